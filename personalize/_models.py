@@ -1,0 +1,254 @@
+"""The data a caller hands to personalize: requests, histories, products.
+
+These are pydantic v2 models, so a caller gets validation with field names; they are the
+lowest layer of the package and import nothing else from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "EVENT_TYPES",
+    "PRODUCT_FACT_SCHEMA",
+    "Event",
+    "History",
+    "Product",
+    "Profile",
+    "Request",
+]
+
+#: Event types the SDK understands. Other types are kept and ignored.
+EVENT_TYPES = frozenset(
+    {
+        "page_view",
+        "view",
+        "add_to_cart",
+        "remove_from_cart",
+        "purchase",
+        "search",
+        "offer_shown",
+        "offer_redeemed",
+        "email_open",
+        "email_click",
+        "chat",
+    }
+)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Return ``value`` as an aware datetime, reading a naive one as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class Request(BaseModel):
+    """One incoming page request, as the web app sees it.
+
+    Every field is optional: a missing or malformed value degrades to a default when the
+    request is resolved, it never raises there.
+
+    Attributes:
+        user_agent: The ``User-Agent`` header.
+        ip: The peer address of the connection (the proxy's, when behind one).
+        headers: Request headers; names are matched case-insensitively.
+        referrer: The ``Referer`` header.
+        url: The full URL requested, with its query string (UTM parameters, click ids).
+        now: When the request happened; naive values are read as UTC. Defaults to now.
+        user_id: The signed-in customer, if any.
+        session_id: The browsing session.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_agent: str | None = None
+    ip: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    referrer: str | None = None
+    url: str | None = None
+    now: datetime | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+
+
+class Event(BaseModel):
+    """One thing a customer did: viewed, added to cart, bought, opened an email ...
+
+    Attributes:
+        type: One of :data:`EVENT_TYPES`; other values are kept and ignored.
+        product_id: The product concerned, for product events.
+        at: When it happened; naive values are read as UTC.
+        quantity: Units, for cart and purchase events.
+        price: Unit price, for cart and purchase events.
+        order_id: The order a purchase line belongs to.
+        session_id: The session the event happened in.
+        customer_id: The customer, when events of many customers are mixed.
+        category: The category viewed, for category views.
+        offer_id: The offer shown or redeemed, for offer events.
+        channel: Where an interaction happened (``email``, ``chat``, ``web`` ...).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    product_id: str | None = None
+    at: datetime
+    quantity: float = 1.0
+    price: float | None = None
+    order_id: str | None = None
+    session_id: str | None = None
+    customer_id: str | None = None
+    category: str | None = None
+    offer_id: str | None = None
+    channel: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+
+class Profile(BaseModel):
+    """Aggregates of a long history, computed once and passed instead of re-reading events.
+
+    A caller with thousands of purchase lines per customer can store a profile and pass it in
+    :class:`History`; the request path then reads these totals instead of the events.
+
+    Attributes:
+        purchase_counts: Product id to the number of orders that contained it.
+        last_purchased: Product id to when it was last bought.
+        order_count: Distinct orders.
+        lifetime_value: Sum of price times quantity over purchases.
+        first_purchase_at: The first purchase.
+        last_purchase_at: The latest purchase.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    purchase_counts: dict[str, int] = Field(default_factory=dict)
+    last_purchased: dict[str, datetime] = Field(default_factory=dict)
+    order_count: int = 0
+    lifetime_value: float = 0.0
+    first_purchase_at: datetime | None = None
+    last_purchase_at: datetime | None = None
+
+
+class History(BaseModel):
+    """What the SDK knows about one customer before this request.
+
+    Attributes:
+        events: Past events of this customer, in any order.
+        loyalty: Loyalty programme details, e.g. ``{"tier": "gold", "points": 1200}``.
+        profile: Precomputed purchase aggregates; when given, purchases are read from it
+            and purchase events in ``events`` are not counted again.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[Event] = Field(default_factory=list)
+    loyalty: dict[str, Any] = Field(default_factory=dict)
+    profile: Profile | None = None
+
+
+class Product(BaseModel):
+    """One product of the catalog. Only ``id`` is required.
+
+    Attributes:
+        id: Unique product id (SKU).
+        title: Display name.
+        category: The category path, broadest first (``["apparel", "outerwear"]``); a string
+            ``"apparel > outerwear"`` or ``"apparel/outerwear"`` is split.
+        brand: Brand name.
+        price: Current unit price.
+        tags: Free tags (``clearance``, ``new`` ...).
+        attributes: Any other facts (``color``, ``season`` ...).
+        in_stock: Whether it can be bought now.
+        created_at: When it was added to the catalog (for new arrivals).
+        complements: Ids of products that go with this one.
+        replenishable: Whether customers buy it again and again (repeat candidates).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    title: str | None = None
+    category: tuple[str, ...] = ()
+    brand: str | None = None
+    price: float | None = None
+    tags: tuple[str, ...] = ()
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    in_stock: bool = True
+    created_at: datetime | None = None
+    complements: tuple[str, ...] = ()
+    replenishable: bool = False
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _split_category(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            sep = ">" if ">" in value else "/"
+            return tuple(part.strip() for part in value.split(sep) if part.strip())
+        return value
+
+    @field_validator("tags", "complements", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            sep = "|" if "|" in value else ","
+            return tuple(part.strip() for part in value.split(sep) if part.strip())
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value) if value is not None else None
+
+    @property
+    def leaf_category(self) -> str | None:
+        """The most specific category, or ``None``."""
+        return self.category[-1] if self.category else None
+
+    def facts(self) -> dict[str, Any]:
+        """The product as a plain mapping, for ``where:`` selectors in rule actions."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "category": list(self.category),
+            "brand": self.brand,
+            "price": self.price,
+            "tags": list(self.tags),
+            "attributes": dict(self.attributes),
+            "in_stock": self.in_stock,
+            "created_at": self.created_at,
+            "complements": list(self.complements),
+            "replenishable": self.replenishable,
+        }
+
+
+def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return ``headers`` with lower-cased names (the last of duplicates wins)."""
+    return {str(k).lower(): v for k, v in headers.items()}
+
+
+#: The fields of a product that ``where:`` selectors read, with the kind of each value.
+PRODUCT_FACT_SCHEMA: Mapping[str, str] = {
+    "id": "string",
+    "title": "string",
+    "category": "array",
+    "brand": "string",
+    "price": "number",
+    "tags": "array",
+    "attributes": "object",
+    "in_stock": "boolean",
+    "created_at": "datetime",
+    "complements": "array",
+    "replenishable": "boolean",
+}

@@ -1,0 +1,351 @@
+"""The merchant's configuration: one document, validated by pydantic, compiled once.
+
+The document's shape (segments, rules, ranking, landing, offers, experiments, settings) is
+described by :class:`PersonalizerConfig`; :func:`load_config` reads it from YAML, JSON, TOML
+or a mapping and reports every structural problem at once as a :class:`ConfigError` with
+the path of each. Conditions (``when:``, ``where:``) are kept as plain mappings here and
+checked by the rule compiler, which knows the fact paths and operators.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from personalize.errors import ConfigError, Problem
+
+__all__ = [
+    "ActiveWindow",
+    "Condition",
+    "DiversityConfig",
+    "Experiment",
+    "LandingRule",
+    "Offer",
+    "OfferCap",
+    "PersonalizerConfig",
+    "RankingConfig",
+    "Rule",
+    "Settings",
+    "Variant",
+    "config_json_schema",
+    "format_path",
+    "load_config",
+]
+
+#: A condition in the rule language: a MongoDB-style query over fact paths.
+Condition = dict[str, Any]
+
+#: The ranking features that weights apply to, with their default weights.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "repeat": 1.0,
+    "co_purchase": 2.0,
+    "co_view": 1.0,
+    "complement": 1.5,
+    "affinity": 1.0,
+    "popularity": 0.3,
+    "trending": 0.3,
+    "new_arrival": 0.2,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ActiveWindow(_Strict):
+    """When a rule or offer is live. Dates without a time cover the whole day.
+
+    Attributes:
+        start: First moment (inclusive); written ``from`` in files.
+        until: Last day or moment (inclusive).
+        timezone: ``visitor`` (the visitor's local time), ``store`` (``settings.timezone``)
+            or an IANA zone name.
+    """
+
+    start: date | datetime | None = Field(default=None, alias="from")
+    until: date | datetime | None = None
+    timezone: str = "visitor"
+
+
+class Rule(_Strict):
+    """A merchandising rule: when its condition holds, its actions apply.
+
+    Attributes:
+        id: Unique id, quoted in reasons and traces.
+        description: What the rule is for.
+        when: The condition; empty means always.
+        priority: Higher runs first; ties keep file order.
+        placements: Where it applies (``home``, ``pdp``, ``cart`` ...); ``None`` means all.
+        active: The window in which it is live.
+        stop: Stop evaluating lower-priority rules once this one fires.
+        enabled: Switched off rules are compiled but never fire (experiments flip this).
+        then: Actions, each a one-key mapping such as ``{"boost": {"where": ..., "by": 2}}``.
+    """
+
+    id: str
+    description: str | None = None
+    when: Condition = Field(default_factory=dict)
+    priority: int = 0
+    placements: list[str] | None = None
+    active: ActiveWindow | None = None
+    stop: bool = False
+    enabled: bool = True
+    then: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DiversityConfig(_Strict):
+    """At most this many products per category or brand in one result."""
+
+    max_per_category: int | None = Field(default=None, ge=1)
+    max_per_brand: int | None = Field(default=None, ge=1)
+
+
+class RankingConfig(_Strict):
+    """How candidates are scored and filtered.
+
+    Attributes:
+        weights: Feature name to weight; features not named keep their default.
+        exclude_purchased: Leave out what the customer already bought.
+        repurchase_window_days: With ``exclude_purchased``, only purchases this recent are
+            left out (``None``: all of them).
+        diversity: Per-category and per-brand caps.
+        candidates_per_source: How many candidates each source may propose.
+    """
+
+    weights: dict[str, float] = Field(default_factory=dict)
+    exclude_purchased: bool = False
+    repurchase_window_days: float | None = Field(default=None, gt=0)
+    diversity: DiversityConfig = Field(default_factory=DiversityConfig)
+    candidates_per_source: int = Field(default=200, ge=1)
+
+    def effective_weights(self) -> dict[str, float]:
+        """The default weights overlaid with the configured ones."""
+        return {**DEFAULT_WEIGHTS, **self.weights}
+
+
+class LandingRule(_Strict):
+    """One landing choice; the first whose condition holds wins. No ``when`` = default."""
+
+    id: str | None = None
+    when: Condition = Field(default_factory=dict)
+    page: str
+
+
+class OfferCap(_Strict):
+    """A frequency cap counted from offer events in the customer's history.
+
+    Attributes:
+        per_customer: At most this many events of kind ``count``.
+        days: Counted over the last N days (``None``: ever).
+        count: Which events count: ``shown`` or ``redeemed``.
+    """
+
+    per_customer: int = Field(ge=0)
+    days: float | None = Field(default=None, gt=0)
+    count: Literal["shown", "redeemed"] = "redeemed"
+
+
+class Offer(_Strict):
+    """A personalized offer.
+
+    Attributes:
+        id: Unique id.
+        description: What the offer is for.
+        when: Eligibility condition.
+        code: The coupon code to show.
+        value: What it is worth, e.g. ``{"percent": 10}`` or ``{"amount": 5}``.
+        cap: Frequency caps (one or a list).
+        group: Exclusivity group: at most one offer per group.
+        priority: Higher wins within a group and ranks first.
+        placements: Where it may show; ``None`` means everywhere.
+        active: Its schedule window.
+    """
+
+    id: str
+    description: str | None = None
+    when: Condition = Field(default_factory=dict)
+    code: str | None = None
+    value: dict[str, Any] = Field(default_factory=dict)
+    cap: OfferCap | list[OfferCap] | None = None
+    group: str | None = None
+    priority: int = 0
+    placements: list[str] | None = None
+    active: ActiveWindow | None = None
+    enabled: bool = True
+
+    def caps(self) -> list[OfferCap]:
+        """The caps as a list."""
+        if self.cap is None:
+            return []
+        return self.cap if isinstance(self.cap, list) else [self.cap]
+
+
+class Variant(_Strict):
+    """One arm of an experiment.
+
+    Attributes:
+        key: Variant key, reported in ``result.experiments``.
+        weight: Relative share of the experiment's traffic.
+        overrides: Dotted configuration paths to new values, e.g.
+            ``{"ranking.weights.co_purchase": 3.0, "rules.cold-weather-boost.enabled": False}``.
+        holdout: This arm sees no personalization at all.
+    """
+
+    key: str
+    weight: float = Field(default=1.0, ge=0)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    holdout: bool = False
+
+
+class Experiment(_Strict):
+    """A split test over the configuration.
+
+    Attributes:
+        key: Unique experiment key.
+        traffic: Fraction of eligible visitors in the experiment (0 to 1).
+        when: Targeting condition; visitors outside it are not enrolled.
+        seed: Hash seed (defaults to the key).
+        hash_attribute: ``user_id`` (falling back to ``session_id``) or ``session_id``.
+        variants: The arms; at least one.
+        enabled: Off experiments enroll nobody.
+    """
+
+    key: str
+    traffic: float = Field(default=1.0, ge=0, le=1)
+    when: Condition = Field(default_factory=dict)
+    seed: str | None = None
+    hash_attribute: Literal["user_id", "session_id"] = "user_id"
+    variants: list[Variant] = Field(min_length=1)
+    enabled: bool = True
+
+
+class Settings(_Strict):
+    """Store-wide settings.
+
+    Attributes:
+        timezone: The store's IANA zone: default for visitors of unknown zone, and for
+            ``active`` windows with ``timezone: store``.
+        max_offers: At most this many offers in a result.
+        default_limit: Products returned when ``limit`` is not given.
+        force_variant_param: Query parameter (``?pz_force=exp:variant``) and, with an
+            ``X-`` prefix, header that force experiment variants for QA.
+    """
+
+    timezone: str = "UTC"
+    max_offers: int = Field(default=3, ge=0)
+    default_limit: int = Field(default=10, ge=1)
+    force_variant_param: str = "pz_force"
+
+
+class PersonalizerConfig(_Strict):
+    """The whole configuration document."""
+
+    version: int = 1
+    segments: dict[str, Condition] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
+    landing: list[LandingRule] = Field(default_factory=list)
+    offers: list[Offer] = Field(default_factory=list)
+    experiments: list[Experiment] = Field(default_factory=list)
+    settings: Settings = Field(default_factory=Settings)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> PersonalizerConfig:
+        problems: list[str] = []
+        for section, ids in (
+            ("rules", [r.id for r in self.rules]),
+            ("offers", [o.id for o in self.offers]),
+            ("experiments", [e.key for e in self.experiments]),
+        ):
+            seen: set[str] = set()
+            for item_id in ids:
+                if item_id in seen:
+                    problems.append(f"{section}: duplicate id {item_id!r}")
+                seen.add(item_id)
+        for i, exp in enumerate(self.experiments):
+            keys = [v.key for v in exp.variants]
+            if len(set(keys)) != len(keys):
+                problems.append(f"experiments[{i}].variants: duplicate variant key")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def format_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """Render a location tuple as ``rules[3].when.geo.contry``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _problems_from_validation(exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p not in {"function-after[_unique_ids()]"})
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(Problem(path=format_path(loc), message=message))
+    return problems
+
+
+def _read_document(source: str | Path) -> tuple[Any, str]:
+    path = Path(source)
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            return json.loads(text), path.name
+        if suffix == ".toml":
+            return tomllib.loads(text), path.name
+        return yaml.safe_load(text), path.name
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError([Problem("", f"cannot parse {path.name}: {exc}")]) from exc
+
+
+def load_config(
+    source: PersonalizerConfig | Mapping[str, Any] | str | Path,
+) -> PersonalizerConfig:
+    """Read and validate a configuration.
+
+    Args:
+        source: A :class:`PersonalizerConfig`, a mapping, or the path of a ``.yaml``/
+            ``.yml``, ``.json`` or ``.toml`` file (YAML is loaded safely).
+
+    Raises:
+        ConfigError: Every structural problem, each with its path.
+    """
+    if isinstance(source, PersonalizerConfig):
+        return source
+    label: str | None = None
+    if isinstance(source, str | Path):
+        data, label = _read_document(source)
+    else:
+        data = source
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError([Problem("", "the configuration must be a mapping")], source=label)
+    try:
+        return PersonalizerConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_problems_from_validation(exc), source=label) from None
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the configuration document, for editors and validators."""
+    schema = PersonalizerConfig.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "personalize configuration"
+    return schema

@@ -1,0 +1,3 @@
+"""Ranking: the interaction index, candidate sources, scoring and rule actions."""
+
+__all__: list[str] = []
