@@ -1,0 +1,204 @@
+"""Personalized offers: eligibility, schedule, frequency caps and exclusivity groups.
+
+Offers are compiled once. Per request, :meth:`CompiledOffers.choose` walks them by priority
+(highest first, ties in file order) and keeps an offer when its condition holds, its window
+is open, its placement fits, it is under every cap (counted from ``offer_shown`` /
+``offer_redeemed`` events in the customer's history) and no higher offer of its group was
+kept; it stops at ``settings.max_offers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from personalize._models import Event
+from personalize.config import Offer, OfferCap
+from personalize.errors import Problem
+from personalize.rules import Predicate
+from personalize.schedule import Window, compile_window
+
+__all__ = ["CompiledOffers", "OfferChoice", "compile_offers", "count_offer_events"]
+
+_CAP_EVENT = {"shown": "offer_shown", "redeemed": "offer_redeemed"}
+
+
+@dataclass(frozen=True, slots=True)
+class OfferChoice:
+    """An offer chosen for this visitor.
+
+    Attributes:
+        offer_id: The offer's id.
+        code: The coupon code to show.
+        value: What it is worth (``{"percent": 10}`` ...).
+        reason: Why it was chosen, in words.
+        group: Its exclusivity group.
+        priority: Its priority.
+    """
+
+    offer_id: str
+    code: str | None
+    value: Mapping[str, Any]
+    reason: str
+    group: str | None = None
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledOffer:
+    offer: Offer
+    order: int
+    when: Predicate
+    window: Window | None
+    caps: tuple[OfferCap, ...]
+    placements: frozenset[str] | None
+    reason: str = field(default="")
+
+
+def count_offer_events(
+    events: Iterable[Event], now: datetime
+) -> dict[tuple[str, str], list[float]]:
+    """Ages in days of offer events, by ``(offer_id, event type)``; future events are ignored."""
+    ages: dict[tuple[str, str], list[float]] = {}
+    for event in events:
+        if event.offer_id is None or event.type not in ("offer_shown", "offer_redeemed"):
+            continue
+        age = (now - event.at) / timedelta(days=1)
+        if age >= 0:
+            ages.setdefault((event.offer_id, event.type), []).append(age)
+    return ages
+
+
+class CompiledOffers:
+    """The offers of a configuration, compiled once and sorted by priority."""
+
+    __slots__ = ("_max_offers", "_offers")
+
+    def __init__(self, offers: Sequence[_CompiledOffer], max_offers: int) -> None:
+        self._offers = tuple(sorted(offers, key=lambda o: (-o.offer.priority, o.order)))
+        self._max_offers = max_offers
+
+    def __len__(self) -> int:
+        return len(self._offers)
+
+    def choose(
+        self,
+        facts: Mapping[str, Any],
+        *,
+        events: Iterable[Event] = (),
+        now: datetime,
+        visitor_local: datetime | None = None,
+        placement: str | None = None,
+        trace: list[str] | None = None,
+    ) -> list[OfferChoice]:
+        """The offers to show, best first.
+
+        Args:
+            facts: The request's facts.
+            events: The customer's history events (offer events are counted for caps).
+            now: The request time (aware).
+            visitor_local: The visitor's local time, for windows in the visitor's zone.
+            placement: Where the offers will show.
+            trace: When given, one line per offer says why it was kept or skipped.
+        """
+        note = trace.append if trace is not None else _ignore
+        chosen: list[OfferChoice] = []
+        taken_groups: dict[str, str] = {}
+        ages: dict[tuple[str, str], list[float]] | None = None
+        for c in self._offers:
+            offer = c.offer
+            if len(chosen) >= self._max_offers:
+                note(f"offer {offer.id}: skipped, already {self._max_offers} offer(s)")
+                continue
+            if not offer.enabled:
+                note(f"offer {offer.id}: switched off")
+                continue
+            if c.placements is not None and placement not in c.placements:
+                note(f"offer {offer.id}: not for placement {placement!r}")
+                continue
+            if c.window is not None and not c.window.is_open(now, visitor_local):
+                note(f"offer {offer.id}: outside its active window")
+                continue
+            if offer.group is not None and offer.group in taken_groups:
+                note(
+                    f"offer {offer.id}: group {offer.group!r} taken by {taken_groups[offer.group]}"
+                )
+                continue
+            if not c.when(facts):
+                note(f"offer {offer.id}: condition not met")
+                continue
+            if c.caps:
+                if ages is None:
+                    ages = count_offer_events(events, now)
+                capped = _first_cap_reached(offer.id, c.caps, ages)
+                if capped is not None:
+                    note(f"offer {offer.id}: capped ({capped})")
+                    continue
+            if offer.group is not None:
+                taken_groups[offer.group] = offer.id
+            note(f"offer {offer.id}: chosen ({c.reason})")
+            chosen.append(
+                OfferChoice(
+                    offer_id=offer.id,
+                    code=offer.code,
+                    value=offer.value,
+                    reason=c.reason,
+                    group=offer.group,
+                    priority=offer.priority,
+                )
+            )
+        return chosen
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+def _first_cap_reached(
+    offer_id: str, caps: Sequence[OfferCap], ages: Mapping[tuple[str, str], list[float]]
+) -> str | None:
+    for cap in caps:
+        seen = ages.get((offer_id, _CAP_EVENT[cap.count]), ())
+        count = sum(1 for age in seen if cap.days is None or age <= cap.days)
+        if count >= cap.per_customer:
+            span = f" in {cap.days:g} days" if cap.days is not None else ""
+            return f"{cap.count} {count} time(s){span}, cap {cap.per_customer}"
+    return None
+
+
+def _describe(offer: Offer) -> str:
+    if offer.description:
+        return offer.description
+    if offer.when:
+        return "eligible: " + ", ".join(sorted(offer.when))
+    return "offered to everyone"
+
+
+def compile_offers(
+    offers: Sequence[Offer],
+    compile_condition: Callable[[Mapping[str, Any], str], Predicate],
+    *,
+    max_offers: int,
+    store_zone: str,
+    problems: list[Problem],
+) -> CompiledOffers:
+    """Compile the ``offers:`` section; problems are appended to ``problems``."""
+    compiled = []
+    for i, offer in enumerate(offers):
+        path = f"offers[{i}]"
+        compiled.append(
+            _CompiledOffer(
+                offer=offer,
+                order=i,
+                when=compile_condition(offer.when, f"{path}.when"),
+                window=compile_window(
+                    offer.active, store_zone=store_zone, path=f"{path}.active", problems=problems
+                ),
+                caps=tuple(offer.caps()),
+                placements=frozenset(offer.placements) if offer.placements is not None else None,
+                reason=_describe(offer),
+            )
+        )
+    return CompiledOffers(compiled, max_offers)
