@@ -27,6 +27,7 @@ __all__ = [
     "DiversityConfig",
     "Experiment",
     "LandingRule",
+    "NamespaceRange",
     "Offer",
     "OfferCap",
     "PersonalizerConfig",
@@ -204,6 +205,20 @@ class Variant(_Strict):
     holdout: bool = False
 
 
+class NamespaceRange(_Strict):
+    """A slice of a namespace: experiments owning disjoint slices never share a visitor.
+
+    Attributes:
+        id: The namespace's name.
+        start: Start of the slice (inclusive), in ``[0, 1]``.
+        end: End of the slice (exclusive), in ``[0, 1]``.
+    """
+
+    id: str
+    start: float = Field(ge=0, le=1)
+    end: float = Field(ge=0, le=1)
+
+
 class Experiment(_Strict):
     """A split test over the configuration.
 
@@ -214,7 +229,8 @@ class Experiment(_Strict):
         seed: Hash seed (defaults to the key).
         hash_attribute: ``user_id`` (falling back to ``session_id``) or ``session_id``.
         variants: The arms; at least one.
-        enabled: Off experiments enroll nobody.
+        enabled: Off experiments enroll nobody (forced variants still apply, for QA).
+        namespace: A slice of a namespace, for mutually exclusive experiments.
     """
 
     key: str
@@ -224,6 +240,7 @@ class Experiment(_Strict):
     hash_attribute: Literal["user_id", "session_id"] = "user_id"
     variants: list[Variant] = Field(min_length=1)
     enabled: bool = True
+    namespace: NamespaceRange | None = None
 
 
 class Settings(_Strict):
@@ -236,12 +253,15 @@ class Settings(_Strict):
         default_limit: Products returned when ``limit`` is not given.
         force_variant_param: Query parameter (``?pz_force=exp:variant``) and, with an
             ``X-`` prefix, header that force experiment variants for QA.
+        allow_forced_variants: Honour that parameter and header at all (switch off to
+            keep visitors from choosing their variant).
     """
 
     timezone: str = "UTC"
     max_offers: int = Field(default=3, ge=0)
     default_limit: int = Field(default=10, ge=1)
     force_variant_param: str = "pz_force"
+    allow_forced_variants: bool = True
 
 
 class PersonalizerConfig(_Strict):

@@ -1,0 +1,117 @@
+"""Stable hashing and bucket ranges: the arithmetic behind experiment assignment.
+
+Assignment must give the same answer in every process, on every machine and in every
+release, so it never touches Python's ``hash()`` (salted per process for strings). It uses
+32-bit FNV-1a over the characters' code points, in the two-round form GrowthBook's SDKs
+call hashing version 2, so a visitor lands in the same bucket here and in those SDKs:
+
+    bucket(seed, value) = (fnv1a32(str(fnv1a32(seed + value))) mod 10000) / 10000
+
+The second round spreads out values that differ only in their last characters (``user1``,
+``user2`` ...), which plain FNV-1a clusters. Version 1 (``fnv1a32(value + seed) mod 1000``)
+is kept for namespaces, where GrowthBook uses it.
+
+A variant owns a half-open range ``[start, end)`` of the unit interval; ranges are laid out
+left to right in variant order, each as wide as ``traffic * share`` and starting where the
+full-traffic range would start (see :func:`bucket_ranges`). A visitor in no range is not
+enrolled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["bucket", "bucket_ranges", "choose_variant", "fnv1a32", "hash_unit", "in_range"]
+
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+_MASK = 0xFFFFFFFF
+
+
+def fnv1a32(text: str) -> int:
+    """The 32-bit FNV-1a hash of ``text``, one step per code point.
+
+    Args:
+        text: Any string; each character contributes ``ord(char)``.
+
+    Returns:
+        An unsigned 32-bit integer.
+    """
+    h = _FNV_OFFSET
+    for char in text:
+        h = ((h ^ ord(char)) * _FNV_PRIME) & _MASK
+    return h
+
+
+def bucket(seed: str, value: str) -> float:
+    """Where ``value`` falls in the unit interval for an experiment seeded with ``seed``.
+
+    Args:
+        seed: The experiment's seed (its key unless configured).
+        value: The hash attribute's value (a user or session id).
+
+    Returns:
+        A number in ``[0, 1)`` with a resolution of 1/10000; the same inputs always give
+        the same number.
+    """
+    return (fnv1a32(str(fnv1a32(seed + value))) % 10000) / 10000
+
+
+def hash_unit(seed: str, value: str, version: int) -> float | None:
+    """GrowthBook's ``hash(seed, value, version)``: version 1, version 2, else ``None``.
+
+    Args:
+        seed: The seed.
+        value: The hashed value.
+        version: 1 (``fnv1a32(value + seed) mod 1000``) or 2 (:func:`bucket`).
+
+    Returns:
+        A number in ``[0, 1)``, or ``None`` for an unknown version.
+    """
+    if version == 1:
+        return (fnv1a32(value + seed) % 1000) / 1000
+    if version == 2:
+        return bucket(seed, value)
+    return None
+
+
+def bucket_ranges(shares: Sequence[float], traffic: float = 1.0) -> tuple[tuple[float, float], ...]:
+    """The range of the unit interval each variant owns.
+
+    Variant ``i`` owns ``[c_i, c_i + traffic * shares[i])`` where ``c_i`` is the sum of the
+    shares before it. Raising ``traffic`` only widens ranges, so nobody enrolled at a lower
+    traffic changes variant when traffic ramps up.
+
+    Args:
+        shares: Each variant's share of the experiment; they should sum to 1.
+        traffic: The enrolled fraction, clamped to ``[0, 1]``.
+
+    Returns:
+        One ``(start, end)`` pair per variant.
+    """
+    traffic = min(max(traffic, 0.0), 1.0)
+    ranges = []
+    cumulative = 0.0
+    for share in shares:
+        start = cumulative
+        cumulative += share
+        ranges.append((start, start + traffic * share))
+    return tuple(ranges)
+
+
+def choose_variant(n: float, ranges: Sequence[tuple[float, float]]) -> int:
+    """The index of the first range holding ``n`` (``start <= n < end``), or ``-1``."""
+    for index, (start, end) in enumerate(ranges):
+        if start <= n < end:
+            return index
+    return -1
+
+
+def in_range(value: str, namespace: str, start: float, end: float) -> bool:
+    """Whether ``value`` falls in ``[start, end)`` of a namespace (version-1 hash of ``__id``).
+
+    Experiments that share a namespace and own disjoint ranges of it never enroll the same
+    visitor.
+    """
+    n = hash_unit("__" + namespace, value, 1)
+    return n is not None and start <= n < end
