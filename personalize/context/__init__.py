@@ -1,5 +1,7 @@
 """Request context: device, geo, local time, referral, behaviour and history facts."""
 
+from personalize.context._geo import demo_geoip_path
+from personalize.context._history import build_profile
 from personalize.context._model import (
     FACT_SCHEMA,
     AbandonedCart,
@@ -15,13 +17,18 @@ from personalize.context._model import (
     Referral,
     TimeFacts,
 )
+from personalize.context._referral import REFERRAL_HOSTS, UTM_MEDIUMS
+from personalize.context._resolver import ContextResolver
 
 __all__ = [
     "FACT_SCHEMA",
+    "REFERRAL_HOSTS",
+    "UTM_MEDIUMS",
     "AbandonedCart",
     "Behaviour",
     "Cart",
     "Context",
+    "ContextResolver",
     "Device",
     "Engagement",
     "FactKind",
@@ -30,4 +37,6 @@ __all__ = [
     "Loyalty",
     "Referral",
     "TimeFacts",
+    "build_profile",
+    "demo_geoip_path",
 ]

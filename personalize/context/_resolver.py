@@ -1,0 +1,176 @@
+"""The context resolver: one request and a history in, one :class:`Context` out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+import geoip2.database
+
+from personalize._models import History, Request, as_utc, lower_keys
+from personalize.context._client_ip import IPAddress, client_ip, is_routable
+from personalize.context._device import DeviceDetector, UAEngine
+from personalize.context._geo import GeoLocator, finish_geo, geo_from_headers
+from personalize.context._history import summarize
+from personalize.context._model import Context, Device, Geo
+from personalize.context._referral import ReferralClassifier
+from personalize.context._time import load_zone, time_facts
+from personalize.errors import ConfigError, Problem
+
+__all__ = ["ContextResolver"]
+
+#: Headers beyond this many are ignored (a request may carry a huge header block).
+MAX_HEADERS = 256
+_CLIENT_HINT_MOBILE = "sec-ch-ua-mobile"
+
+
+class ContextResolver:
+    """Resolve the context of a request: device, geo, local time, referral and behaviour.
+
+    Build one per application and share it: it is thread-safe, and caches user-agent parses
+    and geo lookups in bounded LRU caches. :meth:`resolve` never raises on request or
+    history data; whatever degrades is written to ``Context.notes``.
+
+    Args:
+        geoip: A MaxMind City or Country database: a path, an open
+            ``geoip2.database.Reader``, or ``None`` for no database (CDN headers only).
+        trusted_proxies: How many proxies of yours stand in front of the app; forwarding
+            headers are read through exactly that many hops (0: ignore them).
+        cache_size: Entries of each LRU cache (user agents, IP addresses).
+        default_timezone: The zone for local time when the visitor's is unknown.
+        referral_hosts: Extra referrer hosts and their source class, e.g.
+            ``{"news.example": "social", "bing.*": "search"}``.
+        internal_hosts: Hosts of your own shop besides the requested URL's host.
+        cdn_headers: Whether to read CDN geo headers when the database gives nothing. Turn
+            it off when the app is not behind a CDN that sets them, since clients could.
+        ua_engine: ``"auto"`` uses ua-parser-rs when installed; ``"basic"`` forces the
+            pure-Python parser.
+
+    Raises:
+        ConfigError: The database cannot be opened or has an unsupported type, the default
+            time zone is unknown, or a number is out of range.
+    """
+
+    def __init__(
+        self,
+        geoip: str | os.PathLike[str] | geoip2.database.Reader | None = None,
+        *,
+        trusted_proxies: int = 0,
+        cache_size: int = 4096,
+        default_timezone: str = "UTC",
+        referral_hosts: Mapping[str, str] | None = None,
+        internal_hosts: Iterable[str] | None = None,
+        cdn_headers: bool = True,
+        ua_engine: UAEngine = "auto",
+    ) -> None:
+        problems: list[Problem] = []
+        if trusted_proxies < 0:
+            problems.append(Problem("trusted_proxies", "must be 0 or more"))
+        if cache_size < 0:
+            problems.append(Problem("cache_size", "must be 0 or more"))
+        zone = load_zone(default_timezone)
+        if zone is None:
+            problems.append(
+                Problem("default_timezone", f"unknown time zone {default_timezone!r}", "UTC")
+            )
+        bad_classes = {
+            host: kind
+            for host, kind in (referral_hosts or {}).items()
+            if kind not in {"search", "social", "email", "paid", "affiliate", "internal", "other"}
+        }
+        problems.extend(
+            Problem(f"referral_hosts.{host}", f"unknown source {kind!r}")
+            for host, kind in bad_classes.items()
+        )
+        if problems or zone is None:
+            raise ConfigError(problems)
+        self._default_zone = zone
+        self._trusted_proxies = trusted_proxies
+        self._cdn_headers = cdn_headers
+        self._devices = DeviceDetector(cache_size, ua_engine)
+        self._geo = GeoLocator(geoip, cache_size) if geoip is not None else None
+        self._referrals = ReferralClassifier(referral_hosts, internal_hosts or ())
+
+    @property
+    def database_type(self) -> str | None:
+        """The MaxMind database type in use (``GeoIP2-City`` ...), or ``None``."""
+        return self._geo.database_type if self._geo is not None else None
+
+    def resolve(
+        self, request: Request, history: History | None = None, *, now: datetime | None = None
+    ) -> Context:
+        """Resolve the context of ``request`` for the customer with ``history``.
+
+        Args:
+            request: The incoming request.
+            history: The customer's past events and loyalty details, if known.
+            now: The moment to resolve at; defaults to ``request.now``, then the clock.
+
+        Returns:
+            The context. Never raises on request or history data.
+        """
+        notes: list[str] = []
+        moment = as_utc(now or request.now or datetime.now(UTC))
+        headers = lower_keys(dict(list(request.headers.items())[:MAX_HEADERS]))
+        if len(request.headers) > MAX_HEADERS:
+            notes.append(f"headers: only the first {MAX_HEADERS} headers were read")
+
+        device = self._device(request.user_agent, headers, notes)
+        ip_text, address = client_ip(request.ip, headers, self._trusted_proxies, notes)
+        geo = self._locate(address, headers, notes)
+        summary = summarize(history, moment, request.session_id, notes)
+        return Context(
+            device=device,
+            geo=geo,
+            time=time_facts(moment, geo.timezone, self._default_zone, geo.hemisphere, notes),
+            referral=self._referrals.classify(request.url, request.referrer, notes),
+            behaviour=summary.behaviour,
+            history=summary.history,
+            loyalty=summary.loyalty,
+            engagement=summary.engagement,
+            client_ip=str(address) if address is not None else ip_text,
+            user_id=request.user_id,
+            session_id=request.session_id,
+            notes=tuple(notes),
+        )
+
+    def _device(
+        self, user_agent: str | None, headers: Mapping[str, str], notes: list[str]
+    ) -> Device:
+        if not user_agent or not user_agent.strip():
+            notes.append("device: no user agent")
+            return Device()
+        device = self._devices.detect(user_agent)
+        if device.type == "other":
+            notes.append("device: unrecognised user agent")
+        if headers.get(_CLIENT_HINT_MOBILE) == "?1" and device.type in ("desktop", "other"):
+            notes.append("device: Sec-CH-UA-Mobile says mobile")
+            return Device(
+                type="mobile",
+                os=device.os,
+                os_version=device.os_version,
+                browser=device.browser,
+                browser_version=device.browser_version,
+                brand=device.brand,
+                model=device.model,
+                is_bot=device.is_bot,
+                is_touch=True,
+            )
+        return device
+
+    def _locate(
+        self, address: IPAddress | None, headers: Mapping[str, str], notes: list[str]
+    ) -> Geo:
+        geo: Geo | None = None
+        if address is not None and not is_routable(address):
+            notes.append(f"geo: {address} is a private or reserved address")
+        elif address is not None and self._geo is not None:
+            geo = self._geo.lookup(address, notes)
+        if geo is None and self._cdn_headers:
+            geo = geo_from_headers(headers, notes)
+        if geo is None:
+            if self._geo is None:
+                notes.append("geo: no database configured and no CDN geo header")
+            return Geo()
+        return finish_geo(geo)
