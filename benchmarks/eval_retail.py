@@ -61,7 +61,11 @@ TUNED: dict[str, Any] = {
     "popular_candidates": 60,
 }
 #: Index options chosen on the validation split.
-TUNED_INDEX: dict[str, Any] = {"co_purchase_scope": "order", "half_life_days": 60, "max_neighbours": 20}
+TUNED_INDEX: dict[str, Any] = {
+    "co_purchase_scope": "order",
+    "half_life_days": 60,
+    "max_neighbours": 20,
+}
 
 
 @dataclass(frozen=True, slots=True)

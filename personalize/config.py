@@ -118,6 +118,12 @@ class RankingConfig(_Strict):
             left out (``None``: all of them).
         diversity: Per-category and per-brand caps.
         candidates_per_source: How many candidates each source may propose.
+        max_anchors: How many of the customer's latest purchases (and views) seed
+            co-purchase (and co-view) candidates.
+        anchor_half_life_days: Half-life of a past purchase's weight as a co-purchase seed.
+        repeat_half_life_days: Half-life of a past purchase's weight as a repeat candidate.
+        popular_candidates: How many best sellers (and trending products) join the
+            candidates of every request.
     """
 
     weights: dict[str, float] = Field(default_factory=dict)
@@ -125,6 +131,10 @@ class RankingConfig(_Strict):
     repurchase_window_days: float | None = Field(default=None, gt=0)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     candidates_per_source: int = Field(default=200, ge=1)
+    max_anchors: int = Field(default=20, ge=1)
+    anchor_half_life_days: float = Field(default=30.0, gt=0)
+    repeat_half_life_days: float = Field(default=60.0, gt=0)
+    popular_candidates: int = Field(default=30, ge=0)
 
     def effective_weights(self) -> dict[str, float]:
         """The default weights overlaid with the configured ones."""
