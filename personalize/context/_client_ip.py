@@ -22,7 +22,7 @@ __all__ = ["IPAddress", "client_ip", "is_routable", "parse_ip"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-#: Longest forwarding header read; the rest is ignored (a chain of ~200 hops).
+#: Longest tail of a forwarding header read (the right end: the entries our proxies wrote).
 MAX_CHAIN_CHARS = 8192
 
 _FOR_PARAM = re.compile(r"(?i)(?:^|[;,\s])for=(\"[^\"]{0,100}\"|[^;,\s]{0,100})")
@@ -81,12 +81,12 @@ def is_routable(address: IPAddress) -> bool:
 def _forwarded_chain(headers: Mapping[str, str]) -> list[str]:
     forwarded = headers.get("forwarded")
     if forwarded:
-        found = _FOR_PARAM.findall(forwarded[:MAX_CHAIN_CHARS])
+        found = _FOR_PARAM.findall(forwarded[-MAX_CHAIN_CHARS:])
         if found:
             return list(found)
     xff = headers.get("x-forwarded-for")
     if xff:
-        return [part for part in xff[:MAX_CHAIN_CHARS].split(",") if part.strip()]
+        return [part for part in xff[-MAX_CHAIN_CHARS:].split(",") if part.strip()]
     real = headers.get("x-real-ip")
     return [real[:200]] if real else []
 

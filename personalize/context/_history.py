@@ -270,11 +270,12 @@ def _cart(
     items: Mapping[str, float], prices: Mapping[str, float], fallback: Mapping[str, float]
 ) -> Cart:
     value = sum(q * prices.get(p, fallback.get(p, 0.0)) for p, q in items.items())
+    count = sum(items.values())
     return Cart(
         items=tuple(items),
         quantities=MappingProxyType(dict(items)),
-        value=value,
-        count=sum(items.values()),
+        value=value if math.isfinite(value) else 0.0,
+        count=count if math.isfinite(count) else 0.0,
     )
 
 
@@ -332,6 +333,9 @@ def _history_facts(
         last_purchased = purchases.last_purchased
         counts = {p: len(o) for p, o in purchases.product_orders.items()}
         order_count, value, last = len(purchases.orders), purchases.value, purchases.last
+        if not math.isfinite(value):
+            notes.append("history: lifetime value overflowed")
+            value = 0.0
     ordered = sorted(last_purchased, key=lambda p: (last_purchased[p], p), reverse=True)
     return HistoryFacts(
         purchases=tuple(ordered),

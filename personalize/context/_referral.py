@@ -225,6 +225,13 @@ class ReferralClassifier:
                     return found
         return None
 
+    def source_class(self, utm_source: str) -> str | None:
+        """The class of a ``utm_source`` value: a host, or a bare name (``google``)."""
+        name = utm_source.lower()
+        if "." in name:
+            return self.host_class(name)
+        return self._brands.get(name) or self._exact.get(f"{name}.com")
+
     def classify(self, url: str | None, referrer: str | None, notes: list[str]) -> Referral:
         """The referral of a request to ``url`` coming from ``referrer``."""
         params, page_host = _query(url, notes)
@@ -247,13 +254,13 @@ class ReferralClassifier:
         if utm_medium is not None:
             source = UTM_MEDIUMS.get(utm_medium.lower())
             if source is None:
-                source = (utm_source and self.host_class(utm_source.lower())) or "other"
+                source = (utm_source and self.source_class(utm_source)) or "other"
         elif any(key in PAID_CLICK_IDS for key in params):
             source = "paid"
         elif any(key in AFFILIATE_CLICK_IDS for key in params):
             source = "affiliate"
         elif utm_source is not None:
-            source = self.host_class(utm_source.lower()) or "other"
+            source = self.source_class(utm_source) or "other"
         elif ref_host:
             if ref_host == page_host or ref_host in self._internal:
                 source = "internal"
