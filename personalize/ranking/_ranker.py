@@ -164,12 +164,17 @@ class Ranker:
         candidates = self._apply_selections(candidates, actions, trace)
 
         scores: dict[str, float] = {}
+        failed: set[str] = set()
         for pid in candidates:
             row = features[pid]
             for name, scorer, plugin in self._scorers:
                 if feature_weights.get(name, 0.0) != 0.0 and name not in row:
+                    if name in failed:
+                        continue
                     value = self._run_scorer(name, scorer, plugin, pid, request, trace)
-                    if value:
+                    if value is None:
+                        failed.add(name)
+                    elif value:
                         row[name] = value
             scores[pid] = sum(feature_weights.get(f, 0.0) * x for f, x in row.items())
 
@@ -284,16 +289,15 @@ class Ranker:
         pid: str,
         request: RankingInput,
         trace: list[str],
-    ) -> float:
+    ) -> float | None:
+        """The feature value; ``None`` when a plugin scorer failed (it is then skipped)."""
         if not plugin:
             return scorer(pid, request)
         try:
             return float(scorer(pid, request))
         except Exception as exc:  # a plugin must never break a request
-            note = f"plugin scorer {name} failed: {type(exc).__name__}: {exc}"
-            if note not in trace:
-                trace.append(note)
-            return 0.0
+            trace.append(f"plugin scorer {name} failed on {pid}: {type(exc).__name__}: {exc}")
+            return None
 
     def _exclude(
         self, features: Mapping[str, Any], request: RankingInput, trace: list[str]

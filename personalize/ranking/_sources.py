@@ -45,6 +45,11 @@ _AFFINITY_GROUPS = 3
 _REPEAT_FLOOR = 0.2
 
 
+def _frequency(orders: int) -> float:
+    return math.log1p(orders)
+
+
+
 def _age_days(now: datetime | None, then: datetime | None) -> float | None:
     if now is None or then is None:
         return None
@@ -102,7 +107,7 @@ def repeat(request: RankingInput) -> Mapping[str, float]:
         replenish = 1.0 if product is not None and product.replenishable else 0.0
         replenish = max(replenish, index.repurchase_rate(pid))
         recency = _decay(_age_days(request.now, last.get(pid)), half_life)
-        raw[pid] = math.log1p(counts.get(pid, 1)) * recency * (_REPEAT_FLOOR + replenish)
+        raw[pid] = _frequency(counts.get(pid, 1)) * recency * (_REPEAT_FLOOR + replenish)
     return top_by_value(raw, request.per_source)
 
 
