@@ -89,6 +89,9 @@ class Event(BaseModel):
         category: The category viewed, for category views.
         offer_id: The offer shown or redeemed, for offer events.
         channel: Where an interaction happened (``email``, ``chat``, ``web`` ...).
+        page: The page path, for page views (``/``, ``/c/outerwear``).
+        variant: The variant the session was served, for KPI comparisons.
+        experiments: Experiment key to variant key, when several experiments ran.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -104,6 +107,9 @@ class Event(BaseModel):
     category: str | None = None
     offer_id: str | None = None
     channel: str | None = None
+    page: str | None = None
+    variant: str | None = None
+    experiments: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("at")
     @classmethod

@@ -152,7 +152,12 @@ def student_t_sf(t: float, dof: float) -> float:
     """``P(T > t)`` for Student's t with ``dof`` (possibly fractional) degrees of freedom."""
     if dof <= 0:
         raise ValueError("degrees of freedom must be positive")
-    tail = 0.5 * _beta_i(dof / 2, 0.5, dof / (dof + t * t))
+    x = dof / (dof + t * t)
+    if x < 0.5:
+        tail = 0.5 * _beta_i(dof / 2, 0.5, x)
+    else:
+        # Near t = 0, use I_x(a, b) = 1 - I_{1-x}(b, a) with 1 - x computed directly.
+        tail = 0.5 - 0.5 * _beta_i(0.5, dof / 2, t * t / (dof + t * t))
     return tail if t >= 0 else 1 - tail
 
 
@@ -272,7 +277,9 @@ def welch_t_test(
     if se == 0:
         p_value = 1.0 if diff == 0 else 0.0
         return TestResult(m1, m2, diff, diff, diff, p_value, 0.0 if diff == 0 else math.inf)
-    dof = (a + b) ** 2 / (a * a / (len(control) - 1) + b * b / (len(treatment) - 1))
+    denominator = a * a / (len(control) - 1) + b * b / (len(treatment) - 1)
+    # (An underflowing denominator means tiny variances: fall back to the pooled dof.)
+    dof = (a + b) ** 2 / denominator if denominator > 0 else len(control) + len(treatment) - 2.0
     t = diff / se
     p_value = min(1.0, 2 * student_t_sf(abs(t), dof))
     half = student_t_ppf(0.5 + confidence / 2, dof) * se

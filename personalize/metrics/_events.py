@@ -1,0 +1,92 @@
+"""Event logs as JSON Lines: one :class:`~personalize.Event` per line.
+
+The format the journey simulator writes and the KPI module reads::
+
+    {"type": "page_view", "at": "2026-01-05T09:12:03Z", "session_id": "s1", "page": "/", ...}
+    {"type": "add_to_cart", "at": "...", "session_id": "s1", "product_id": "p9", "price": 19.5}
+
+Fields are those of :class:`~personalize.Event`; fields at their default are left out; ``at``
+is ISO 8601 with its offset. A path ending in ``.gz`` is read and written gzip-compressed.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from personalize._models import Event
+from personalize.errors import DataError
+
+__all__ = ["iter_events", "read_events", "write_events"]
+
+
+def _open(path: Path, mode: str) -> IO[str]:
+    if path.suffix == ".gz":
+        if mode == "w":
+            return gzip.open(path, "wt", encoding="utf-8")
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(mode, encoding="utf-8")
+
+
+def iter_events(path: str | Path) -> Iterator[Event]:
+    """Yield the events of a JSONL log one by one; blank lines are skipped.
+
+    Raises:
+        DataError: A line is not a valid event; the message names the file and line.
+    """
+    path = Path(path)
+    with _open(path, "r") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield Event.model_validate_json(line)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                detail = f"{where}: {first['msg']}" if where else first["msg"]
+                raise DataError(f"{path.name}:{number}: invalid event ({detail})") from None
+
+
+def read_events(path: str | Path) -> list[Event]:
+    """All the events of a JSONL log, in file order.
+
+    Args:
+        path: A ``.jsonl`` file (``.jsonl.gz`` for gzip).
+
+    Raises:
+        DataError: A line is not a valid event; the message names the file and line.
+    """
+    return list(iter_events(path))
+
+
+def write_events(path: str | Path, events: Iterable[Event | Mapping[str, Any]]) -> int:
+    """Write events as JSON Lines, one per line, in the order given.
+
+    Args:
+        path: The file to write (replaced if it exists; ``.gz`` compresses).
+        events: :class:`~personalize.Event` objects or mappings of their fields.
+
+    Returns:
+        How many events were written.
+
+    Raises:
+        DataError: A mapping is not a valid event.
+    """
+    path = Path(path)
+    count = 0
+    with _open(path, "w") as handle:
+        for event in events:
+            if not isinstance(event, Event):
+                try:
+                    event = Event.model_validate(event)
+                except ValidationError as exc:
+                    raise DataError(f"event {count}: {exc.errors()[0]['msg']}") from None
+            handle.write(event.model_dump_json(exclude_defaults=True))
+            handle.write("\n")
+            count += 1
+    return count

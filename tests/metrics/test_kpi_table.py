@@ -1,0 +1,189 @@
+"""KPIs from hand-computed event logs: every expected number is worked out in comments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from personalize import Event
+from personalize.metrics import compare, format_table, kpis, kpis_by, session_kpis, srm
+
+T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def ev(kind: str, sid: str | None, seconds: float, **fields: Any) -> Event:
+    return Event(type=kind, session_id=sid, at=T0 + timedelta(seconds=seconds), **fields)
+
+
+def log() -> list[Event]:
+    c, t = {"variant": "control"}, {"variant": "treatment"}
+    return [
+        # s1 (control): 1 page view, 1 product view, add to cart, buys two lines of order o1:
+        # revenue 20*1 + 5*2 = 30; one order; on site 0..300 s.
+        ev("page_view", "s1", 0, page="/", **c),
+        ev("view", "s1", 30, product_id="p1", **c),
+        ev("add_to_cart", "s1", 60, product_id="p1", price=20, **c),
+        ev("purchase", "s1", 300, product_id="p1", price=20, quantity=1, order_id="o1", **c),
+        ev("purchase", "s1", 300, product_id="p2", price=5, quantity=2, order_id="o1", **c),
+        # s2 (control): 2 page views, add to cart, no purchase (abandoned); 3600..3720 s.
+        ev("page_view", "s2", 3600, **c),
+        ev("page_view", "s2", 3610, **c),
+        ev("add_to_cart", "s2", 3720, product_id="p3", price=15, **c),
+        # s3 (control): a single page view: time on site 0.
+        ev("page_view", "s3", 7200, **c),
+        # s4 (treatment): 3 page views, add, remove, add, buy 40*1 without order id; 0..600 s.
+        ev("page_view", "s4", 0, **t),
+        ev("page_view", "s4", 60, **t),
+        ev("page_view", "s4", 120, **t),
+        ev("view", "s4", 130, product_id="p1", **t),
+        ev("add_to_cart", "s4", 140, product_id="p1", price=40, **t),
+        ev("remove_from_cart", "s4", 150, product_id="p1", **t),
+        ev("add_to_cart", "s4", 160, product_id="p1", price=40, **t),
+        ev("purchase", "s4", 600, product_id="p1", price=40, **t),
+        # s5 (treatment): buy-now without a cart: 12.5*2 = 25; 0..60 s.
+        ev("page_view", "s5", 0, **t),
+        ev("purchase", "s5", 60, product_id="p9", price=12.5, quantity=2, **t),
+        # No session: skipped.
+        ev("page_view", None, 0),
+    ]
+
+
+def test_per_session_figures() -> None:
+    sessions, notes = session_kpis(log())
+    by_id = {s.session_id: s for s in sessions}
+    s1, s2, s3, s4, s5 = (by_id[f"s{i}"] for i in range(1, 6))
+    assert (s1.page_views, s1.product_views, s1.revenue, s1.orders, s1.duration) == (
+        1,
+        1,
+        30.0,
+        1,
+        300.0,
+    )
+    assert (s2.abandoned, s2.converted, s2.duration) == (True, False, 120.0)
+    assert (s3.duration, s3.events) == (0.0, 1)
+    assert (s4.add_to_cart, s4.remove_from_cart, s4.orders, s4.revenue) == (2, 1, 1, 40.0)
+    assert (s5.converted, s5.added_to_cart, s5.abandoned) == (True, False, False)
+    assert notes == ["1 events without a session_id were skipped"]
+
+
+def test_all_sessions_together() -> None:
+    row = kpis(log())["all"]
+    assert row.sessions == 5
+    assert row.page_views_per_session == pytest.approx(8 / 5)  # 1+2+1+3+1 = 8
+    assert row.add_to_cart_rate == pytest.approx(3 / 5)  # s1, s2, s4
+    assert row.cart_abandonment_rate == pytest.approx(1 / 3)  # s2 of s1, s2, s4
+    assert row.conversion_rate == pytest.approx(3 / 5)  # s1, s4, s5
+    assert row.revenue == pytest.approx(95.0)  # 30 + 40 + 25
+    assert row.revenue_per_session == pytest.approx(19.0)  # 95 / 5
+    assert row.orders == 3
+    assert row.average_order_value == pytest.approx(95 / 3)
+    assert row.total_time_on_site == pytest.approx(1080.0)  # 300+120+0+600+60
+    assert row.average_time_on_site == pytest.approx(216.0)  # 1080 / 5
+
+
+def test_per_variant() -> None:
+    table = kpis_by(log(), "variant")
+    assert table.groups == ("control", "treatment")
+    control, treatment = table["control"], table["treatment"]
+    assert control.sessions == 3
+    assert control.page_views_per_session == pytest.approx(4 / 3)  # (1+2+1)/3
+    assert control.add_to_cart_rate == pytest.approx(2 / 3)
+    assert control.cart_abandonment_rate == pytest.approx(1 / 2)
+    assert control.conversion_rate == pytest.approx(1 / 3)
+    assert control.revenue_per_session == pytest.approx(10.0)  # 30 / 3
+    assert control.average_time_on_site == pytest.approx(140.0)  # (300+120+0)/3
+    assert treatment.sessions == 2
+    assert treatment.page_views_per_session == pytest.approx(2.0)  # (3+1)/2
+    assert treatment.add_to_cart_rate == pytest.approx(1 / 2)
+    assert treatment.cart_abandonment_rate == pytest.approx(0.0)  # 0 of 1
+    assert treatment.conversion_rate == pytest.approx(1.0)
+    assert treatment.revenue_per_session == pytest.approx(32.5)  # (40+25)/2
+    assert treatment.average_order_value == pytest.approx(32.5)  # 65 / 2 orders
+    assert treatment.average_time_on_site == pytest.approx(330.0)  # (600+60)/2
+
+
+def test_mappings_with_iso_strings_give_the_same_table() -> None:
+    dicts = [e.model_dump(mode="json", exclude_defaults=True) for e in reversed(log())]
+    assert kpis_by(dicts).rows == kpis_by(log()).rows
+
+
+def test_rates_without_denominator_are_none() -> None:
+    row = kpis([ev("page_view", "s1", 0)])["all"]
+    assert row.cart_abandonment_rate is None
+    assert row.average_order_value is None
+    assert kpis([])["all"].conversion_rate is None
+
+
+def test_group_by_experiment_key_and_by_function() -> None:
+    events = [
+        ev("page_view", "a", 0, experiments={"exp1": "x", "exp2": "y"}),
+        ev("page_view", "b", 0, experiments={"exp1": "z"}),
+    ]
+    assert kpis_by(events, "experiments.exp1").groups == ("x", "z")
+    table = kpis_by(events, "experiments.exp2")
+    assert table.groups == ("y",)
+    assert "1 sessions without a group were left out" in table.notes
+    assert kpis_by(events, lambda e: "one").groups == ("one",)
+
+
+def test_a_session_in_two_groups_keeps_its_earliest() -> None:
+    events = [ev("page_view", "s", 10, variant="b"), ev("page_view", "s", 0, variant="a")]
+    table = kpis_by(events)
+    assert table.groups == ("a",)
+    assert any("two groups" in note for note in table.notes)
+
+
+def test_purchase_without_price_counts_no_revenue() -> None:
+    row = kpis([ev("purchase", "s", 0, product_id="p")])["all"]
+    assert row.revenue == 0.0
+    assert row.conversion_rate == 1.0
+
+
+def test_comparison_covers_every_metric_with_the_right_test() -> None:
+    comparisons = compare(kpis_by(log()), "control")
+    tests = {c.metric: c.test for c in comparisons}
+    assert tests == {
+        "page_views_per_session": "welch",
+        "add_to_cart_rate": "z",
+        "cart_abandonment_rate": "z",
+        "conversion_rate": "z",
+        "revenue_per_session": "welch",
+        "average_time_on_site": "welch",
+    }
+    conversion = next(c for c in comparisons if c.metric == "conversion_rate")
+    assert conversion.result.difference == pytest.approx(1 - 1 / 3)
+    revenue = next(c for c in comparisons if c.metric == "revenue_per_session")
+    assert revenue.result.control == pytest.approx(10.0)
+    assert revenue.result.treatment == pytest.approx(32.5)
+
+
+def test_unknown_control_raises() -> None:
+    with pytest.raises(KeyError):
+        compare(kpis_by(log()), "nope")
+
+
+def test_srm_of_a_table_uses_session_counts() -> None:
+    check = srm(kpis_by(log()), {"control": 0.6, "treatment": 0.4})
+    assert check.observed == {"control": 3, "treatment": 2}
+    assert check.expected == {"control": pytest.approx(3.0), "treatment": pytest.approx(2.0)}
+    assert check.p_value == pytest.approx(1.0)
+
+
+def test_format_table_prints_kpis_comparisons_and_srm() -> None:
+    text = format_table(kpis_by(log()), control="control")
+    lines = text.splitlines()
+    assert lines[0].split() == ["variant", "control", "treatment"]
+    assert lines[1].split() == ["sessions", "3", "2"]
+    assert "revenue / session        10.00      32.50" in text
+    assert "treatment vs control" in text
+    assert "95% CI" in text
+    assert "sample ratio: chi2 = " in text
+    assert "note: 1 events without a session_id were skipped" in text
+
+
+def test_format_table_without_control_prints_kpis_only() -> None:
+    text = format_table(kpis(log()))
+    assert "vs" not in text
+    assert text.splitlines()[0].split() == ["all", "all"]
