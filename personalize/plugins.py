@@ -1,0 +1,448 @@
+"""Plugins: the registry of operators, facts, actions, scorers and candidate sources.
+
+Every :class:`Personalizer` owns a :class:`Registry`. It starts with the built-ins, which
+register through the same methods a plugin calls, so a plugin can do anything a built-in
+can. A plugin is any object with a ``name`` and a ``setup(registry)`` method::
+
+    class Weather:
+        name = "weather"
+
+        def setup(self, registry: Registry) -> None:
+            registry.register_fact("weather", lookup, schema={"weather.temp_c": "number"})
+
+Plugins are passed explicitly or discovered through the ``personalize.plugins`` entry-point
+group (:func:`load_entry_point_plugins`); set ``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1`` to
+switch discovery off. Everything a plugin registers is checked when it registers, and a
+problem raises :class:`~personalize.errors.PluginError` naming the plugin.
+
+A plugin that raises while a request is evaluated never breaks the request: the call goes
+through :func:`guarded`, the one place where plugin exceptions are caught; the decision
+degrades (an operator is false, a fact is missing) and the error is reported.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel
+
+from personalize.errors import PluginError
+
+if TYPE_CHECKING:
+    from personalize.rules import Action
+
+__all__ = [
+    "ARG_KINDS",
+    "AUTOLOAD_ENV",
+    "ENTRY_POINT_GROUP",
+    "RESERVED_OPERATORS",
+    "ActionSpec",
+    "ErrorSink",
+    "FactSpec",
+    "OperatorSpec",
+    "Plugin",
+    "Registry",
+    "guarded",
+    "load_entry_point_plugins",
+]
+
+#: The entry-point group plugins are discovered in.
+ENTRY_POINT_GROUP = "personalize.plugins"
+#: Set this environment variable to ``1`` to switch entry-point discovery off.
+AUTOLOAD_ENV = "PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD"
+#: Operators the condition compiler implements itself; no registry may claim these names.
+RESERVED_OPERATORS = frozenset(
+    {
+        "$and", "$or", "$nor", "$not", "$inSegment", "$size", "$elemMatch", "$all", "$alli",
+        "$inGroup", "$notInGroup", "$options", "$before", "$after", "$withinLast", "$olderThan",
+    }
+)  # fmt: skip
+#: What an operator's argument may be: checked against the constant when a rule loads.
+ARG_KINDS = frozenset({"any", "string", "number", "boolean", "array", "object", "scalar"})
+
+_FACT_KINDS = frozenset({"string", "number", "boolean", "datetime", "array", "object", "any"})
+_OPERATOR_NAME = re.compile(r"\$[A-Za-z][A-Za-z0-9_]*\Z")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_BUILTIN = "builtin"
+
+#: Receives a plugin's exception and a label naming the call (``operator $rainy``).
+ErrorSink = Callable[[Exception, str], None]
+_T = TypeVar("_T")
+
+
+@runtime_checkable
+class Plugin(Protocol):
+    """What a plugin is: a name and a ``setup`` that registers its parts."""
+
+    name: str
+
+    def setup(self, registry: Registry) -> None:
+        """Register the plugin's operators, facts, actions, scorers and sources."""
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorSpec:
+    """A registered operator.
+
+    Attributes:
+        name: The operator, with its ``$``.
+        fn: ``fn(actual, arg) -> bool``; ``arg`` is the prepared constant.
+        arg_kind: What the constant must be (one of :data:`ARG_KINDS`).
+        fact_kinds: The fact kinds it applies to (``None``: any).
+        prepare: Turns the constant into ``arg`` once, at load; raises ``ValueError`` or
+            ``TypeError`` when the constant is invalid.
+        doc: One line for the docs and error messages.
+        plugin: Who registered it (``builtin`` for the SDK's own).
+    """
+
+    name: str
+    fn: Callable[[Any, Any], bool]
+    arg_kind: str = "any"
+    fact_kinds: frozenset[str] | None = None
+    prepare: Callable[[Any], Any] | None = None
+    doc: str = ""
+    plugin: str = _BUILTIN
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the SDK itself registered it."""
+        return self.plugin == _BUILTIN
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    """A registered fact provider: computes the top-level fact namespace ``name``.
+
+    Attributes:
+        name: The namespace (``weather``).
+        provider: ``provider(facts) -> value`` of the namespace, called once per request.
+        schema: Its fact paths and their kinds (``{"weather.temp_c": "number"}``).
+        plugin: Who registered it.
+    """
+
+    name: str
+    provider: Callable[[Mapping[str, Any]], Any]
+    schema: Mapping[str, str]
+    plugin: str = _BUILTIN
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """A registered rule action (``boost``, ``pin`` ...).
+
+    Attributes:
+        name: The key used in a rule's ``then:`` list.
+        spec_model: The pydantic model that validates the action's body.
+        build: ``build(spec, rule_id, compiler) -> Action``; ``compiler`` compiles the
+            action's product selectors (``compiler.compile_selector(spec.where)``).
+        plugin: Who registered it.
+    """
+
+    name: str
+    spec_model: type[BaseModel]
+    build: Callable[[Any, str, Any], Action]
+    plugin: str = _BUILTIN
+
+
+def _arity_ok(fn: Callable[..., Any], count: int) -> bool:
+    try:
+        inspect.signature(fn).bind(*range(count))
+    except TypeError:
+        return False
+    except ValueError:  # builtins without a signature: trust them
+        return True
+    return True
+
+
+class Registry:
+    """The operators, facts, actions, scorers and candidate sources one personalizer uses.
+
+    Args:
+        builtins: Seed the registry with the SDK's own operators and actions.
+
+    Attributes:
+        operators: Operator name to spec.
+        facts: Fact namespace to spec.
+        actions: Action name to spec.
+        scorers: Scorer name to scorer (see :mod:`personalize.ranking`).
+        candidate_sources: Source name to candidate source.
+        plugins: Installed plugins by name.
+    """
+
+    def __init__(self, *, builtins: bool = False) -> None:
+        self.operators: dict[str, OperatorSpec] = {}
+        self.facts: dict[str, FactSpec] = {}
+        self.actions: dict[str, ActionSpec] = {}
+        self.scorers: dict[str, Callable[..., Any]] = {}
+        self.candidate_sources: dict[str, Callable[..., Any]] = {}
+        self.plugins: dict[str, Plugin] = {}
+        self._owner = _BUILTIN
+        self._owners: dict[tuple[str, str], str] = {}
+        if builtins:
+            from personalize.rules._builtins import install_builtins
+
+            install_builtins(self)
+
+    @classmethod
+    def with_builtins(cls) -> Registry:
+        """A registry holding the SDK's own operators and actions."""
+        return cls(builtins=True)
+
+    def _fail(self, message: str) -> PluginError:
+        who = "built-in" if self._owner == _BUILTIN else f"plugin {self._owner!r}"
+        return PluginError(f"{who}: {message}")
+
+    def _check_clash(self, table: Mapping[str, Any], kind: str, name: str) -> None:
+        existing = table.get(name)
+        if existing is not None:
+            owner = getattr(existing, "plugin", None) or self._owners.get((kind, name), "?")
+            raise self._fail(f"{kind} {name!r} is already registered by {owner}")
+
+    def register_operator(
+        self,
+        name: str,
+        fn: Callable[[Any, Any], bool],
+        *,
+        arg_kind: str = "any",
+        fact_kinds: Iterable[str] | None = None,
+        prepare: Callable[[Any], Any] | None = None,
+        doc: str = "",
+    ) -> None:
+        """Add an operator usable in conditions: ``{path: {name: constant}}``.
+
+        Raises:
+            PluginError: A bad name, a clash, a non-callable or a wrong signature.
+        """
+        if not isinstance(name, str) or not _OPERATOR_NAME.match(name):
+            raise self._fail(f"operator name {name!r} must look like '$name'")
+        if name in RESERVED_OPERATORS:
+            raise self._fail(f"operator {name} is part of the condition language")
+        self._check_clash(self.operators, "operator", name)
+        if not callable(fn) or not _arity_ok(fn, 2):
+            raise self._fail(f"operator {name}: fn must be callable as fn(actual, arg)")
+        if prepare is not None and (not callable(prepare) or not _arity_ok(prepare, 1)):
+            raise self._fail(f"operator {name}: prepare must be callable as prepare(arg)")
+        if arg_kind not in ARG_KINDS:
+            raise self._fail(f"operator {name}: arg_kind must be one of {sorted(ARG_KINDS)}")
+        kinds = None if fact_kinds is None else frozenset(fact_kinds)
+        if kinds is not None and not kinds <= _FACT_KINDS:
+            raise self._fail(f"operator {name}: unknown fact kinds {sorted(kinds - _FACT_KINDS)}")
+        self.operators[name] = OperatorSpec(
+            name, fn, arg_kind, kinds, prepare, doc, plugin=self._owner
+        )
+
+    def register_fact(
+        self,
+        name: str,
+        provider: Callable[[Mapping[str, Any]], Any],
+        *,
+        schema: Mapping[str, str],
+    ) -> None:
+        """Add a fact namespace computed per request by ``provider(facts)``.
+
+        Args:
+            name: The top-level namespace, e.g. ``weather``.
+            provider: Computes the namespace's value from the request's facts.
+            schema: Every path it provides with its kind, e.g. ``{"weather.temp_c": "number"}``.
+
+        Raises:
+            PluginError: A bad name, a clash with a context fact or another plugin's
+                namespace, a non-callable provider or a bad schema.
+        """
+        from personalize.context import FACT_SCHEMA
+
+        if not isinstance(name, str) or not _PLAIN_NAME.match(name):
+            raise self._fail(f"fact namespace {name!r} must be a plain name")
+        if name in FACT_SCHEMA:
+            raise self._fail(f"fact namespace {name!r} clashes with a built-in context fact")
+        self._check_clash(self.facts, "fact namespace", name)
+        if not callable(provider) or not _arity_ok(provider, 1):
+            raise self._fail(f"fact {name}: provider must be callable as provider(facts)")
+        if not isinstance(schema, Mapping) or not schema:
+            raise self._fail(f"fact {name}: schema must be a non-empty mapping of path to kind")
+        for path, kind in schema.items():
+            if not isinstance(path, str) or (path != name and not path.startswith(name + ".")):
+                raise self._fail(f"fact {name}: schema path {path!r} is outside {name!r}")
+            if kind not in _FACT_KINDS:
+                raise self._fail(f"fact {name}: {path} has unknown kind {kind!r}")
+        full = {name: "object", **schema}
+        self.facts[name] = FactSpec(name, provider, full, plugin=self._owner)
+
+    def register_action(
+        self,
+        name: str,
+        spec_model: type[BaseModel],
+        build: Callable[[Any, str, Any], Action],
+    ) -> None:
+        """Add a rule action: ``then: [{name: {...}}]``.
+
+        Args:
+            name: The action's key.
+            spec_model: A pydantic model validating the action's body.
+            build: ``build(spec, rule_id, compiler)`` returning the compiled action.
+
+        Raises:
+            PluginError: A bad name, a clash, a model that is not pydantic, a bad ``build``.
+        """
+        if not isinstance(name, str) or not _PLAIN_NAME.match(name):
+            raise self._fail(f"action name {name!r} must be a plain name")
+        self._check_clash(self.actions, "action", name)
+        if not (isinstance(spec_model, type) and issubclass(spec_model, BaseModel)):
+            raise self._fail(f"action {name}: spec_model must be a pydantic model class")
+        if not callable(build) or not _arity_ok(build, 3):
+            raise self._fail(f"action {name}: build must be callable as build(spec, rule_id, c)")
+        self.actions[name] = ActionSpec(name, spec_model, build, plugin=self._owner)
+
+    def register_scorer(self, name: str, fn: Callable[..., Any]) -> None:
+        """Add a ranking scorer (its protocol is defined by :mod:`personalize.ranking`)."""
+        self._register_callable(self.scorers, "scorer", name, fn)
+
+    def register_candidate_source(self, name: str, fn: Callable[..., Any]) -> None:
+        """Add a candidate source (its protocol is defined by :mod:`personalize.ranking`)."""
+        self._register_callable(self.candidate_sources, "candidate source", name, fn)
+
+    def _register_callable(
+        self, table: dict[str, Callable[..., Any]], kind: str, name: str, fn: Callable[..., Any]
+    ) -> None:
+        if not isinstance(name, str) or not _PLAIN_NAME.match(name):
+            raise self._fail(f"{kind} name {name!r} must be a plain name")
+        self._check_clash(table, kind, name)
+        if not callable(fn):
+            raise self._fail(f"{kind} {name}: not callable")
+        table[name] = fn
+        self._owners[(kind, name)] = self._owner
+
+    def install(self, plugin: Plugin) -> None:
+        """Let ``plugin`` register its parts; all or nothing.
+
+        Raises:
+            PluginError: The plugin has no name or setup, is installed already, or one of its
+                registrations is invalid (nothing it registered is kept then).
+        """
+        name = getattr(plugin, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {plugin!r}: needs a non-empty 'name' string")
+        setup = getattr(plugin, "setup", None)
+        if not callable(setup) or not _arity_ok(setup, 1):
+            raise PluginError(f"plugin {name!r}: needs a method setup(registry)")
+        if name in self.plugins or name == _BUILTIN:
+            raise PluginError(f"plugin {name!r}: a plugin of that name is installed already")
+        saved = self._snapshot()
+        self._owner = name
+        try:
+            setup(self)
+        except PluginError:
+            self._restore(saved)
+            raise
+        except Exception as exc:
+            self._restore(saved)
+            raise PluginError(f"plugin {name!r}: setup failed: {exc!r}") from exc
+        finally:
+            self._owner = _BUILTIN
+        self.plugins[name] = plugin
+
+    def install_all(self, plugins: Iterable[Plugin]) -> Registry:
+        """Install each plugin in turn; returns the registry."""
+        for plugin in plugins:
+            self.install(plugin)
+        return self
+
+    def _tables(self) -> tuple[dict[Any, Any], ...]:
+        return (
+            self.operators,
+            self.facts,
+            self.actions,
+            self.scorers,
+            self.candidate_sources,
+            self._owners,
+        )
+
+    def _snapshot(self) -> tuple[dict[Any, Any], ...]:
+        return tuple(dict(table) for table in self._tables())
+
+    def _restore(self, saved: tuple[dict[Any, Any], ...]) -> None:
+        for table, old in zip(self._tables(), saved, strict=True):
+            table.clear()
+            table.update(old)
+
+    @property
+    def fact_schema(self) -> dict[str, str]:
+        """Every fact path the registered providers add, with its kind."""
+        schema: dict[str, str] = {}
+        for spec in self.facts.values():
+            schema.update(spec.schema)
+        return schema
+
+    def collect_facts(
+        self, facts: Mapping[str, Any], *, on_error: ErrorSink | None = None
+    ) -> dict[str, Any]:
+        """Call every fact provider; a provider that raises is left out and reported.
+
+        Args:
+            facts: The request's facts, as providers read them.
+            on_error: Receives ``(exception, "fact <name>")`` for each failing provider.
+
+        Returns:
+            Namespace to value, for :attr:`personalize.context.Context.extra`.
+        """
+        out: dict[str, Any] = {}
+        missing = object()
+        for name, spec in self.facts.items():
+            call = guarded(spec.provider, f"fact {name}", missing)
+            value = call(on_error, facts)
+            if value is not missing:
+                out[name] = value
+        return out
+
+
+def guarded(fn: Callable[..., _T], label: str, fallback: _T) -> Callable[..., _T]:
+    """Wrap a plugin callable: the one place where plugin exceptions are caught.
+
+    The wrapper is called as ``call(report, *args)``: it returns ``fn(*args)``, or, when
+    ``fn`` raises, hands the exception and ``label`` to ``report`` (when not ``None``) and
+    returns ``fallback``.
+    """
+
+    def call(report: ErrorSink | None, *args: Any) -> _T:
+        try:
+            return fn(*args)
+        except Exception as exc:  # a plugin must never break a request
+            if report is not None:
+                report(exc, label)
+            return fallback
+
+    return call
+
+
+def load_entry_point_plugins() -> list[Plugin]:
+    """The plugins advertised in the ``personalize.plugins`` entry-point group.
+
+    An entry point may name a plugin object, or a class that is instantiated without
+    arguments. Returns an empty list when ``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1``.
+
+    Raises:
+        PluginError: An entry point cannot be loaded or is not a plugin.
+    """
+    if os.environ.get(AUTOLOAD_ENV, "").strip() not in {"", "0"}:
+        return []
+    found: list[Plugin] = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            obj = ep.load()
+            if isinstance(obj, type):
+                obj = obj()
+        except Exception as exc:
+            raise PluginError(f"plugin entry point {ep.name!r} ({ep.value}): {exc!r}") from exc
+        if not isinstance(obj, Plugin):
+            raise PluginError(
+                f"plugin entry point {ep.name!r} ({ep.value}): not a plugin "
+                "(needs 'name' and 'setup(registry)')"
+            )
+        found.append(obj)
+    return found

@@ -1,0 +1,380 @@
+"""The compiled segments and merchandising rules of one configuration.
+
+``RuleSet.compile(config)`` checks and compiles everything once, raising one
+:class:`~personalize.errors.ConfigError` with every problem. ``evaluate(facts)`` then runs
+per request: segments first (in dependency order, so a segment may be defined on others),
+then rules by priority, and returns the matched segments, the fired rules, their actions
+and a trace of every condition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from personalize.config import DEFAULT_WEIGHTS, ActiveWindow, PersonalizerConfig, format_path
+from personalize.context import FACT_SCHEMA
+from personalize.context._model import OPEN_PATHS
+from personalize.errors import ConfigError, Problem
+from personalize.plugins import ErrorSink, Registry
+from personalize.rules._actions import Action, Boost, Exclude, Filter
+from personalize.rules._compiler import ActionCompiler, CompiledCondition, ConditionCompiler
+from personalize.rules._dates import now_of
+from personalize.rules._nodes import Evaluation
+from personalize.rules._trace import Trace, TraceEntry
+
+__all__ = ["RuleOutcome", "RuleSet"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """What the rules decided for one request.
+
+    Attributes:
+        segments: The segments the request falls in.
+        fired: Ids of the rules that fired, in priority order.
+        actions: Their actions, in the same order.
+        trace: Every condition's result (and why a false one failed).
+    """
+
+    segments: frozenset[str]
+    fired: tuple[str, ...]
+    actions: tuple[Action, ...]
+    trace: Trace
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    start: datetime | None  # naive = wall clock in the zone, aware = instant
+    end: datetime | None  # exclusive
+    zone: tzinfo | None  # None = the visitor's (or the store's) zone, known per request
+    store: bool
+
+    def contains(self, now: datetime, visitor: tzinfo, store: tzinfo) -> bool:
+        zone = self.zone or (store if self.store else visitor)
+        local = now.astimezone(zone).replace(tzinfo=None) if now.tzinfo else now
+        for bound, after in ((self.start, True), (self.end, False)):
+            if bound is None:
+                continue
+            here = local if bound.tzinfo is None else now.astimezone(UTC)
+            if after and here < bound:
+                return False
+            if not after and here >= bound:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    id: str
+    condition: CompiledCondition
+    placements: frozenset[str] | None
+    window: _Window | None
+    stop: bool
+    enabled: bool
+    actions: tuple[Action, ...]
+    timed_actions: bool
+
+
+def _zone(name: str) -> tzinfo:
+    return ZoneInfo(name)
+
+
+class RuleSet:
+    """Compiled segments and rules; build with :meth:`compile`."""
+
+    def __init__(
+        self,
+        segments: tuple[tuple[str, CompiledCondition], ...],
+        rules: tuple[_Rule, ...],
+        store_zone: tzinfo,
+    ) -> None:
+        self._segments = segments
+        self._rules = rules
+        self._store = store_zone
+
+    @property
+    def segment_ids(self) -> tuple[str, ...]:
+        """Segment ids in evaluation (dependency) order."""
+        return tuple(name for name, _ in self._segments)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Rule ids in evaluation order (priority, then file order)."""
+        return tuple(rule.id for rule in self._rules)
+
+    @classmethod
+    def compile(
+        cls,
+        config: PersonalizerConfig | Mapping[str, Any],
+        *,
+        registry: Registry | None = None,
+        schema: Mapping[str, str] | None = None,
+    ) -> RuleSet:
+        """Check and compile the segments and rules of ``config``.
+
+        Args:
+            config: A validated configuration (or a mapping, validated here).
+            registry: Operators and actions (default: the built-ins).
+            schema: Fact paths and kinds (default: the context's plus the registry's facts).
+
+        Raises:
+            ConfigError: Every problem found, each with its path.
+        """
+        if not isinstance(config, PersonalizerConfig):
+            config = _validate(config)
+        registry = registry if registry is not None else Registry.with_builtins()
+        if schema is None:
+            schema = {**FACT_SCHEMA, **registry.fact_schema}
+        compiler = ConditionCompiler(
+            schema=schema,
+            open_paths=OPEN_PATHS,
+            registry=registry,
+            segments=config.segments.keys(),
+        )
+        problems = compiler.problems
+        store = _store_zone(config.settings.timezone, problems)
+        segments = _compile_segments(config, compiler)
+        weights = {*DEFAULT_WEIGHTS, *registry.scorers}
+        rules: list[_Rule] = []
+        seen: set[str] = set()
+        for i, rule in enumerate(config.rules):
+            where = f"rules[{i}]"
+            if rule.id in seen:
+                problems.append(Problem(f"{where}.id", f"duplicate rule id {rule.id!r}"))
+            seen.add(rule.id)
+            condition = compiler.compile_full(rule.when, f"{where}.when")
+            actions, timed = _compile_actions(
+                rule.then, rule.id, where, compiler, registry, weights
+            )
+            window = _window(rule.active, f"{where}.active", problems)
+            placements = frozenset(rule.placements) if rule.placements is not None else None
+            rules.append(
+                _Rule(rule.id, condition, placements, window, rule.stop, rule.enabled,
+                      actions, timed)
+            )  # fmt: skip
+        if problems:
+            raise ConfigError(problems)
+        order = sorted(range(len(rules)), key=lambda i: (-config.rules[i].priority, i))
+        return cls(segments, tuple(rules[i] for i in order), store)
+
+    def evaluate(
+        self,
+        facts: dict[str, Any],
+        *,
+        placement: str | None = None,
+        now: datetime | None = None,
+        on_error: ErrorSink | None = None,
+    ) -> RuleOutcome:
+        """Evaluate segments, then rules, against one request's facts.
+
+        Writes the matched segment ids (sorted) to ``facts["segments"]``.
+
+        Args:
+            facts: The request's facts (``Context.facts()`` plus plugin facts).
+            placement: Where the result shows; rules limited to other placements are
+                skipped, and without a placement only rules for every placement apply.
+            now: The request time, for active windows and relative dates (default: the
+                ``now`` fact, else ``time.local``, else the current time).
+            on_error: Also receives every plugin error (they are in the trace anyway).
+        """
+        trace = Trace()
+        if now is None:
+            now = now_of(facts) or datetime.now(UTC)
+
+        def report(exc: Exception, label: str) -> None:
+            trace.error(exc, label)
+            if on_error is not None:
+                on_error(exc, label)
+
+        ev = Evaluation(now, report)
+        matched: list[str] = []
+        facts["segments"] = matched
+        for name, seg in self._segments:
+            ok = seg.predicate(facts, ev)
+            if ok:
+                matched.append(name)
+            trace.add(TraceEntry("segment", name, ok, explain=_explainer(seg, facts, ev)))
+        facts["segments"] = sorted(matched)
+        fired: list[str] = []
+        actions: list[Action] = []
+        visitor = _visitor_zone(facts, self._store)
+        for rule in self._rules:
+            skipped = None
+            if not rule.enabled:
+                skipped = "disabled"
+            elif rule.placements is not None and placement not in rule.placements:
+                skipped = "placement"
+            elif rule.window is not None and not rule.window.contains(now, visitor, self._store):
+                skipped = "inactive"
+            if skipped is not None:
+                trace.add(TraceEntry("rule", rule.id, False, skipped=skipped))
+                continue
+            ok = rule.condition.predicate(facts, ev)
+            trace.add(
+                TraceEntry("rule", rule.id, ok, explain=_explainer(rule.condition, facts, ev))
+            )
+            if not ok:
+                continue
+            fired.append(rule.id)
+            if rule.timed_actions:
+                actions.extend(_bind_now(action, ev) for action in rule.actions)
+            else:
+                actions.extend(rule.actions)
+            if rule.stop:
+                break
+        return RuleOutcome(frozenset(matched), tuple(fired), tuple(actions), trace)
+
+
+def _explainer(
+    compiled: CompiledCondition, facts: Mapping[str, Any], ev: Evaluation
+) -> Callable[[], Any]:
+    quiet = Evaluation(ev.now, None)
+    return lambda: compiled.node.explain(facts, quiet)
+
+
+def _bind_now(action: Action, ev: Evaluation) -> Action:
+    where = getattr(action, "where", None)
+    if where is None or not isinstance(action, Boost | Filter | Exclude):
+        return action
+
+    def bound(product: Mapping[str, Any], _w: Callable[..., bool] = where) -> bool:
+        return _w(product, ev)
+
+    return dataclasses.replace(action, where=bound)
+
+
+def _validate(data: Mapping[str, Any]) -> PersonalizerConfig:
+    from personalize.config import load_config
+
+    return load_config(data)
+
+
+def _store_zone(name: str, problems: list[Problem]) -> tzinfo:
+    try:
+        return _zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem("settings.timezone", f"unknown time zone {name!r}"))
+        return UTC
+
+
+def _visitor_zone(facts: Mapping[str, Any], store: tzinfo) -> tzinfo:
+    time_facts = facts.get("time")
+    if isinstance(time_facts, Mapping):
+        local = time_facts.get("local")
+        if isinstance(local, datetime) and local.tzinfo is not None:
+            return local.tzinfo
+        name = time_facts.get("timezone")
+        if isinstance(name, str):
+            try:
+                return _zone(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                return store
+    return store
+
+
+def _window(active: ActiveWindow | None, where: str, problems: list[Problem]) -> _Window | None:
+    if active is None:
+        return None
+    zone: tzinfo | None = None
+    if active.timezone not in {"visitor", "store"}:
+        try:
+            zone = _zone(active.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(Problem(f"{where}.timezone", f"unknown time zone {active.timezone!r}"))
+    start = _moment(active.start, end=False)
+    end = _moment(active.until, end=True)
+    if start is not None and end is not None and _naive(start) >= _naive(end):
+        problems.append(Problem(f"{where}.until", "the window ends before it starts"))
+    return _Window(start, end, zone, active.timezone == "store")
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
+def _moment(value: date | datetime | None, *, end: bool) -> datetime | None:
+    """A bound as a datetime; ``end`` bounds become exclusive (a date covers its day)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value + timedelta(microseconds=1) if end else value
+    day = value + timedelta(days=1) if end else value
+    return datetime.combine(day, time())
+
+
+def _compile_segments(
+    config: PersonalizerConfig, compiler: ConditionCompiler
+) -> tuple[tuple[str, CompiledCondition], ...]:
+    compiled = {
+        name: compiler.compile_full(cond, f"segments.{name}")
+        for name, cond in config.segments.items()
+    }
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = visiting, 2 = done
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = [*chain[chain.index(name) :], name]
+            compiler.problems.append(
+                Problem(f"segments.{name}", "segment cycle: " + " -> ".join(cycle))
+            )
+            return
+        state[name] = 1
+        for dep in sorted(compiled[name].segments):
+            if dep in compiled:
+                visit(dep, [*chain, name])
+        state[name] = 2
+        order.append(name)
+
+    for name in compiled:
+        visit(name, [])
+    return tuple((name, compiled[name]) for name in order)
+
+
+def _compile_actions(
+    then: list[dict[str, Any]],
+    rule_id: str,
+    where: str,
+    compiler: ConditionCompiler,
+    registry: Registry,
+    weights: set[str],
+) -> tuple[tuple[Action, ...], bool]:
+    actions: list[Action] = []
+    timed = False
+    for j, entry in enumerate(then):
+        here = f"{where}.then[{j}]"
+        if not isinstance(entry, Mapping) or len(entry) != 1:
+            compiler.problems.append(
+                Problem(here, "an action is a one-key mapping such as {boost: {...}}")
+            )
+            continue
+        ((name, body),) = entry.items()
+        spec = registry.actions.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(str(name), list(registry.actions), n=1)
+            compiler.problems.append(
+                Problem(f"{here}.{name}", "unknown action", close[0] if close else None)
+            )
+            continue
+        try:
+            model = spec.spec_model.model_validate(body)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = format_path((f"{here}.{name}", *err["loc"]))
+                message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+                compiler.problems.append(Problem(loc, message.removeprefix("Value error, ")))
+            continue
+        action_compiler = ActionCompiler(compiler, f"{here}.{name}", weights)
+        actions.append(spec.build(model, rule_id, action_compiler))
+        timed = timed or action_compiler.needs_now
+    return tuple(actions), timed

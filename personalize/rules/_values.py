@@ -1,0 +1,239 @@
+"""Value semantics of the condition language: equality, ordering, membership, versions.
+
+These are the slow, general forms of the comparisons; the code generator inlines the common
+cases (a string fact equal to a string constant ...) and falls back to these for the rest.
+
+* Equality is strict: values of different JSON types never match (``1`` is not ``"1"``,
+  ``True`` is not ``1``); arrays and objects compare deeply.
+* Ordering (``$gt`` ...) follows JavaScript's relational comparison, as GrowthBook's reference
+  SDK does: two strings compare as text, anything else compares as numbers, a string that is
+  not a number makes the comparison false, and a missing value counts as ``null``, i.e. 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+__all__ = [
+    "ARRAY_TYPES",
+    "Membership",
+    "deep_equal",
+    "js_compare",
+    "js_number",
+    "js_string",
+    "js_truthy",
+    "json_type",
+    "padded_version",
+]
+
+#: The Python types the language treats as arrays.
+ARRAY_TYPES = (list, tuple)
+
+_NAN = float("nan")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_RADIX = {"0x": 16, "0o": 8, "0b": 2}
+
+
+def json_type(value: Any) -> str:
+    """The name ``$type`` matches: ``string``, ``number``, ``boolean``, ``array``,
+    ``object`` or ``null`` (dates are objects, as in JavaScript)."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, ARRAY_TYPES):
+        return "array"
+    if isinstance(value, Mapping | date):
+        return "object"
+    return "unknown"
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness: empty arrays and objects are true, ``NaN`` is false."""
+    if isinstance(value, list | tuple | Mapping):
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return bool(value)
+
+
+def deep_equal(a: Any, b: Any) -> bool:
+    """Strict equality: same JSON type and same value; arrays and objects deeply."""
+    ta = json_type(a)
+    if ta != json_type(b):
+        return False
+    if ta == "array":
+        return len(a) == len(b) and all(deep_equal(x, y) for x, y in zip(a, b, strict=True))
+    if ta == "object" and isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(deep_equal(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def js_string(value: Any) -> str:
+    """JavaScript's ``String(value)`` for JSON values."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        text = repr(value)
+        mantissa, sep, exponent = text.partition("e")
+        if sep:
+            sign = "-" if exponent.startswith("-") else "+"
+            text = f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
+        return text
+    if isinstance(value, str):
+        return value
+    if isinstance(value, ARRAY_TYPES):
+        return ",".join("" if item is None else js_string(item) for item in value)
+    return "[object Object]"
+
+
+def js_number(value: Any) -> float:
+    """JavaScript's ``Number(value)``: ``NaN`` when the value is not a number."""
+    if value is None or value is False:
+        return 0.0
+    if value is True:
+        return 1.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.timestamp() * 1000.0
+    if isinstance(value, ARRAY_TYPES):
+        return js_number(js_string(value))
+    if not isinstance(value, str):
+        return _NAN
+    text = value.strip()
+    if not text:
+        return 0.0
+    if text in {"Infinity", "+Infinity", "-Infinity"}:
+        return -math.inf if text[0] == "-" else math.inf
+    base = _RADIX.get(text[:2].lower())
+    if base is not None:
+        try:
+            return float(int(text[2:], base)) if text[2:].isalnum() else _NAN
+        except ValueError:
+            return _NAN
+    return float(text) if _DECIMAL.match(text) else _NAN
+
+
+def _primitive(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return js_number(value)
+    return js_string(value)
+
+
+def js_compare(actual: Any, expected: Any, op: str) -> bool:
+    """JavaScript's ``actual <op> expected`` for ``op`` in ``< <= > >=``."""
+    a, b = _primitive(actual), _primitive(expected)
+    if not (isinstance(a, str) and isinstance(b, str)):
+        a, b = js_number(a), js_number(b)
+    if op == "<":
+        return bool(a < b)
+    if op == "<=":
+        return bool(a <= b)
+    if op == ">":
+        return bool(a > b)
+    return bool(a >= b)
+
+
+class Membership:
+    """Strict membership in a constant list, with a fast path per JSON type.
+
+    ``test(value)`` is true when ``value`` equals a member, or, when ``value`` is an array,
+    when any of its elements does (GrowthBook's ``$in`` on array attributes).
+    """
+
+    __slots__ = ("_bools", "_has_null", "_nums", "_others", "_strs", "fold")
+
+    def __init__(self, members: Iterable[Any], *, fold: bool = False) -> None:
+        self.fold = fold
+        self._strs: set[str] = set()
+        self._nums: set[float] = set()
+        self._bools: set[bool] = set()
+        self._has_null = False
+        self._others: list[Any] = []
+        for item in members:
+            kind = json_type(item)
+            if kind == "string":
+                self._strs.add(item.lower() if fold else item)
+            elif kind == "number":
+                self._nums.add(item)
+            elif kind == "boolean":
+                self._bools.add(item)
+            elif kind == "null":
+                self._has_null = True
+            else:
+                self._others.append(item)
+
+    @property
+    def strings(self) -> frozenset[str] | None:
+        """The members when all are strings (for inlining), else ``None``."""
+        only = not (self._nums or self._bools or self._has_null or self._others)
+        return frozenset(self._strs) if only else None
+
+    def one(self, value: Any) -> bool:
+        """Whether ``value`` itself equals a member."""
+        if isinstance(value, str):
+            return (value.lower() if self.fold else value) in self._strs
+        if value is None:
+            return self._has_null
+        if value is True or value is False:
+            return value in self._bools
+        if isinstance(value, int | float):
+            return value in self._nums
+        return any(deep_equal(value, other) for other in self._others)
+
+    def test(self, value: Any) -> bool:
+        """``$in`` semantics: equality, or intersection when ``value`` is an array."""
+        if isinstance(value, ARRAY_TYPES):
+            return any(self.one(item) for item in value)
+        return self.one(value)
+
+
+_VERSION_STRIP = re.compile(r"^v|\+.*$")
+_VERSION_SPLIT = re.compile(r"[-.]")
+_ASCII_DIGITS = re.compile(r"[0-9]+\Z")
+
+
+@lru_cache(maxsize=2048)
+def _padded(text: str) -> str:
+    parts = _VERSION_SPLIT.split(_VERSION_STRIP.sub("", text))
+    if len(parts) == 3:
+        parts.append("~")
+    return "-".join(p.rjust(5) if _ASCII_DIGITS.match(p) else p for p in parts)
+
+
+def padded_version(value: Any) -> str:
+    """A version string padded so that text order is version order (GrowthBook's algorithm).
+
+    Numbers become their JavaScript text; anything else that is not a non-empty string
+    counts as ``"0"``. Build metadata (``+...``) and a leading ``v`` are ignored; numeric
+    parts are left-padded; a release without a pre-release tag sorts after its pre-releases.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = js_string(value)
+    if not value or not isinstance(value, str):
+        value = "0"
+    return _padded(value)
