@@ -6,9 +6,11 @@ Compile once at load with :func:`compile_experiments`, then call
 
 from personalize.experiments._hashing import (
     bucket,
+    bucket_from,
     bucket_ranges,
     choose_variant,
     fnv1a32,
+    fnv1a32_from,
     hash_unit,
     in_range,
 )
@@ -34,10 +36,12 @@ __all__ = [
     "Exposure",
     "apply_overrides",
     "bucket",
+    "bucket_from",
     "bucket_ranges",
     "choose_variant",
     "compile_experiments",
     "fnv1a32",
+    "fnv1a32_from",
     "force_header_name",
     "hash_unit",
     "in_range",

@@ -21,7 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["bucket", "bucket_ranges", "choose_variant", "fnv1a32", "hash_unit", "in_range"]
+__all__ = [
+    "bucket",
+    "bucket_from",
+    "bucket_ranges",
+    "choose_variant",
+    "fnv1a32",
+    "fnv1a32_from",
+    "hash_unit",
+    "in_range",
+]
 
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
@@ -37,10 +46,23 @@ def fnv1a32(text: str) -> int:
     Returns:
         An unsigned 32-bit integer.
     """
-    h = _FNV_OFFSET
+    return fnv1a32_from(_FNV_OFFSET, text)
+
+
+def fnv1a32_from(state: int, text: str) -> int:
+    """Continue an FNV-1a hash from ``state``: ``fnv1a32(a + b) == fnv1a32_from(fnv1a32(a), b)``.
+
+    Lets a compiled experiment hash its seed once, at load.
+    """
+    h = state
     for char in text:
         h = ((h ^ ord(char)) * _FNV_PRIME) & _MASK
     return h
+
+
+def bucket_from(seed_state: int, value: str) -> float:
+    """:func:`bucket` with the seed already hashed: ``bucket_from(fnv1a32(seed), value)``."""
+    return (fnv1a32(str(fnv1a32_from(seed_state, value))) % 10000) / 10000
 
 
 def bucket(seed: str, value: str) -> float:

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 from personalize._models import Request
 from personalize.config import PersonalizerConfig
 from personalize.errors import ConfigError, Problem
-from personalize.experiments._hashing import bucket, bucket_ranges, in_range
+from personalize.experiments._hashing import bucket_from, bucket_ranges, fnv1a32, in_range
 from personalize.experiments._overrides import apply_overrides
 
 __all__ = [
@@ -105,7 +105,7 @@ _EMPTY = Assignment(variants=MappingProxyType({}))
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     key: str
-    seed: str
+    seed_state: int
     by_user: bool
     enabled: bool
     predicate: Callable[[Mapping[str, Any]], bool] | None
@@ -240,7 +240,7 @@ class ExperimentPlan:
                     continue
                 if exp.predicate is not None and (facts is None or not exp.predicate(facts)):
                     continue
-                n = bucket(exp.seed, value)
+                n = bucket_from(exp.seed_state, value)
                 for i, (start, end) in enumerate(exp.ranges):
                     if start <= n < end:
                         index = i
@@ -322,7 +322,7 @@ def compile_experiments(
         compiled.append(
             _Compiled(
                 key=exp.key,
-                seed=exp.seed if exp.seed is not None else exp.key,
+                seed_state=fnv1a32(exp.seed if exp.seed is not None else exp.key),
                 by_user=exp.hash_attribute == "user_id",
                 enabled=exp.enabled,
                 predicate=predicate,

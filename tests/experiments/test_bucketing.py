@@ -10,9 +10,11 @@ import pytest
 
 from personalize.experiments import (
     bucket,
+    bucket_from,
     bucket_ranges,
     choose_variant,
     fnv1a32,
+    fnv1a32_from,
     hash_unit,
     in_range,
 )
@@ -101,3 +103,10 @@ def test_raising_traffic_only_widens_ranges() -> None:
     for (s1, e1), (s2, e2) in zip(low, high, strict=True):
         assert s1 == s2
         assert e1 <= e2
+
+
+def test_a_pre_hashed_seed_gives_the_same_bucket() -> None:
+    for i in range(500):
+        seed, value = f"exp-{i % 7}", f"user-{i}"
+        assert fnv1a32_from(fnv1a32(seed), value) == fnv1a32(seed + value)
+        assert bucket_from(fnv1a32(seed), value) == bucket(seed, value)
