@@ -42,32 +42,87 @@ UAEngine = Literal["auto", "rs", "basic"]
 HAS_UA_PARSER_RS = importlib.util.find_spec("ua_parser_rs") is not None
 UA_ENGINES: tuple[str, ...] = ("rs", "basic") if HAS_UA_PARSER_RS else ("basic",)
 
-_BOT_TOKENS = re.compile(
-    r"bot[/;)\-+_ ]|bot$|crawl|spider|slurp|facebookexternalhit|headlesschrome|phantomjs"
-    r"|python-requests|python-urllib|aiohttp|curl/|wget/|go-http-client|libwww|httpclient"
-    r"|scrapy|lighthouse|pingdom|uptimerobot|mediapartners|feedfetcher|bingpreview"
-    r"|whatsapp/|ia_archiver|archive\.org",
-    re.IGNORECASE,
+# Token checks run on the lower-cased string: plain substrings (fast C searches) plus a few
+# case-sensitive regexes for the tokens that need word boundaries.
+_BOT_SUBSTRINGS = (
+    "crawl",
+    "spider",
+    "slurp",
+    "facebookexternalhit",
+    "headlesschrome",
+    "phantomjs",
+    "python-requests",
+    "python-urllib",
+    "aiohttp",
+    "curl/",
+    "wget/",
+    "go-http-client",
+    "libwww",
+    "httpclient",
+    "scrapy",
+    "lighthouse",
+    "pingdom",
+    "uptimerobot",
+    "mediapartners",
+    "feedfetcher",
+    "bingpreview",
+    "whatsapp/",
+    "ia_archiver",
+    "archive.org",
 )
-_TV_TOKENS = re.compile(
-    r"smart-?tv|hbbtv|netcast|google ?tv|android ?tv|apple ?tv|crkey|roku|bravia|inettv"
-    r"|web0s|webos\.tv|tizen[^)]{0,40}\btv\b|viera|philipstv|aquos|opera tv|\bdtv\b"
-    r"|fire ?tv|; ?tv[;)]|\bbox\b[^)]{0,20}\btv\b",
-    re.IGNORECASE,
+_BOT_WORD = re.compile(r"bot(?:[/;)\-+_ ]|$)")
+_TV_SUBSTRINGS = (
+    "smart-tv",
+    "smarttv",
+    "hbbtv",
+    "netcast",
+    "googletv",
+    "google tv",
+    "androidtv",
+    "android tv",
+    "appletv",
+    "apple tv",
+    "crkey",
+    "roku",
+    "bravia",
+    "inettv",
+    "web0s",
+    "webos.tv",
+    "viera",
+    "philipstv",
+    "aquos",
+    "opera tv",
+    "firetv",
+    "fire tv",
 )
-_FIRE_TV = re.compile(r"\bAFT[A-Z][A-Z0-9]{0,6}\b")
-_CONSOLE_TOKENS = re.compile(
-    r"playstation|xbox|nintendo|\bwii(?:u)?\b|ouya|\bpsp\b|steam deck", re.IGNORECASE
-)
+_TV_WORDS = re.compile(r"tizen[^)]{0,40}\btv\b|\bdtv\b|; ?tv[;)]|\bbox\b[^)]{0,20}\btv\b")
+_FIRE_TV = re.compile(r"\bAFT[A-Z][A-Z0-9]{0,6}\b")  # Fire TV models: AFTB, AFTMM ...
+_CONSOLE_SUBSTRINGS = ("playstation", "xbox", "nintendo", "ouya", "steam deck")
+_CONSOLE_WORDS = re.compile(r"\bwiiu?\b|\bpsp\b")
 _IPAD_DESKTOP_MODE = re.compile(r"Macintosh;[^)]{0,80}\)[^\n]{0,200}(?:Mobile/|CriOS|FxiOS|EdgiOS)")
-_TABLET_TOKENS = re.compile(r"tablet|\bsilk/|kindle|playbook|\bipad", re.IGNORECASE)
-_STRONG_MOBILE_TOKENS = re.compile(
-    r"iemobile|windows ce|windows phone|opera mini|j2me|midp|\bwap\b|up\.browser", re.IGNORECASE
+_TABLET_SUBSTRINGS = ("tablet", "silk/", "kindle", "playbook", "ipad")
+_STRONG_MOBILE_SUBSTRINGS = (
+    "iemobile",
+    "windows ce",
+    "windows phone",
+    "opera mini",
+    "j2me",
+    "midp",
+    "up.browser",
 )
-_MOBILE_TOKENS = re.compile(r"mobile|mobi\b|phone", re.IGNORECASE)
-_MOBILE_WORD = re.compile(r"mobile|mobi\b", re.IGNORECASE)
+_WAP = re.compile(r"\bwap\b")
+_MOBI = re.compile(r"mobi\b")
 _WINDOWS_ARM = re.compile(r"Windows NT [^)]{0,40}\bARM\b")
 _TOUCH_TOKEN = re.compile(r";\s?Touch\b")
+
+
+def _has(text: str, substrings: tuple[str, ...]) -> bool:
+    return any(token in text for token in substrings)
+
+
+def _mobile_word(low: str) -> bool:
+    return "mobile" in low or _MOBI.search(low) is not None
+
 
 _TV_FAMILIES = ("HbbTV", "NetCast", "Inettv", "Chromecast", "AppleTV", "GoogleTV", "Roku")
 _TV_BRANDS = frozenset({"Generic_Inettv"})
@@ -182,8 +237,9 @@ def classify(ua: str, parsed: PartialResult) -> Device:
     os_family = os.family if os is not None else "Other"
     family = dev.family if dev is not None else "Other"
     brand = dev.brand if dev is not None else None
-    is_bot = family == "Spider" or _BOT_TOKENS.search(ua) is not None
-    kind = _device_type(ua, os_family, family, brand)
+    low = ua.lower()
+    is_bot = family == "Spider" or _BOT_WORD.search(low) is not None or _has(low, _BOT_SUBSTRINGS)
+    kind = _device_type(ua, low, os_family, family, brand)
     is_touch = _is_touch(ua, kind, os_family, family, agent.family if agent else "Other")
     return Device(
         type="bot" if is_bot else kind,
@@ -198,39 +254,45 @@ def classify(ua: str, parsed: PartialResult) -> Device:
     )
 
 
-def _device_type(ua: str, os_family: str, family: str, brand: str | None) -> str:
+def _device_type(ua: str, low: str, os_family: str, family: str, brand: str | None) -> str:
     if (
         family.startswith(_TV_FAMILIES)
         or brand in _TV_BRANDS
-        or _TV_TOKENS.search(ua)
+        or _has(low, _TV_SUBSTRINGS)
+        or _TV_WORDS.search(low)
         or _FIRE_TV.search(ua)
     ):
         return "tv"
-    if family.startswith(_CONSOLE_FAMILIES) or _CONSOLE_TOKENS.search(ua):
+    if (
+        family.startswith(_CONSOLE_FAMILIES)
+        or _has(low, _CONSOLE_SUBSTRINGS)
+        or _CONSOLE_WORDS.search(low)
+    ):
         return "console"
-    if _is_tablet(ua, os_family, family, brand):
+    if _is_tablet(ua, low, os_family, family, brand):
         return "tablet"
     if (
         family in _PHONE_FAMILIES
         or os_family in _MOBILE_OS
-        or _STRONG_MOBILE_TOKENS.search(ua)
+        or _has(low, _STRONG_MOBILE_SUBSTRINGS)
+        or _WAP.search(low)
         or (family != "Other" and brand not in (None, "Spider", "Apple") and "Mac" not in family)
     ):
         return "mobile"
     if os_family in _DESKTOP_OS or os_family.startswith(_DESKTOP_OS_PREFIXES):
         return "desktop"
-    return "mobile" if _MOBILE_TOKENS.search(ua) else "other"
+    return "mobile" if _mobile_word(low) or "phone" in low else "other"
 
 
-def _is_tablet(ua: str, os_family: str, family: str, brand: str | None) -> bool:
+def _is_tablet(ua: str, low: str, os_family: str, family: str, brand: str | None) -> bool:
     if family.startswith(_TABLET_FAMILIES) or brand in _TABLET_BRANDS or os_family in _TABLET_OS:
         return True
     if family in _PHONE_FAMILIES:
         return False
-    if _TABLET_TOKENS.search(ua) or _IPAD_DESKTOP_MODE.search(ua) or _WINDOWS_ARM.search(ua):
+    if _has(low, _TABLET_SUBSTRINGS) or _IPAD_DESKTOP_MODE.search(ua) or _WINDOWS_ARM.search(ua):
         return True
     # Android phones carry a "Mobile" token (Opera: "Mobi"); Android tablets do not.
-    return os_family == "Android" and _MOBILE_WORD.search(ua) is None
+    return os_family == "Android" and not _mobile_word(low)
 
 
 def _is_touch(ua: str, kind: str, os_family: str, family: str, browser: str) -> bool:
