@@ -168,12 +168,16 @@ class ExperimentPlan:
                 return dict(zip(exp.variants, exp.shares, strict=True))
         raise KeyError(experiment)
 
-    def variant_configs(self) -> Iterator[tuple[str, str, PersonalizerConfig]]:
-        """``(experiment, variant, configuration)`` for every variant, alone on the base."""
-        for exp in self._experiments:
-            for name, overrides in zip(exp.variants, exp.overrides, strict=True):
-                key: ConfigKey = ((exp.key, name),) if overrides else ()
-                yield exp.key, name, self.configs[key]
+    def variant_configs(self) -> Iterator[tuple[ConfigKey, PersonalizerConfig]]:
+        """Every configuration other than the base, with its :data:`ConfigKey`.
+
+        One per overriding variant and one per combination of overriding variants of
+        different experiments: what the facade compiles at load, keyed as
+        :attr:`Assignment.config_key` will ask for it.
+        """
+        for key, config in self.configs.items():
+            if key:
+                yield key, config
 
     def forced_from(self, request: Request) -> dict[str, str]:
         """The variants a request forces through the query string or the header.

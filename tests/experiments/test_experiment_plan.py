@@ -248,9 +248,9 @@ def test_concurrent_experiments_combine_overrides_in_config_order() -> None:
 
 def test_every_variant_configuration_is_compiled_at_load() -> None:
     plan = compile_experiments(config(AB))
-    listed = {(e, v): c for e, v, c in plan.variant_configs()}
-    assert listed[("weights-v2", "control")] is plan.base
-    assert listed[("weights-v2", "heavy")].ranking.weights["co_purchase"] == 3.0
+    listed = dict(plan.variant_configs())
+    assert list(listed) == [(("weights-v2", "heavy"),)]  # control overrides nothing
+    assert listed[(("weights-v2", "heavy"),)].ranking.weights["co_purchase"] == 3.0
 
 
 def test_too_many_combinations_are_refused() -> None:
