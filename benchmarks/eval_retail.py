@@ -31,6 +31,7 @@ import json
 import math
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections import Counter, defaultdict
@@ -55,16 +56,18 @@ K = 10
 
 #: Weights chosen on the validation split (see docs/performance.md, "## Ranking").
 TUNED: dict[str, Any] = {
-    "weights": {"repeat": 1.0, "co_purchase": 0.25, "popularity": 0.0, "trending": 0.3},
-    "anchor_half_life_days": 10,
-    "repeat_half_life_days": 365,
+    "weights": {"repeat": 1.0, "co_purchase": 0.15, "popularity": 0.0, "trending": 0.3},
+    "anchor_half_life_days": 5,
+    "repeat_half_life_days": 1000,
+    "max_anchors": 30,
     "popular_candidates": 60,
 }
 #: Index options chosen on the validation split.
 TUNED_INDEX: dict[str, Any] = {
     "co_purchase_scope": "order",
-    "half_life_days": 60,
+    "half_life_days": 30,
     "max_neighbours": 20,
+    "trending_half_life_days": 7,
 }
 
 
@@ -361,6 +364,40 @@ def tune(lines: list[Line], catalog: Catalog, grid: Mapping[str, Any]) -> None:
     print(f"best {best_all:.4f} {best_new:.4f} {json.dumps(best)}")
 
 
+def build_only(path: Path) -> int:
+    """Index build time and memory over the whole clean log (about 400k lines)."""
+    import resource
+
+    lines = read_lines(path)
+    events = [to_event(line) for line in lines]
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times, peaks = [], []
+    for _ in range(3):
+        tracemalloc.start()
+        start = time.perf_counter()
+        index = InteractionIndex.build(events, catalog=catalog_of(lines), **TUNED_INDEX)
+        times.append(time.perf_counter() - start)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"lines: {len(events)}, products: {len(index)}, options: {TUNED_INDEX}")
+    print(f"build seconds (3 runs): {', '.join(f'{t:.2f}' for t in times)}")
+    print(f"build peak traced memory: {max(peaks) / 2**20:.0f} MiB")
+    print(f"process max RSS: {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} after")
+    print(f"index arrays: {index.nbytes / 2**20:.2f} MiB")
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = Path(tmp) / "index.json.gz"
+        start = time.perf_counter()
+        index.save(saved)
+        save_s = time.perf_counter() - start
+        start = time.perf_counter()
+        InteractionIndex.load(saved)
+        load_s = time.perf_counter() - start
+        size = saved.stat().st_size
+    print(f"save {save_s:.2f} s, load {load_s:.2f} s, file {size / 2**20:.2f} MiB")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=sorted(SPLITS), default="test")
@@ -374,7 +411,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="GRID_JSON",
         help="coordinate search on the validation split: {start, axes: {path: [values]}}",
     )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build the index from every clean line of the log and report time and memory",
+    )
     args = parser.parse_args(argv)
+    if args.build_only:
+        return build_only(Path(args.data))
     if args.tune:
         lines = read_lines(Path(args.data))
         tune(lines, catalog_of(lines), json.loads(Path(args.tune).read_text()))

@@ -42,12 +42,7 @@ NEW_ARRIVAL_HALF_LIFE_DAYS = 30.0
 #: Categories and brands of the customer that seed affinity candidates.
 _AFFINITY_GROUPS = 3
 #: The floor of the replenishability factor of a repeat candidate (see :func:`repeat`).
-_REPEAT_FLOOR = 0.2
-
-
-def _frequency(orders: int) -> float:
-    return math.log1p(orders)
-
+_REPEAT_FLOOR = 1.0
 
 
 def _age_days(now: datetime | None, then: datetime | None) -> float | None:
@@ -92,7 +87,7 @@ def recent_purchases(request: RankingInput, limit: int) -> list[str]:
 def repeat(request: RankingInput) -> Mapping[str, float]:
     """The customer's own purchases, for buying again.
 
-    Value: ``log1p(orders) * recency * (floor + replenishability)``, scaled to [0, 1], where
+    Value: ``orders * recency * (1 + replenishability)``, scaled to [0, 1], where
     recency halves every ``repeat_half_life_days`` since the last purchase and
     replenishability is 1 for products flagged ``replenishable``, else the share of all
     buyers who bought the product more than once (from the index).
@@ -107,7 +102,7 @@ def repeat(request: RankingInput) -> Mapping[str, float]:
         replenish = 1.0 if product is not None and product.replenishable else 0.0
         replenish = max(replenish, index.repurchase_rate(pid))
         recency = _decay(_age_days(request.now, last.get(pid)), half_life)
-        raw[pid] = _frequency(counts.get(pid, 1)) * recency * (_REPEAT_FLOOR + replenish)
+        raw[pid] = counts.get(pid, 1) * recency * (_REPEAT_FLOOR + replenish)
     return top_by_value(raw, request.per_source)
 
 
