@@ -70,8 +70,10 @@ class _Generator:
         self.ns: dict[str, Any] = {
             "__builtins__": {},
             "_MISSING": (KeyError, TypeError, IndexError),
+            "_TYPE_ERROR": TypeError,
             "_context": _context_for,
         }
+        self.raw = False
 
     def bind(self, value: Any) -> str:
         name = f"_k{len(self.ns)}"
@@ -103,8 +105,14 @@ class _Generator:
         elif isinstance(node, FieldTest):
             keys = "".join(f"[{self.bind(key)}]" for key in node.path)
             body += ["try:", f"    v = f{keys}", "except _MISSING:", "    v = None"]
-            body.append(f"if not ({self.value(node.test)}):")
-            body.append("    return False")
+            self.raw = False
+            expr = self.value(node.test)
+            if self.raw:  # a comparison that raises TypeError where JS would coerce
+                slow = self.bind(node.test.test)
+                body += ["try:", f"    if not ({expr}):", "        return False"]
+                body += ["except _TYPE_ERROR:", f"    if not {slow}(v, x):", "        return False"]
+            else:
+                body += [f"if not ({expr}):", "    return False"]
         elif isinstance(node, AnyOf):
             if node.children:
                 calls = " or ".join(self.call(c) for c in node.children)
@@ -126,6 +134,7 @@ class _Generator:
             return f"not ({self.value(test.inner)})"
         if isinstance(test, VCheck) and test.inline is not None:
             template, constants = test.inline
+            self.raw = self.raw or test.raw
             names = {key: self.bind(val) for key, val in constants.items()}
             return template.format(v="v", **names)
         return f"{self.bind(test.test)}(v, x)"

@@ -292,11 +292,11 @@ class ConditionCompiler:
 
     def _value(self, value: Any, where: str, kind: str) -> VNode:
         if not isinstance(value, Mapping) or not value:
-            return self._equals(value, where, kind, "$eq")
+            return self._equals(value, where, kind)
         if not _is_operator_object(value):
             if any(isinstance(k, str) and k.startswith("$") for k in value):
                 self._problem(where, "mixes operators and field names in one mapping")
-            return self._equals(value, where, kind, "$eq")
+            return self._equals(value, where, kind)
         tests: list[VNode] = []
         for op, arg in value.items():
             if op == "$options":
@@ -319,12 +319,18 @@ class ConditionCompiler:
             hint = "; an array fact is tested with $elemMatch, $all, $in or $size"
         elif kind == "datetime":
             hint = "; compare dates with $before/$after"
-        self._problem(where, f"{op} compares a {kind} fact with a {const_kind}{hint}")
+        what = "a bare value" if op == "=" else op
+        self._problem(where, f"{what} compares a {kind} fact with a {const_kind}{hint}")
         return True
 
-    def _equals(self, const: Any, where: str, kind: str, op: str) -> VNode:
-        self._mismatch(where, kind, const, op)
-        return _equality(where, op, const)
+    def _equals(self, const: Any, where: str, kind: str) -> VNode:
+        """A bare value: equality, or membership when the fact is an array (MongoDB)."""
+        scalar = json_type(const) in {"string", "number", "boolean"}
+        if not (kind == "array" and scalar):
+            self._mismatch(where, kind, const, "=")
+        if not scalar:
+            return _equality(where, "=", const)
+        return _bare_scalar(where, const)
 
     def _operator(self, op: str, arg: Any, where: str, kind: str) -> VNode:
         if op in ("$eq", "$ne"):
@@ -368,7 +374,8 @@ class ConditionCompiler:
         def check(v: Any, x: Evaluation | None) -> bool:
             return bool(fn(v, prepared))
 
-        return VCheck(where, op, arg, check, inline=_template(op, prepared, check))
+        inline = _template(op, prepared, check)
+        return VCheck(where, op, arg, check, inline=inline, raw=op in _ORDER and inline is not None)
 
     def _keyword(self, op: str, arg: Any, where: str, kind: str) -> VNode:
         if op == "$not":
@@ -513,6 +520,21 @@ def _equality(where: str, op: str, const: Any) -> VCheck:
     return VCheck(where, op, const, check, inline=inline)
 
 
+def _bare_scalar(where: str, const: Any) -> VCheck:
+    def check(v: Any, x: Evaluation | None) -> bool:
+        if isinstance(v, ARRAY_TYPES):
+            return deep_equal(v, const) or any(deep_equal(item, const) for item in v)
+        return deep_equal(v, const)
+
+    inline: tuple[str, dict[str, Any]] | None = None
+    if isinstance(const, str):
+        inline = (
+            "({v} == {c} or ({v}.__class__ in {a} and {c} in {v}))",
+            {"c": const, "a": frozenset({list, tuple})},
+        )
+    return VCheck(where, "=", const, check, inline=inline)
+
+
 def _negated(where: str, op: str, const: Any, test: VCheck) -> VCheck:
     inner = test.check
     inline = None
@@ -531,12 +553,9 @@ def _template(
 ) -> tuple[str, dict[str, Any]] | None:
     """An inline form for the commonest built-in operators, with a general fallback."""
     if op in _ORDER:
-        guard = "{v}.__class__ is {t}" if isinstance(prepared, str) else "{v}.__class__ in {t}"
-        kind: Any = str if isinstance(prepared, str) else _NUMBERS
-        return (
-            f"({{v}} {_ORDER[op]} {{c}} if {guard} else {{slow}}({{v}}, x))",
-            {"c": prepared, "t": kind, "slow": check},
-        )
+        # Python orders numbers (and booleans) with numbers, and strings with strings, as
+        # JavaScript does; any other mix raises TypeError and takes the general path.
+        return (f"{{v}} {_ORDER[op]} {{c}}", {"c": prepared})
     if op in ("$in", "$nin") and isinstance(prepared, Membership):
         strings = prepared.strings
         if strings is None:

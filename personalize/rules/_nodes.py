@@ -137,10 +137,12 @@ class VCheck(VNode):
         check: ``check(value, ev) -> bool``.
         inline: How the code generator may inline it: a template over ``{v}`` and named
             constants, and the constants (``("{v} == {c}", {"c": "US"})``), or ``None``.
+        raw: The template may raise ``TypeError`` (where JavaScript would coerce); the
+            generated code then falls back to ``check``. It is exact whenever it does not.
         needs_now: Whether ``check`` reads ``ev.now``.
     """
 
-    __slots__ = ("arg", "check", "inline", "needs_now", "op")
+    __slots__ = ("arg", "check", "inline", "needs_now", "op", "raw")
 
     def __init__(
         self,
@@ -150,9 +152,11 @@ class VCheck(VNode):
         check: Callable[[Any, Evaluation | None], bool],
         *,
         inline: tuple[str, dict[str, Any]] | None = None,
+        raw: bool = False,
         needs_now: bool = False,
     ) -> None:
         super().__init__(where)
+        self.raw = raw
         self.op = op
         self.arg = arg
         self.check = check

@@ -373,6 +373,9 @@ def _compile_actions(
                 loc = format_path((f"{here}.{name}", *err["loc"]))
                 message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
                 compiler.problems.append(Problem(loc, message.removeprefix("Value error, ")))
+            where_ = body.get("where") if isinstance(body, Mapping) else None
+            if isinstance(where_, Mapping):  # still check its selector, to report it too
+                compiler.compile_full(where_, f"{here}.{name}.where", selector=True)
             continue
         action_compiler = ActionCompiler(compiler, f"{here}.{name}", weights)
         actions.append(spec.build(model, rule_id, action_compiler))

@@ -1,0 +1,185 @@
+"""The condition compiler: SDK operators, validation with paths, generated code vs the tree."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from personalize.context import FACT_SCHEMA
+from personalize.context._model import OPEN_PATHS
+from personalize.errors import ConfigError
+from personalize.rules import ConditionCompiler, compile_condition
+
+SCHEMA = dict(FACT_SCHEMA)
+NOW = datetime(2026, 12, 5, 21, 30, tzinfo=UTC)
+
+
+def _problems(condition: dict[str, Any], **kwargs: Any) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        compile_condition(condition, schema=SCHEMA, **kwargs)
+    return [str(p) for p in info.value.problems]
+
+
+def test_misspelled_fact_path_names_its_place_and_a_suggestion() -> None:
+    compiler = ConditionCompiler(schema=SCHEMA)
+    pred = compiler.compile({"geo.contry": "CA"}, "rules[3].when")
+    assert [str(p) for p in compiler.problems] == [
+        "rules[3].when.geo.contry: unknown fact; did you mean geo.country?"
+    ]
+    assert pred({"geo": {"contry": "CA"}}) is False  # invalid conditions never hold
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = _problems(
+        {
+            "geo.contry": "CA",
+            "time.hour": {"$gt": "18"},
+            "device.type": {"$regx": "mob"},
+            "device.os": {"$regex": "(unclosed"},
+            "time.local": {"$after": "7 parsecs"},
+            "behaviour.cart.value": {"$regex": "5"},
+        }
+    )
+    assert len(found) == 6
+    assert "time.hour.$gt: $gt compares a number fact with a string" in found
+    assert "device.type.$regx: unknown operator $regx; did you mean $regex?" in found
+    assert any(p.startswith("device.os.$regex: $regex: invalid regex") for p in found)
+    assert any(p.startswith("time.local.$after: $after:") for p in found)
+    assert "behaviour.cart.value.$regex: $regex does not apply to a number fact" in found
+
+
+def test_type_mismatches_on_bare_values_and_lists_are_errors() -> None:
+    assert _problems({"time.hour": "8"}) == [
+        "time.hour: a bare value compares a number fact with a string"
+    ]
+    assert _problems({"geo.country": {"$in": [1, 2]}}) == [
+        "geo.country.$in: $in compares a string fact with a number"
+    ]
+    found = _problems({"behaviour.recently_viewed": {"$eq": "p1"}})
+    assert "$elemMatch" in found[0]
+
+
+def test_a_bare_value_matches_an_array_that_contains_it() -> None:
+    pred = compile_condition({"tags": "clearance"})
+    assert pred({"tags": ["new", "clearance"]})
+    assert pred({"tags": "clearance"})
+    assert not pred({"tags": ["new"]})
+    assert compile_condition({"n": 3})({"n": (1, 3)})
+
+
+def test_regex_length_is_bounded() -> None:
+    found = _problems({"device.os": {"$regex": "a" * 1001}})
+    assert "longer than 1000" in found[0]
+
+
+def test_unknown_top_level_operator_is_an_error_with_a_schema() -> None:
+    assert _problems({"$orr": []}) == ["$orr: unknown fact or operator; did you mean $or?"]
+
+
+def test_without_a_schema_a_dollar_key_is_a_path_as_in_growthbook() -> None:
+    assert compile_condition({"$groups": {"$elemMatch": {"$eq": "a"}}})({"$groups": ["a"]})
+
+
+def test_open_paths_accept_any_sub_key() -> None:
+    compiler = ConditionCompiler(schema=SCHEMA, open_paths=OPEN_PATHS)
+    pred = compiler.compile({"behaviour.viewed_categories.shoes": {"$gte": 3}}, "x")
+    assert not compiler.problems
+    assert pred({"behaviour": {"viewed_categories": {"shoes": 4}}})
+
+
+def test_between_is_inclusive_and_wraps_around_midnight() -> None:
+    night = compile_condition({"time.hour": {"$between": [22, 5]}})
+    day = compile_condition({"time.hour": {"$between": [9, 17]}})
+    hours = {h: (night({"time": {"hour": h}}), day({"time": {"hour": h}})) for h in range(24)}
+    assert [h for h, (n, _) in hours.items() if n] == [0, 1, 2, 3, 4, 5, 22, 23]
+    assert [h for h, (_, d) in hours.items() if d] == list(range(9, 18))
+    assert not night({"time": {"hour": None}})
+    assert not night({"time": {"hour": True}})
+
+
+def test_near_measures_great_circle_distance() -> None:
+    toronto = {"geo": {"latitude": 43.65, "longitude": -79.38}}
+    near_toronto = compile_condition({"geo": {"$near": {"lat": 43.7, "lon": -79.4, "km": 10}}})
+    near_montreal = compile_condition({"geo": {"$near": {"lat": 45.5, "lon": -73.57, "km": 400}}})
+    assert near_toronto(toronto)
+    assert not near_montreal(toronto)  # about 505 km apart
+    assert not near_toronto({"geo": {"latitude": None, "longitude": None}})
+    assert not near_toronto({})
+
+
+def test_in_segment_reads_the_segments_fact() -> None:
+    pred = compile_condition({"$inSegment": ["vip", "night_owls"]})
+    assert pred({"segments": ["night_owls"]})
+    assert not pred({"segments": ["mobile"]})
+    assert not pred({})
+
+
+def test_unknown_segment_is_an_error_with_a_suggestion() -> None:
+    compiler = ConditionCompiler(schema=SCHEMA, segments=["big_spenders"])
+    compiler.compile({"$inSegment": "big_spender"}, "rules[0].when")
+    assert [str(p) for p in compiler.problems] == [
+        "rules[0].when.$inSegment: unknown segment 'big_spender'; did you mean big_spenders?"
+    ]
+
+
+def test_absolute_dates_compare_by_the_values_own_calendar_day() -> None:
+    after = compile_condition({"time.local": {"$after": "2026-12-04"}})
+    before = compile_condition({"time.local": {"$before": date(2026, 12, 5)}})
+    assert after({"time": {"local": NOW}})
+    assert not before({"time": {"local": NOW}})  # the same day is not before it
+    moment = compile_condition({"time.local": {"$before": "2026-12-05T22:00:00+00:00"}})
+    assert moment({"time": {"local": NOW}})
+
+
+def test_relative_durations_count_back_from_now() -> None:
+    recent = compile_condition({"created_at": {"$withinLast": "7d"}})
+    old = compile_condition({"created_at": {"$olderThan": "30d"}})
+    after = compile_condition({"created_at": {"$after": "12h"}})
+    three_days = {"created_at": NOW - timedelta(days=3), "now": NOW}
+    forty_days = {"created_at": NOW - timedelta(days=40), "now": NOW}
+    assert recent(three_days) and not old(three_days)
+    assert old(forty_days) and not recent(forty_days)
+    assert not after(three_days)
+    assert not recent({"created_at": NOW})  # no now known: relative bounds are false
+
+
+def test_bad_durations_are_errors() -> None:
+    assert "is not a duration" in _problems({"time.local": {"$withinLast": "7 days"}})[0]
+
+
+def test_options_apply_to_regex() -> None:
+    pred = compile_condition({"device.os": {"$regex": "^ios", "$options": "i"}})
+    assert pred({"device": {"os": "iOS"}})
+    with pytest.raises(ConfigError, match="imsx"):
+        compile_condition({"device.os": {"$regex": "a", "$options": "q"}})
+
+
+def test_missing_and_malformed_facts_never_raise() -> None:
+    pred = compile_condition(
+        {"geo.country": {"$in": ["US"]}, "time.hour": {"$gte": 3}, "device.os": {"$regex": "x"}}
+    )
+    for facts in ({}, {"geo": None}, {"geo": 5}, {"geo": ["US"]}, {"geo": {"country": [None]}}):
+        assert pred(facts) is False
+
+
+def test_generated_code_and_tree_agree_on_every_reference_case(shared_data: Path) -> None:
+    for name in ("growthbook-cases.json", "growthbook-python-cases.json"):
+        for case in json.loads((shared_data / "peers" / name).read_text())["evalCondition"]:
+            compiler = ConditionCompiler(groups=case[4] if len(case) > 4 else None, strict=False)
+            compiled = compiler.compile_full(case[1], "")
+            tree = compiled.node.holds(case[2], None)
+            assert compiled.predicate(case[2]) is tree is case[3], case[0]
+            assert (compiled.node.explain(case[2], None) is None) is case[3], case[0]
+
+
+def test_generated_source_holds_no_configuration_text() -> None:
+    secret = "'); import os; ('"
+    pred = compile_condition({"a": secret, "b.c": {"$in": [secret]}, "d": {"$gt": secret}})
+    assert pred({"a": secret, "b": {"c": secret}, "d": "~"})
+    code = pred.__code__
+    assert secret not in code.co_consts
+    assert all(name.startswith("_") or name in {"f", "x", "v"} for name in code.co_varnames)
