@@ -130,12 +130,19 @@ def test_actions_compile_to_the_ranking_s_values() -> None:
         }
     )
     boost, bury, pin, keep, weights = ruleset.evaluate(_facts()).actions
-    assert isinstance(boost, Boost) and boost.by == 2.0 and boost.rule_id == "winter"
-    assert isinstance(bury, Boost) and bury.kind == "bury"
-    assert bury.where({"tags": ["clearance", "old"]}) and not bury.where({"tags": []})
-    assert isinstance(pin, Pin) and pin.products == ("sku-123",)
-    assert isinstance(keep, Filter) and keep.where({"in_stock": True})
-    assert isinstance(weights, SetWeights) and weights.weights == {"co_purchase": 3.0}
+    assert isinstance(boost, Boost)
+    assert boost.by == 2.0
+    assert boost.rule_id == "winter"
+    assert isinstance(bury, Boost)
+    assert bury.kind == "bury"
+    assert bury.where({"tags": ["clearance", "old"]})
+    assert not bury.where({"tags": []})
+    assert isinstance(pin, Pin)
+    assert pin.products == ("sku-123",)
+    assert isinstance(keep, Filter)
+    assert keep.where({"in_stock": True})
+    assert isinstance(weights, SetWeights)
+    assert weights.weights == {"co_purchase": 3.0}
 
 
 def test_action_problems_are_reported_with_their_paths() -> None:
@@ -198,7 +205,8 @@ def test_trace_says_which_condition_failed_and_what_it_saw() -> None:
     assert entry.result is False
     assert entry.failure is not None
     assert entry.failure.where == "rules[0].when.geo.country.$in"
-    assert entry.failure.path == "geo.country" and entry.failure.actual == "CA"
+    assert entry.failure.path == "geo.country"
+    assert entry.failure.actual == "CA"
     assert "rule    us-winter: false -- rules[0].when.geo.country.$in: geo.country = 'CA'" in (
         outcome.trace.render()
     )
