@@ -5,24 +5,40 @@ offers, each with its reasons, in about a millisecond and with no network call.
 """
 
 from personalize._models import Event, History, Product, Profile, Request
+from personalize._personalizer import Personalizer
 from personalize.catalog import Catalog
 from personalize.config import PersonalizerConfig, load_config
-from personalize.errors import ConfigError, DataError, PersonalizeError, PluginError
+from personalize.context import Context, ContextResolver
+from personalize.errors import ConfigError, DataError, PersonalizeError, PluginError, Problem
+from personalize.landing import LandingChoice
+from personalize.offers import OfferChoice
+from personalize.ranking import ContinueShopping, InteractionIndex, Recommendation
+from personalize.result import Result
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Catalog",
     "ConfigError",
+    "Context",
+    "ContextResolver",
+    "ContinueShopping",
     "DataError",
     "Event",
     "History",
+    "InteractionIndex",
+    "LandingChoice",
+    "OfferChoice",
     "PersonalizeError",
+    "Personalizer",
     "PersonalizerConfig",
     "PluginError",
+    "Problem",
     "Product",
     "Profile",
+    "Recommendation",
     "Request",
+    "Result",
     "__version__",
     "load_config",
 ]

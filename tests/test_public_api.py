@@ -4,6 +4,7 @@ import importlib
 
 import pytest
 
+
 def _isort_key(name: str) -> tuple[int, str]:
     """Constants first, then classes, then functions: the order ruff's RUF022 keeps."""
     if name.isupper():
@@ -11,7 +12,14 @@ def _isort_key(name: str) -> tuple[int, str]:
     return (1 if name[:1].isupper() else 2, name)
 
 
-PACKAGES = ["personalize", "personalize.context", "personalize.rules", "personalize.ranking"]
+PACKAGES = [
+    "personalize",
+    "personalize.context",
+    "personalize.experiments",
+    "personalize.metrics",
+    "personalize.ranking",
+    "personalize.rules",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -1,0 +1,443 @@
+"""The ``Personalizer`` facade: wires context, rules, ranking, landing, offers, experiments.
+
+A configuration is compiled into one immutable :class:`_Compiled` state (one per experiment
+variant combination, all built at load). ``personalize`` reads the current state once, so a
+concurrent :meth:`Personalizer.reload` -- which builds the new state completely and then
+swaps one reference -- never shows a request half of each.
+
+This module is the request boundary: it is the one place that catches broad exceptions,
+turning a failing stage into a default decision and a line in the trace.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from personalize._models import Event, History, Request
+from personalize.catalog import Catalog
+from personalize.config import PersonalizerConfig, load_config
+from personalize.context import FACT_SCHEMA, Context, ContextResolver
+from personalize.context._model import OPEN_PATHS
+from personalize.errors import ConfigError, Problem
+from personalize.experiments import Assignment, ExperimentPlan, Exposure, compile_experiments
+from personalize.landing import CompiledLanding, compile_landing
+from personalize.offers import CompiledOffers, OfferChoice, compile_offers
+from personalize.plugins import Plugin, Registry, load_entry_point_plugins
+from personalize.ranking import (
+    ContinueShopping,
+    InteractionIndex,
+    Ranker,
+    continue_shopping,
+)
+from personalize.result import DecisionTrace, Result
+from personalize.rules import ConditionCompiler, RuleOutcome, RuleSet
+
+__all__ = ["ErrorHandler", "ExposureHandler", "Personalizer"]
+
+#: Called with the exception and the stage (``context``, ``rules``, ``ranking`` ...).
+ErrorHandler = Callable[[BaseException, str], None]
+#: Called once per decision and experiment the visitor is enrolled in.
+ExposureHandler = Callable[[Exposure], None]
+
+_T = TypeVar("_T")
+_EMPTY_HISTORY = History()
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """One configuration, compiled: everything a request needs, immutable."""
+
+    config: PersonalizerConfig
+    rules: RuleSet
+    landing: CompiledLanding
+    offers: CompiledOffers
+    ranker: Ranker
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """The live state: the base configuration, its variants, and the experiment plan."""
+
+    base: _Compiled
+    plan: ExperimentPlan
+    variants: Mapping[tuple[tuple[str, str], ...], _Compiled] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+
+class Personalizer:
+    """Personalizes requests: ranked products, a landing choice and offers, with reasons.
+
+    Args:
+        config: A :class:`PersonalizerConfig`, a mapping, or the path of a YAML/JSON/TOML file.
+        catalog: The products that can be recommended.
+        interactions: Events of all customers to build the interaction index from, an
+            already built :class:`InteractionIndex`, or the path of a saved index.
+        geoip: Path of a MaxMind City or Country database (e.g. GeoLite2-City.mmdb).
+        plugins: Plugins to install explicitly.
+        autoload_plugins: Also install plugins found under the ``personalize.plugins``
+            entry-point group (``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1`` switches it off).
+        trusted_proxies: How many reverse-proxy hops to trust in ``X-Forwarded-For``.
+        on_error: Called with each exception a request recovered from.
+        on_exposure: Called once per decision and experiment the visitor is enrolled in.
+        resolver: A ready :class:`ContextResolver` (``geoip`` and ``trusted_proxies`` are
+            then ignored).
+
+    Raises:
+        ConfigError: The configuration is invalid; every problem is listed.
+    """
+
+    def __init__(
+        self,
+        config: PersonalizerConfig | Mapping[str, Any] | str | Path | None = None,
+        *,
+        catalog: Catalog | None = None,
+        interactions: Iterable[Event] | InteractionIndex | str | Path | None = None,
+        geoip: str | Path | None = None,
+        plugins: Sequence[Plugin] = (),
+        autoload_plugins: bool = True,
+        trusted_proxies: int = 0,
+        on_error: ErrorHandler | None = None,
+        on_exposure: ExposureHandler | None = None,
+        resolver: ContextResolver | None = None,
+    ) -> None:
+        self._on_error = on_error
+        self._on_exposure = on_exposure
+        self._registry = Registry.with_builtins()
+        for plugin in [*plugins, *(load_entry_point_plugins() if autoload_plugins else ())]:
+            self._registry.install(plugin)
+        self._catalog = catalog if catalog is not None else Catalog()
+        self._index = _as_index(interactions, self._catalog)
+        parsed = load_config(config if config is not None else {})
+        self._startup_notes: tuple[str, ...] = ()
+        self._resolver = resolver or self._make_resolver(geoip, trusted_proxies, parsed)
+        self._reload_lock = threading.Lock()
+        self._state = self._compile_state(parsed)
+
+    # -- construction --------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs: Any) -> Personalizer:
+        """Build from a YAML, JSON or TOML configuration file; see the class for ``kwargs``."""
+        return cls(Path(path), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], **kwargs: Any) -> Personalizer:
+        """Build from a configuration mapping; see the class for ``kwargs``."""
+        return cls(data, **kwargs)
+
+    def _make_resolver(
+        self, geoip: str | Path | None, trusted_proxies: int, config: PersonalizerConfig
+    ) -> ContextResolver:
+        zone = config.settings.timezone
+        if geoip is not None:
+            try:
+                return ContextResolver(
+                    geoip=geoip, trusted_proxies=trusted_proxies, default_timezone=zone
+                )
+            except (OSError, ValueError) as exc:
+                self._startup_notes = (f"geo database unavailable ({exc}); geo from headers only",)
+                self._report(exc, "geoip")
+        return ContextResolver(trusted_proxies=trusted_proxies, default_timezone=zone)
+
+    def _compile_one(self, config: PersonalizerConfig, problems: list[Problem]) -> _Compiled:
+        schema = {**FACT_SCHEMA, **self._registry.fact_schema}
+        try:
+            rules = RuleSet.compile(config, registry=self._registry, schema=schema)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            rules = RuleSet.compile(PersonalizerConfig(), registry=self._registry, schema=schema)
+        compiler = ConditionCompiler(
+            schema=schema,
+            open_paths=OPEN_PATHS,
+            registry=self._registry,
+            segments=tuple(config.segments),
+        )
+        landing = compile_landing(config.landing, compiler.compile)
+        offers = compile_offers(
+            config.offers,
+            compiler.compile,
+            max_offers=config.settings.max_offers,
+            store_zone=config.settings.timezone,
+            problems=problems,
+        )
+        problems.extend(compiler.problems)
+        ranker = Ranker(
+            self._catalog,
+            self._index,
+            config.ranking,
+            scorers=self._registry.scorers,
+            sources=self._registry.candidate_sources,
+        )
+        return _Compiled(config, rules, landing, offers, ranker)
+
+    def _compile_state(self, config: PersonalizerConfig) -> _State:
+        problems: list[Problem] = []
+        base = self._compile_one(config, problems)
+        schema = {**FACT_SCHEMA, **self._registry.fact_schema}
+        compiler = ConditionCompiler(
+            schema=schema,
+            open_paths=OPEN_PATHS,
+            registry=self._registry,
+            segments=tuple(config.segments),
+        )
+        plan: ExperimentPlan | None = None
+        try:
+            plan = compile_experiments(config, compiler.compile)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+        problems.extend(compiler.problems)
+        if problems or plan is None:
+            raise ConfigError(problems)
+        variants: dict[tuple[tuple[str, str], ...], _Compiled] = {}
+        for key, variant_config in plan.variant_configs():
+            variants[key] = self._compile_one(variant_config, problems)
+        if problems:
+            raise ConfigError(problems)
+        return _State(base, plan, MappingProxyType(variants))
+
+    # -- public API ----------------------------------------------------------------------
+
+    @property
+    def config(self) -> PersonalizerConfig:
+        """The configuration in force."""
+        return self._state.base.config
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog products are recommended from."""
+        return self._catalog
+
+    @property
+    def index(self) -> InteractionIndex:
+        """The interaction index (co-purchase, co-view, popularity ...)."""
+        return self._index
+
+    @property
+    def registry(self) -> Registry:
+        """This personalizer's plugin registry."""
+        return self._registry
+
+    def reload(self, config: PersonalizerConfig | Mapping[str, Any] | str | Path) -> None:
+        """Compile a new configuration and swap it in atomically.
+
+        Requests in flight finish on the configuration they started with; requests that
+        start after the swap see the new one. On error nothing changes.
+
+        Raises:
+            ConfigError: The new configuration is invalid; the old one stays in force.
+        """
+        parsed = load_config(config)
+        with self._reload_lock:
+            state = self._compile_state(parsed)
+            self._state = state
+
+    def personalize(
+        self,
+        request: Request,
+        history: History | None = None,
+        *,
+        placement: str = "home",
+        limit: int | None = None,
+        product_id: str | None = None,
+    ) -> Result:
+        """Decide what this visitor sees. Never raises on request or history data.
+
+        Args:
+            request: The incoming request.
+            history: The customer's past events, loyalty details and profile.
+            placement: Where the products show: ``home``, ``pdp``, ``cart``, ``category`` ...
+            limit: How many products (default ``settings.default_limit``).
+            product_id: The product being viewed, for ``pdp`` and ``cart`` complements.
+
+        Returns:
+            The decision, with ``explain()`` for its reasons.
+        """
+        state = self._state
+        trace = DecisionTrace()
+        history = history if history is not None else _EMPTY_HISTORY
+        base = state.base
+        limit = limit if limit is not None else base.config.settings.default_limit
+
+        ctx = self._guard("context", trace, lambda: self._resolver.resolve(request, history), None)
+        if ctx is None:
+            ctx = Context(user_id=request.user_id, session_id=request.session_id)
+        if self._startup_notes:
+            ctx = replace(ctx, notes=ctx.notes + self._startup_notes)
+        facts = ctx.facts()
+        ctx = self._plugin_facts(ctx, facts, trace)
+
+        assignment = self._guard(
+            "experiments", trace, lambda: state.plan.assign(request, facts), None
+        )
+        compiled = base
+        experiments: dict[str, str] = {}
+        if assignment is not None:
+            experiments = dict(assignment.variants)
+            compiled = state.variants.get(assignment.config_key, base)
+            trace.lines("experiments").extend(assignment.notes)
+            self._expose(assignment, trace)
+
+        now = ctx.time.local or _aware(request.now)
+        if assignment is not None and assignment.holdout:
+            return self._holdout(compiled, ctx, trace, experiments, placement, limit)
+
+        outcome = self._guard(
+            "rules",
+            trace,
+            lambda: compiled.rules.evaluate(
+                facts, placement=placement, now=now, on_error=self._plugin_error(trace)
+            ),
+            None,
+        )
+        if outcome is not None:
+            ctx = replace(ctx, segments=outcome.segments)
+            trace.lines("rules").extend(outcome.trace.render().splitlines())
+        actions = outcome.actions if outcome is not None else ()
+        ranking = self._guard(
+            "ranking",
+            trace,
+            lambda: compiled.ranker.rank(
+                ctx, placement=placement, limit=limit, product_id=product_id, actions=actions
+            ),
+            None,
+        )
+        if ranking is not None:
+            trace.lines("ranking").extend(ranking.trace)
+        landing_lines = trace.lines("landing")
+        landing = self._guard(
+            "landing", trace, lambda: compiled.landing.choose(facts, landing_lines), None
+        )
+        offer_lines = trace.lines("offers")
+        no_offers: list[OfferChoice] = []
+        offers = self._guard(
+            "offers",
+            trace,
+            lambda: compiled.offers.choose(
+                facts,
+                events=history.events,
+                now=now,
+                visitor_local=ctx.time.local,
+                placement=placement,
+                trace=offer_lines,
+            ),
+            no_offers,
+        )
+        shopping = self._guard(
+            "continue_shopping",
+            trace,
+            lambda: continue_shopping(ctx, self._catalog),
+            ContinueShopping(),
+        )
+        return Result(
+            products=list(ranking.products) if ranking is not None else [],
+            landing=landing,
+            offers=offers,
+            continue_shopping=shopping,
+            segments=ctx.segments,
+            experiments=MappingProxyType(experiments),
+            context=ctx,
+            placement=placement,
+            rules=_fired(outcome),
+            trace=trace,
+        )
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _holdout(
+        self,
+        compiled: _Compiled,
+        ctx: Context,
+        trace: DecisionTrace,
+        experiments: dict[str, str],
+        placement: str,
+        limit: int,
+    ) -> Result:
+        """A holdout visitor sees the shop unpersonalized: popular products, the default
+        landing page, no offers."""
+        anonymous = Context(time=ctx.time, user_id=ctx.user_id, session_id=ctx.session_id)
+        trace.lines("experiments").append("holdout: no personalization")
+        ranking = self._guard(
+            "ranking",
+            trace,
+            lambda: compiled.ranker.rank(anonymous, placement=placement, limit=limit),
+            None,
+        )
+        landing = self._guard(
+            "landing", trace, lambda: compiled.landing.choose(Context().facts()), None
+        )
+        return Result(
+            products=list(ranking.products) if ranking is not None else [],
+            landing=landing,
+            offers=[],
+            continue_shopping=ContinueShopping(),
+            segments=frozenset(),
+            experiments=MappingProxyType(experiments),
+            context=ctx,
+            placement=placement,
+            trace=trace,
+        )
+
+    def _plugin_facts(self, ctx: Context, facts: dict[str, Any], trace: DecisionTrace) -> Context:
+        """Add the facts of plugin providers to ``facts`` and to the context's ``extra``."""
+        if not self._registry.facts:
+            return ctx
+        extra = self._registry.collect_facts(facts, on_error=self._plugin_error(trace))
+        facts.update(extra)
+        return replace(ctx, extra=MappingProxyType({**ctx.extra, **extra}))
+
+    def _plugin_error(self, trace: DecisionTrace) -> Callable[[Exception, str], None]:
+        def handle(exc: Exception, where: str) -> None:
+            trace.error(where, exc)
+            self._report(exc, where)
+
+        return handle
+
+    def _expose(self, assignment: Assignment, trace: DecisionTrace) -> None:
+        if self._on_exposure is None:
+            return
+        for exposure in assignment.exposures:
+            self._guard("on_exposure", trace, lambda e=exposure: self._on_exposure(e), None)  # type: ignore[misc]
+
+    def _guard(self, stage: str, trace: DecisionTrace, run: Callable[[], _T], default: _T) -> _T:
+        """Run one stage; on any exception record it, report it and return ``default``."""
+        try:
+            return run()
+        except Exception as exc:  # the request boundary: degrade, never raise
+            trace.error(stage, exc)
+            self._report(exc, stage)
+            return default
+
+    def _report(self, exc: BaseException, stage: str) -> None:
+        if self._on_error is None:
+            return
+        try:
+            self._on_error(exc, stage)
+        except Exception:  # a failing error handler must not break the request either
+            return
+
+
+def _fired(outcome: RuleOutcome | None) -> tuple[str, ...]:
+    return outcome.fired if outcome is not None else ()
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _as_index(
+    interactions: Iterable[Event] | InteractionIndex | str | Path | None, catalog: Catalog
+) -> InteractionIndex:
+    if isinstance(interactions, InteractionIndex):
+        return interactions
+    if isinstance(interactions, str | Path):
+        return InteractionIndex.load(interactions)
+    return InteractionIndex.build(interactions or (), catalog=catalog)

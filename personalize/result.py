@@ -1,0 +1,153 @@
+"""What ``Personalizer.personalize`` returns: the decision and the account of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from personalize.context import Context
+from personalize.landing import LandingChoice
+from personalize.offers import OfferChoice
+from personalize.ranking import ContinueShopping, Recommendation
+
+__all__ = ["DecisionTrace", "Result"]
+
+
+@dataclass(slots=True)
+class DecisionTrace:
+    """Lines explaining each stage of one decision, and what degraded.
+
+    Attributes:
+        sections: Stage name (``context``, ``experiments``, ``rules``, ``ranking``,
+            ``landing``, ``offers``) to its lines, in the order the stages ran.
+        errors: What failed and how the decision degraded; empty on a clean run.
+    """
+
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def lines(self, section: str) -> list[str]:
+        """The (mutable) list of lines of ``section``, created on first use."""
+        return self.sections.setdefault(section, [])
+
+    def error(self, stage: str, exc: BaseException | str) -> None:
+        """Record that ``stage`` failed and degraded."""
+        text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        self.errors.append(f"{stage}: {text}")
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One personalization decision.
+
+    Attributes:
+        products: Ranked recommendations, best first, each with its reasons.
+        landing: The landing choice, or ``None`` when the configuration has no landing rules.
+        offers: Offers to show, best first.
+        continue_shopping: What the customer left off with in their last session.
+        segments: The segments this request falls in.
+        experiments: Experiment key to the variant this visitor sees.
+        context: The resolved request context.
+        placement: Where the products will show.
+        rules: Ids of the merchandising rules that fired, in priority order.
+        trace: The account of every stage, rendered by :meth:`explain`.
+    """
+
+    products: list[Recommendation]
+    landing: LandingChoice | None
+    offers: list[OfferChoice]
+    continue_shopping: ContinueShopping
+    segments: frozenset[str]
+    experiments: Mapping[str, str]
+    context: Context
+    placement: str
+    rules: tuple[str, ...] = ()
+    trace: DecisionTrace = field(default_factory=DecisionTrace)
+
+    @property
+    def degraded(self) -> bool:
+        """True when some stage failed and fell back to a default."""
+        return bool(self.trace.errors)
+
+    def explain(self, *, trace: bool = True) -> str:
+        """A human-readable account of every decision and the reasons behind it.
+
+        Args:
+            trace: Include the stage-by-stage trace (every rule, landing entry and offer
+                considered), not only the decisions.
+        """
+        ctx = self.context
+        out: list[str] = [f"Decision for placement {self.placement!r}" + _who(ctx)]
+        out.append("Context: " + _describe_context(ctx))
+        out.append("Segments: " + (", ".join(sorted(self.segments)) or "none"))
+        if self.experiments:
+            pairs = ", ".join(f"{k}={v}" for k, v in sorted(self.experiments.items()))
+            out.append("Experiments: " + pairs)
+        out.append("Rules fired: " + (", ".join(self.rules) or "none"))
+        out.append("Products:")
+        if not self.products:
+            out.append("  (none)")
+        for rank, rec in enumerate(self.products, start=1):
+            parts = [f"{name} {value:+.3g}" for name, value in _top_reasons(rec.reasons)]
+            rules = f"; rules: {', '.join(rec.rules)}" if rec.rules else ""
+            out.append(
+                f"  {rank:>2}. {rec.product_id}  score {rec.score:.3f}  "
+                f"[{rec.source}] {', '.join(parts)}{rules}"
+            )
+        if self.landing is not None:
+            how = "default" if self.landing.default else f"rule {self.landing.rule_id}"
+            out.append(f"Landing: {self.landing.page} ({how})")
+        else:
+            out.append("Landing: none configured")
+        out.append("Offers:" + ("" if self.offers else " none"))
+        for offer in self.offers:
+            code = f" code {offer.code}" if offer.code else ""
+            out.append(f"  - {offer.offer_id}{code} {dict(offer.value)}: {offer.reason}")
+        cs = self.continue_shopping
+        if cs.products or cs.category:
+            out.append(
+                "Continue shopping: "
+                + ", ".join(cs.products)
+                + (f" (category {cs.category})" if cs.category else "")
+            )
+        for name, lines in self.trace.sections.items() if trace else ():
+            if lines:
+                out.append(f"Trace / {name}:")
+                out.extend(f"  {line}" for line in lines)
+        if ctx.notes:
+            out.append("Notes:")
+            out.extend(f"  - {note}" for note in ctx.notes)
+        if self.trace.errors:
+            out.append("Degraded:")
+            out.extend(f"  - {err}" for err in self.trace.errors)
+        return "\n".join(out)
+
+
+def _who(ctx: Context) -> str:
+    parts = [
+        f"user {ctx.user_id}" if ctx.user_id else "",
+        f"session {ctx.session_id}" if ctx.session_id else "",
+    ]
+    joined = ", ".join(p for p in parts if p)
+    return f" ({joined})" if joined else ""
+
+
+def _top_reasons(reasons: Mapping[str, float], n: int = 4) -> list[tuple[str, float]]:
+    ranked = sorted(reasons.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+    return [(k, v) for k, v in ranked[:n] if v]
+
+
+def _describe_context(ctx: Context) -> str:
+    d, g, t, r = ctx.device, ctx.geo, ctx.time, ctx.referral
+    device = d.type + (f" {d.os}" if d.os else "") + (f"/{d.browser}" if d.browser else "")
+    where = "/".join(x for x in (g.country, g.city) if x) or "unknown place"
+    where += f" ({g.source}"
+    where += f", {g.climate}" if g.climate else ""
+    where += ")"
+    when = "unknown time"
+    if t.local is not None:
+        when = f"{t.local:%a %H:%M} {t.timezone or ''}".strip()
+        when += "".join(f", {x}" for x in (t.daypart, t.season) if x)
+    came = r.source + (f" via {r.site}" if r.site else "")
+    came += f" (campaign {r.campaign})" if r.campaign else ""
+    return f"{device}; {where}; {when}; from {came}"
