@@ -95,8 +95,11 @@ class Ranker:
             (name, source, False) for name, source in builtin.items()
         ]
         self._sources += [(name, src, True) for name, src in sorted((sources or {}).items())]
+        dated = any(product.created_at is not None for product in catalog)
         self._scorers: list[tuple[str, Scorer, bool]] = [
-            (name, scorer, False) for name, scorer in BUILTIN_SCORERS.items()
+            (name, scorer, False)
+            for name, scorer in BUILTIN_SCORERS.items()
+            if dated or name != "new_arrival"  # nothing to score in an undated catalog
         ]
         self._scorers += [(name, sc, True) for name, sc in sorted((scorers or {}).items())]
         self._plugin_features = {
@@ -165,18 +168,25 @@ class Ranker:
 
         scores: dict[str, float] = {}
         failed: set[str] = set()
+        scorers = [s for s in self._scorers if feature_weights.get(s[0], 0.0) != 0.0]
         for pid in candidates:
             row = features[pid]
-            for name, scorer, plugin in self._scorers:
-                if feature_weights.get(name, 0.0) != 0.0 and name not in row:
-                    if name in failed:
-                        continue
-                    value = self._run_scorer(name, scorer, plugin, pid, request, trace)
-                    if value is None:
-                        failed.add(name)
-                    elif value:
-                        row[name] = value
-            scores[pid] = sum(feature_weights.get(f, 0.0) * x for f, x in row.items())
+            for name, scorer, plugin in scorers:
+                if name in row or name in failed:
+                    continue
+                value: float | None = (
+                    scorer(pid, request)
+                    if not plugin
+                    else self._run_plugin_scorer(name, scorer, pid, request, trace)
+                )
+                if value is None:
+                    failed.add(name)
+                elif value:
+                    row[name] = value
+            score = 0.0
+            for f, x in row.items():
+                score += feature_weights.get(f, 0.0) * x
+            scores[pid] = score
 
         moved: dict[str, list[str]] = {}
         for action in actions:
@@ -281,18 +291,10 @@ class Ranker:
             trace.append(f"plugin source {name} failed: {type(exc).__name__}: {exc}")
             return {}
 
-    def _run_scorer(
-        self,
-        name: str,
-        scorer: Scorer,
-        plugin: bool,
-        pid: str,
-        request: RankingInput,
-        trace: list[str],
+    def _run_plugin_scorer(
+        self, name: str, scorer: Scorer, pid: str, request: RankingInput, trace: list[str]
     ) -> float | None:
-        """The feature value; ``None`` when a plugin scorer failed (it is then skipped)."""
-        if not plugin:
-            return scorer(pid, request)
+        """The feature value, or ``None`` when the scorer failed (it is then skipped)."""
         try:
             return float(scorer(pid, request))
         except Exception as exc:  # a plugin must never break a request
