@@ -174,15 +174,15 @@ class Ranker:
             for name, scorer, plugin in scorers:
                 if name in row or name in failed:
                     continue
-                value: float | None = (
+                looked_up: float | None = (
                     scorer(pid, request)
                     if not plugin
                     else self._run_plugin_scorer(name, scorer, pid, request, trace)
                 )
-                if value is None:
+                if looked_up is None:
                     failed.add(name)
-                elif value:
-                    row[name] = value
+                elif looked_up:
+                    row[name] = looked_up
             score = 0.0
             for f, x in row.items():
                 score += feature_weights.get(f, 0.0) * x
