@@ -1,0 +1,151 @@
+"""Properties of compiled conditions over generated conditions and fact documents."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rule_strategies import SCALARS, conditions, facts, reference
+
+from personalize.context import FACT_SCHEMA
+from personalize.errors import ConfigError
+from personalize.rules import ConditionCompiler, RuleSet, compile_condition
+
+
+@given(conditions(), facts())
+def test_compiled_evaluation_equals_the_reference_interpreter(
+    cond: dict[str, Any], doc: dict[str, Any]
+) -> None:
+    assert compile_condition(cond)(doc) is reference(cond, doc)
+
+
+@given(conditions(), facts())
+def test_generated_code_equals_the_tree_and_its_explanation(
+    cond: dict[str, Any], doc: dict[str, Any]
+) -> None:
+    compiled = ConditionCompiler().compile_full(cond, "")
+    result = compiled.predicate(doc)
+    assert compiled.node.holds(doc, None) is result
+    assert (compiled.node.explain(doc, None) is None) is result
+
+
+@given(conditions(), conditions(), facts())
+def test_not_nor_and_de_morgan_agree(
+    a: dict[str, Any], b: dict[str, Any], doc: dict[str, Any]
+) -> None:
+    nor = compile_condition({"$nor": [a, b]})(doc)
+    assert compile_condition({"$not": {"$or": [a, b]}})(doc) is nor
+    assert compile_condition({"$and": [{"$not": a}, {"$not": b}]})(doc) is nor
+    assert compile_condition({"$not": {"$not": a}})(doc) is compile_condition(a)(doc)
+    both = compile_condition({"$and": [a, b]})(doc)
+    assert compile_condition({"$not": {"$or": [{"$not": a}, {"$not": b}]}})(doc) is both
+
+
+@given(
+    st.lists(
+        SCALARS.filter(lambda v: v is not None and not isinstance(v, bool)), min_size=1, max_size=4
+    ),
+    facts(),
+)
+def test_in_equals_an_or_of_equalities(members: list[Any], doc: dict[str, Any]) -> None:
+    as_in = compile_condition({"a": {"$in": members}})(doc)
+    as_or = compile_condition({"$or": [{"a": m} for m in members]})(doc)
+    assert as_in is as_or
+
+
+@given(conditions(), facts())
+def test_evaluation_is_pure_and_deterministic(cond: dict[str, Any], doc: dict[str, Any]) -> None:
+    before = copy.deepcopy(doc)
+    pred = compile_condition(cond)
+    first = pred(doc)
+    assert pred(doc) is first
+    assert compile_condition(copy.deepcopy(cond))(doc) is first
+    assert doc == before
+
+
+JSON = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8)
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.one_of(
+                st.text(max_size=12),
+                st.sampled_from(
+                    [
+                        "$or",
+                        "$in",
+                        "$regex",
+                        "geo.country",
+                        "when",
+                        "then",
+                        "id",
+                        "rules",
+                        "segments",
+                        "boost",
+                        "where",
+                        "by",
+                    ]
+                ),
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=20,
+)
+
+
+@given(JSON)
+def test_garbage_conditions_raise_config_error_and_nothing_else(garbage: Any) -> None:
+    with contextlib.suppress(ConfigError):
+        compile_condition(garbage, schema=dict(FACT_SCHEMA))
+
+
+@given(JSON)
+def test_garbage_configurations_raise_config_error_and_nothing_else(garbage: Any) -> None:
+    with contextlib.suppress(ConfigError):
+        RuleSet.compile(garbage if isinstance(garbage, dict) else {"rules": garbage})
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            "rules": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "id": st.text(max_size=3),
+                        "when": JSON,
+                        "then": st.lists(
+                            st.dictionaries(
+                                st.sampled_from(
+                                    [
+                                        "boost",
+                                        "pin",
+                                        "filter",
+                                        "bury",
+                                        "exclude",
+                                        "set_weights",
+                                        "zap",
+                                    ]
+                                ),
+                                JSON,
+                                max_size=1,
+                            ),
+                            max_size=2,
+                        ),
+                    }
+                ),
+                max_size=3,
+            ),
+            "segments": st.dictionaries(st.text(max_size=3), JSON, max_size=3),
+        }
+    )
+)
+def test_garbage_rules_raise_config_error_and_nothing_else(config: dict[str, Any]) -> None:
+    with contextlib.suppress(ConfigError):
+        RuleSet.compile(config)
