@@ -27,7 +27,8 @@ def _offers(specs: list[dict[str, Any]], max_offers: int = 3) -> CompiledOffers:
         store_zone="UTC",
         problems=problems,
     )
-    assert problems == [] and compiler.problems == []
+    assert problems == []
+    assert compiler.problems == []
     return offers
 
 

@@ -43,13 +43,15 @@ def test_the_three_demo_visitors_get_different_decisions(
     assert len(set(products)) == 3
     assert landings == ["/ca/", "/", "/summer/"]
     assert offers[0] == ("night-owl",)
-    assert "comeback10" in offers[1] and "loyal-free-shipping" in offers[1]
+    assert "comeback10" in offers[1]
+    assert "loyal-free-shipping" in offers[1]
     assert offers[2] == ("welcome15",)
     for res in results:
         assert len(res.products) == 6
         assert not res.degraded, res.trace.errors
         text = res.explain()
-        assert "Products:" in text and "Landing:" in text
+        assert "Products:" in text
+        assert "Landing:" in text
 
 
 def test_reasons_and_rules_are_attached(
@@ -192,7 +194,8 @@ def test_a_failing_plugin_fact_degrades_and_is_reported() -> None:
     )
     result = p.personalize(Request(now=NOW))
     assert result.rules == ()  # the rule reading the missing fact did not fire
-    assert result.landing is not None and result.landing.page == "/"
+    assert result.landing is not None
+    assert result.landing.page == "/"
     assert result.degraded
     assert any("weather service down" in e for e in result.trace.errors)
     assert [where for _, where in errors] == ["fact weather"]
@@ -207,7 +210,8 @@ def test_a_missing_geo_database_degrades(tmp_path: Path) -> None:
         autoload_plugins=False,
     )
     result = p.personalize(Request(ip="81.2.69.142", now=NOW))
-    assert result.landing is not None and result.landing.page == "/"
+    assert result.landing is not None
+    assert result.landing.page == "/"
     assert any("geo database unavailable" in note for note in result.context.notes)
 
 
@@ -271,7 +275,8 @@ def test_reload_swaps_atomically_under_concurrent_calls() -> None:
     assert seen
     for page, offer, rules in seen:
         tag = page.strip("/")
-        assert offer == f"offer-{tag}" and rules == (f"rule-{tag}",)
+        assert offer == f"offer-{tag}"
+        assert rules == (f"rule-{tag}",)
     assert {page for page, _, _ in seen} <= {"/a/", "/b/"}
 
 
@@ -280,7 +285,8 @@ def test_an_invalid_reload_keeps_the_old_configuration() -> None:
     with pytest.raises(ConfigError):
         p.reload({"rules": [{"id": "r", "when": {"nope": 1}}]})
     result = p.personalize(Request(now=NOW))
-    assert result.landing is not None and result.landing.page == "/a/"
+    assert result.landing is not None
+    assert result.landing.page == "/a/"
 
 
 # -- experiments ----------------------------------------------------------------------------

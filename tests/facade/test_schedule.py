@@ -48,7 +48,7 @@ def test_store_zone_ignores_the_visitor() -> None:
 
 
 def test_instant_with_offset_is_absolute() -> None:
-    window, _ = _window(**{"until": "2026-12-01T12:00:00+00:00"})
+    window, _ = _window(until="2026-12-01T12:00:00+00:00")
     tokyo = ZoneInfo("Asia/Tokyo")
     now = datetime(2026, 12, 1, 11, 59, tzinfo=UTC)
     assert window.is_open(now, now.astimezone(tokyo))  # type: ignore[attr-defined]
