@@ -24,6 +24,7 @@ template call their prepared check, ``_kN(v, x)``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -103,7 +104,8 @@ class _Generator:
             if not node.value:
                 body.append("return False")
         elif isinstance(node, FieldTest):
-            keys = "".join(f"[{self.bind(key)}]" for key in node.path)
+            # interned keys are found by identity in the facts' dicts, never compared as text
+            keys = "".join(f"[{self.bind(sys.intern(key))}]" for key in node.path)
             body += ["try:", f"    v = f{keys}", "except _MISSING:", "    v = None"]
             self.raw = False
             expr = self.value(node.test)
