@@ -111,7 +111,7 @@ class ContextResolver:
             The context. Never raises on request or history data.
         """
         notes: list[str] = []
-        moment = as_utc(now or request.now or datetime.now(UTC))
+        moment = _plausible(as_utc(now or request.now or datetime.now(UTC)), notes)
         headers = lower_keys(dict(list(request.headers.items())[:MAX_HEADERS]))
         if len(request.headers) > MAX_HEADERS:
             notes.append(f"headers: only the first {MAX_HEADERS} headers were read")
@@ -174,3 +174,16 @@ class ContextResolver:
                 notes.append("geo: no database configured and no CDN geo header")
             return Geo()
         return finish_geo(geo)
+
+
+#: Request times outside this range are garbage; clamping keeps date arithmetic in range.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _plausible(moment: datetime, notes: list[str]) -> datetime:
+    if _EARLIEST <= moment <= _LATEST:
+        return moment
+    clamped = _EARLIEST if moment < _EARLIEST else _LATEST
+    notes.append(f"time: implausible request time {moment.isoformat()}, using {clamped.date()}")
+    return clamped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from context_strategies import histories, requests
 from hypothesis import given
 from hypothesis import strategies as st
@@ -45,3 +46,12 @@ def test_event_order_does_not_matter(
         return
     other = History(events=shuffled, loyalty=history.loyalty)
     assert RESOLVER.resolve(request, history, now=NOW) == RESOLVER.resolve(request, other, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "moment", [datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, 23, 0, tzinfo=UTC)]
+)
+def test_implausible_request_times_are_clamped_not_raised(moment: datetime) -> None:
+    context = RESOLVER.resolve(Request(now=moment), History())
+    assert any("implausible request time" in note for note in context.notes)
+    assert context.time.local is not None
