@@ -298,7 +298,7 @@ class Personalizer:
         )
         if outcome is not None:
             ctx = replace(ctx, segments=outcome.segments)
-            trace.lines("rules").extend(outcome.trace.render().splitlines())
+            trace.defer("rules", lambda: outcome.trace.render().splitlines())
         actions = outcome.actions if outcome is not None else ()
         ranking = self._guard(
             "ranking",
@@ -309,7 +309,7 @@ class Personalizer:
             None,
         )
         if ranking is not None:
-            trace.lines("ranking").extend(ranking.trace)
+            trace.defer("ranking", lambda: list(ranking.trace))
         landing_lines = trace.lines("landing")
         landing = self._guard(
             "landing", trace, lambda: compiled.landing.choose(facts, landing_lines), None

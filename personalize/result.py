@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from personalize.context import Context
@@ -13,22 +13,38 @@ from personalize.ranking import ContinueShopping, Recommendation
 __all__ = ["DecisionTrace", "Result"]
 
 
-@dataclass(slots=True)
 class DecisionTrace:
     """Lines explaining each stage of one decision, and what degraded.
 
+    Stages that are costly to describe hand over a renderer instead of lines; it runs only
+    when the trace is read, so a request that is never explained never pays for it.
+
     Attributes:
-        sections: Stage name (``context``, ``experiments``, ``rules``, ``ranking``,
-            ``landing``, ``offers``) to its lines, in the order the stages ran.
         errors: What failed and how the decision degraded; empty on a clean run.
     """
 
-    sections: dict[str, list[str]] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    __slots__ = ("_parts", "errors")
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[str] | Callable[[], list[str]]] = {}
+        self.errors: list[str] = []
 
     def lines(self, section: str) -> list[str]:
         """The (mutable) list of lines of ``section``, created on first use."""
-        return self.sections.setdefault(section, [])
+        part = self._parts.get(section)
+        if part is None or callable(part):
+            part = self._parts[section] = [] if part is None else part()
+        return part
+
+    def defer(self, section: str, render: Callable[[], list[str]]) -> None:
+        """Describe ``section`` with ``render()``, called only when the trace is read."""
+        self._parts[section] = render
+
+    @property
+    def sections(self) -> dict[str, list[str]]:
+        """Stage name (``context``, ``experiments``, ``rules``, ``ranking``, ``landing``,
+        ``offers``) to its lines, in the order the stages ran."""
+        return {name: self.lines(name) for name in list(self._parts)}
 
     def error(self, stage: str, exc: BaseException | str) -> None:
         """Record that ``stage`` failed and degraded."""
