@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from rule_strategies import SCALARS, conditions, facts, reference
+from rule_strategies import SCALARS, VALUES, conditions, facts, reference, value_tests
 
 from personalize.context import FACT_SCHEMA
 from personalize.errors import ConfigError
@@ -20,6 +20,25 @@ def test_compiled_evaluation_equals_the_reference_interpreter(
     cond: dict[str, Any], doc: dict[str, Any]
 ) -> None:
     assert compile_condition(cond)(doc) is reference(cond, doc)
+
+
+@given(value_tests(), VALUES)
+def test_every_operator_equals_the_reference_on_single_values(test: Any, value: Any) -> None:
+    cond = {"a": test}
+    assert compile_condition(cond)({"a": value}) is reference(cond, {"a": value})
+
+
+SMALL = st.one_of(st.none(), st.booleans(), st.integers(0, 3), st.sampled_from(["", "1", "2", "a"]))
+
+
+@given(
+    st.sampled_from(["$gt", "$gte", "$lt", "$lte", "$eq", "$ne", "$in", "$nin"]),
+    st.one_of(st.integers(0, 3), st.sampled_from(["1", "2", "a"])),
+    st.one_of(SMALL, st.lists(SMALL, max_size=2)),
+)
+def test_comparisons_equal_the_reference_on_a_small_domain(op: str, const: Any, value: Any) -> None:
+    cond = {"a": {op: [const] if op in ("$in", "$nin") else const}}
+    assert compile_condition(cond)({"a": value}) is reference(cond, {"a": value})
 
 
 @given(conditions(), facts())
