@@ -16,7 +16,7 @@ from typing import Any
 
 from personalize._models import History, Request
 from personalize.catalog import Catalog
-from personalize.config import config_json_schema, load_config
+from personalize.config import load_config
 from personalize.errors import ConfigError, PersonalizeError
 from personalize.result import Result
 
@@ -95,6 +95,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _schema(_: argparse.Namespace) -> int:
+    from personalize.schema import config_json_schema
+
     print(json.dumps(config_json_schema(), indent=2))
     return 0
 

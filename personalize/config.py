@@ -35,7 +35,6 @@ __all__ = [
     "Rule",
     "Settings",
     "Variant",
-    "config_json_schema",
     "format_path",
     "load_config",
 ]
@@ -371,11 +370,3 @@ def load_config(
         return PersonalizerConfig.model_validate(dict(data))
     except ValidationError as exc:
         raise ConfigError(_problems_from_validation(exc), source=label) from None
-
-
-def config_json_schema() -> dict[str, Any]:
-    """The JSON Schema of the configuration document, for editors and validators."""
-    schema = PersonalizerConfig.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "personalize configuration"
-    return schema

@@ -1,0 +1,89 @@
+"""The command line: demo, check, schema and explain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from personalize.cli import main
+
+
+def test_demo_personalizes_three_visitors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for name in ("Night owl", "Returning gold member", "Newsletter newcomer"):
+        assert name in out
+    assert out.count("Products:") == 3
+    assert "Landing: /ca/" in out
+    assert "Landing: /summer/" in out
+    assert "COMEBACK10" in out
+    assert "WELCOME15" in out
+    assert "Trace / rules" not in out
+
+
+def test_demo_explain_shows_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--explain", "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Trace / rules" in out
+    assert "Trace / offers" in out
+
+
+def test_check_accepts_the_example(capsys: pytest.CaptureFixture[str], repo_root: Path) -> None:
+    config = repo_root / "examples/store/personalization.yaml"
+    assert main(["check", str(config), "--no-plugins"]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_check_lists_every_problem_with_its_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(
+        "rules:\n"
+        "  - id: r1\n"
+        "    when: {geo.contry: CA}\n"
+        "  - id: r2\n"
+        "    when: {time.hour: {$gt: noon}}\n"
+        "offers:\n"
+        "  - id: o1\n"
+        "    when: {loyalty.teir: gold}\n"
+    )
+    assert main(["check", str(config), "--no-plugins"]) == 1
+    err = capsys.readouterr().err
+    assert "rules[0].when.geo.contry" in err
+    assert "did you mean geo.country?" in err
+    assert "rules[1].when.time.hour" in err
+    assert "offers[0].when.loyalty.teir" in err
+
+
+def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "personalize configuration"
+    assert "Rule" in schema["$defs"]
+
+
+def test_explain_reads_a_request_as_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], repo_root: Path
+) -> None:
+    store = repo_root / "examples/store"
+    visitor = json.loads((store / "visitors.json").read_text())[1]
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(visitor))
+    status = main(
+        [
+            "explain",
+            str(store / "personalization.yaml"),
+            str(request),
+            "--catalog",
+            str(store / "catalog.json"),
+            "--events",
+            str(store / "events.jsonl"),
+        ]
+    )
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "user c0042" in out
+    assert "comeback10" in out
