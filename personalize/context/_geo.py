@@ -179,9 +179,21 @@ def climate_band(latitude: float) -> str:
     return "polar"
 
 
-def _load_country_zones() -> dict[str, tuple[tuple[str, ...], str | None]]:
-    """Country code -> (its zones, its hemisphere if all zones agree), from tzdata."""
-    zones: dict[str, list[tuple[str, float]]] = {}
+def _zone_tab_coordinate(text: str) -> float:
+    """``+DDMM``/``+DDMMSS`` (latitude) or ``+DDDMM``/``+DDDMMSS`` (longitude) in degrees."""
+    sign = -1.0 if text[0] == "-" else 1.0
+    digits = text[1:]
+    width = 2 if len(digits) in (4, 6) else 3
+    degrees = int(digits[:width])
+    minutes = int(digits[width : width + 2])
+    seconds = int(digits[width + 2 :] or 0)
+    return sign * (degrees + minutes / 60 + seconds / 3600)
+
+
+def _load_country_zones() -> dict[str, tuple[tuple[tuple[str, float, float], ...], str | None]]:
+    """Country code -> (its zones with their coordinates, its hemisphere if all zones agree),
+    from tzdata's ``zone.tab``."""
+    zones: dict[str, list[tuple[str, float, float]]] = {}
     try:
         text = (importlib.resources.files("tzdata.zoneinfo") / "zone.tab").read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata is a dependency
@@ -193,14 +205,23 @@ def _load_country_zones() -> dict[str, tuple[tuple[str, ...], str | None]]:
         if len(fields) < 3:
             continue
         coords = fields[1]
-        north = coords[0] == "+"
-        zones.setdefault(fields[0], []).append((fields[2], 1.0 if north else -1.0))
-    result: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        split = max(coords.rfind("+"), coords.rfind("-"))
+        latitude = _zone_tab_coordinate(coords[:split])
+        longitude = _zone_tab_coordinate(coords[split:])
+        zones.setdefault(fields[0], []).append((fields[2], latitude, longitude))
+    result: dict[str, tuple[tuple[tuple[str, float, float], ...], str | None]] = {}
     for country, entries in zones.items():
-        signs = {sign for _, sign in entries}
-        hemisphere = None if len(signs) > 1 else ("north" if signs == {1.0} else "south")
-        result[country] = (tuple(zone for zone, _ in entries), hemisphere)
+        signs = {lat >= 0 for _, lat, _ in entries}
+        hemisphere = None if len(signs) > 1 else ("north" if signs == {True} else "south")
+        result[country] = (tuple(entries), hemisphere)
     return result
+
+
+def _nearest_zone(
+    zones: tuple[tuple[str, float, float], ...], latitude: float, longitude: float
+) -> str:
+    scale = math.cos(math.radians(latitude)) ** 2
+    return min(zones, key=lambda z: (z[1] - latitude) ** 2 + scale * (z[2] - longitude) ** 2)[0]
 
 
 _COUNTRY_ZONES = _load_country_zones()
@@ -217,7 +238,9 @@ def finish_geo(geo: Geo) -> Geo:
         if hemisphere is None:
             hemisphere = country_hemisphere
         if timezone is None and len(zones) == 1:
-            timezone = zones[0]
+            timezone = zones[0][0]
+        elif timezone is None and zones and geo.latitude is not None and geo.longitude is not None:
+            timezone = _nearest_zone(zones, geo.latitude, geo.longitude)
         if is_eu is None:
             is_eu = geo.country in EU_COUNTRIES
     return Geo(

@@ -11,8 +11,8 @@ import geoip2.database
 import pytest
 
 from personalize import Request
-from personalize.context import ContextResolver, demo_geoip_path
-from personalize.context._geo import climate_band
+from personalize.context import ContextResolver, Geo, demo_geoip_path
+from personalize.context._geo import climate_band, finish_geo
 from personalize.errors import ConfigError
 
 NOON = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -207,7 +207,7 @@ def test_cloudfront_vercel_fastly_and_app_engine_headers_are_read() -> None:
         37.386052,
         -122.083851,
     )
-    assert geo.timezone is None  # the US has many zones
+    assert geo.timezone == "America/Los_Angeles"  # nearest of the US zones to Mountain View
 
 
 def test_the_database_wins_over_headers_and_headers_fill_its_gaps() -> None:
@@ -253,3 +253,21 @@ def test_cdn_headers_can_be_turned_off() -> None:
 )
 def test_climate_bands_follow_the_documented_thresholds(latitude: float, band: str) -> None:
     assert climate_band(latitude) == band
+
+
+@pytest.mark.parametrize(
+    ("country", "latitude", "longitude", "zone"),
+    [
+        ("US", 34.05, -118.24, "America/Los_Angeles"),
+        ("US", 40.71, -74.0, "America/New_York"),
+        ("AU", -31.95, 115.86, "Australia/Perth"),
+        ("DE", 52.52, 13.40, "Europe/Berlin"),  # two zones in zone.tab: Berlin and Busingen
+        ("FR", None, None, "Europe/Paris"),  # a single zone needs no coordinates
+        ("US", None, None, None),  # many zones and no coordinates: unknown
+    ],
+)
+def test_missing_zone_is_the_nearest_of_the_countrys_zones(
+    country: str, latitude: float | None, longitude: float | None, zone: str | None
+) -> None:
+    geo = finish_geo(Geo(country=country, latitude=latitude, longitude=longitude))
+    assert geo.timezone == zone
