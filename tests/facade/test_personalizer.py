@@ -20,6 +20,7 @@ from personalize import (
     Product,
     Request,
 )
+from personalize.context import demo_geoip_path
 from personalize.experiments import Exposure
 from personalize.plugins import Registry
 
@@ -337,3 +338,32 @@ def test_forced_variant_through_the_query_string() -> None:
         url = "https://shop.example/?pz_force=exp:boosted"
         result = p.personalize(Request(now=NOW, user_id=f"u{i}", url=url))
         assert result.experiments == {"exp": "boosted"}
+
+
+def test_a_saved_index_gives_the_same_decisions(
+    tmp_path: Path,
+    store: Path,
+    store_catalog: Catalog,
+    store_personalizer: Personalizer,
+    visitors: list[tuple[str, Request, History]],
+) -> None:
+    saved = tmp_path / "index.json.gz"
+    store_personalizer.index.save(saved)
+    reloaded = Personalizer.from_file(
+        store / "personalization.yaml",
+        catalog=store_catalog,
+        interactions=saved,
+        geoip=demo_geoip_path(),
+        autoload_plugins=False,
+    )
+    for _, request, history in visitors:
+        expected = store_personalizer.personalize(request, history)
+        assert reloaded.personalize(request, history).products == expected.products
+
+
+def test_from_dict_matches_the_constructor() -> None:
+    config = _config("a")
+    one = Personalizer.from_dict(config, catalog=SMALL_CATALOG, autoload_plugins=False)
+    two = Personalizer(config, catalog=SMALL_CATALOG, autoload_plugins=False)
+    assert one.config == two.config
+    assert one.personalize(Request(now=NOW)).products == two.personalize(Request(now=NOW)).products
