@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -400,10 +401,11 @@ class Personalizer:
         return handle
 
     def _expose(self, assignment: Assignment, trace: DecisionTrace) -> None:
-        if self._on_exposure is None:
+        callback = self._on_exposure
+        if callback is None:
             return
         for exposure in assignment.exposures:
-            self._guard("on_exposure", trace, lambda e=exposure: self._on_exposure(e), None)  # type: ignore[misc]
+            self._guard("on_exposure", trace, partial(callback, exposure), None)
 
     def _guard(self, stage: str, trace: DecisionTrace, run: Callable[[], _T], default: _T) -> _T:
         """Run one stage; on any exception record it, report it and return ``default``."""
