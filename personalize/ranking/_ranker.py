@@ -19,22 +19,22 @@ The work is proportional to the number of candidates (a few hundred), never to t
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-
-from cachetools import LRUCache
 
 from personalize.catalog import Catalog
 from personalize.config import RankingConfig
 from personalize.context import Context
 from personalize.ranking._index import InteractionIndex
+from personalize.ranking._selectors import Selector, SelectorTable
 from personalize.ranking._sources import (
     BUILTIN_SCORERS,
     BUILTIN_SOURCES,
     SOURCE_LEVELS,
     NewArrivals,
+    arrival_score,
+    epoch_us,
 )
 from personalize.ranking._types import (
     CandidateSource,
@@ -61,6 +61,11 @@ CASCADE = ("personal", "session", "geo", "global")
 
 #: Weight of a plugin feature that no configuration names.
 PLUGIN_DEFAULT_WEIGHT = 1.0
+#: Compiled selectors a ranker keeps (rule sets compile a few hundred; more means
+#: per-request ``where`` closures, which are then recompiled).
+_SELECTOR_LIMIT = 4096
+#: Products whose creation time a ranker keeps, as integer microseconds.
+_CREATED_LIMIT = 500_000
 
 
 class Ranker:
@@ -105,8 +110,8 @@ class Ranker:
         self._plugin_features = {
             name for name, _, plugin in self._sources + self._scorers if plugin
         }
-        self._where: LRUCache[Predicate, dict[str, bool]] = LRUCache(maxsize=4096)
-        self._where_lock = threading.Lock()
+        self._selectors: dict[Predicate, Selector] = {}
+        self._created: dict[str, int | None] = {}
 
     # -- the request path ---------------------------------------------------------------
 
@@ -166,36 +171,8 @@ class Ranker:
         candidates = self._exclude(features, request, trace)
         candidates = self._apply_selections(candidates, actions, trace)
 
-        scores: dict[str, float] = {}
-        failed: set[str] = set()
-        scorers = [s for s in self._scorers if feature_weights.get(s[0], 0.0) != 0.0]
-        for pid in candidates:
-            row = features[pid]
-            for name, scorer, plugin in scorers:
-                if name in row or name in failed:
-                    continue
-                looked_up: float | None = (
-                    scorer(pid, request)
-                    if not plugin
-                    else self._run_plugin_scorer(name, scorer, pid, request, trace)
-                )
-                if looked_up is None:
-                    failed.add(name)
-                elif looked_up:
-                    row[name] = looked_up
-            score = 0.0
-            for f, x in row.items():
-                score += feature_weights.get(f, 0.0) * x
-            scores[pid] = score
-
-        moved: dict[str, list[str]] = {}
-        for action in actions:
-            if isinstance(action, Boost):
-                hits = [pid for pid in candidates if self._matches(action.where, pid)]
-                for pid in hits:
-                    scores[pid] *= action.by
-                    moved.setdefault(pid, []).append(action.rule_id)
-                trace.append(f"{action.kind} {action.rule_id} x{action.by:g}: {len(hits)} products")
+        scores = self._score(candidates, features, feature_weights, request, trace)
+        moved = self._boost(candidates, scores, actions, trace)
 
         order = sorted(candidates, key=lambda pid: (-scores[pid], pid))
 
@@ -232,6 +209,128 @@ class Ranker:
         return Ranking(products=result[:limit], trace=tuple(trace), cascade=cascade)
 
     # -- steps --------------------------------------------------------------------------
+
+    def _score(
+        self,
+        candidates: list[str],
+        features: dict[str, dict[str, float]],
+        feature_weights: Mapping[str, float],
+        request: RankingInput,
+        trace: list[str],
+    ) -> dict[str, float]:
+        """Fill the lookup features of every candidate; return ``sum(weight * feature)``."""
+        scores: dict[str, float] = {}
+        failed: set[str] = set()
+        lookups: list[tuple[str, Callable[[str], float | None]]] = []
+        for name, scorer, plugin in self._scorers:
+            if feature_weights.get(name, 0.0) == 0.0:
+                continue
+            lookups.append((name, self._lookup(name, scorer, plugin, request, trace)))
+        weight = feature_weights.get
+        for pid in candidates:
+            row = features[pid]
+            for name, lookup in lookups:
+                if name in row or name in failed:
+                    continue
+                looked_up = lookup(pid)
+                if looked_up is None:
+                    failed.add(name)
+                elif looked_up:
+                    row[name] = looked_up
+            score = 0.0
+            for f, x in row.items():
+                score += weight(f, 0.0) * x
+            scores[pid] = score
+        return scores
+
+    def _lookup(
+        self,
+        name: str,
+        scorer: Scorer,
+        plugin: bool,
+        request: RankingInput,
+        trace: list[str],
+    ) -> Callable[[str], float | None]:
+        """The scorer bound to this request; the built-ins as direct index lookups."""
+        if plugin:
+            return lambda pid: self._run_plugin_scorer(name, scorer, pid, request, trace)
+        if scorer is BUILTIN_SCORERS.get("popularity"):
+            return self.index.popularity
+        if scorer is BUILTIN_SCORERS.get("trending"):
+            return self.index.trending
+        if scorer is BUILTIN_SCORERS.get("new_arrival"):
+            return self._arrival_lookup(request.now)
+        return lambda pid: scorer(pid, request)
+
+    def _arrival_lookup(self, now: datetime | None) -> Callable[[str], float]:
+        """``new_arrival_score`` from creation times kept as integer microseconds."""
+        if now is None:
+            return lambda pid: 0.0
+        now_us = epoch_us(now)
+        created = self._created
+        products = self.catalog.ids
+
+        def lookup(pid: str) -> float:
+            at = created.get(pid, -1)
+            if at == -1:
+                product = products.get(pid)
+                stamp = product.created_at if product is not None else None
+                at = epoch_us(stamp) if stamp is not None else None
+                if len(created) >= _CREATED_LIMIT:
+                    created.clear()
+                created[pid] = at
+            return 0.0 if at is None else arrival_score(now_us, at)
+
+        return lookup
+
+    def _boost(
+        self,
+        candidates: list[str],
+        scores: dict[str, float],
+        actions: Sequence[Action],
+        trace: list[str],
+    ) -> dict[str, list[str]]:
+        """Apply every ``Boost``/``Bury`` in one pass; return the rules that moved each product.
+
+        Each product's score is multiplied by the factors of the boosts whose selectors it
+        matches, in action order.
+        """
+        moved: dict[str, list[str]] = {}
+        boosts = [action for action in actions if isinstance(action, Boost)]
+        if not boosts:
+            return moved
+        table = SelectorTable([self._selector(b.where, b.where_spec) for b in boosts])
+        factors = [b.by for b in boosts]
+        rule_ids = [b.rule_id for b in boosts]
+        counts = [0] * len(boosts)
+        product = self.catalog.ids.get
+        matching = table.matching
+        for pid in candidates:
+            found = product(pid)
+            if found is None:
+                continue
+            hits = matching(pid, found)
+            if not hits:
+                continue
+            score = scores[pid]
+            rules = moved[pid] = []
+            for i in hits:
+                score *= factors[i]
+                counts[i] += 1
+                rules.append(rule_ids[i])
+            scores[pid] = score
+        for boost, count in zip(boosts, counts, strict=True):
+            trace.append(f"{boost.kind} {boost.rule_id} x{boost.by:g}: {count} products")
+        return moved
+
+    def _selector(self, where: Predicate, condition: Mapping[str, Any] | None) -> Selector:
+        """The compiled selector of ``where`` (built once per predicate)."""
+        selector = self._selectors.get(where)
+        if selector is None:
+            if len(self._selectors) >= _SELECTOR_LIMIT:
+                self._selectors.clear()
+            selector = self._selectors[where] = Selector(where, condition, self.catalog)
+        return selector
 
     def _request_weights(
         self,
@@ -346,32 +445,34 @@ class Ranker:
     def _apply_selections(
         self, candidates: list[str], actions: Sequence[Action], trace: list[str]
     ) -> list[str]:
+        products = self.catalog.ids
         for action in actions:
             before = len(candidates)
             if isinstance(action, Filter):
-                candidates = [pid for pid in candidates if self._matches(action.where, pid)]
-                trace.append(f"filter {action.rule_id}: kept {len(candidates)} of {before}")
-            elif isinstance(action, Exclude):
-                where = action.where
+                selector = self._selector(action.where, action.where_spec)
                 candidates = [
                     pid
                     for pid in candidates
-                    if pid not in action.products and not (where and self._matches(where, pid))
+                    if (found := products.get(pid)) is not None and selector.matches(pid, found)
                 ]
+                trace.append(f"filter {action.rule_id}: kept {len(candidates)} of {before}")
+            elif isinstance(action, Exclude):
+                dropped = action.products
+                if action.where is not None:
+                    selector = self._selector(action.where, action.where_spec)
+                    candidates = [
+                        pid
+                        for pid in candidates
+                        if pid not in dropped
+                        and not (
+                            (found := products.get(pid)) is not None
+                            and selector.matches(pid, found)
+                        )
+                    ]
+                else:
+                    candidates = [pid for pid in candidates if pid not in dropped]
                 trace.append(f"exclude {action.rule_id}: dropped {before - len(candidates)}")
         return candidates
-
-    def _matches(self, where: Predicate, pid: str) -> bool:
-        """Whether the product matches a ``where:`` selector, cached per predicate and id."""
-        with self._where_lock:
-            cache = self._where.get(where)
-            if cache is None:
-                cache = self._where[where] = {}
-        hit = cache.get(pid)
-        if hit is None:
-            facts = self.catalog.facts(pid)
-            hit = cache[pid] = bool(facts is not None and where(facts))
-        return hit
 
     def _run_plugin_action(
         self, action: PluginAction, ranked: list[Recommendation], trace: list[str]

@@ -12,9 +12,10 @@ when it used the visitor's country.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 from personalize.catalog import Catalog
@@ -26,9 +27,11 @@ __all__ = [
     "SOURCE_LEVELS",
     "NewArrivals",
     "affinity",
+    "arrival_score",
     "co_purchase",
     "co_view",
     "complement",
+    "epoch_us",
     "popularity",
     "recent_purchases",
     "repeat",
@@ -37,6 +40,8 @@ __all__ = [
 ]
 
 _DAY = 86400.0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 #: A product's weight among new arrivals halves every this many days.
 NEW_ARRIVAL_HALF_LIFE_DAYS = 30.0
 #: Categories and brands of the customer that seed affinity candidates.
@@ -53,6 +58,23 @@ def _age_days(now: datetime | None, then: datetime | None) -> float | None:
 
 def _decay(age_days: float | None, half_life_days: float) -> float:
     return 1.0 if age_days is None else math.pow(0.5, age_days / half_life_days)
+
+
+def epoch_us(moment: datetime) -> int:
+    """``moment`` (aware, or naive read as UTC) as whole microseconds since 1970 UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def arrival_score(now_us: int, created_us: int) -> float:
+    """:func:`new_arrival_score` from :func:`epoch_us` times, without datetime arithmetic.
+
+    Integer microseconds divided once give the same float as ``timedelta.total_seconds``,
+    so the score is bit-for-bit the one computed from datetimes.
+    """
+    age = max((now_us - created_us) / 1_000_000 / _DAY, 0.0)
+    return math.pow(0.5, age / NEW_ARRIVAL_HALF_LIFE_DAYS)
 
 
 def top_by_value(scores: Mapping[str, float], limit: int) -> dict[str, float]:
@@ -228,14 +250,17 @@ class NewArrivals:
     __slots__ = ("_newest",)
 
     def __init__(self, catalog: Catalog, *, size: int = 500) -> None:
-        dated = [p for p in catalog if p.created_at is not None]
-        dated.sort(key=lambda p: (-p.created_at.timestamp() if p.created_at else 0.0, p.id))
-        self._newest = tuple(p.id for p in dated[:size])
+        dated = [(epoch_us(p.created_at), p.id) for p in catalog if p.created_at is not None]
+        newest = heapq.nsmallest(size, ((-at, pid) for at, pid in dated))
+        self._newest = tuple((pid, -neg) for neg, pid in newest)
 
     def __call__(self, request: RankingInput, /) -> Mapping[str, float]:
         """The newest products with their :func:`new_arrival_score`."""
         limit = min(request.config.popular_candidates, request.per_source)
-        scores = {pid: new_arrival_score(pid, request) for pid in self._newest[:limit]}
+        if request.now is None:
+            return {}
+        now_us = epoch_us(request.now)
+        scores = {pid: arrival_score(now_us, at) for pid, at in self._newest[:limit]}
         return {pid: value for pid, value in scores.items() if value > 0.0}
 
 

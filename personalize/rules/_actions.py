@@ -2,7 +2,9 @@
 
 The rule compiler turns each ``then:`` entry into one of these frozen values; the ranking
 consumes them and knows nothing else of rules. ``where`` is a compiled product selector: a
-predicate over a product's fact mapping (:meth:`personalize.Product.facts`).
+predicate over a product's fact mapping (:meth:`personalize.Product.facts`); ``where_spec``,
+when given, is the condition it was compiled from, which lets the ranking find the matching
+products through their fields (category, brand ...) instead of testing each one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Boost:
     by: float
     rule_id: str
     kind: str = "boost"
+    where_spec: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class Filter:
 
     where: Predicate
     rule_id: str
+    where_spec: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class Exclude:
     rule_id: str
     where: Predicate | None = None
     products: frozenset[str] = frozenset()
+    where_spec: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

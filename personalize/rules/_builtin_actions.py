@@ -76,11 +76,13 @@ class SetWeightsSpec(RootModel[dict[str, float]]):
 
 
 def _boost(spec: BoostSpec, rule_id: str, c: ActionCompiler) -> Action:
-    return Boost(where=c.compile_selector(spec.where), by=spec.by, rule_id=rule_id)
+    where = c.compile_selector(spec.where)
+    return Boost(where=where, by=spec.by, rule_id=rule_id, where_spec=spec.where)
 
 
 def _bury(spec: BurySpec, rule_id: str, c: ActionCompiler) -> Action:
-    return Boost(where=c.compile_selector(spec.where), by=spec.by, rule_id=rule_id, kind="bury")
+    where = c.compile_selector(spec.where)
+    return Boost(where=where, by=spec.by, rule_id=rule_id, kind="bury", where_spec=spec.where)
 
 
 def _pin(spec: PinSpec, rule_id: str, c: ActionCompiler) -> Action:
@@ -88,12 +90,14 @@ def _pin(spec: PinSpec, rule_id: str, c: ActionCompiler) -> Action:
 
 
 def _filter(spec: FilterSpec, rule_id: str, c: ActionCompiler) -> Action:
-    return Filter(where=c.compile_selector(spec.where), rule_id=rule_id)
+    return Filter(where=c.compile_selector(spec.where), rule_id=rule_id, where_spec=spec.where)
 
 
 def _exclude(spec: ExcludeSpec, rule_id: str, c: ActionCompiler) -> Action:
     where = c.compile_selector(spec.where) if spec.where is not None else None
-    return Exclude(rule_id=rule_id, where=where, products=frozenset(spec.products))
+    return Exclude(
+        rule_id=rule_id, where=where, products=frozenset(spec.products), where_spec=spec.where
+    )
 
 
 def _set_weights(spec: SetWeightsSpec, rule_id: str, c: ActionCompiler) -> Action:

@@ -1,0 +1,211 @@
+"""Product selectors (``where:``) resolved through product fields instead of per product.
+
+A rule's selector is compiled twice at load: into a predicate over a product's facts (by the
+rule engine), and here, from the condition as written, into a *guard*: for each of a few
+static fields (``id``, ``brand``, ``category`` at any level, ``tags``, ``in_stock``), the
+values of which a product must hold at least one to possibly match. When the guard says
+everything (``{category: shoes}``, ``{brand: {$in: [a, b]}}``, ``$or`` of those, ``in_stock``)
+it is *exact* and the predicate never runs; otherwise (``{category: shoes, price: {$lt: 20}}``)
+the guard narrows the products and the predicate confirms the few that pass it. A selector
+with no guard (``$not``, ``$nor``, prices, attributes ...) runs its predicate on every
+candidate, remembering each answer per product.
+
+:class:`SelectorTable` merges the selectors of all the actions of one request into one dict
+per field, so applying 100 boosts to 400 candidates costs a few dict lookups per candidate,
+not 40,000 predicate calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
+from typing import Any
+
+from personalize._models import Product
+from personalize.catalog import Catalog
+from personalize.rules import Predicate
+
+__all__ = ["INDEXED_FIELDS", "Selector", "SelectorTable", "guard_of"]
+
+#: Fields a guard may name, most selective first (the order an ``$and`` picks its guard in).
+INDEXED_FIELDS = ("id", "tags", "brand", "category", "in_stock")
+#: Fields holding several values (a bare value or ``$in`` matches any of them).
+_ARRAY_FIELDS = frozenset({"category", "tags"})
+#: How to read each field of a product (every guarded field is a ``Product`` attribute).
+_READ: Mapping[str, Callable[[Product], Any]] = {f: attrgetter(f) for f in INDEXED_FIELDS}
+#: Fields holding one string (``$eq`` is equality).
+_STRING_FIELDS = frozenset({"id", "brand"})
+#: Answers a selector remembers before it starts over (bounds memory on huge catalogs).
+_CACHE_LIMIT = 200_000
+
+#: Field name to the values a product may match it by.
+Guard = dict[str, frozenset[Any]]
+
+
+def guard_of(condition: Any) -> tuple[Guard, bool] | None:
+    """The guard of a ``where:`` condition and whether it is exact, or ``None`` if it has none.
+
+    A product can match ``condition`` only if, for some field of the guard, one of the
+    product's values of that field is among the guard's values; when the guard is exact,
+    every such product matches.
+    """
+    if not isinstance(condition, Mapping) or not condition:
+        return None
+    parts: list[tuple[Guard, bool] | None] = []
+    for key, value in condition.items():
+        if key == "$and":
+            parts.append(_all_of(value))
+        elif key == "$or":
+            parts.append(_any_of(value))
+        elif key in INDEXED_FIELDS:
+            parts.append(_field(key, value))
+        else:
+            parts.append(None)
+    return _conjunction(parts)
+
+
+def _all_of(value: Any) -> tuple[Guard, bool] | None:
+    if not isinstance(value, list | tuple) or not value:
+        return None
+    return _conjunction([guard_of(item) for item in value])
+
+
+def _any_of(value: Any) -> tuple[Guard, bool] | None:
+    if not isinstance(value, list | tuple) or not value:
+        return None
+    merged: dict[str, set[Any]] = {}
+    exact = True
+    for item in value:
+        part = guard_of(item)
+        if part is None:  # one alternative may match anything: no guard
+            return None
+        guard, item_exact = part
+        exact = exact and item_exact
+        for field, values in guard.items():
+            merged.setdefault(field, set()).update(values)
+    return {field: frozenset(values) for field, values in merged.items()}, exact
+
+
+def _conjunction(parts: Sequence[tuple[Guard, bool] | None]) -> tuple[Guard, bool] | None:
+    """Any one guarded conjunct guards the whole; it is exact only when it is all there is."""
+    guarded = [part for part in parts if part is not None]
+    if not guarded:
+        return None
+    best = min(guarded, key=lambda part: max(INDEXED_FIELDS.index(f) for f in part[0]))
+    return best[0], best[1] and len(parts) == 1
+
+
+def _field(field: str, value: Any) -> tuple[Guard, bool] | None:
+    if field == "in_stock":
+        if isinstance(value, Mapping) and set(value) == {"$eq"}:
+            value = value["$eq"]
+        return ({field: frozenset({value})}, True) if isinstance(value, bool) else None
+    if isinstance(value, str):
+        return {field: frozenset({value})}, True
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return None
+    ((op, arg),) = value.items()
+    if op == "$in" and isinstance(arg, list | tuple) and all(isinstance(v, str) for v in arg):
+        return {field: frozenset(arg)}, True
+    if op == "$eq" and field in _STRING_FIELDS and isinstance(arg, str):
+        return {field: frozenset({arg})}, True
+    return None
+
+
+class Selector:
+    """One compiled ``where:`` selector: its predicate and, when it has one, its guard.
+
+    Args:
+        predicate: The compiled selector, over a product's facts.
+        condition: The condition it was compiled from (``None``: unknown, no guard).
+        catalog: Where products and their facts come from.
+
+    Thread-safe: the answers it remembers are filled idempotently.
+    """
+
+    __slots__ = ("_answers", "_catalog", "_many", "_one", "exact", "guard", "predicate")
+
+    def __init__(
+        self, predicate: Predicate, condition: Mapping[str, Any] | None, catalog: Catalog
+    ) -> None:
+        shape = guard_of(condition) if condition is not None else None
+        self.predicate = predicate
+        self.guard: Guard | None = shape[0] if shape is not None else None
+        self.exact = shape is not None and shape[1]
+        guard = self.guard or {}
+        self._one = tuple((_READ[f], v) for f, v in guard.items() if f not in _ARRAY_FIELDS)
+        self._many = tuple((_READ[f], v) for f, v in guard.items() if f in _ARRAY_FIELDS)
+        self._catalog = catalog
+        self._answers: dict[str, bool] = {}
+
+    def confirm(self, pid: str) -> bool:
+        """Whether the predicate holds for product ``pid`` (remembered per product)."""
+        answers = self._answers
+        hit = answers.get(pid)
+        if hit is None:
+            if len(answers) >= _CACHE_LIMIT:
+                answers.clear()
+            facts = self._catalog.facts(pid)
+            hit = answers[pid] = bool(facts is not None and self.predicate(facts))
+        return hit
+
+    def matches(self, pid: str, product: Product) -> bool:
+        """Whether the selector holds for ``product`` (whose id is ``pid``)."""
+        if self.guard is None:
+            return self.confirm(pid)
+        hit = any(read(product) in values for read, values in self._one) or any(
+            not values.isdisjoint(read(product)) for read, values in self._many
+        )
+        return hit and (self.exact or self.confirm(pid))
+
+
+class SelectorTable:
+    """The selectors of several actions, merged to find each product's matches at once.
+
+    Args:
+        selectors: The selectors, in action order.
+    """
+
+    __slots__ = ("_many", "_one", "_selectors", "_unguarded")
+
+    def __init__(self, selectors: Sequence[Selector]) -> None:
+        self._selectors = tuple(selectors)
+        fields: dict[str, dict[Any, list[int]]] = {}
+        unguarded: list[int] = []
+        for i, selector in enumerate(self._selectors):
+            if selector.guard is None:
+                unguarded.append(i)
+                continue
+            for field, values in selector.guard.items():
+                table = fields.setdefault(field, {})
+                for value in values:
+                    table.setdefault(value, []).append(i)
+        self._one = tuple((_READ[f], t) for f, t in fields.items() if f not in _ARRAY_FIELDS)
+        self._many = tuple((_READ[f], t) for f, t in fields.items() if f in _ARRAY_FIELDS)
+        self._unguarded = tuple(unguarded)
+
+    def __bool__(self) -> bool:
+        return bool(self._selectors)
+
+    def matching(self, pid: str, product: Product) -> list[int]:
+        """Positions of the selectors that hold for ``product``, in ascending order."""
+        found: list[int] = []
+        for read, table in self._one:
+            hit = table.get(read(product))
+            if hit is not None:
+                found += hit
+        for read, table in self._many:
+            for value in read(product):
+                hit = table.get(value)
+                if hit is not None:
+                    found += hit
+        if not found and not self._unguarded:
+            return found
+        selectors = self._selectors
+        if len(found) > 1:
+            found = sorted(set(found))
+        kept = [i for i in found if selectors[i].exact or selectors[i].confirm(pid)]
+        if self._unguarded:
+            kept += [i for i in self._unguarded if selectors[i].confirm(pid)]
+            kept.sort()
+        return kept
