@@ -2,15 +2,19 @@
 
 ``demo`` runs the whole decision on the bundled example store; ``check`` validates a
 configuration; ``schema`` prints its JSON Schema; ``explain`` explains one decision for a
-request and history given as JSON.
+request and history given as JSON; ``simulate`` runs synthetic shoppers through a
+configuration against a non-personalized control; ``kpi`` prints the KPI table of an event
+log.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +125,61 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from personalize.journeys import Simulator, write_report
+
+    catalog = Catalog.from_file(args.catalog)
+    events = _read_events(Path(args.interactions)) if args.interactions else None
+    try:
+        simulator = Simulator(
+            Path(args.config),
+            catalog=catalog,
+            interactions=events,
+            geoip=args.geoip,
+            seed=args.seed,
+            days=args.days,
+            start=args.start,
+            control_share=args.control_share,
+        )
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = simulator.run(
+        out / "events.jsonl", shoppers=args.shoppers, progress=False if args.quiet else None
+    )
+    command = "personalize " + shlex.join(sys.argv[1:] if args.argv is None else args.argv)
+    report = write_report(out, summary, plots=not args.no_plots, command=command)
+    if not args.quiet:
+        print(
+            f"{summary.sessions:,} sessions of {summary.shoppers:,} shoppers in"
+            f" {summary.seconds:.1f} s ({summary.sessions_per_second:,.0f} sessions/s,"
+            f" {summary.personalizer_share:.0%} in the Personalizer)"
+        )
+    print(f"wrote {out / 'events.jsonl'} and {report}")
+    return 0
+
+
+def _kpi(args: argparse.Namespace) -> int:
+    from personalize.metrics import format_table, iter_events, kpis, kpis_by
+
+    if args.by == "all":
+        table = kpis(iter_events(args.events))
+    else:
+        table = kpis_by(iter_events(args.events), args.by)
+    control = args.control if args.control in table.rows else None
+    print(format_table(table, control))
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="personalize", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,12 +205,44 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--events", help="JSONL interaction log for the index")
     explain.add_argument("--geoip", help="MaxMind database")
     explain.set_defaults(run=_explain)
+
+    simulate = sub.add_parser(
+        "simulate", help="simulate shoppers against a non-personalized control; write a report"
+    )
+    simulate.add_argument("config")
+    simulate.add_argument("--catalog", required=True, help="the store's catalog")
+    simulate.add_argument("--shoppers", type=_positive, default=1000, help="population size")
+    simulate.add_argument("--days", type=_positive, default=14, help="simulated days")
+    simulate.add_argument("--seed", default="0", help="fixes the run")
+    simulate.add_argument("--out", required=True, help="folder for events.jsonl and report.md")
+    simulate.add_argument("--interactions", help="JSONL log of past events for the index")
+    simulate.add_argument("--geoip", help="MaxMind database (default: the bundled demo one)")
+    simulate.add_argument(
+        "--start", type=date.fromisoformat, default=date(2026, 12, 1), help="first day"
+    )
+    simulate.add_argument(
+        "--control-share", type=float, default=0.5, help="share of the control arm"
+    )
+    simulate.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    simulate.set_defaults(run=_simulate)
+
+    kpi = sub.add_parser("kpi", help="print the KPI table of an event log")
+    kpi.add_argument("events", help="JSONL event log (.jsonl or .jsonl.gz)")
+    kpi.add_argument(
+        "--by", default="variant", help="variant, experiments.<key>, another field, or all"
+    )
+    kpi.add_argument(
+        "--control", default="control", help="group to compare the others with (if present)"
+    )
+    kpi.set_defaults(run=_kpi)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    args.argv = None if argv is None else list(argv)
     try:
         status: int = args.run(args)
     except PersonalizeError as exc:

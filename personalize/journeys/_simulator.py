@@ -1,0 +1,616 @@
+"""Shoppers living journeys through a real ``Personalizer``, day after day.
+
+The simulator wraps the configuration with one more experiment, :data:`ARM_EXPERIMENT`
+(``sim-arm``), first in the list: its variant ``control`` is a ``holdout`` (the facade then
+serves the unpersonalized default: popular products, the default landing page, no offers)
+and ``personalized`` gets the configuration as written, with its own experiments. Shoppers
+are bucketed by ``user_id`` through the SDK's own assignment, so a shopper stays in one arm
+for every session. Events carry ``variant`` (``control`` / ``personalized``) and
+``experiments`` (every assigned experiment and variant).
+
+A session: land (``page_view`` of the landing page, the home placement is served, offers
+shown are logged as ``offer_shown``); then, page after page, click a shown product
+(``page_view`` + ``view``; the pdp placement is served for it), browse a category of one's
+own choosing, go to checkout, or leave; on a product page, maybe add it to the cart. At
+checkout, buy (``purchase`` lines, ``offer_redeemed`` for the offer used, prices net of the
+discount) or abandon. Later days bring the shopper back with their history, so abandoned
+carts, purchases and offer caps carry over. See :mod:`personalize.journeys._choice`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from personalize._models import Event, History, Request
+from personalize._personalizer import Personalizer
+from personalize.catalog import Catalog
+from personalize.config import Experiment, PersonalizerConfig, Variant, load_config
+from personalize.context import demo_geoip_path
+from personalize.errors import ConfigError, Problem
+from personalize.journeys._choice import ChoiceModel, choose, pick
+from personalize.journeys._population import DEVICES, REFERRALS, Population, Shopper, stable_seed
+from personalize.journeys._progress import ProgressBar
+from personalize.ranking import InteractionIndex
+
+__all__ = [
+    "ARM_EXPERIMENT",
+    "CONTROL",
+    "PERSONALIZED",
+    "Served",
+    "SessionRecord",
+    "SimulationSummary",
+    "Simulator",
+    "with_arms",
+]
+
+#: The experiment the simulator adds to split shoppers between the two arms.
+ARM_EXPERIMENT = "sim-arm"
+#: The non-personalized arm (a holdout variant of :data:`ARM_EXPERIMENT`).
+CONTROL = "control"
+#: The arm that sees the configuration as written.
+PERSONALIZED = "personalized"
+
+_SHOP = "https://shop.example"
+_REMINDER = _SHOP + "/cart?utm_source=cart-reminder&utm_medium=email&utm_campaign=cart-reminder"
+_LEAVE, _NAVIGATE, _CHECKOUT = -1, -2, -3
+
+
+def with_arms(
+    config: PersonalizerConfig, *, control_share: float = 0.5, seed: int | str = 0
+) -> PersonalizerConfig:
+    """The configuration with the :data:`ARM_EXPERIMENT` experiment put first.
+
+    Args:
+        config: The configuration to test.
+        control_share: Share of shoppers in the non-personalized (holdout) arm.
+        seed: Salts the arm's hash seed, so another run seed reshuffles the arms.
+
+    Raises:
+        ConfigError: The configuration already has an experiment of that key, or the share
+            is outside ``(0, 1)``.
+    """
+    problems = []
+    if any(exp.key == ARM_EXPERIMENT for exp in config.experiments):
+        problems.append(Problem("experiments", f"the key {ARM_EXPERIMENT!r} is the simulator's"))
+    if not 0.0 < control_share < 1.0:
+        problems.append(Problem("control_share", f"must be in (0, 1), not {control_share}"))
+    if problems:
+        raise ConfigError(problems)
+    arms = Experiment(
+        key=ARM_EXPERIMENT,
+        seed=f"{ARM_EXPERIMENT}:{seed}",
+        variants=[
+            Variant(key=CONTROL, weight=control_share, holdout=True),
+            Variant(key=PERSONALIZED, weight=1.0 - control_share),
+        ],
+    )
+    return config.model_copy(update={"experiments": [arms, *config.experiments]})
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What the Personalizer served on one page.
+
+    Attributes:
+        at: When.
+        placement: ``home`` or ``pdp``.
+        products: The product ids shown, best first.
+        offers: The offer ids shown.
+        product_id: The product of the page, for ``pdp``.
+    """
+
+    at: datetime
+    placement: str
+    products: tuple[str, ...]
+    offers: tuple[str, ...]
+    product_id: str | None = None
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """One simulated session.
+
+    Attributes:
+        session_id: ``<user_id>-d<day>``.
+        shopper: The shopper's index.
+        day: Day of the simulation (0-based).
+        arm: ``control`` or ``personalized``.
+        events: What happened, in order.
+        served: What the Personalizer served, page by page.
+        comeback: The shopper came back to a cart they had abandoned.
+        abandoned: The session ended with a cart and no purchase.
+    """
+
+    session_id: str
+    shopper: int
+    day: int
+    arm: str = CONTROL
+    events: list[Event] = field(default_factory=list)
+    served: list[Served] = field(default_factory=list)
+    comeback: bool = False
+    abandoned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationSummary:
+    """What a run did and how long it took.
+
+    Attributes:
+        shoppers: Shoppers simulated.
+        sessions: Sessions simulated.
+        events: Events written.
+        arms: Arm to its sessions.
+        shares: Arm to its expected share of shoppers.
+        seconds: Wall time of the run.
+        personalizer_seconds: Time spent inside ``Personalizer.personalize``.
+        personalizer_calls: How many decisions were asked for.
+        seed: The run's seed.
+        days: Simulated days.
+        start: The first day.
+        experiments: The configuration's own experiment keys (``sim-arm`` excluded).
+        shoppers_per_arm: Arm to its shoppers (the unit the arms are assigned by).
+        variant_shares: Experiment key to each variant's expected share.
+    """
+
+    shoppers: int
+    sessions: int
+    events: int
+    arms: Mapping[str, int]
+    shares: Mapping[str, float]
+    seconds: float
+    personalizer_seconds: float
+    personalizer_calls: int
+    seed: int | str
+    days: int
+    start: date
+    experiments: tuple[str, ...] = ()
+    shoppers_per_arm: Mapping[str, int] = field(default_factory=dict)
+    variant_shares: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    @property
+    def sessions_per_second(self) -> float:
+        """Sessions simulated per second of wall time."""
+        return self.sessions / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def personalizer_share(self) -> float:
+        """Fraction of the wall time spent inside the Personalizer."""
+        return self.personalizer_seconds / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(slots=True)
+class _Visit:
+    """The mutable state of one session being simulated."""
+
+    record: SessionRecord
+    shopper: Shopper
+    rng: random.Random
+    request: Request
+    history: list[Event]
+    now: datetime
+    variant: str | None = None
+    experiments: dict[str, str] = field(default_factory=dict)
+    cart: dict[str, float] = field(default_factory=dict)
+    viewed: set[str] = field(default_factory=set)
+    offers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    pages: int = 0
+
+
+class Simulator:
+    """Runs a synthetic population through a configuration, against a control arm.
+
+    Args:
+        config: The configuration to test (a :class:`PersonalizerConfig`, a mapping or a
+            file path).
+        catalog: The store's products.
+        interactions: Events of past customers for the interaction index (or an index, or
+            the path of a saved one).
+        geoip: A MaxMind City database; the bundled demo database by default (the
+            shoppers' addresses are in its ranges).
+        seed: Fixes the population, the arms and every choice.
+        days: How many days to simulate.
+        start: The first day (UTC).
+        control_share: Share of shoppers in the non-personalized arm.
+        choice: The shoppers' response model.
+        home_limit: Products served on the landing page.
+        pdp_limit: Products served on a product page.
+
+    Raises:
+        ConfigError: The configuration is invalid.
+    """
+
+    def __init__(
+        self,
+        config: PersonalizerConfig | Mapping[str, Any] | str | Path,
+        *,
+        catalog: Catalog,
+        interactions: Iterable[Event] | InteractionIndex | str | Path | None = None,
+        geoip: str | Path | None = None,
+        seed: int | str = 0,
+        days: int = 14,
+        start: date = date(2026, 12, 1),
+        control_share: float = 0.5,
+        choice: ChoiceModel | None = None,
+        home_limit: int = 8,
+        pdp_limit: int = 4,
+    ) -> None:
+        parsed = config if isinstance(config, PersonalizerConfig) else load_config(config)
+        self.config = with_arms(parsed, control_share=control_share, seed=seed)
+        self.personalizer = Personalizer(
+            self.config,
+            catalog=catalog,
+            interactions=interactions,
+            geoip=geoip if geoip is not None else demo_geoip_path(),
+            autoload_plugins=False,
+        )
+        self.catalog = catalog
+        self.seed = seed
+        self.days = days
+        self.start = start
+        self.control_share = control_share
+        self.choice = choice if choice is not None else ChoiceModel()
+        self.home_limit = home_limit
+        self.pdp_limit = pdp_limit
+        self.personalizer_seconds = 0.0
+        self.personalizer_calls = 0
+        self._origin = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        self._prices = {p.id: p.price for p in catalog}
+        self._category = {p.id: p.leaf_category for p in catalog}
+        self._seasons = {
+            p.id: frozenset(t for t in p.tags if t in ("winter", "summer")) for p in catalog
+        }
+        self._members: dict[str, tuple[str, ...]] = {}
+        for product in catalog:
+            leaf = product.leaf_category
+            if leaf is not None and product.in_stock:
+                self._members[leaf] = (*self._members.get(leaf, ()), product.id)
+
+    def population(self, size: int) -> Population:
+        """The run's population of ``size`` shoppers (the same seed as the run)."""
+        return Population(self.catalog, seed=self.seed, size=size)
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(
+        self,
+        out: str | Path | TextIO,
+        *,
+        shoppers: int,
+        progress: bool | None = None,
+        stream: TextIO | None = None,
+    ) -> SimulationSummary:
+        """Simulate ``shoppers`` shoppers and write their events as JSON Lines.
+
+        Events are written shopper by shopper (each shopper's sessions in time order), so
+        the file does not depend on anything but the seed and the inputs.
+
+        Args:
+            out: The JSONL file to write (or an open text stream).
+            shoppers: Population size.
+            progress: Draw a progress bar; ``None`` draws it only on a terminal.
+            stream: Where the progress bar goes (stderr by default).
+
+        Returns:
+            Counts and timings of the run.
+        """
+        if isinstance(out, str | Path):
+            with Path(out).open("w", encoding="utf-8") as handle:
+                return self._run(
+                    handle, shoppers, ProgressBar(shoppers, stream=stream, enabled=progress)
+                )
+        return self._run(out, shoppers, ProgressBar(shoppers, stream=stream, enabled=progress))
+
+    def _run(self, handle: TextIO, shoppers: int, bar: ProgressBar) -> SimulationSummary:
+        started = time.perf_counter()
+        self.personalizer_seconds, self.personalizer_calls = 0.0, 0
+        arms: dict[str, int] = {CONTROL: 0, PERSONALIZED: 0}
+        shoppers_per_arm: dict[str, int] = {CONTROL: 0, PERSONALIZED: 0}
+        sessions = events = 0
+        for shopper in self.population(shoppers):
+            arm = None
+            for record in self.journeys(shopper):
+                arm = record.arm
+                sessions += 1
+                arms[record.arm] = arms.get(record.arm, 0) + 1
+                events += len(record.events)
+                handle.writelines(
+                    e.model_dump_json(exclude_defaults=True) + "\n" for e in record.events
+                )
+            if arm is not None:
+                shoppers_per_arm[arm] = shoppers_per_arm.get(arm, 0) + 1
+            bar.update(shopper.index + 1, sessions)
+        bar.close(shoppers, sessions)
+        return SimulationSummary(
+            shoppers=shoppers,
+            sessions=sessions,
+            events=events,
+            arms=arms,
+            shares={CONTROL: self.control_share, PERSONALIZED: 1.0 - self.control_share},
+            seconds=time.perf_counter() - started,
+            personalizer_seconds=self.personalizer_seconds,
+            personalizer_calls=self.personalizer_calls,
+            seed=self.seed,
+            days=self.days,
+            start=self.start,
+            experiments=tuple(e.key for e in self.config.experiments[1:]),
+            shoppers_per_arm=shoppers_per_arm,
+            variant_shares={e.key: _shares(e) for e in self.config.experiments[1:]},
+        )
+
+    def journeys(self, shopper: Shopper) -> Iterator[SessionRecord]:
+        """The sessions of one shopper over the simulated days, in time order.
+
+        Depends only on the shopper, the seed and the inputs, never on other shoppers.
+        """
+        rng = random.Random(stable_seed(self.seed, "journey", shopper.index))
+        history = self._past(shopper)
+        abandoned: dict[str, float] = {}
+        abandoned_day = -10
+        first = rng.randrange(self.days)
+        for day in range(first, self.days):
+            comeback = bool(abandoned) and day - abandoned_day <= 7
+            if day != first:
+                boost = self.choice.comeback_boost if comeback else 1.0
+                if rng.random() >= min(0.95, shopper.visit_rate * boost):
+                    continue
+            record = self._session(shopper, rng, day, history, abandoned if comeback else {})
+            history.extend(record.events)
+            if record.abandoned:
+                abandoned = {
+                    e.product_id: e.price or 0.0
+                    for e in record.events
+                    if e.type == "add_to_cart" and e.product_id is not None
+                }
+                abandoned_day = day
+            elif any(e.type == "purchase" for e in record.events):
+                abandoned = {}
+            yield record
+
+    # -- one session ---------------------------------------------------------------------
+
+    def _session(
+        self,
+        shopper: Shopper,
+        rng: random.Random,
+        day: int,
+        history: list[Event],
+        abandoned: Mapping[str, float],
+    ) -> SessionRecord:
+        choice = self.choice
+        session_id = f"{shopper.user_id}-d{day:03d}"
+        record = SessionRecord(session_id, shopper.index, day, comeback=bool(abandoned))
+        now = shopper.local_start(self._origin + timedelta(days=day), rng)
+        device = shopper.device
+        if rng.random() < 0.2:
+            device = list(DEVICES)[rng.randrange(len(DEVICES))]
+        if abandoned and rng.random() < choice.reminder_email:
+            referrer, url = None, _REMINDER
+        else:
+            source = list(REFERRALS)[pick(rng, shopper.referrals)]
+            _, referrer, url = REFERRALS[source]
+        request = Request(
+            user_agent=DEVICES[device][1],
+            ip=shopper.ip,
+            referrer=referrer,
+            url=url,
+            now=now,
+            user_id=shopper.user_id,
+            session_id=session_id,
+        )
+        visit = _Visit(record, shopper, rng, request, history, now)
+        shown = self._land(visit)
+        if abandoned and rng.random() < choice.cart_recall:
+            self._page(visit, "/cart")
+            for product_id, price in abandoned.items():
+                self._add(visit, product_id, price)
+            self._checkout(visit, device)
+            return record
+        while visit.pages < choice.max_pages:
+            step = self._click(visit, shown)
+            if step == _LEAVE:
+                break
+            if step == _CHECKOUT:
+                self._checkout(visit, device)
+                return record
+            if step == _NAVIGATE:
+                category = self._favourite(visit)
+                self._page(visit, f"/c/{category}")
+                shown = list(self._members.get(category, ()))
+                continue
+            shown = self._product_page(visit, shown[step])
+        record.abandoned = bool(visit.cart)
+        return record
+
+    def _land(self, visit: _Visit) -> list[str]:
+        result = self._serve(visit, "home", self.home_limit, None)
+        arm = result.experiments.get(ARM_EXPERIMENT, CONTROL)
+        visit.record.arm = arm
+        visit.variant = arm
+        visit.experiments = dict(result.experiments)
+        page = result.landing.page if result.landing is not None else "/"
+        self._page(visit, page, served_after=True)
+        self._show_offers(visit, result.offers)
+        return [rec.product_id for rec in result.products]
+
+    def _serve(self, visit: _Visit, placement: str, limit: int, product_id: str | None) -> Any:
+        request = visit.request.model_copy(update={"now": visit.now})
+        history = History.model_construct(
+            events=visit.history + visit.record.events,
+            loyalty=visit.shopper.loyalty,
+            profile=None,
+        )
+        started = time.perf_counter()
+        result = self.personalizer.personalize(
+            request, history, placement=placement, limit=limit, product_id=product_id
+        )
+        self.personalizer_seconds += time.perf_counter() - started
+        self.personalizer_calls += 1
+        visit.record.served.append(
+            Served(
+                at=visit.now,
+                placement=placement,
+                products=tuple(rec.product_id for rec in result.products),
+                offers=tuple(o.offer_id for o in result.offers),
+                product_id=product_id,
+            )
+        )
+        return result
+
+    def _emit(self, visit: _Visit, kind: str, **fields: Any) -> None:
+        visit.record.events.append(
+            Event.model_construct(
+                type=kind,
+                at=visit.now,
+                session_id=visit.record.session_id,
+                customer_id=visit.shopper.user_id,
+                variant=visit.variant,
+                experiments=visit.experiments,
+                **fields,
+            )
+        )
+
+    def _page(self, visit: _Visit, page: str, *, served_after: bool = False) -> None:
+        if visit.pages and not served_after:
+            visit.now += timedelta(seconds=self.choice.dwell(visit.rng))
+        visit.pages += 1
+        self._emit(visit, "page_view", page=page)
+
+    def _show_offers(self, visit: _Visit, offers: Iterable[Any]) -> None:
+        for offer in offers:
+            if offer.offer_id not in visit.offers:
+                visit.offers[offer.offer_id] = offer.value
+                self._emit(visit, "offer_shown", offer_id=offer.offer_id)
+
+    def _affinity(self, shopper: Shopper, product_id: str) -> float:
+        category = self._category.get(product_id)
+        base = shopper.affinity.get(category, 0.0) if category is not None else 0.0
+        season = shopper.place.season(self._origin)
+        if season is not None and season in self._seasons.get(product_id, ()):
+            base += self.choice.season_bonus
+        return base
+
+    def _click(self, visit: _Visit, shown: list[str]) -> int:
+        choice, shopper = self.choice, visit.shopper
+        options = [_LEAVE, _NAVIGATE]
+        utilities = [choice.leave_per_page * visit.pages, choice.navigate]
+        if visit.cart:
+            options.append(_CHECKOUT)
+            utilities.append(
+                choice.checkout_base + choice.checkout_per_item * (len(visit.cart) - 1)
+            )
+        for rank, product_id in enumerate(shown):
+            if product_id in visit.viewed or product_id not in self._prices:
+                continue
+            options.append(rank)
+            term = choice.price_term(shopper.price_sensitivity, self._prices[product_id])
+            utilities.append(choice.click_utility(self._affinity(shopper, product_id), term, rank))
+        return options[choose(visit.rng, utilities)]
+
+    def _favourite(self, visit: _Visit) -> str:
+        categories = [c for c in visit.shopper.affinity if c in self._members]
+        weights = [visit.shopper.affinity[c] ** 2 for c in categories]
+        return categories[pick(visit.rng, weights)]
+
+    def _product_page(self, visit: _Visit, product_id: str) -> list[str]:
+        choice, shopper = self.choice, visit.shopper
+        self._page(visit, f"/p/{product_id}")
+        visit.viewed.add(product_id)
+        self._emit(visit, "view", product_id=product_id, category=self._category[product_id])
+        result = self._serve(visit, "pdp", self.pdp_limit, product_id)
+        self._show_offers(visit, result.offers)
+        affinity = self._affinity(shopper, product_id)
+        price = self._prices[product_id]
+        term = choice.price_term(shopper.price_sensitivity, price)
+        if product_id not in visit.cart and visit.rng.random() < choice.add_to_cart(affinity, term):
+            visit.now += timedelta(seconds=choice.dwell(visit.rng, affinity))
+            self._add(visit, product_id, price or 0.0)
+        return [rec.product_id for rec in result.products]
+
+    def _add(self, visit: _Visit, product_id: str, price: float) -> None:
+        visit.now += timedelta(seconds=3)
+        visit.cart[product_id] = price
+        self._emit(visit, "add_to_cart", product_id=product_id, price=price, quantity=1.0)
+
+    def _checkout(self, visit: _Visit, device: str) -> None:
+        choice, shopper = self.choice, visit.shopper
+        self._page(visit, "/checkout")
+        total = sum(visit.cart.values())
+        best, percent = None, 0.0
+        free_shipping = None
+        for offer_id, value in visit.offers.items():
+            worth = _percent(value, total)
+            if worth > percent:
+                best, percent = offer_id, worth
+            if value.get("free_shipping") and free_shipping is None:
+                free_shipping = offer_id
+        p = choice.buy(
+            cart_term=choice.price_term(shopper.price_sensitivity, total),
+            percent=percent,
+            free_shipping=free_shipping is not None,
+            tier=shopper.tier,
+            device=device,
+        )
+        if visit.rng.random() >= p:
+            visit.record.abandoned = True
+            return
+        visit.now += timedelta(seconds=choice.dwell(visit.rng))
+        order = f"{visit.record.session_id}-o"
+        factor = 1.0 - percent / 100.0
+        for product_id, price in visit.cart.items():
+            self._emit(
+                visit,
+                "purchase",
+                product_id=product_id,
+                price=round(price * factor, 2),
+                quantity=1.0,
+                order_id=order,
+            )
+        for offer_id in dict.fromkeys(o for o in (best, free_shipping) if o is not None):
+            self._emit(visit, "offer_redeemed", offer_id=offer_id, order_id=order)
+        visit.cart.clear()
+
+    def _past(self, shopper: Shopper) -> list[Event]:
+        """Purchases before the simulation (members' earlier orders); not written out."""
+        events = []
+        for k, (product_id, days_ago) in enumerate(shopper.past_orders):
+            at = (self._origin - timedelta(days=days_ago)).replace(microsecond=0)
+            session = f"{shopper.user_id}-past{k}"
+            category = self._category.get(product_id)
+            price = self._prices.get(product_id)
+            events.append(
+                Event.model_construct(
+                    type="view", at=at, session_id=session, product_id=product_id,
+                    category=category, customer_id=shopper.user_id,
+                )
+            )  # fmt: skip
+            events.append(
+                Event.model_construct(
+                    type="purchase", at=at + timedelta(minutes=5), session_id=session,
+                    product_id=product_id, price=price, order_id=f"{session}-o",
+                    customer_id=shopper.user_id,
+                )
+            )  # fmt: skip
+        events.sort(key=lambda e: e.at)
+        return events
+
+
+def _shares(experiment: Experiment) -> dict[str, float]:
+    total = sum(v.weight for v in experiment.variants) or 1.0
+    return {v.key: v.weight / total for v in experiment.variants}
+
+
+def _percent(value: Mapping[str, Any], total: float) -> float:
+    """An offer's worth as a percentage of the cart (0 for non-discounts)."""
+    percent = value.get("percent")
+    if isinstance(percent, int | float) and not isinstance(percent, bool):
+        return max(0.0, min(float(percent), 100.0))
+    amount = value.get("amount")
+    if isinstance(amount, int | float) and not isinstance(amount, bool) and total > 0:
+        return max(0.0, min(100.0 * float(amount) / total, 100.0))
+    return 0.0
