@@ -28,7 +28,7 @@ from personalize.rules._actions import Action, Boost, Exclude, Filter
 from personalize.rules._compiler import ActionCompiler, CompiledCondition, ConditionCompiler
 from personalize.rules._dates import now_of
 from personalize.rules._nodes import Evaluation
-from personalize.rules._trace import Trace, TraceEntry
+from personalize.rules._trace import Trace
 
 __all__ = ["RuleOutcome", "RuleSet"]
 
@@ -185,9 +185,10 @@ class RuleSet:
                 ``now`` fact, else ``time.local``, else the current time).
             on_error: Also receives every plugin error (they are in the trace anyway).
         """
-        trace = Trace()
         if now is None:
             now = now_of(facts) or datetime.now(UTC)
+        trace = Trace(facts, now)
+        note = trace.note
 
         def report(exc: Exception, label: str) -> None:
             trace.error(exc, label)
@@ -201,7 +202,7 @@ class RuleSet:
             ok = seg.predicate(facts, ev)
             if ok:
                 matched.append(name)
-            trace.add(TraceEntry("segment", name, ok, explain=_explainer(seg, facts, ev)))
+            note("segment", name, ok, seg.node)
         facts["segments"] = sorted(matched)
         fired: list[str] = []
         actions: list[Action] = []
@@ -215,12 +216,10 @@ class RuleSet:
             elif rule.window is not None and not rule.window.contains(now, visitor, self._store):
                 skipped = "inactive"
             if skipped is not None:
-                trace.add(TraceEntry("rule", rule.id, False, skipped=skipped))
+                note("rule", rule.id, False, None, skipped)
                 continue
             ok = rule.condition.predicate(facts, ev)
-            trace.add(
-                TraceEntry("rule", rule.id, ok, explain=_explainer(rule.condition, facts, ev))
-            )
+            note("rule", rule.id, ok, rule.condition.node)
             if not ok:
                 continue
             fired.append(rule.id)
@@ -231,13 +230,6 @@ class RuleSet:
             if rule.stop:
                 break
         return RuleOutcome(frozenset(matched), tuple(fired), tuple(actions), trace)
-
-
-def _explainer(
-    compiled: CompiledCondition, facts: Mapping[str, Any], ev: Evaluation
-) -> Callable[[], Any]:
-    quiet = Evaluation(ev.now, None)
-    return lambda: compiled.node.explain(facts, quiet)
 
 
 def _bind_now(action: Action, ev: Evaluation) -> Action:

@@ -2,16 +2,18 @@
 
 Explaining a false condition walks its tree again, so it is done lazily, when the trace is
 read (:attr:`TraceEntry.failure`, :meth:`Trace.render`): the request path only records
-results. The facts are read as they are at that moment; the facade does not change them
-after evaluation.
+results, as plain tuples (:meth:`Trace.note`) that become :class:`TraceEntry` objects when
+the trace is first read. The facts are read as they are at that moment; the facade does not
+change them after evaluation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from personalize.rules._nodes import Failure
+from personalize.rules._nodes import CondNode, Evaluation, Failure
 
 __all__ = ["Trace", "TraceEntry"]
 
@@ -73,39 +75,77 @@ class TraceEntry:
         return head + "false" + (f" -- {failure}" if failure is not None else "")
 
 
+#: A step recorded by :meth:`Trace.note`: kind, id, result, the condition, why skipped.
+_Note = tuple[str, str, bool, CondNode | None, str | None]
+
+
 class Trace:
-    """Every step of an evaluation, in order."""
+    """Every step of an evaluation, in order.
 
-    __slots__ = ("_entries",)
+    Args:
+        facts: The facts the noted conditions were evaluated on (for explanations).
+        now: The evaluation's time (for explanations of relative dates).
+    """
 
-    def __init__(self) -> None:
-        self._entries: list[TraceEntry] = []
+    __slots__ = ("_ev", "_facts", "_items")
+
+    def __init__(self, facts: Any = None, now: Any = None) -> None:
+        self._items: list[TraceEntry | _Note] = []
+        self._facts = facts
+        self._ev = Evaluation(now, None)
 
     def add(self, entry: TraceEntry) -> None:
         """Append an entry."""
-        self._entries.append(entry)
+        self._items.append(entry)
+
+    def note(
+        self,
+        kind: str,
+        id: str,
+        result: bool,
+        condition: CondNode | None = None,
+        skipped: str | None = None,
+    ) -> None:
+        """Record a step cheaply; a false ``condition`` is explained only when read."""
+        self._items.append((kind, id, result, condition, skipped))
 
     def error(self, exc: Exception, label: str) -> None:
         """Record that a plugin raised (``label`` names the call)."""
-        self._entries.append(TraceEntry("error", label, False, error=exc))
+        self._items.append(TraceEntry("error", label, False, error=exc))
 
     @property
     def entries(self) -> tuple[TraceEntry, ...]:
         """The entries, in the order they were recorded."""
-        return tuple(self._entries)
+        items = self._items
+        for i, item in enumerate(items):
+            if isinstance(item, tuple):
+                items[i] = self._entry(item)
+        return tuple(item for item in items if isinstance(item, TraceEntry))
+
+    def _entry(self, note: _Note) -> TraceEntry:
+        kind, id, result, condition, skipped = note
+        explain = None
+        if condition is not None:
+            explain = partial(condition.explain, self._facts, self._ev)
+        return TraceEntry(kind, id, result, skipped=skipped, explain=explain)
 
     @property
     def errors(self) -> tuple[TraceEntry, ...]:
         """The plugin errors."""
-        return tuple(e for e in self._entries if e.kind == "error")
+        return tuple(
+            item for item in self._items if isinstance(item, TraceEntry) and item.kind == "error"
+        )
 
     def result(self, kind: str, id: str) -> bool | None:
         """The result recorded for ``kind``/``id``, or ``None``."""
-        for entry in self._entries:
-            if entry.kind == kind and entry.id == id:
-                return entry.result
+        for item in self._items:
+            if isinstance(item, tuple):
+                if item[0] == kind and item[1] == id:
+                    return item[2]
+            elif item.kind == kind and item.id == id:
+                return item.result
         return None
 
     def render(self) -> str:
         """A human-readable account, one line per step (used by ``explain()``)."""
-        return "\n".join(entry.render() for entry in self._entries)
+        return "\n".join(entry.render() for entry in self.entries)
