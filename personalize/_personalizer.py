@@ -287,7 +287,7 @@ class Personalizer:
 
         now = ctx.time.local or _aware(request.now)
         if assignment is not None and assignment.holdout:
-            return self._holdout(compiled, ctx, trace, experiments, placement, limit)
+            return self._holdout(compiled, ctx, trace, experiments, placement, limit, product_id)
 
         outcome = self._guard(
             "rules",
@@ -359,15 +359,19 @@ class Personalizer:
         experiments: dict[str, str],
         placement: str,
         limit: int,
+        product_id: str | None,
     ) -> Result:
-        """A holdout visitor sees the shop unpersonalized: popular products, the default
+        """A holdout visitor sees the shop unpersonalized: popular products (and, on a
+        product page, what goes with that product, never the product itself), the default
         landing page, no offers."""
         anonymous = Context(time=ctx.time, user_id=ctx.user_id, session_id=ctx.session_id)
         trace.lines("experiments").append("holdout: no personalization")
         ranking = self._guard(
             "ranking",
             trace,
-            lambda: compiled.ranker.rank(anonymous, placement=placement, limit=limit),
+            lambda: compiled.ranker.rank(
+                anonymous, placement=placement, limit=limit, product_id=product_id
+            ),
             None,
         )
         landing = self._guard(

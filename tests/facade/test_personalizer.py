@@ -367,3 +367,13 @@ def test_from_dict_matches_the_constructor() -> None:
     two = Personalizer(config, catalog=SMALL_CATALOG, autoload_plugins=False)
     assert one.config == two.config
     assert one.personalize(Request(now=NOW)).products == two.personalize(Request(now=NOW)).products
+
+
+def test_a_holdout_product_page_never_recommends_the_product_itself() -> None:
+    config = _experiment_config()
+    config["experiments"][0]["variants"] = [{"key": "holdout", "holdout": True}]
+    p = Personalizer(config, catalog=SMALL_CATALOG, autoload_plugins=False)
+    for viewed in ("a", "b", "c"):
+        result = p.personalize(Request(now=NOW, user_id="u1"), placement="pdp", product_id=viewed)
+        assert result.experiments == {"exp": "holdout"}
+        assert viewed not in [rec.product_id for rec in result.products]
