@@ -199,18 +199,12 @@ class Product(BaseModel):
     @field_validator("category", mode="before")
     @classmethod
     def _split_category(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            sep = ">" if ">" in value else "/"
-            return tuple(part.strip() for part in value.split(sep) if part.strip())
-        return value
+        return _split(value, ">", "/")
 
     @field_validator("tags", "complements", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            sep = "|" if "|" in value else ","
-            return tuple(part.strip() for part in value.split(sep) if part.strip())
-        return value
+        return _split(value, "|", ",")
 
     @field_validator("created_at")
     @classmethod
@@ -237,6 +231,14 @@ class Product(BaseModel):
             "complements": list(self.complements),
             "replenishable": self.replenishable,
         }
+
+
+def _split(value: Any, preferred: str, fallback: str) -> Any:
+    """Split a string on ``preferred`` if it occurs, else on ``fallback``; keep non-strings."""
+    if not isinstance(value, str):
+        return value
+    sep = preferred if preferred in value else fallback
+    return tuple(part.strip() for part in value.split(sep) if part.strip())
 
 
 def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:

@@ -53,13 +53,7 @@ def sigmoid(x: float) -> float:
 def choose(rng: random.Random, utilities: Sequence[float]) -> int:
     """Draw an option index with probability ``exp(v_i) / sum(exp(v))``."""
     top = max(utilities)
-    weights = [math.exp(v - top) for v in utilities]
-    x = rng.random() * sum(weights)
-    for i, w in enumerate(weights):
-        x -= w
-        if x < 0:
-            return i
-    return len(weights) - 1
+    return pick(rng, [math.exp(v - top) for v in utilities])
 
 
 def pick(rng: random.Random, weights: Sequence[float]) -> int:
