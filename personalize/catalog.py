@@ -29,7 +29,7 @@ class Catalog:
         DataError: Two products share an id.
     """
 
-    __slots__ = ("_by_brand", "_by_category", "_by_id", "_facts", "_products")
+    __slots__ = ("_by_brand", "_by_category", "_by_id", "_facts", "_out_of_stock", "_products")
 
     def __init__(self, products: Iterable[Product] = ()) -> None:
         self._products: tuple[Product, ...] = tuple(products)
@@ -48,6 +48,7 @@ class Catalog:
         self._by_category = {k: tuple(v) for k, v in by_category.items()}
         self._by_brand = {k: tuple(v) for k, v in by_brand.items()}
         self._facts: dict[str, dict[str, Any]] = {}
+        self._out_of_stock = frozenset(p.id for p in self._products if not p.in_stock)
 
     # -- construction -------------------------------------------------------------------
 
@@ -127,6 +128,11 @@ class Catalog:
     def by_brand(self, brand: str) -> tuple[str, ...]:
         """Ids of the products of ``brand``."""
         return self._by_brand.get(brand, ())
+
+    @property
+    def out_of_stock(self) -> frozenset[str]:
+        """Ids of the products that cannot be bought now."""
+        return self._out_of_stock
 
     @property
     def categories(self) -> Mapping[str, tuple[str, ...]]:

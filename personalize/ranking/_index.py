@@ -202,8 +202,7 @@ class InteractionIndex:
         if pos is None:
             return _EMPTY
         indices, data = csr.row(pos)
-        items = self._items
-        return tuple(items[i] for i in indices), tuple(data)
+        return tuple(map(self._items.__getitem__, indices)), tuple(data)
 
     def popularity(self, product_id: str) -> float:
         """Popularity in [0, 1]: log of time-decayed orders, 1 for the best seller."""

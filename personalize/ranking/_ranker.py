@@ -19,8 +19,10 @@ The work is proportional to the number of candidates (a few hundred), never to t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from personalize.catalog import Catalog
@@ -31,6 +33,7 @@ from personalize.ranking._selectors import Selector, SelectorTable
 from personalize.ranking._sources import (
     BUILTIN_SCORERS,
     BUILTIN_SOURCES,
+    NEW_ARRIVAL_HALF_LIFE_DAYS,
     SOURCE_LEVELS,
     NewArrivals,
     arrival_score,
@@ -64,8 +67,86 @@ PLUGIN_DEFAULT_WEIGHT = 1.0
 #: Compiled selectors a ranker keeps (rule sets compile a few hundred; more means
 #: per-request ``where`` closures, which are then recompiled).
 _SELECTOR_LIMIT = 4096
-#: Products whose creation time a ranker keeps, as integer microseconds.
-_CREATED_LIMIT = 500_000
+#: Products whose static features (popularity, trending, creation time) a ranker keeps.
+_STATIC_LIMIT = 500_000
+_NOTHING: Mapping[str, float] = MappingProxyType({})
+_DAY = 86400.0
+#: The columns of a product's static row.
+_POPULARITY, _TRENDING, _CREATED = 0, 1, 2
+_StaticRow = tuple[float, float, int | None]
+#: Combinations of fired boosts whose merged selectors a ranker keeps.
+_PLAN_LIMIT = 1024
+
+
+class _BoostPlan:
+    """The boosts of one combination of fired rules, their selectors merged into a table."""
+
+    __slots__ = ("boosts", "factors", "heads", "rule_ids", "table")
+
+    def __init__(self, boosts: tuple[Boost, ...], table: SelectorTable) -> None:
+        self.boosts = boosts  # holds them: their ids key the plan
+        self.table = table
+        self.factors = tuple(b.by for b in boosts)
+        self.rule_ids = tuple(b.rule_id for b in boosts)
+        self.heads = tuple(f"{b.kind} {b.rule_id} x{b.by:g}: " for b in boosts)
+
+
+#: A scorer bound to one request: feature name, the products a source already gave that
+#: feature (they are not looked up), the lookup, the feature's weight, and for a built-in
+#: scorer the column of the static row it reads.
+_Lookup = tuple[str, Mapping[str, float], Callable[[str], "float | None"], float, int | None]
+
+
+class _PluginLookup:
+    """A plugin scorer bound to a request, remembering its values for the reasons."""
+
+    __slots__ = ("_lookup", "values")
+
+    def __init__(self, lookup: Callable[[str], float | None]) -> None:
+        self._lookup = lookup
+        self.values: dict[str, float] = {}
+
+    def __call__(self, pid: str) -> float | None:
+        value = self._lookup(pid)
+        if value is not None:
+            self.values[pid] = value
+        return value
+
+
+def _source_scores(
+    found_by: Sequence[tuple[str, Mapping[str, float]]], weights: Mapping[str, float]
+) -> dict[str, float]:
+    """Every proposed product (in the order first proposed) to ``sum(weight * feature)``
+    over the sources that proposed it, added in source order."""
+    scores: dict[str, float] = {}
+    get = scores.get
+    for name, found in found_by:
+        weight = weights.get(name, 0.0)
+        for pid, value in found.items():
+            scores[pid] = get(pid, 0.0) + weight * value
+    return scores
+
+
+def _lookup_scores(
+    candidates: Sequence[str], base: Mapping[str, float], lookups: Sequence[_Lookup]
+) -> dict[str, float]:
+    """Each candidate's score: its sources' part plus ``weight * feature`` of each scorer
+    (in scorer order) for the features no source gave it. A scorer that fails is skipped
+    from then on."""
+    scores: dict[str, float] = {}
+    failed: set[str] = set()
+    for pid in candidates:
+        score = base[pid]
+        for name, proposed, lookup, weight, _ in lookups:
+            if pid in proposed or name in failed:
+                continue
+            value = lookup(pid)
+            if value is None:
+                failed.add(name)
+            elif value:
+                score += weight * value
+        scores[pid] = score
+    return scores
 
 
 class Ranker:
@@ -111,7 +192,14 @@ class Ranker:
             name for name, _, plugin in self._sources + self._scorers if plugin
         }
         self._selectors: dict[Predicate, Selector] = {}
-        self._created: dict[str, int | None] = {}
+        self._statics: dict[str, _StaticRow] = {}
+        self._plans: dict[tuple[int, ...], _BoostPlan] = {}
+        #: The built-in scorers, by the column of the static row they read.
+        self._builtin_columns: dict[object, int] = {
+            BUILTIN_SCORERS["popularity"]: _POPULARITY,
+            BUILTIN_SCORERS["trending"]: _TRENDING,
+            BUILTIN_SCORERS["new_arrival"]: _CREATED,
+        }
 
     # -- the request path ---------------------------------------------------------------
 
@@ -144,44 +232,31 @@ class Ranker:
         feature_weights = self._request_weights(weights, actions, trace)
         request = self._request(context, placement, limit, product_id)
 
-        features: dict[str, dict[str, float]] = {}
-        proposed: dict[str, list[str]] = {}
-        levels: set[str] = set()
-        for name, source, plugin in self._sources:
-            if feature_weights.get(name, 0.0) == 0.0:
-                continue
-            found = self._run_source(name, source, plugin, request, trace)
-            if not found:
-                continue
-            for pid, value in found.items():
-                row = features.get(pid)
-                if row is None:
-                    row = features[pid] = {}
-                    proposed[pid] = []
-                row[name] = float(value)
-                proposed[pid].append(name)
-            level = SOURCE_LEVELS.get(name, "personal")
-            if name == "popularity" and context.geo.country in self.index.countries:
-                level = "geo"
-            levels.add(level)
-            trace.append(f"source {name}: {len(found)} candidates")
-        cascade = next((level for level in CASCADE if level in levels), "global")
-        trace.append(f"cold start: {cascade}")
-
-        candidates = self._exclude(features, request, trace)
+        found_by, cascade = self._propose(request, feature_weights, trace)
+        base = _source_scores(found_by, feature_weights)
+        candidates = self._exclude(base, request, trace)
         candidates = self._apply_selections(candidates, actions, trace)
-
-        scores = self._score(candidates, features, feature_weights, request, trace)
+        lookups = self._lookups(feature_weights, found_by, request, trace)
+        scores = self._score(candidates, base, lookups, request.now)
         moved = self._boost(candidates, scores, actions, trace)
-
-        order = sorted(candidates, key=lambda pid: (-scores[pid], pid))
+        order = [pid for _, pid in sorted([(-score, pid) for pid, score in scores.items()])]
 
         def recommend(pid: str, source: str | None = None) -> Recommendation:
-            row = features.get(pid, {})
+            row = {name: found[pid] for name, found in found_by if pid in found}
+            if pid in scores:  # scored: its looked-up features too
+                for name, _, lookup, _, _ in lookups:
+                    if name in row:
+                        continue
+                    if isinstance(lookup, _PluginLookup):
+                        value = lookup.values.get(pid)
+                    else:
+                        value = lookup(pid)
+                    if value:
+                        row[name] = value
             reasons = {f: feature_weights.get(f, 0.0) * x for f, x in sorted(row.items())}
             reasons = {f: c for f, c in reasons.items() if c != 0.0}
             if source is None:
-                own = proposed.get(pid) or sorted(reasons)
+                own = [name for name, found in found_by if pid in found] or sorted(reasons)
                 source = max(own, key=lambda f: (reasons.get(f, 0.0), f)) if own else ""
             rules = tuple(moved.get(pid, ()))
             return Recommendation(pid, scores.get(pid, 0.0), reasons, rules, source)
@@ -202,7 +277,7 @@ class Ranker:
         chosen = self._diversify([pid for pid in order if pid not in pinned], keep, trace)
         result = [built.get(pid) or recommend(pid) for pid in chosen]
         for pid, position, rule_id in pins:
-            rec = built.get(pid) or recommend(pid, None if pid in features else "pin")
+            rec = built.get(pid) or recommend(pid, None if pid in base else "pin")
             rules = (*rec.rules, rule_id)
             rec = Recommendation(rec.product_id, rec.score, rec.reasons, rules, rec.source)
             result.insert(min(position - 1, len(result)), rec)
@@ -210,38 +285,48 @@ class Ranker:
 
     # -- steps --------------------------------------------------------------------------
 
-    def _score(
-        self,
-        candidates: list[str],
-        features: dict[str, dict[str, float]],
-        feature_weights: Mapping[str, float],
-        request: RankingInput,
-        trace: list[str],
-    ) -> dict[str, float]:
-        """Fill the lookup features of every candidate; return ``sum(weight * feature)``."""
-        scores: dict[str, float] = {}
-        failed: set[str] = set()
-        lookups: list[tuple[str, Callable[[str], float | None]]] = []
-        for name, scorer, plugin in self._scorers:
+    def _propose(
+        self, request: RankingInput, feature_weights: Mapping[str, float], trace: list[str]
+    ) -> tuple[list[tuple[str, Mapping[str, float]]], str]:
+        """Run the candidate sources; return what each proposed, and the cold-start step."""
+        found_by: dict[str, Mapping[str, float]] = {}
+        levels: set[str] = set()
+        country = request.context.geo.country
+        for name, source, plugin in self._sources:
             if feature_weights.get(name, 0.0) == 0.0:
                 continue
-            lookups.append((name, self._lookup(name, scorer, plugin, request, trace)))
-        weight = feature_weights.get
-        for pid in candidates:
-            row = features[pid]
-            for name, lookup in lookups:
-                if name in row or name in failed:
-                    continue
-                looked_up = lookup(pid)
-                if looked_up is None:
-                    failed.add(name)
-                elif looked_up:
-                    row[name] = looked_up
-            score = 0.0
-            for f, x in row.items():
-                score += weight(f, 0.0) * x
-            scores[pid] = score
-        return scores
+            found = self._run_source(name, source, plugin, request, trace)
+            if not found:
+                continue
+            earlier = found_by.get(name)  # a plugin source named like a built-in one
+            found_by[name] = found if earlier is None else {**earlier, **found}
+            level = SOURCE_LEVELS.get(name, "personal")
+            if name == "popularity" and country in self.index.countries:
+                level = "geo"
+            levels.add(level)
+            trace.append(f"source {name}: {len(found)} candidates")
+        cascade = next((level for level in CASCADE if level in levels), "global")
+        trace.append(f"cold start: {cascade}")
+        return list(found_by.items()), cascade
+
+    def _lookups(
+        self,
+        feature_weights: Mapping[str, float],
+        found_by: Sequence[tuple[str, Mapping[str, float]]],
+        request: RankingInput,
+        trace: list[str],
+    ) -> list[_Lookup]:
+        """The scorers to run for this request, each with the products it need not score."""
+        proposed = dict(found_by)
+        lookups: list[_Lookup] = []
+        for name, scorer, plugin in self._scorers:
+            weight = feature_weights.get(name, 0.0)
+            if weight == 0.0:
+                continue
+            lookup = self._lookup(name, scorer, plugin, request, trace)
+            column = None if plugin else self._builtin_columns.get(scorer)
+            lookups.append((name, proposed.get(name, _NOTHING), lookup, weight, column))
+        return lookups
 
     def _lookup(
         self,
@@ -251,37 +336,80 @@ class Ranker:
         request: RankingInput,
         trace: list[str],
     ) -> Callable[[str], float | None]:
-        """The scorer bound to this request; the built-ins as direct index lookups."""
+        """The scorer bound to this request; the built-ins read :meth:`_static` rows."""
         if plugin:
-            return lambda pid: self._run_plugin_scorer(name, scorer, pid, request, trace)
-        if scorer is BUILTIN_SCORERS.get("popularity"):
-            return self.index.popularity
-        if scorer is BUILTIN_SCORERS.get("trending"):
-            return self.index.trending
-        if scorer is BUILTIN_SCORERS.get("new_arrival"):
-            return self._arrival_lookup(request.now)
+            return _PluginLookup(
+                lambda pid: self._run_plugin_scorer(name, scorer, pid, request, trace)
+            )
+        column = self._builtin_columns.get(scorer)
+        if column in (_POPULARITY, _TRENDING):
+            return lambda pid: self._static(pid)[column]
+        if column == _CREATED:
+            now_us = epoch_us(request.now) if request.now is not None else None
+
+            def arrival(pid: str) -> float:
+                created = self._static(pid)[2]
+                if created is None or now_us is None:
+                    return 0.0
+                return arrival_score(now_us, created)
+
+            return arrival
         return lambda pid: scorer(pid, request)
 
-    def _arrival_lookup(self, now: datetime | None) -> Callable[[str], float]:
-        """``new_arrival_score`` from creation times kept as integer microseconds."""
-        if now is None:
-            return lambda pid: 0.0
-        now_us = epoch_us(now)
-        created = self._created
-        products = self.catalog.ids
+    def _static(self, pid: str) -> _StaticRow:
+        """The request-independent features of a product: popularity, trending and its
+        creation time in microseconds (remembered per product)."""
+        row = self._statics.get(pid)
+        if row is None:
+            product = self.catalog.get(pid)
+            stamp = product.created_at if product is not None else None
+            row = (
+                self.index.popularity(pid),
+                self.index.trending(pid),
+                epoch_us(stamp) if stamp is not None else None,
+            )
+            if len(self._statics) >= _STATIC_LIMIT:
+                self._statics.clear()
+            self._statics[pid] = row
+        return row
 
-        def lookup(pid: str) -> float:
-            at = created.get(pid, -1)
-            if at == -1:
-                product = products.get(pid)
-                stamp = product.created_at if product is not None else None
-                at = epoch_us(stamp) if stamp is not None else None
-                if len(created) >= _CREATED_LIMIT:
-                    created.clear()
-                created[pid] = at
-            return 0.0 if at is None else arrival_score(now_us, at)
-
-        return lookup
+    def _score(
+        self,
+        candidates: Sequence[str],
+        base: Mapping[str, float],
+        lookups: Sequence[_Lookup],
+        now: datetime | None,
+    ) -> dict[str, float]:
+        """Each candidate's score (see :func:`_lookup_scores`); with only the built-in
+        scorers, in one fused loop over the :meth:`_static` rows."""
+        if any(column is None for *_, column in lookups):
+            return _lookup_scores(candidates, base, lookups)
+        on = [False] * 3
+        skip: list[Mapping[str, float]] = [_NOTHING] * 3
+        weight = [0.0] * 3
+        for _, proposed, _, w, column in lookups:
+            on[column], skip[column], weight[column] = True, proposed, w  # type: ignore[index]
+        pop_on, trend_on, new_on = on
+        pop_skip, trend_skip, new_skip = skip
+        pop_w, trend_w, new_w = weight
+        now_us = epoch_us(now) if now is not None else 0
+        new_on = new_on and now is not None  # without a time, nothing is new
+        statics, static = self._statics, self._static
+        scores: dict[str, float] = {}
+        for pid in candidates:
+            score = base[pid]
+            row = statics.get(pid) or static(pid)
+            if pop_on and pid not in pop_skip and (value := row[0]):
+                score += pop_w * value
+            if trend_on and pid not in trend_skip and (value := row[1]):
+                score += trend_w * value
+            if new_on and pid not in new_skip and (created := row[2]) is not None:
+                age = (now_us - created) / 1_000_000 / _DAY
+                value = math.pow(0.5, (age if age > 0.0 else 0.0) / NEW_ARRIVAL_HALF_LIFE_DAYS)
+                if value:
+                    score += new_w * value
+            scores[pid] = score
+        return scores
 
     def _boost(
         self,
@@ -296,22 +424,13 @@ class Ranker:
         matches, in action order.
         """
         moved: dict[str, list[str]] = {}
-        boosts = [action for action in actions if isinstance(action, Boost)]
+        boosts = tuple(action for action in actions if isinstance(action, Boost))
         if not boosts:
             return moved
-        table = SelectorTable([self._selector(b.where, b.where_spec) for b in boosts])
-        factors = [b.by for b in boosts]
-        rule_ids = [b.rule_id for b in boosts]
+        plan = self._boost_plan(boosts)
+        factors, rule_ids = plan.factors, plan.rule_ids
         counts = [0] * len(boosts)
-        product = self.catalog.ids.get
-        matching = table.matching
-        for pid in candidates:
-            found = product(pid)
-            if found is None:
-                continue
-            hits = matching(pid, found)
-            if not hits:
-                continue
+        for pid, hits in plan.table.match_all(candidates, self.catalog.ids):
             score = scores[pid]
             rules = moved[pid] = []
             for i in hits:
@@ -319,9 +438,25 @@ class Ranker:
                 counts[i] += 1
                 rules.append(rule_ids[i])
             scores[pid] = score
-        for boost, count in zip(boosts, counts, strict=True):
-            trace.append(f"{boost.kind} {boost.rule_id} x{boost.by:g}: {count} products")
+        heads = plan.heads
+        trace.extend([f"{heads[i]}{count} products" for i, count in enumerate(counts)])
         return moved
+
+    def _boost_plan(self, boosts: tuple[Boost, ...]) -> _BoostPlan:
+        """The merged selectors of these boosts, built once per combination of boosts.
+
+        The plan is keyed by the identities of the boosts and holds them, so a key can
+        never name other objects while it is stored.
+        """
+        key = tuple(map(id, boosts))
+        plan = self._plans.get(key)
+        if plan is None:
+            table = SelectorTable([self._selector(b.where, b.where_spec) for b in boosts])
+            plan = _BoostPlan(boosts, table)
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
 
     def _selector(self, where: Predicate, condition: Mapping[str, Any] | None) -> Selector:
         """The compiled selector of ``where`` (built once per predicate)."""
@@ -401,46 +536,45 @@ class Ranker:
             return None
 
     def _exclude(
-        self, features: Mapping[str, Any], request: RankingInput, trace: list[str]
+        self, proposed: Mapping[str, Any], request: RankingInput, trace: list[str]
     ) -> list[str]:
-        catalog = self.catalog
-        history = request.context.history
-        purchased: Mapping[str, datetime | None] = {}
-        if self.config.exclude_purchased:
-            purchased = {pid: history.last_purchased.get(pid) for pid in history.purchase_counts}
-            purchased.update({pid: history.last_purchased.get(pid) for pid in history.purchases})
+        """The proposed products that may be shown: known, in stock, not an anchor, and not
+        a purchase to leave out. Each excluded product is counted under its first reason."""
+        ids = proposed.keys()
+        unknown = set(ids).difference(self.catalog.ids)  # iterates the candidates only
+        out_of_stock = set(ids).intersection(self.catalog.out_of_stock)
+        anchored = (ids & set(request.anchors)) - unknown - out_of_stock
+        bought, window, cutoff = self._purchased(request)
+        bought = (ids & bought) - unknown - out_of_stock - anchored
+        dropped = unknown | out_of_stock | anchored | bought
+        kept = [pid for pid in proposed if pid not in dropped] if dropped else list(proposed)
+        for count, what in (
+            (len(unknown), "unknown products (not in the catalog)"),
+            (len(out_of_stock), "out of stock"),
+            (len(anchored), "the product viewed or in the cart"),
+            (len(bought), "already purchased" + (f" (last {window:g} days)" if cutoff else "")),
+        ):
+            if count:
+                trace.append(f"excluded {count} {what}")
+        return kept
+
+    def _purchased(self, request: RankingInput) -> tuple[set[str], float | None, datetime | None]:
+        """The purchases to leave out, the repurchase window and its start."""
         window = self.config.repurchase_window_days
         cutoff = (
             request.now - timedelta(days=window)
             if window is not None and request.now is not None
             else None
         )
-        anchors = set(request.anchors)
-        kept: list[str] = []
-        unknown = out_of_stock = bought = anchored = 0
-        for pid in features:
-            product = catalog.get(pid)
-            if product is None:
-                unknown += 1
-            elif not product.in_stock:
-                out_of_stock += 1
-            elif pid in anchors:
-                anchored += 1
-            elif pid in purchased and (
-                cutoff is None or (at := purchased[pid]) is None or at >= cutoff
-            ):
-                bought += 1
-            else:
-                kept.append(pid)
-        for count, what in (
-            (unknown, "unknown products (not in the catalog)"),
-            (out_of_stock, "out of stock"),
-            (anchored, "the product viewed or in the cart"),
-            (bought, "already purchased" + (f" (last {window:g} days)" if cutoff else "")),
-        ):
-            if count:
-                trace.append(f"excluded {count} {what}")
-        return kept
+        if not self.config.exclude_purchased:
+            return set(), window, cutoff
+        history = request.context.history
+        last = history.last_purchased
+        bought = set(history.purchase_counts)
+        bought.update(history.purchases)
+        if cutoff is not None:
+            bought = {pid for pid in bought if (at := last.get(pid)) is None or at >= cutoff}
+        return bought, window, cutoff
 
     def _apply_selections(
         self, candidates: list[str], actions: Sequence[Action], trace: list[str]

@@ -17,7 +17,7 @@ not 40,000 predicate calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -166,7 +166,7 @@ class SelectorTable:
         selectors: The selectors, in action order.
     """
 
-    __slots__ = ("_many", "_one", "_selectors", "_unguarded")
+    __slots__ = ("_exact", "_many", "_one", "_selectors", "_unguarded")
 
     def __init__(self, selectors: Sequence[Selector]) -> None:
         self._selectors = tuple(selectors)
@@ -183,9 +183,46 @@ class SelectorTable:
         self._one = tuple((_READ[f], t) for f, t in fields.items() if f not in _ARRAY_FIELDS)
         self._many = tuple((_READ[f], t) for f, t in fields.items() if f in _ARRAY_FIELDS)
         self._unguarded = tuple(unguarded)
+        self._exact = not unguarded and all(s.exact for s in self._selectors)
 
     def __bool__(self) -> bool:
         return bool(self._selectors)
+
+    def match_all(
+        self, pids: Iterable[str], products: Mapping[str, Product]
+    ) -> list[tuple[str, list[int]]]:
+        """Each of ``pids`` that some selector holds for, with :meth:`matching`'s answer.
+
+        Unknown products match nothing.
+        """
+        if not self._exact:
+            out = []
+            for pid in pids:
+                product = products.get(pid)
+                if product is not None and (matched := self.matching(pid, product)):
+                    out.append((pid, matched))
+            return out
+        # Exact guards only (the common case): the dict lookups alone decide.
+        one, many = self._one, self._many
+        get = products.get
+        hits: list[tuple[str, list[int]]] = []
+        for pid in pids:
+            product = get(pid)
+            if product is None:
+                continue
+            found: list[int] = []
+            for read, table in one:
+                hit = table.get(read(product))
+                if hit is not None:
+                    found += hit
+            for read, table in many:
+                for value in read(product):
+                    hit = table.get(value)
+                    if hit is not None:
+                        found += hit
+            if found:
+                hits.append((pid, sorted(set(found)) if len(found) > 1 else found))
+        return hits
 
     def matching(self, pid: str, product: Product) -> list[int]:
         """Positions of the selectors that hold for ``product``, in ascending order."""

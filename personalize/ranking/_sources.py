@@ -16,6 +16,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from types import MappingProxyType
 
 from personalize.catalog import Catalog
@@ -79,7 +80,9 @@ def arrival_score(now_us: int, created_us: int) -> float:
 
 def top_by_value(scores: Mapping[str, float], limit: int) -> dict[str, float]:
     """The ``limit`` best entries scaled so the best is 1 (ties broken by id)."""
-    best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    best = sorted(scores.items())  # by id, then (stably) by value, best first
+    best.sort(key=itemgetter(1), reverse=True)
+    del best[limit:]
     top = best[0][1] if best else 0.0
     if top <= 0.0:
         return {}
