@@ -129,7 +129,7 @@ class RankingConfig(_Strict):
     exclude_purchased: bool = False
     repurchase_window_days: float | None = Field(default=None, gt=0)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
-    candidates_per_source: int = Field(default=200, ge=1)
+    candidates_per_source: int = Field(default=100, ge=1)
     max_anchors: int = Field(default=20, ge=1)
     anchor_half_life_days: float = Field(default=30.0, gt=0)
     repeat_half_life_days: float = Field(default=60.0, gt=0)
