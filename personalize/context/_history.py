@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -62,16 +63,22 @@ ENGAGEMENT_POINTS: Mapping[str, float] = MappingProxyType(
     }
 )
 _VIEW_TYPES = frozenset({"view", "page_view"})
+_CART_TYPES = frozenset({"add_to_cart", "remove_from_cart"})
+_AT = attrgetter("at")
 _DAY = 86400.0
 
 
-@dataclass(slots=True)
 class _Session:
-    cart: dict[str, float] = field(default_factory=dict)
-    prices: dict[str, float] = field(default_factory=dict)
-    views: dict[str, None] = field(default_factory=dict)
-    categories: dict[str, int] = field(default_factory=dict)
-    ended: datetime | None = None
+    """What one session did; ``views`` maps a product to the position of its latest view."""
+
+    __slots__ = ("cart", "categories", "ended", "prices", "views")
+
+    def __init__(self) -> None:
+        self.cart: dict[str, float] = {}
+        self.prices: dict[str, float] = {}
+        self.views: dict[str, int] = {}
+        self.categories: dict[str, int] = {}
+        self.ended: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -117,7 +124,12 @@ def _amount(event: Event, notes: list[str]) -> float:
 
 
 def _sorted(events: Iterable[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: e.at)
+    return sorted(events, key=_AT)
+
+
+def _newest_first(positions: Mapping[str, int]) -> tuple[str, ...]:
+    """Products by the position of their latest event, latest first, at most the limit."""
+    return tuple(sorted(positions, key=positions.__getitem__, reverse=True)[:RECENTLY_VIEWED_LIMIT])
 
 
 def build_profile(events: Iterable[Event]) -> Profile:
@@ -155,7 +167,7 @@ def summarize(
     if history is None:
         return HistorySummary(Behaviour(), HistoryFacts(), Loyalty(), Engagement())
     profile = history.profile
-    recent: dict[str, None] = {}
+    recent: dict[str, int] = {}  # product -> position of its latest view
     categories: dict[str, int] = {}
     sessions: dict[str, _Session] = {}
     cart_since_purchase: dict[str, float] = {}
@@ -166,32 +178,30 @@ def summarize(
     points = 0.0
     window_start = now - ENGAGEMENT_WINDOW
     recent_orders: set[str] = set()
+    view_points = ENGAGEMENT_POINTS["view"]
 
-    for event in _sorted(history.events):
-        kind, product = event.type, event.product_id
-        in_window = window_start <= event.at <= now
+    for position, event in enumerate(_sorted(history.events)):
+        kind, product, at = event.type, event.product_id, event.at
+        in_window = window_start <= at <= now
         session = None
-        if event.session_id is not None:
-            session = sessions.get(event.session_id)
+        if (sid := event.session_id) is not None:
+            session = sessions.get(sid)
             if session is None:
-                session = sessions[event.session_id] = _Session()
-            session.ended = event.at
+                session = sessions[sid] = _Session()
+            session.ended = at
         if kind in _VIEW_TYPES:
             if product is not None:
-                recent.pop(product, None)
-                recent[product] = None
+                recent[product] = position
                 if session is not None:
-                    session.views.pop(product, None)
-                    session.views[product] = None
+                    session.views[product] = position
                 if in_window:
-                    points += ENGAGEMENT_POINTS["view"]
-            if event.category is not None:
-                categories[event.category] = categories.get(event.category, 0) + 1
+                    points += view_points
+            if (category := event.category) is not None:
+                categories[category] = categories.get(category, 0) + 1
                 if session is not None:
-                    session.categories[event.category] = (
-                        session.categories.get(event.category, 0) + 1
-                    )
-        elif kind in ("add_to_cart", "remove_from_cart") and product is not None:
+                    counts = session.categories
+                    counts[category] = counts.get(category, 0) + 1
+        elif kind in _CART_TYPES and product is not None:
             delta = event.quantity if kind == "add_to_cart" else -event.quantity
             if not math.isfinite(delta):
                 notes.append(f"history: non-finite quantity on {kind} of {product}")
@@ -239,7 +249,7 @@ def summarize(
         reverse=True,
     )
     behaviour = Behaviour(
-        recently_viewed=tuple(reversed(recent))[:RECENTLY_VIEWED_LIMIT],
+        recently_viewed=_newest_first(recent),
         viewed_categories=MappingProxyType(categories),
         cart=_cart(cart_items, prices, prices),
         abandoned_cart=_abandoned(earlier, last_purchase_at, prices, now),
@@ -311,7 +321,7 @@ def _last_session(earlier: list[tuple[datetime, str, _Session]]) -> dict[str, An
             # Ties go to the category seen most recently (dicts keep first-seen order).
             category = next(c for c in reversed(session.categories) if session.categories[c] == top)
         return {
-            "last_session_products": tuple(reversed(session.views))[:RECENTLY_VIEWED_LIMIT],
+            "last_session_products": _newest_first(session.views),
             "last_session_category": category,
         }
     return {}

@@ -41,6 +41,8 @@ Neighbours = tuple[tuple[str, ...], tuple[float, ...]]
 
 _EMPTY: Neighbours = ((), ())
 _NO_SCORES: Mapping[str, float] = MappingProxyType({})
+#: Neighbour rows kept as Python tuples, per relation (the arrays stay the storage).
+_ROW_CACHE_LIMIT = 20_000
 
 
 class _Csr:
@@ -93,6 +95,7 @@ class InteractionIndex:
         self._pos = {item: pos for pos, item in enumerate(items)}
         self._co_purchase = co_purchase
         self._co_view = co_view
+        self._rows: dict[int, dict[str, Neighbours]] = {}
         self._popularity = popularity
         self._trending = trending
         self._repurchase = repurchase
@@ -198,11 +201,21 @@ class InteractionIndex:
         return self._neighbours(self._co_view, product_id)
 
     def _neighbours(self, csr: _Csr, product_id: str) -> Neighbours:
-        pos = self._pos.get(product_id)
-        if pos is None:
-            return _EMPTY
-        indices, data = csr.row(pos)
-        return tuple(map(self._items.__getitem__, indices)), tuple(data)
+        """The row of ``product_id``, as tuples remembered for the latest rows asked for."""
+        cache = self._rows.get(id(csr))
+        if cache is None:
+            cache = self._rows.setdefault(id(csr), {})
+        row = cache.get(product_id)
+        if row is None:
+            pos = self._pos.get(product_id)
+            if pos is None:
+                return _EMPTY
+            indices, data = csr.row(pos)
+            row = (tuple(map(self._items.__getitem__, indices)), tuple(data))
+            if len(cache) >= _ROW_CACHE_LIMIT:
+                cache.clear()
+            cache[product_id] = row
+        return row
 
     def popularity(self, product_id: str) -> float:
         """Popularity in [0, 1]: log of time-decayed orders, 1 for the best seller."""

@@ -80,7 +80,13 @@ def arrival_score(now_us: int, created_us: int) -> float:
 
 def top_by_value(scores: Mapping[str, float], limit: int) -> dict[str, float]:
     """The ``limit`` best entries scaled so the best is 1 (ties broken by id)."""
-    best = sorted(scores.items())  # by id, then (stably) by value, best first
+    if limit <= 0:
+        return {}
+    best = list(scores.items())
+    if len(best) > limit:  # only entries at least as good as the limit-th can make the cut
+        cut = sorted(scores.values(), reverse=True)[limit - 1]
+        best = [(pid, value) for pid, value in best if value >= cut]
+    best.sort()  # by id, then (stably) by value, best first
     best.sort(key=itemgetter(1), reverse=True)
     del best[limit:]
     top = best[0][1] if best else 0.0
@@ -136,10 +142,11 @@ def _spread(
     neighbours: Callable[[str], tuple[tuple[str, ...], tuple[float, ...]]],
 ) -> dict[str, float]:
     scores: dict[str, float] = {}
+    get = scores.get
     for anchor, weight in anchors:
         ids, sims = neighbours(anchor)
-        for pid, sim in zip(ids, sims, strict=True):
-            scores[pid] = scores.get(pid, 0.0) + weight * sim
+        for pid, sim in zip(ids, sims):  # noqa: B905 - rows are pairs of equal length
+            scores[pid] = get(pid, 0.0) + weight * sim
     return scores
 
 
