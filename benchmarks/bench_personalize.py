@@ -4,6 +4,8 @@ Each store has N products in 50 categories (under 10 departments) and 200 brands
 interaction index is built from synthetic sessions of 20k customers; the configuration has
 200 rules, 50 offers and 12 segments; each request carries a history of about 200 events.
 The same 500 requests are timed at every size, after a warm-up, and p50/p99 reported.
+Memory is what each part allocates and keeps (tracemalloc): the catalog with its indexes,
+the interaction index (and the bytes of its arrays alone), and the compiled configuration.
 
 Run::
 
@@ -19,10 +21,14 @@ import random
 import statistics
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from personalize import Catalog, Event, History, Personalizer, Product, Request
+from personalize.ranking import InteractionIndex
+
+T = TypeVar("T")
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 DEPARTMENTS = [f"dept{d}" for d in range(10)]
@@ -41,6 +47,10 @@ COUNTRY_HEADERS = ["CA", "GB", "US", "DE", "AU", "NO"]
 
 
 def make_catalog(n: int, rng: random.Random) -> Catalog:
+    return Catalog(make_products(n, rng))
+
+
+def make_products(n: int, rng: random.Random) -> list[Product]:
     products = []
     for i in range(n):
         cat = i % len(CATEGORIES)
@@ -56,7 +66,7 @@ def make_catalog(n: int, rng: random.Random) -> Catalog:
                 created_at=NOW - timedelta(days=rng.uniform(0, 720)),
             )
         )
-    return Catalog(products)
+    return products
 
 
 def popular_id(n: int, rng: random.Random) -> str:
@@ -177,20 +187,34 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[index]
 
 
-def run(size: int, repeats: int) -> dict[str, float]:
-    rng = random.Random(size)
-    t0 = time.perf_counter()
-    catalog = make_catalog(size, rng)
-    interactions = make_interactions(size, rng)
-    t_data = time.perf_counter() - t0
-
+def traced(build: Callable[[], T]) -> tuple[T, float, int]:
+    """``build()``, its wall time, and the bytes it allocated and kept."""
     gc.collect()
     tracemalloc.start()
     t0 = time.perf_counter()
-    p = Personalizer(make_config(rng), catalog=catalog, interactions=interactions)
-    t_build = time.perf_counter() - t0
-    index_bytes = tracemalloc.get_traced_memory()[0]
+    value = build()
+    elapsed = time.perf_counter() - t0
+    gc.collect()
+    kept = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
+    return value, elapsed, kept
+
+
+def run(size: int, repeats: int) -> dict[str, float]:
+    rng = random.Random(size)
+    t0 = time.perf_counter()
+    products = make_products(size, rng)
+    interactions = make_interactions(size, rng)
+    t_data = time.perf_counter() - t0
+
+    catalog, _, catalog_bytes = traced(lambda: Catalog(products))
+    index, t_index, index_bytes = traced(
+        lambda: InteractionIndex.build(interactions, catalog=catalog)
+    )
+    config = make_config(rng)
+    p, t_build, compiled_bytes = traced(
+        lambda: Personalizer(config, catalog=catalog, interactions=index)
+    )
 
     requests = make_requests(size, rng)
     for request, history in requests[:100]:  # warm-up: caches, lazy imports
@@ -205,8 +229,12 @@ def run(size: int, repeats: int) -> dict[str, float]:
     return {
         "products": size,
         "data_s": t_data,
+        "index_s": t_index,
         "build_s": t_build,
+        "catalog_mb": catalog_bytes / 2**20,
         "index_mb": index_bytes / 2**20,
+        "arrays_mb": index.nbytes / 2**20,
+        "compiled_mb": compiled_bytes / 2**20,
         "p50_ms": statistics.median(timings) * 1e3,
         "p99_ms": percentile(timings, 0.99) * 1e3,
         "mean_ms": statistics.fmean(timings) * 1e3,
@@ -220,13 +248,14 @@ def main() -> None:
     args = parser.parse_args()
     rows = [run(size, args.repeats) for size in args.sizes]
     print(
-        f"{'products':>9} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'build s':>8} "
-        f"{'build MB':>9} {'data s':>7}"
+        f"{'products':>9} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'index s':>8} "
+        f"{'index MB':>9} {'arrays MB':>10} {'catalog MB':>11} {'config MB':>10} {'data s':>7}"
     )
     for r in rows:
         print(
             f"{r['products']:>9.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} {r['mean_ms']:>8.3f} "
-            f"{r['build_s']:>8.2f} {r['index_mb']:>9.1f} {r['data_s']:>7.1f}"
+            f"{r['index_s']:>8.2f} {r['index_mb']:>9.1f} {r['arrays_mb']:>10.2f} "
+            f"{r['catalog_mb']:>11.1f} {r['compiled_mb']:>10.1f} {r['data_s']:>7.1f}"
         )
     if len(rows) > 1:
         print(
