@@ -29,7 +29,7 @@ from personalize.catalog import Catalog
 from personalize.config import RankingConfig
 from personalize.context import Context
 from personalize.ranking._index import InteractionIndex
-from personalize.ranking._selectors import Selector, SelectorTable
+from personalize.ranking._selectors import BoostTable, GuardIndex, Selector, guard_key
 from personalize.ranking._sources import (
     BUILTIN_SCORERS,
     BUILTIN_SOURCES,
@@ -83,7 +83,7 @@ class _BoostPlan:
 
     __slots__ = ("boosts", "factors", "heads", "rule_ids", "table")
 
-    def __init__(self, boosts: tuple[Boost, ...], table: SelectorTable) -> None:
+    def __init__(self, boosts: tuple[Boost, ...], table: BoostTable) -> None:
         self.boosts = boosts  # holds them: their ids key the plan
         self.table = table
         self.factors = tuple(b.by for b in boosts)
@@ -194,6 +194,7 @@ class Ranker:
         self._selectors: dict[Predicate, Selector] = {}
         self._statics: dict[str, _StaticRow] = {}
         self._plans: dict[tuple[int, ...], _BoostPlan] = {}
+        self._guards = GuardIndex()
         #: The built-in scorers, by the column of the static row they read.
         self._builtin_columns: dict[object, int] = {
             BUILTIN_SCORERS["popularity"]: _POPULARITY,
@@ -446,13 +447,22 @@ class Ranker:
         """The merged selectors of these boosts, built once per combination of boosts.
 
         The plan is keyed by the identities of the boosts and holds them, so a key can
-        never name other objects while it is stored.
+        never name other objects while it is stored. Exact guards are numbered in one
+        :class:`GuardIndex` shared by all plans, which remembers what each product matches;
+        a guard never seen before makes a bigger index (and drops the plans of the old one).
         """
         key = tuple(map(id, boosts))
         plan = self._plans.get(key)
         if plan is None:
-            table = SelectorTable([self._selector(b.where, b.where_spec) for b in boosts])
-            plan = _BoostPlan(boosts, table)
+            selectors = [self._selector(b.where, b.where_spec) for b in boosts]
+            guards = self._guards
+            new = [
+                k for s in selectors if (k := guard_key(s)) is not None and k not in guards.numbers
+            ]
+            if new:
+                guards = self._guards = guards.with_guards(new)
+                self._plans = {}
+            plan = _BoostPlan(boosts, BoostTable(selectors, guards))
             if len(self._plans) >= _PLAN_LIMIT:
                 self._plans.clear()
             self._plans[key] = plan

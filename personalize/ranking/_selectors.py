@@ -25,7 +25,7 @@ from personalize._models import Product
 from personalize.catalog import Catalog
 from personalize.rules import Predicate
 
-__all__ = ["INDEXED_FIELDS", "Selector", "SelectorTable", "guard_of"]
+__all__ = ["INDEXED_FIELDS", "BoostTable", "GuardIndex", "Selector", "SelectorTable", "guard_of"]
 
 #: Fields a guard may name, most selective first (the order an ``$and`` picks its guard in).
 INDEXED_FIELDS = ("id", "tags", "brand", "category", "in_stock")
@@ -38,8 +38,13 @@ _STRING_FIELDS = frozenset({"id", "brand"})
 #: Answers a selector remembers before it starts over (bounds memory on huge catalogs).
 _CACHE_LIMIT = 200_000
 
+#: Exact guards a :class:`GuardIndex` numbers before it starts over.
+_GUARD_LIMIT = 4096
+
 #: Field name to the values a product may match it by.
 Guard = dict[str, frozenset[Any]]
+#: A guard as a hashable value (equal guards match the same products).
+GuardKey = frozenset[tuple[str, frozenset[Any]]]
 
 
 def guard_of(condition: Any) -> tuple[Guard, bool] | None:
@@ -246,3 +251,127 @@ class SelectorTable:
             kept += [i for i in self._unguarded if selectors[i].confirm(pid)]
             kept.sort()
         return kept
+
+
+def _tables(
+    guards: Iterable[tuple[int, Guard | GuardKey]],
+) -> tuple[tuple[tuple[Callable[[Product], Any], dict[Any, list[int]]], ...], ...]:
+    """Per field: how to read it and value -> the numbers of the guards naming the value;
+    single-valued fields first, then array fields."""
+    fields: dict[str, dict[Any, list[int]]] = {}
+    for number, guard in guards:
+        for field, values in dict(guard).items():
+            table = fields.setdefault(field, {})
+            for value in values:
+                table.setdefault(value, []).append(number)
+    one = tuple((_READ[f], t) for f, t in fields.items() if f not in _ARRAY_FIELDS)
+    many = tuple((_READ[f], t) for f, t in fields.items() if f in _ARRAY_FIELDS)
+    return one, many
+
+
+class GuardIndex:
+    """Exact guards, numbered, with the numbers each product matches remembered.
+
+    A product's fields never change, so what it matches is worked out once per index; a
+    request then reads one tuple per candidate. An index is never changed once others can
+    see it: to add guards, build a bigger one (:meth:`with_guards`).
+
+    Args:
+        guards: The exact guards to number.
+    """
+
+    __slots__ = ("_many", "_one", "memo", "numbers")
+
+    def __init__(self, guards: Iterable[GuardKey] = ()) -> None:
+        self.numbers: dict[GuardKey, int] = {}
+        for key in guards:
+            self.numbers.setdefault(key, len(self.numbers))
+        self._one, self._many = _tables((n, key) for key, n in self.numbers.items())
+        #: Product id to the numbers of the guards it matches, ascending.
+        self.memo: dict[str, tuple[int, ...]] = {}
+
+    def with_guards(self, keys: Iterable[GuardKey]) -> GuardIndex:
+        """An index numbering these guards too (from scratch when it grew too big)."""
+        keys = [key for key in keys if key not in self.numbers]
+        if len(self.numbers) + len(keys) > _GUARD_LIMIT:
+            return GuardIndex(keys)
+        return GuardIndex([*self.numbers, *keys])
+
+    def numbers_of(self, pid: str, product: Product) -> tuple[int, ...]:
+        """The numbers of the guards ``product`` matches (remembered)."""
+        found: list[int] = []
+        for read, table in self._one:
+            hit = table.get(read(product))
+            if hit is not None:
+                found += hit
+        for read, table in self._many:
+            for value in read(product):
+                hit = table.get(value)
+                if hit is not None:
+                    found += hit
+        numbers = tuple(sorted(set(found)))
+        if len(self.memo) >= _CACHE_LIMIT:
+            self.memo.clear()
+        self.memo[pid] = numbers
+        return numbers
+
+
+def guard_key(selector: Selector) -> GuardKey | None:
+    """The hashable guard of an exact selector, else ``None``."""
+    if not selector.exact or selector.guard is None:
+        return None
+    return frozenset(selector.guard.items())
+
+
+class BoostTable:
+    """The selectors of several actions: exact ones matched through a :class:`GuardIndex`,
+    the others through a :class:`SelectorTable`.
+
+    Args:
+        selectors: The selectors, in action order.
+        guards: An index numbering the guards of every exact selector among them.
+    """
+
+    __slots__ = ("_by_number", "_guards", "_rest", "_rest_positions")
+
+    def __init__(self, selectors: Sequence[Selector], guards: GuardIndex) -> None:
+        by_number: dict[int, list[int]] = {}
+        rest: list[int] = []
+        for i, selector in enumerate(selectors):
+            key = guard_key(selector)
+            if key is None:
+                rest.append(i)
+            else:
+                by_number.setdefault(guards.numbers[key], []).append(i)
+        self._guards = guards
+        self._by_number = {n: tuple(positions) for n, positions in by_number.items()}
+        self._rest = SelectorTable([selectors[i] for i in rest]) if rest else None
+        self._rest_positions = tuple(rest)
+
+    def match_all(
+        self, pids: Iterable[str], products: Mapping[str, Product]
+    ) -> list[tuple[str, list[int]]]:
+        """Each of ``pids`` that some selector holds for, with the positions of those
+        selectors, ascending. Unknown products match nothing."""
+        memo, numbers_of = self._guards.memo, self._guards.numbers_of
+        by_number, rest, rest_positions = self._by_number, self._rest, self._rest_positions
+        out: list[tuple[str, list[int]]] = []
+        for pid in pids:
+            numbers = memo.get(pid)
+            product = None
+            if numbers is None or rest is not None:
+                product = products.get(pid)
+                if product is None:
+                    continue
+                if numbers is None:
+                    numbers = numbers_of(pid, product)
+            found: list[int] = []
+            for number in numbers:
+                positions = by_number.get(number)
+                if positions is not None:
+                    found += positions
+            if rest is not None and product is not None:
+                found += [rest_positions[i] for i in rest.matching(pid, product)]
+            if found:
+                out.append((pid, sorted(set(found)) if len(found) > 1 else found))
+        return out

@@ -12,7 +12,14 @@ from ranking_helpers import context, product, shop_catalog, shop_index
 from personalize import Catalog
 from personalize.config import RankingConfig
 from personalize.ranking import Ranker
-from personalize.ranking._selectors import Selector, SelectorTable, guard_of
+from personalize.ranking._selectors import (
+    BoostTable,
+    GuardIndex,
+    Selector,
+    SelectorTable,
+    guard_key,
+    guard_of,
+)
 from personalize.rules import Boost, ConditionCompiler, Exclude, Filter
 
 CATEGORIES = ["a", "b", "c", "d"]
@@ -100,6 +107,29 @@ def test_a_table_finds_for_each_product_the_selectors_that_hold_in_order(
         facts = catalog.facts(p.id)
         expected = [i for i, s in enumerate(compiled) if s.predicate(facts)]
         assert table.matching(p.id, p) == expected
+
+
+@given(catalogs(), st.lists(selectors, min_size=1, max_size=6), st.integers(0, 6))
+def test_a_boost_table_over_a_shared_guard_index_agrees_with_the_predicates(
+    catalog: Catalog, conditions: list[dict[str, Any]], seen: int
+) -> None:
+    compiled = [Selector(_compile(c), c, catalog) for c in conditions]
+    keys = [k for s in compiled if (k := guard_key(s)) is not None]
+    # an index that already numbered some guards (and remembered products) grows
+    guards = GuardIndex(keys[:seen])
+    BoostTable([s for s in compiled if guard_key(s) in guards.numbers], guards).match_all(
+        [p.id for p in catalog], catalog.ids
+    )
+    guards = guards.with_guards(keys)
+    table = BoostTable(compiled, guards)
+    expected = []
+    for p in catalog:
+        holds = [i for i, s in enumerate(compiled) if s.predicate(catalog.facts(p.id))]
+        if holds:
+            expected.append((p.id, holds))
+    pids = [p.id for p in catalog] + ["ghost"]
+    assert table.match_all(pids, catalog.ids) == expected
+    assert table.match_all(pids, catalog.ids) == expected  # from the remembered numbers
 
 
 def test_a_bare_category_is_an_exact_guard() -> None:
