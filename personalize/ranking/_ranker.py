@@ -74,6 +74,8 @@ _DAY = 86400.0
 #: The columns of a product's static row.
 _POPULARITY, _TRENDING, _CREATED = 0, 1, 2
 _StaticRow = tuple[float, float, int | None]
+#: How many times ``limit`` best candidates are sorted before diversity (more if needed).
+_PREFIX_FACTOR = 4
 #: Combinations of fired boosts whose merged selectors a ranker keeps.
 _PLAN_LIMIT = 1024
 
@@ -125,6 +127,18 @@ def _source_scores(
         for pid, value in found.items():
             scores[pid] = get(pid, 0.0) + weight * value
     return scores
+
+
+def _best_first(scores: Mapping[str, float], count: int | None) -> list[str]:
+    """Product ids by score descending, then id ascending: all of them, or (``count``
+    given) a prefix of that order holding at least the ``count`` best."""
+    if count is not None and len(scores) > count > 0:
+        cut = sorted(scores.values(), reverse=True)[count - 1]
+        best = [(-score, pid) for pid, score in scores.items() if score >= cut]
+    else:
+        best = [(-score, pid) for pid, score in scores.items()]
+    best.sort()
+    return [pid for _, pid in best]
 
 
 def _lookup_scores(
@@ -240,7 +254,12 @@ class Ranker:
         lookups = self._lookups(feature_weights, found_by, request, trace)
         scores = self._score(candidates, base, lookups, request.now)
         moved = self._boost(candidates, scores, actions, trace)
-        order = [pid for _, pid in sorted([(-score, pid) for pid, score in scores.items()])]
+        plugin_actions = [a for a in actions if isinstance(a, PluginAction)]
+        pins = self._pins(actions, request, trace)
+        # Diversity rarely needs more than a few times ``limit``: sort only the best.
+        enough = None if plugin_actions else _PREFIX_FACTOR * limit + len(pins)
+        order = _best_first(scores, enough)
+        partial = len(order) < len(scores)
 
         def recommend(pid: str, source: str | None = None) -> Recommendation:
             row = {name: found[pid] for name, found in found_by if pid in found}
@@ -262,7 +281,6 @@ class Ranker:
             rules = tuple(moved.get(pid, ()))
             return Recommendation(pid, scores.get(pid, 0.0), reasons, rules, source)
 
-        plugin_actions = [a for a in actions if isinstance(a, PluginAction)]
         if plugin_actions:
             ranked = [recommend(pid) for pid in order]
             for action in plugin_actions:
@@ -272,10 +290,15 @@ class Ranker:
         else:
             built = {}
 
-        pins = self._pins(actions, request, trace)
         pinned = {pid for pid, _, _ in pins}
         keep = max(limit - len(pinned), 0)
-        chosen = self._diversify([pid for pid in order if pid not in pinned], keep, trace)
+        notes: list[str] = []
+        chosen = self._diversify([pid for pid in order if pid not in pinned], keep, notes)
+        if len(chosen) < keep and partial:  # the best were not enough
+            order = _best_first(scores, None)
+            notes = []
+            chosen = self._diversify([pid for pid in order if pid not in pinned], keep, notes)
+        trace += notes
         result = [built.get(pid) or recommend(pid) for pid in chosen]
         for pid, position, rule_id in pins:
             rec = built.get(pid) or recommend(pid, None if pid in base else "pin")

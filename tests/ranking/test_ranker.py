@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from ranking_helpers import NOW, context, shop_catalog, shop_index
+from ranking_helpers import NOW, context, product, shop_catalog, shop_index
 
+from personalize import Catalog
 from personalize.config import DiversityConfig, RankingConfig
 from personalize.ranking import Ranker, Ranking, RankingInput, Recommendation
 from personalize.rules import Boost, Exclude, Filter, Pin, PluginAction, SetWeights
@@ -313,3 +314,21 @@ def test_now_falls_back_to_the_index_build_time() -> None:
     result = ranker().rank(Context(), limit=3)
     assert INDEX.built_at == NOW
     assert len(result.products) == 3
+
+
+def test_diversity_reaches_past_the_best_candidates_when_caps_need_it() -> None:
+    bulk = [product(f"bulk{i:02d}", category="a", brand="x") for i in range(40)]
+    others = [product(f"other-{c}", category=c, brand="x") for c in "bcd"]
+    catalog = Catalog([*bulk, *others])
+
+    def picks(request: RankingInput) -> Mapping[str, float]:
+        values = {p.id: 1.0 - i / 100 for i, p in enumerate(bulk)}
+        return values | {p.id: 0.1 for p in others}
+
+    config = RankingConfig(
+        diversity=DiversityConfig(max_per_category=1),
+        weights=dict.fromkeys(RankingConfig().effective_weights(), 0.0),
+    )
+    ranker = Ranker(catalog, shop_index(), config, sources={"picks": picks})
+    result = ranker.rank(context(), limit=4)
+    assert result.product_ids == ["bulk00", "other-b", "other-c", "other-d"]
