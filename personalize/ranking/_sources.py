@@ -82,10 +82,11 @@ def top_by_value(scores: Mapping[str, float], limit: int) -> dict[str, float]:
     """The ``limit`` best entries scaled so the best is 1 (ties broken by id)."""
     if limit <= 0:
         return {}
-    best = list(scores.items())
-    if len(best) > limit:  # only entries at least as good as the limit-th can make the cut
+    if len(scores) > limit:  # only entries at least as good as the limit-th can make the cut
         cut = sorted(scores.values(), reverse=True)[limit - 1]
-        best = [(pid, value) for pid, value in best if value >= cut]
+        best = [(pid, value) for pid, value in scores.items() if value >= cut]
+    else:
+        best = list(scores.items())
     best.sort()  # by id, then (stably) by value, best first
     best.sort(key=itemgetter(1), reverse=True)
     del best[limit:]
@@ -218,6 +219,7 @@ def affinity(request: RankingInput) -> Mapping[str, float]:
             brands[product.brand] = brands.get(product.brand, 0.0) + weight
     scores: dict[str, float] = {}
     per_group = max(request.per_source // (2 * _AFFINITY_GROUPS), 1)
+    popular = index.popularity
     for groups, members in ((categories, index.category_top), (brands, index.brand_top)):
         total = sum(groups.values())
         if total <= 0:
@@ -226,8 +228,9 @@ def affinity(request: RankingInput) -> Mapping[str, float]:
         for name, weight in favourites:
             share = weight / total
             for pid in members(name)[:per_group]:
-                value = share * (0.5 + 0.5 * index.popularity(pid))
-                scores[pid] = max(scores.get(pid, 0.0), value)
+                value = share * (0.5 + 0.5 * popular(pid))
+                old = scores.get(pid, 0.0)
+                scores[pid] = value if value > old else old  # max(old, value)
     return top_by_value(scores, request.per_source)
 
 

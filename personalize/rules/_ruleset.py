@@ -99,6 +99,18 @@ class RuleSet:
         self._segments = segments
         self._rules = rules
         self._store = store_zone
+        # What the request loop reads of each rule, unpacked once; ``gated`` rules have a
+        # switch, placements or a window to check before their condition.
+        self._steps = tuple(
+            (
+                rule,
+                not rule.enabled or rule.placements is not None or rule.window is not None,
+                rule.condition.predicate,
+                rule.condition.node,
+                rule.id,
+            )
+            for rule in rules
+        )
 
     @property
     def segment_ids(self) -> tuple[str, ...]:
@@ -207,22 +219,25 @@ class RuleSet:
         fired: list[str] = []
         actions: list[Action] = []
         visitor = _visitor_zone(facts, self._store)
-        for rule in self._rules:
-            skipped = None
-            if not rule.enabled:
-                skipped = "disabled"
-            elif rule.placements is not None and placement not in rule.placements:
-                skipped = "placement"
-            elif rule.window is not None and not rule.window.contains(now, visitor, self._store):
-                skipped = "inactive"
-            if skipped is not None:
-                note("rule", rule.id, False, None, skipped)
-                continue
-            ok = rule.condition.predicate(facts, ev)
-            note("rule", rule.id, ok, rule.condition.node)
+        for rule, gated, predicate, node, rule_id in self._steps:
+            if gated:
+                skipped = None
+                if not rule.enabled:
+                    skipped = "disabled"
+                elif rule.placements is not None and placement not in rule.placements:
+                    skipped = "placement"
+                elif rule.window is not None and not rule.window.contains(
+                    now, visitor, self._store
+                ):
+                    skipped = "inactive"
+                if skipped is not None:
+                    note("rule", rule_id, False, None, skipped)
+                    continue
+            ok = predicate(facts, ev)
+            note("rule", rule_id, ok, node)
             if not ok:
                 continue
-            fired.append(rule.id)
+            fired.append(rule_id)
             if rule.timed_actions:
                 actions.extend(_bind_now(action, ev) for action in rule.actions)
             else:
