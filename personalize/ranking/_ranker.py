@@ -20,8 +20,10 @@ The work is proportional to the number of candidates (a few hundred), never to t
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
@@ -83,14 +85,28 @@ _PLAN_LIMIT = 1024
 class _BoostPlan:
     """The boosts of one combination of fired rules, their selectors merged into a table."""
 
-    __slots__ = ("boosts", "factors", "heads", "rule_ids", "table")
+    __slots__ = ("_template", "boosts", "factors", "heads", "rule_ids", "table")
 
     def __init__(self, boosts: tuple[Boost, ...], table: BoostTable) -> None:
         self.boosts = boosts  # holds them: their ids key the plan
         self.table = table
         self.factors = tuple(b.by for b in boosts)
         self.rule_ids = tuple(b.rule_id for b in boosts)
-        self.heads = tuple(f"{b.kind} {b.rule_id} x{b.by:g}: " for b in boosts)
+        heads = [f"{b.kind} {b.rule_id} x{b.by:g}: " for b in boosts]
+        self.heads = tuple(heads)
+        # All the trace lines as one format, filled at once (unless an id holds a newline).
+        self._template = (
+            None
+            if any("\n" in head for head in heads)
+            else "\n".join(head.replace("%", "%%") + "%d products" for head in heads)
+        )
+
+    def lines(self, counts: Mapping[int, int]) -> list[str]:
+        """The trace lines: how many products each boost moved."""
+        numbers = tuple(counts.get(i, 0) for i in range(len(self.heads)))
+        if self._template is None:
+            return [f"{head}{n} products" for head, n in zip(self.heads, numbers, strict=True)]
+        return (self._template % numbers).split("\n")
 
 
 #: A scorer bound to one request: feature name, the products a source already gave that
@@ -127,6 +143,39 @@ def _source_scores(
         for pid, value in found.items():
             scores[pid] = get(pid, 0.0) + weight * value
     return scores
+
+
+def _no_rules(pid: str) -> tuple[str, ...]:
+    return ()
+
+
+def _by_kind(
+    actions: Sequence[Action],
+) -> tuple[
+    tuple[Boost, ...],
+    list[Filter | Exclude],
+    list[Pin],
+    list[PluginAction],
+    list[SetWeights],
+]:
+    """The actions split by what applies them (each list in action order)."""
+    boosts: list[Boost] = []
+    selections: list[Filter | Exclude] = []
+    pins: list[Pin] = []
+    plugins: list[PluginAction] = []
+    weighting: list[SetWeights] = []
+    for action in actions:
+        if isinstance(action, Boost):
+            boosts.append(action)
+        elif isinstance(action, Filter | Exclude):
+            selections.append(action)
+        elif isinstance(action, Pin):
+            pins.append(action)
+        elif isinstance(action, PluginAction):
+            plugins.append(action)
+        elif isinstance(action, SetWeights):
+            weighting.append(action)
+    return tuple(boosts), selections, pins, plugins, weighting
 
 
 def _best_first(scores: Mapping[str, float], count: int | None) -> list[str]:
@@ -244,18 +293,18 @@ class Ranker:
         """
         trace: list[str] = []
         limit = max(int(limit), 0)
-        feature_weights = self._request_weights(weights, actions, trace)
+        boosts, selections, pin_actions, plugin_actions, weighting = _by_kind(actions)
+        feature_weights = self._request_weights(weights, weighting, trace)
         request = self._request(context, placement, limit, product_id)
 
         found_by, cascade = self._propose(request, feature_weights, trace)
         base = _source_scores(found_by, feature_weights)
         candidates = self._exclude(base, request, trace)
-        candidates = self._apply_selections(candidates, actions, trace)
+        candidates = self._apply_selections(candidates, selections, trace)
         lookups = self._lookups(feature_weights, found_by, request, trace)
         scores = self._score(candidates, base, lookups, request.now)
-        moved = self._boost(candidates, scores, actions, trace)
-        plugin_actions = [a for a in actions if isinstance(a, PluginAction)]
-        pins = self._pins(actions, request, trace)
+        moved = self._boost(candidates, scores, boosts, trace)
+        pins = self._pins(pin_actions, request, trace)
         # Diversity rarely needs more than a few times ``limit``: sort only the best.
         enough = None if plugin_actions else _PREFIX_FACTOR * limit + len(pins)
         order = _best_first(scores, enough)
@@ -278,7 +327,7 @@ class Ranker:
             if source is None:
                 own = [name for name, found in found_by if pid in found] or sorted(reasons)
                 source = max(own, key=lambda f: (reasons.get(f, 0.0), f)) if own else ""
-            rules = tuple(moved.get(pid, ()))
+            rules = moved(pid)
             return Recommendation(pid, scores.get(pid, 0.0), reasons, rules, source)
 
         if plugin_actions:
@@ -439,31 +488,32 @@ class Ranker:
         self,
         candidates: list[str],
         scores: dict[str, float],
-        actions: Sequence[Action],
+        boosts: tuple[Boost, ...],
         trace: list[str],
-    ) -> dict[str, list[str]]:
-        """Apply every ``Boost``/``Bury`` in one pass; return the rules that moved each product.
+    ) -> Callable[[str], tuple[str, ...]]:
+        """Apply every ``Boost``/``Bury`` in one pass; return the rules that moved a product.
 
         Each product's score is multiplied by the factors of the boosts whose selectors it
-        matches, in action order.
+        matches, in action order. The rule ids are only looked up for the products shown.
         """
-        moved: dict[str, list[str]] = {}
-        boosts = tuple(action for action in actions if isinstance(action, Boost))
         if not boosts:
-            return moved
+            return _no_rules
         plan = self._boost_plan(boosts)
-        factors, rule_ids = plan.factors, plan.rule_ids
-        counts = [0] * len(boosts)
-        for pid, hits in plan.table.match_all(candidates, self.catalog.ids):
+        factors = plan.factors
+        matched = dict(plan.table.match_all(candidates, self.catalog.ids))
+        for pid, hits in matched.items():
             score = scores[pid]
-            rules = moved[pid] = []
             for i in hits:
                 score *= factors[i]
-                counts[i] += 1
-                rules.append(rule_ids[i])
             scores[pid] = score
-        heads = plan.heads
-        trace.extend([f"{heads[i]}{count} products" for i, count in enumerate(counts)])
+        counts = Counter(chain.from_iterable(matched.values()))
+        trace += plan.lines(counts)
+        rule_ids = plan.rule_ids
+
+        def moved(pid: str) -> tuple[str, ...]:
+            hits = matched.get(pid)
+            return tuple(rule_ids[i] for i in hits) if hits else ()
+
         return moved
 
     def _boost_plan(self, boosts: tuple[Boost, ...]) -> _BoostPlan:

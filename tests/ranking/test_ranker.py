@@ -332,3 +332,17 @@ def test_diversity_reaches_past_the_best_candidates_when_caps_need_it() -> None:
     ranker = Ranker(catalog, shop_index(), config, sources={"picks": picks})
     result = ranker.rank(context(), limit=4)
     assert result.product_ids == ["bulk00", "other-b", "other-c", "other-d"]
+
+
+@pytest.mark.parametrize("rule_id", ["50%-off", "two\nlines", "%d"])
+def test_boost_trace_lines_keep_odd_rule_ids_verbatim(rule_id: str) -> None:
+    boosts = [
+        Boost(where=category("tea"), by=2.0, rule_id=rule_id, where_spec={"category": "tea"}),
+        Boost(where=category("gear"), by=0.5, rule_id="plain", kind="bury"),
+    ]
+    result = ranker().rank(COFFEE_DRINKER, limit=20, actions=boosts)
+    lines = [line for line in result.trace if line.startswith(("boost", "bury"))]
+    assert lines[0].startswith(f"boost {rule_id} x2: ")
+    assert lines[0].endswith(" products")
+    assert lines[1].startswith("bury plain x0.5: ")
+    assert len(lines) == 2
