@@ -4,8 +4,10 @@ Each store has N products in 50 categories (under 10 departments) and 200 brands
 interaction index is built from synthetic sessions of 20k customers; the configuration has
 200 rules, 50 offers and 12 segments; each request carries a history of about 200 events.
 The same 500 requests are timed at every size, after a warm-up, and p50/p99 reported.
-Memory is what each part allocates and keeps (tracemalloc): the catalog with its indexes,
-the interaction index (and the bytes of its arrays alone), and the compiled configuration.
+Memory is what each part allocates and keeps (tracemalloc): the catalog with its indexes
+(not the products themselves), the interaction index (and the bytes of its arrays alone),
+and the compiled configuration; ``+RSS`` is how much the process grew while serving the
+requests (the per-product caches filled on the way).
 
 Run::
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import statistics
 import time
@@ -187,6 +190,15 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[index]
 
 
+def resident_bytes() -> int:
+    """The process's resident memory (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def traced(build: Callable[[], T]) -> tuple[T, float, int]:
     """``build()``, its wall time, and the bytes it allocated and kept."""
     gc.collect()
@@ -217,6 +229,8 @@ def run(size: int, repeats: int) -> dict[str, float]:
     )
 
     requests = make_requests(size, rng)
+    gc.collect()
+    rss_before = resident_bytes()
     for request, history in requests[:100]:  # warm-up: caches, lazy imports
         p.personalize(request, history, limit=10)
     timings = []
@@ -226,6 +240,8 @@ def run(size: int, repeats: int) -> dict[str, float]:
             p.personalize(request, history, limit=10)
             timings.append(time.perf_counter() - t)
     timings.sort()
+    gc.collect()
+    rss_growth = resident_bytes() - rss_before
     return {
         "products": size,
         "data_s": t_data,
@@ -235,6 +251,7 @@ def run(size: int, repeats: int) -> dict[str, float]:
         "index_mb": index_bytes / 2**20,
         "arrays_mb": index.nbytes / 2**20,
         "compiled_mb": compiled_bytes / 2**20,
+        "requests_mb": rss_growth / 2**20,
         "p50_ms": statistics.median(timings) * 1e3,
         "p99_ms": percentile(timings, 0.99) * 1e3,
         "mean_ms": statistics.fmean(timings) * 1e3,
@@ -246,16 +263,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=3, help="passes over the 500 requests")
     args = parser.parse_args()
+    InteractionIndex.build((), catalog=Catalog())  # first-use imports (scipy) are not memory
     rows = [run(size, args.repeats) for size in args.sizes]
     print(
         f"{'products':>9} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'index s':>8} "
-        f"{'index MB':>9} {'arrays MB':>10} {'catalog MB':>11} {'config MB':>10} {'data s':>7}"
+        f"{'index MB':>9} {'arrays MB':>10} {'catalog MB':>11} {'config MB':>10} "
+        f"{'+RSS MB':>8} {'data s':>7}"
     )
     for r in rows:
         print(
             f"{r['products']:>9.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} {r['mean_ms']:>8.3f} "
             f"{r['index_s']:>8.2f} {r['index_mb']:>9.1f} {r['arrays_mb']:>10.2f} "
-            f"{r['catalog_mb']:>11.1f} {r['compiled_mb']:>10.1f} {r['data_s']:>7.1f}"
+            f"{r['catalog_mb']:>11.1f} {r['compiled_mb']:>10.1f} {r['requests_mb']:>8.1f} "
+            f"{r['data_s']:>7.1f}"
         )
     if len(rows) > 1:
         print(
