@@ -16,7 +16,6 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from operator import itemgetter
 from types import MappingProxyType
 
 from personalize.catalog import Catalog
@@ -84,16 +83,15 @@ def top_by_value(scores: Mapping[str, float], limit: int) -> dict[str, float]:
         return {}
     if len(scores) > limit:  # only entries at least as good as the limit-th can make the cut
         cut = sorted(scores.values(), reverse=True)[limit - 1]
-        best = [(pid, value) for pid, value in scores.items() if value >= cut]
+        best = [(-value, pid) for pid, value in scores.items() if value >= cut]
     else:
-        best = list(scores.items())
-    best.sort()  # by id, then (stably) by value, best first
-    best.sort(key=itemgetter(1), reverse=True)
+        best = [(-value, pid) for pid, value in scores.items()]
+    best.sort()  # best first, then by id
     del best[limit:]
-    top = best[0][1] if best else 0.0
+    top = -best[0][0] if best else 0.0
     if top <= 0.0:
         return {}
-    return {pid: value / top for pid, value in best if value > 0.0}
+    return {pid: -negated / top for negated, pid in best if negated < 0.0}
 
 
 def recent_purchases(request: RankingInput, limit: int) -> list[str]:
