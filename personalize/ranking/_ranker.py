@@ -19,27 +19,28 @@ The work is proportional to the number of candidates (a few hundred), never to t
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from itertools import chain
-from types import MappingProxyType
 from typing import Any
 
 from personalize.catalog import Catalog
 from personalize.config import RankingConfig
 from personalize.context import Context
+from personalize.ranking._boosts import Boosts
 from personalize.ranking._index import InteractionIndex
-from personalize.ranking._selectors import BoostTable, GuardIndex, Selector, guard_key
+from personalize.ranking._scoring import (
+    NOTHING,
+    Lookup,
+    PluginLookup,
+    StaticFeatures,
+    best_first,
+    source_scores,
+)
 from personalize.ranking._sources import (
     BUILTIN_SCORERS,
     BUILTIN_SOURCES,
-    NEW_ARRIVAL_HALF_LIFE_DAYS,
     SOURCE_LEVELS,
     NewArrivals,
-    arrival_score,
-    epoch_us,
 )
 from personalize.ranking._types import (
     CandidateSource,
@@ -55,7 +56,6 @@ from personalize.rules import (
     Filter,
     Pin,
     PluginAction,
-    Predicate,
     SetWeights,
 )
 
@@ -66,87 +66,12 @@ CASCADE = ("personal", "session", "geo", "global")
 
 #: Weight of a plugin feature that no configuration names.
 PLUGIN_DEFAULT_WEIGHT = 1.0
-#: Compiled selectors a ranker keeps (rule sets compile a few hundred; more means
-#: per-request ``where`` closures, which are then recompiled).
-_SELECTOR_LIMIT = 4096
-#: Products whose static features (popularity, trending, creation time) a ranker keeps.
-_STATIC_LIMIT = 500_000
-_NOTHING: Mapping[str, float] = MappingProxyType({})
-_DAY = 86400.0
-#: The columns of a product's static row.
-_POPULARITY, _TRENDING, _CREATED = 0, 1, 2
-_StaticRow = tuple[float, float, int | None]
 #: How many times ``limit`` best candidates are sorted before diversity (more if needed).
 _PREFIX_FACTOR = 4
-#: Combinations of fired boosts whose merged selectors a ranker keeps.
-_PLAN_LIMIT = 1024
 
 
-class _BoostPlan:
-    """The boosts of one combination of fired rules, their selectors merged into a table."""
-
-    __slots__ = ("_template", "boosts", "factors", "heads", "rule_ids", "table")
-
-    def __init__(self, boosts: tuple[Boost, ...], table: BoostTable) -> None:
-        self.boosts = boosts  # holds them: their ids key the plan
-        self.table = table
-        self.factors = tuple(b.by for b in boosts)
-        self.rule_ids = tuple(b.rule_id for b in boosts)
-        heads = [f"{b.kind} {b.rule_id} x{b.by:g}: " for b in boosts]
-        self.heads = tuple(heads)
-        # All the trace lines as one format, filled at once (unless an id holds a newline).
-        self._template = (
-            None
-            if any("\n" in head for head in heads)
-            else "\n".join(head.replace("%", "%%") + "%d products" for head in heads)
-        )
-
-    def lines(self, counts: Mapping[int, int]) -> list[str]:
-        """The trace lines: how many products each boost moved."""
-        numbers = tuple(counts.get(i, 0) for i in range(len(self.heads)))
-        if self._template is None:
-            return [f"{head}{n} products" for head, n in zip(self.heads, numbers, strict=True)]
-        return (self._template % numbers).split("\n")
-
-
-#: A scorer bound to one request: feature name, the products a source already gave that
-#: feature (they are not looked up), the lookup, the feature's weight, and for a built-in
-#: scorer the column of the static row it reads.
-_Lookup = tuple[str, Mapping[str, float], Callable[[str], "float | None"], float, int | None]
-
-
-class _PluginLookup:
-    """A plugin scorer bound to a request, remembering its values for the reasons."""
-
-    __slots__ = ("_lookup", "values")
-
-    def __init__(self, lookup: Callable[[str], float | None]) -> None:
-        self._lookup = lookup
-        self.values: dict[str, float] = {}
-
-    def __call__(self, pid: str) -> float | None:
-        value = self._lookup(pid)
-        if value is not None:
-            self.values[pid] = value
-        return value
-
-
-def _source_scores(
-    found_by: Sequence[tuple[str, Mapping[str, float]]], weights: Mapping[str, float]
-) -> dict[str, float]:
-    """Every proposed product (in the order first proposed) to ``sum(weight * feature)``
-    over the sources that proposed it, added in source order."""
-    scores: dict[str, float] = {}
-    get = scores.get
-    for name, found in found_by:
-        weight = weights.get(name, 0.0)
-        for pid, value in found.items():
-            scores[pid] = get(pid, 0.0) + weight * value
-    return scores
-
-
-def _no_rules(pid: str) -> tuple[str, ...]:
-    return ()
+def _bound(scorer: Scorer, request: RankingInput) -> Callable[[str], float]:
+    return lambda pid: scorer(pid, request)
 
 
 def _by_kind(
@@ -176,40 +101,6 @@ def _by_kind(
         elif isinstance(action, SetWeights):
             weighting.append(action)
     return tuple(boosts), selections, pins, plugins, weighting
-
-
-def _best_first(scores: Mapping[str, float], count: int | None) -> list[str]:
-    """Product ids by score descending, then id ascending: all of them, or (``count``
-    given) a prefix of that order holding at least the ``count`` best."""
-    if count is not None and len(scores) > count > 0:
-        cut = sorted(scores.values(), reverse=True)[count - 1]
-        best = [(-score, pid) for pid, score in scores.items() if score >= cut]
-    else:
-        best = [(-score, pid) for pid, score in scores.items()]
-    best.sort()
-    return [pid for _, pid in best]
-
-
-def _lookup_scores(
-    candidates: Sequence[str], base: Mapping[str, float], lookups: Sequence[_Lookup]
-) -> dict[str, float]:
-    """Each candidate's score: its sources' part plus ``weight * feature`` of each scorer
-    (in scorer order) for the features no source gave it. A scorer that fails is skipped
-    from then on."""
-    scores: dict[str, float] = {}
-    failed: set[str] = set()
-    for pid in candidates:
-        score = base[pid]
-        for name, proposed, lookup, weight, _ in lookups:
-            if pid in proposed or name in failed:
-                continue
-            value = lookup(pid)
-            if value is None:
-                failed.add(name)
-            elif value:
-                score += weight * value
-        scores[pid] = score
-    return scores
 
 
 class Ranker:
@@ -254,16 +145,8 @@ class Ranker:
         self._plugin_features = {
             name for name, _, plugin in self._sources + self._scorers if plugin
         }
-        self._selectors: dict[Predicate, Selector] = {}
-        self._statics: dict[str, _StaticRow] = {}
-        self._plans: dict[tuple[int, ...], _BoostPlan] = {}
-        self._guards = GuardIndex()
-        #: The built-in scorers, by the column of the static row they read.
-        self._builtin_columns: dict[object, int] = {
-            BUILTIN_SCORERS["popularity"]: _POPULARITY,
-            BUILTIN_SCORERS["trending"]: _TRENDING,
-            BUILTIN_SCORERS["new_arrival"]: _CREATED,
-        }
+        self._features = StaticFeatures(catalog, index)
+        self._boosts = Boosts(catalog)
 
     # -- the request path ---------------------------------------------------------------
 
@@ -298,16 +181,16 @@ class Ranker:
         request = self._request(context, placement, limit, product_id)
 
         found_by, cascade = self._propose(request, feature_weights, trace)
-        base = _source_scores(found_by, feature_weights)
+        base = source_scores(found_by, feature_weights)
         candidates = self._exclude(base, request, trace)
         candidates = self._apply_selections(candidates, selections, trace)
         lookups = self._lookups(feature_weights, found_by, request, trace)
-        scores = self._score(candidates, base, lookups, request.now)
-        moved = self._boost(candidates, scores, boosts, trace)
+        scores = self._features.scores(candidates, base, lookups, request.now)
+        moved = self._boosts.apply(candidates, scores, boosts, trace)
         pins = self._pins(pin_actions, request, trace)
         # Diversity rarely needs more than a few times ``limit``: sort only the best.
         enough = None if plugin_actions else _PREFIX_FACTOR * limit + len(pins)
-        order = _best_first(scores, enough)
+        order = best_first(scores, enough)
         partial = len(order) < len(scores)
 
         def recommend(pid: str, source: str | None = None) -> Recommendation:
@@ -316,7 +199,7 @@ class Ranker:
                 for name, _, lookup, _, _ in lookups:
                     if name in row:
                         continue
-                    if isinstance(lookup, _PluginLookup):
+                    if isinstance(lookup, PluginLookup):
                         value = lookup.values.get(pid)
                     else:
                         value = lookup(pid)
@@ -344,7 +227,7 @@ class Ranker:
         notes: list[str] = []
         chosen = self._diversify([pid for pid in order if pid not in pinned], keep, notes)
         if len(chosen) < keep and partial:  # the best were not enough
-            order = _best_first(scores, None)
+            order = best_first(scores, None)
             notes = []
             chosen = self._diversify([pid for pid in order if pid not in pinned], keep, notes)
         trace += notes
@@ -388,167 +271,30 @@ class Ranker:
         found_by: Sequence[tuple[str, Mapping[str, float]]],
         request: RankingInput,
         trace: list[str],
-    ) -> list[_Lookup]:
-        """The scorers to run for this request, each with the products it need not score."""
+    ) -> list[Lookup]:
+        """The scorers to run for this request, each with the products it need not score;
+        built-in scorers read the static rows, plugin scorers are guarded."""
         proposed = dict(found_by)
-        lookups: list[_Lookup] = []
+        lookups: list[Lookup] = []
         for name, scorer, plugin in self._scorers:
             weight = feature_weights.get(name, 0.0)
             if weight == 0.0:
                 continue
-            lookup = self._lookup(name, scorer, plugin, request, trace)
-            column = None if plugin else self._builtin_columns.get(scorer)
-            lookups.append((name, proposed.get(name, _NOTHING), lookup, weight, column))
+            column = None if plugin else StaticFeatures.column(scorer)
+            lookup: Callable[[str], float | None]
+            if column is not None:
+                lookup = self._features.lookup(column, request)
+            elif plugin:
+                lookup = PluginLookup(self._plugin_scorer(name, scorer, request, trace))
+            else:
+                lookup = _bound(scorer, request)
+            lookups.append((name, proposed.get(name, NOTHING), lookup, weight, column))
         return lookups
 
-    def _lookup(
-        self,
-        name: str,
-        scorer: Scorer,
-        plugin: bool,
-        request: RankingInput,
-        trace: list[str],
+    def _plugin_scorer(
+        self, name: str, scorer: Scorer, request: RankingInput, trace: list[str]
     ) -> Callable[[str], float | None]:
-        """The scorer bound to this request; the built-ins read :meth:`_static` rows."""
-        if plugin:
-            return _PluginLookup(
-                lambda pid: self._run_plugin_scorer(name, scorer, pid, request, trace)
-            )
-        column = self._builtin_columns.get(scorer)
-        if column in (_POPULARITY, _TRENDING):
-            return lambda pid: self._static(pid)[column]
-        if column == _CREATED:
-            now_us = epoch_us(request.now) if request.now is not None else None
-
-            def arrival(pid: str) -> float:
-                created = self._static(pid)[2]
-                if created is None or now_us is None:
-                    return 0.0
-                return arrival_score(now_us, created)
-
-            return arrival
-        return lambda pid: scorer(pid, request)
-
-    def _static(self, pid: str) -> _StaticRow:
-        """The request-independent features of a product: popularity, trending and its
-        creation time in microseconds (remembered per product)."""
-        row = self._statics.get(pid)
-        if row is None:
-            product = self.catalog.get(pid)
-            stamp = product.created_at if product is not None else None
-            row = (
-                self.index.popularity(pid),
-                self.index.trending(pid),
-                epoch_us(stamp) if stamp is not None else None,
-            )
-            if len(self._statics) >= _STATIC_LIMIT:
-                self._statics.clear()
-            self._statics[pid] = row
-        return row
-
-    def _score(
-        self,
-        candidates: Sequence[str],
-        base: Mapping[str, float],
-        lookups: Sequence[_Lookup],
-        now: datetime | None,
-    ) -> dict[str, float]:
-        """Each candidate's score (see :func:`_lookup_scores`); with only the built-in
-        scorers, in one fused loop over the :meth:`_static` rows."""
-        if any(column is None for *_, column in lookups):
-            return _lookup_scores(candidates, base, lookups)
-        on = [False] * 3
-        skip: list[Mapping[str, float]] = [_NOTHING] * 3
-        weight = [0.0] * 3
-        for _, proposed, _, w, column in lookups:
-            on[column], skip[column], weight[column] = True, proposed, w  # type: ignore[index]
-        pop_on, trend_on, new_on = on
-        pop_skip, trend_skip, new_skip = skip
-        pop_w, trend_w, new_w = weight
-        now_us = epoch_us(now) if now is not None else 0
-        new_on = new_on and now is not None  # without a time, nothing is new
-        statics, static = self._statics, self._static
-        scores: dict[str, float] = {}
-        for pid in candidates:
-            score = base[pid]
-            row = statics.get(pid) or static(pid)
-            if pop_on and pid not in pop_skip and (value := row[0]):
-                score += pop_w * value
-            if trend_on and pid not in trend_skip and (value := row[1]):
-                score += trend_w * value
-            if new_on and pid not in new_skip and (created := row[2]) is not None:
-                age = (now_us - created) / 1_000_000 / _DAY
-                value = math.pow(0.5, (age if age > 0.0 else 0.0) / NEW_ARRIVAL_HALF_LIFE_DAYS)
-                if value:
-                    score += new_w * value
-            scores[pid] = score
-        return scores
-
-    def _boost(
-        self,
-        candidates: list[str],
-        scores: dict[str, float],
-        boosts: tuple[Boost, ...],
-        trace: list[str],
-    ) -> Callable[[str], tuple[str, ...]]:
-        """Apply every ``Boost``/``Bury`` in one pass; return the rules that moved a product.
-
-        Each product's score is multiplied by the factors of the boosts whose selectors it
-        matches, in action order. The rule ids are only looked up for the products shown.
-        """
-        if not boosts:
-            return _no_rules
-        plan = self._boost_plan(boosts)
-        factors = plan.factors
-        matched = dict(plan.table.match_all(candidates, self.catalog.ids))
-        for pid, hits in matched.items():
-            score = scores[pid]
-            for i in hits:
-                score *= factors[i]
-            scores[pid] = score
-        counts = Counter(chain.from_iterable(matched.values()))
-        trace += plan.lines(counts)
-        rule_ids = plan.rule_ids
-
-        def moved(pid: str) -> tuple[str, ...]:
-            hits = matched.get(pid)
-            return tuple(rule_ids[i] for i in hits) if hits else ()
-
-        return moved
-
-    def _boost_plan(self, boosts: tuple[Boost, ...]) -> _BoostPlan:
-        """The merged selectors of these boosts, built once per combination of boosts.
-
-        The plan is keyed by the identities of the boosts and holds them, so a key can
-        never name other objects while it is stored. Exact guards are numbered in one
-        :class:`GuardIndex` shared by all plans, which remembers what each product matches;
-        a guard never seen before makes a bigger index (and drops the plans of the old one).
-        """
-        key = tuple(map(id, boosts))
-        plan = self._plans.get(key)
-        if plan is None:
-            selectors = [self._selector(b.where, b.where_spec) for b in boosts]
-            guards = self._guards
-            new = [
-                k for s in selectors if (k := guard_key(s)) is not None and k not in guards.numbers
-            ]
-            if new:
-                guards = self._guards = guards.with_guards(new)
-                self._plans = {}
-            plan = _BoostPlan(boosts, BoostTable(selectors, guards))
-            if len(self._plans) >= _PLAN_LIMIT:
-                self._plans.clear()
-            self._plans[key] = plan
-        return plan
-
-    def _selector(self, where: Predicate, condition: Mapping[str, Any] | None) -> Selector:
-        """The compiled selector of ``where`` (built once per predicate)."""
-        selector = self._selectors.get(where)
-        if selector is None:
-            if len(self._selectors) >= _SELECTOR_LIMIT:
-                self._selectors.clear()
-            selector = self._selectors[where] = Selector(where, condition, self.catalog)
-        return selector
+        return lambda pid: self._run_plugin_scorer(name, scorer, pid, request, trace)
 
     def _request_weights(
         self,
@@ -666,7 +412,7 @@ class Ranker:
         for action in actions:
             before = len(candidates)
             if isinstance(action, Filter):
-                selector = self._selector(action.where, action.where_spec)
+                selector = self._boosts.selector(action.where, action.where_spec)
                 candidates = [
                     pid
                     for pid in candidates
@@ -676,7 +422,7 @@ class Ranker:
             elif isinstance(action, Exclude):
                 dropped = action.products
                 if action.where is not None:
-                    selector = self._selector(action.where, action.where_spec)
+                    selector = self._boosts.selector(action.where, action.where_spec)
                     candidates = [
                         pid
                         for pid in candidates
