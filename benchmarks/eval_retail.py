@@ -7,8 +7,8 @@ Protocol (exactly as the issue states it):
   ``--split validation`` trains on < 2011-10-09 and tests on 2011-10-09 .. 2011-11-09, so the
   test period is never looked at while tuning;
 * evaluated: customers with rows on both sides; the index is built from train events only;
-  each customer's ``History`` holds their train purchases, ``Request(now=<cutoff>)``, and the
-  ranker is asked for 10 products on ``placement="home"``;
+  each customer's ``History`` holds their train purchases, ``Request(now=<cutoff>)``, and
+  ``Personalizer.personalize`` is asked for 10 products on ``placement="home"``;
 * target: the distinct StockCodes the customer bought in the test period;
 * metrics: HR@10, Recall@10 = hits / min(|target|, 10), NDCG@10 with binary relevance;
 * modes: ``all`` (repurchases count) and ``new`` (the customer's train items are excluded from
@@ -35,17 +35,15 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from personalize import Catalog, Event, History, Product, Request
-from personalize.config import RankingConfig
-from personalize.context import Context, HistoryFacts, TimeFacts
-from personalize.ranking import InteractionIndex, Ranker
+from personalize import Catalog, Event, History, Personalizer, Product, Request
+from personalize.context import Context
+from personalize.ranking import InteractionIndex
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "retail"
 SPLITS = {
@@ -127,54 +125,6 @@ def catalog_of(lines: Iterable[Line]) -> Catalog:
         if line.stock not in seen:
             seen[line.stock] = Product(id=line.stock, title=line.title or None, price=line.price)
     return Catalog(seen.values())
-
-
-# -- contexts ---------------------------------------------------------------------------
-
-
-def _local_context(history: History, now: datetime) -> Context:
-    """A stand-in for ContextResolver: the history facts the ranking reads."""
-    counts: dict[str, set[str]] = defaultdict(set)
-    last: dict[str, datetime] = {}
-    value = 0.0
-    orders: set[str] = set()
-    for event in history.events:
-        if event.type != "purchase" or event.product_id is None:
-            continue
-        pid = event.product_id
-        counts[pid].add(event.order_id or event.at.isoformat())
-        orders.add(event.order_id or event.at.isoformat())
-        if pid not in last or event.at > last[pid]:
-            last[pid] = event.at
-        value += (event.price or 0.0) * event.quantity
-    newest = sorted(last, key=lambda pid: (-last[pid].timestamp(), pid))
-    latest = max(last.values(), default=None)
-    return Context(
-        time=TimeFacts(local=now, timezone="UTC"),
-        history=HistoryFacts(
-            purchases=tuple(newest),
-            purchase_counts=MappingProxyType({pid: len(o) for pid, o in counts.items()}),
-            last_purchased=MappingProxyType(last),
-            order_count=len(orders),
-            lifetime_value=value,
-            days_since_last_purchase=(now - latest).total_seconds() / 86400 if latest else None,
-        ),
-    )
-
-
-def context_builder() -> tuple[str, Callable[[History, datetime], Context]]:
-    """``ContextResolver`` when the context package has it, else the local stand-in."""
-    try:
-        from personalize.context import ContextResolver
-    except ImportError:
-        return "local stand-in", _local_context
-    resolver = ContextResolver()
-
-    def resolve(history: History, now: datetime) -> Context:
-        context: Context = resolver.resolve(Request(now=now), history)
-        return context
-
-    return "ContextResolver", resolve
 
 
 # -- metrics ----------------------------------------------------------------------------
@@ -291,12 +241,15 @@ def evaluate(
     split: Split,
     index: InteractionIndex,
     catalog: Catalog,
-    contexts: Mapping[str, Context],
     mode: str,
     config: dict[str, Any],
 ) -> tuple[dict[str, dict[str, float]], list[float], int]:
-    ranking = RankingConfig(**config, exclude_purchased=mode == "new")
-    ranker = Ranker(catalog, index, ranking)
+    """Score every evaluated customer through ``Personalizer.personalize``, as a shop would."""
+    ranking = {**config, "exclude_purchased": mode == "new"}
+    personalizer = Personalizer(
+        {"ranking": ranking}, catalog=catalog, interactions=index, autoload_plugins=False
+    )
+    request = Request(now=split.cutoff.replace(tzinfo=UTC))
     base = baselines(split)
     scores = {name: Scores() for name in ("personalize", *base, "repeat purchase")}
     timings: list[float] = []
@@ -306,15 +259,17 @@ def evaluate(
             target = target - bought
             if not target:
                 continue
-        context = contexts[customer]
         start = time.perf_counter()
-        result = ranker.rank(context, placement="home", limit=K)
+        result = personalizer.personalize(
+            request, split.histories[customer], placement="home", limit=K
+        )
         timings.append(time.perf_counter() - start)
-        scores["personalize"].add(result.product_ids, target)
+        assert not result.degraded, result.trace.errors
+        scores["personalize"].add([r.product_id for r in result.products], target)
         for name, ranked in base.items():
             scores[name].add(top_without(ranked, bought if mode == "new" else set()), target)
         if mode == "all":
-            scores["repeat purchase"].add(repeat_baseline(context), target)
+            scores["repeat purchase"].add(repeat_baseline(result.context), target)
     n = len(scores["personalize"].rows)
     summary = {name: s.summary() for name, s in scores.items() if s.rows}
     return summary, timings, n
@@ -323,9 +278,6 @@ def evaluate(
 def tune(lines: list[Line], catalog: Catalog, grid: Mapping[str, Any]) -> None:
     """Coordinate search over ``grid`` on the validation split only, printing every step."""
     split = make_split(lines, "validation")
-    _, resolve = context_builder()
-    now = split.cutoff.replace(tzinfo=UTC)
-    contexts = {c: resolve(h, now) for c, h in split.histories.items()}
     indexes: dict[str, InteractionIndex] = {}
     best: dict[str, Any] = json.loads(json.dumps(grid["start"]))
 
@@ -336,7 +288,7 @@ def tune(lines: list[Line], catalog: Catalog, grid: Mapping[str, Any]) -> None:
         config = {k: v for k, v in candidate.items() if k != "index"}
         figures = []
         for mode in ("all", "new"):
-            summary = evaluate(split, indexes[key], catalog, contexts, mode, config)[0]
+            summary = evaluate(split, indexes[key], catalog, mode, config)[0]
             figures.append(summary["personalize"]["NDCG@10"])
         return figures[0], figures[1]
 
@@ -431,11 +383,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     read_s = time.perf_counter() - start
     index_options = json.loads(args.index) if args.index else TUNED_INDEX
     index, build_s, peak = build_index(split, **index_options)
-    how, resolve = context_builder()
-    start = time.perf_counter()
-    now = split.cutoff.replace(tzinfo=UTC)
-    contexts = {c: resolve(h, now) for c, h in split.histories.items()}
-    resolve_ms = (time.perf_counter() - start) / max(len(contexts), 1) * 1000
     config = json.loads(args.config) if args.config else TUNED
     report: dict[str, Any] = {
         "split": args.split,
@@ -445,13 +392,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "index_build_seconds": round(build_s, 2),
         "index_build_peak_mb": round(peak / 2**20, 1),
         "index_arrays_mb": round(index.nbytes / 2**20, 2),
-        "context": f"{how}, {resolve_ms:.3f} ms per customer",
+        "decisions": "Personalizer.personalize (context + ranking), one thread",
         "config": config,
         "index_options": index_options,
     }
     modes = ["all", "new"] if args.mode == "both" else [args.mode]
     for mode in modes:
-        summary, timings, n = evaluate(split, index, catalog, contexts, mode, config)
+        summary, timings, n = evaluate(split, index, catalog, mode, config)
         report[mode] = {
             "customers": n,
             "ms_per_decision_median": round(statistics.median(timings) * 1000, 3),
