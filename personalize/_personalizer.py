@@ -38,6 +38,7 @@ from personalize.ranking import (
 )
 from personalize.result import DecisionTrace, Result
 from personalize.rules import ConditionCompiler, RuleOutcome, RuleSet
+from personalize.schedule import zone_or_none
 
 __all__ = ["ErrorHandler", "ExposureHandler", "Personalizer"]
 
@@ -165,7 +166,7 @@ class Personalizer:
             config.offers,
             compiler.compile,
             max_offers=config.settings.max_offers,
-            store_zone=config.settings.timezone,
+            store=zone_or_none(config.settings.timezone) or UTC,  # a bad name: a rules problem
             problems=problems,
         )
         problems.extend(compiler.problems)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from personalize._models import Event
@@ -104,6 +104,7 @@ class CompiledOffers:
             trace: When given, one line per offer says why it was kept or skipped.
         """
         note = trace.append if trace is not None else _ignore
+        visitor = visitor_local.tzinfo if visitor_local is not None else None
         chosen: list[OfferChoice] = []
         taken_groups: dict[str, str] = {}
         ages: dict[tuple[str, str], list[float]] | None = None
@@ -118,7 +119,7 @@ class CompiledOffers:
             if c.placements is not None and placement not in c.placements:
                 note(f"offer {offer.id}: not for placement {placement!r}")
                 continue
-            if c.window is not None and not c.window.is_open(now, visitor_local):
+            if c.window is not None and not c.window.is_open(now, visitor):
                 note(f"offer {offer.id}: outside its active window")
                 continue
             if offer.group is not None and offer.group in taken_groups:
@@ -181,7 +182,7 @@ def compile_offers(
     compile_condition: Callable[[Mapping[str, Any], str], Predicate],
     *,
     max_offers: int,
-    store_zone: str,
+    store: tzinfo,
     problems: list[Problem],
 ) -> CompiledOffers:
     """Compile the ``offers:`` section; problems are appended to ``problems``."""
@@ -194,7 +195,7 @@ def compile_offers(
                 order=i,
                 when=compile_condition(offer.when, f"{path}.when"),
                 window=compile_window(
-                    offer.active, store_zone=store_zone, path=f"{path}.active", problems=problems
+                    offer.active, store=store, path=f"{path}.active", problems=problems
                 ),
                 caps=tuple(offer.caps()),
                 placements=frozenset(offer.placements) if offer.placements is not None else None,

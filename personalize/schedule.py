@@ -1,21 +1,26 @@
 """Active windows: when a rule or an offer is live, compiled once from ``active:``.
 
-A bound written as a date covers that whole day; ``until`` is inclusive. Bounds without a
-time zone are wall-clock times in the window's zone: the visitor's (``visitor``), the
-store's (``store``, from ``settings.timezone``) or a named IANA zone. Bounds with an offset
-are absolute instants.
+A bound written as a date covers that whole day, and ``until`` is inclusive (a date-time
+``until`` includes that instant). Bounds without a time zone are wall-clock times in the
+window's zone: the visitor's (``visitor``), the store's (``store``, from
+``settings.timezone``) or a named IANA zone. Bounds with an offset are absolute instants.
+A visitor whose zone is unknown is read in the store's zone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from personalize.config import ActiveWindow
 from personalize.errors import Problem
 
-__all__ = ["Window", "compile_window", "zone_or_none"]
+__all__ = ["Window", "compile_window", "store_zone", "visitor_zone", "zone_or_none"]
+
+_TICK = timedelta(microseconds=1)
 
 
 def zone_or_none(name: str | None) -> ZoneInfo | None:
@@ -28,63 +33,91 @@ def zone_or_none(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def store_zone(name: str, problems: list[Problem], path: str = "settings.timezone") -> tzinfo:
+    """The store's zone; an unknown name is recorded as a problem and UTC is used."""
+    zone = zone_or_none(name)
+    if zone is None:
+        problems.append(Problem(path, f"unknown time zone {name!r}"))
+        return UTC
+    return zone
+
+
+def visitor_zone(facts: Mapping[str, Any]) -> tzinfo | None:
+    """The visitor's zone from the ``time`` facts (``time.local``, else ``time.timezone``)."""
+    time_facts = facts.get("time")
+    if not isinstance(time_facts, Mapping):
+        return None
+    local = time_facts.get("local")
+    if isinstance(local, datetime) and local.tzinfo is not None:
+        return local.tzinfo
+    name = time_facts.get("timezone")
+    return zone_or_none(name) if isinstance(name, str) else None
+
+
 def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
+    """A bound as a datetime; ``end`` bounds become exclusive (a date covers its day)."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value
+        return value + _TICK if end else value
     day = value + timedelta(days=1) if end else value
     return datetime.combine(day, time.min)
 
 
+def _wall(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A compiled active window: ``start <= t < end`` in the window's zone.
+    """A compiled active window: open while ``start <= t < end``.
 
     Attributes:
-        start: Inclusive lower bound (naive = wall clock in ``zone``).
-        end: Exclusive upper bound (an inclusive ``until`` date is moved to the next midnight).
+        start: Inclusive lower bound (naive: wall clock in the zone; aware: an instant).
+        end: Exclusive upper bound.
         zone: A fixed zone, or ``None`` for the visitor's own.
+        fallback: The zone for a visitor whose zone is unknown (the store's).
     """
 
     start: datetime | None
     end: datetime | None
     zone: tzinfo | None
+    fallback: tzinfo = UTC
 
-    def is_open(self, now: datetime, visitor_local: datetime | None = None) -> bool:
-        """Whether the window is open at ``now`` (aware), for a visitor whose local time is
-        ``visitor_local`` (aware, in their zone; ``now`` is used when unknown)."""
-        if self.zone is not None:
-            local = now.astimezone(self.zone)
-        else:
-            local = visitor_local if visitor_local is not None else now
+    def is_open(self, now: datetime, visitor: tzinfo | None = None) -> bool:
+        """Whether the window is open at ``now`` for a visitor in zone ``visitor``."""
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        wall = now.astimezone(self.zone or visitor or self.fallback).replace(tzinfo=None)
         start, end = self.start, self.end
-        if start is not None and local < (
-            start if start.tzinfo else start.replace(tzinfo=local.tzinfo)
-        ):
+        if start is not None and (wall if start.tzinfo is None else now) < start:
             return False
-        return end is None or local < (end if end.tzinfo else end.replace(tzinfo=local.tzinfo))
+        return end is None or (wall if end.tzinfo is None else now) < end
 
 
 def compile_window(
-    active: ActiveWindow | None, *, store_zone: str, path: str, problems: list[Problem]
+    active: ActiveWindow | None, *, store: tzinfo, path: str, problems: list[Problem]
 ) -> Window | None:
-    """Compile ``active:`` into a :class:`Window`; record problems instead of raising."""
+    """Compile ``active:`` into a :class:`Window`; record problems instead of raising.
+
+    Args:
+        active: The ``active:`` mapping, or ``None`` (always live).
+        store: The store's zone.
+        path: Where ``active:`` is in the file, for problems.
+        problems: Where problems are appended.
+    """
     if active is None:
         return None
-    zone: tzinfo | None
-    if active.timezone == "visitor":
-        zone = None
-    else:
-        name = store_zone if active.timezone == "store" else active.timezone
-        zone = zone_or_none(name)
+    zone: tzinfo | None = None
+    if active.timezone == "store":
+        zone = store
+    elif active.timezone != "visitor":
+        zone = zone_or_none(active.timezone)
         if zone is None:
-            problems.append(Problem(f"{path}.timezone", f"unknown time zone {name!r}"))
+            problems.append(Problem(f"{path}.timezone", f"unknown time zone {active.timezone!r}"))
             zone = UTC
-    window = Window(_bound(active.start, end=False), _bound(active.until, end=True), zone)
-    if window.start is not None and window.end is not None:
-        start, end = window.start, window.end
-        comparable = (start.tzinfo is None) == (end.tzinfo is None)
-        if comparable and start >= end:
-            problems.append(Problem(f"{path}", "'from' must come before 'until'"))
-    return window
+    start = _bound(active.start, end=False)
+    end = _bound(active.until, end=True)
+    if start is not None and end is not None and _wall(start) >= _wall(end):
+        problems.append(Problem(f"{path}.until", "the window ends before it starts"))
+    return Window(start, end, zone, store)

@@ -13,13 +13,12 @@ import dataclasses
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from personalize.config import DEFAULT_WEIGHTS, ActiveWindow, PersonalizerConfig, format_path
+from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig, format_path
 from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError, Problem
@@ -29,6 +28,7 @@ from personalize.rules._compiler import ActionCompiler, CompiledCondition, Condi
 from personalize.rules._dates import now_of
 from personalize.rules._nodes import Evaluation
 from personalize.rules._trace import Trace
+from personalize.schedule import Window, compile_window, store_zone, visitor_zone
 
 __all__ = ["RuleOutcome", "RuleSet"]
 
@@ -51,40 +51,15 @@ class RuleOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class _Window:
-    start: datetime | None  # naive = wall clock in the zone, aware = instant
-    end: datetime | None  # exclusive
-    zone: tzinfo | None  # None = the visitor's (or the store's) zone, known per request
-    store: bool
-
-    def contains(self, now: datetime, visitor: tzinfo, store: tzinfo) -> bool:
-        zone = self.zone or (store if self.store else visitor)
-        local = now.astimezone(zone).replace(tzinfo=None) if now.tzinfo else now
-        for bound, after in ((self.start, True), (self.end, False)):
-            if bound is None:
-                continue
-            here = local if bound.tzinfo is None else now.astimezone(UTC)
-            if after and here < bound:
-                return False
-            if not after and here >= bound:
-                return False
-        return True
-
-
-@dataclass(frozen=True, slots=True)
 class _Rule:
     id: str
     condition: CompiledCondition
     placements: frozenset[str] | None
-    window: _Window | None
+    window: Window | None
     stop: bool
     enabled: bool
     actions: tuple[Action, ...]
     timed_actions: bool
-
-
-def _zone(name: str) -> tzinfo:
-    return ZoneInfo(name)
 
 
 class RuleSet:
@@ -94,11 +69,9 @@ class RuleSet:
         self,
         segments: tuple[tuple[str, CompiledCondition], ...],
         rules: tuple[_Rule, ...],
-        store_zone: tzinfo,
     ) -> None:
         self._segments = segments
         self._rules = rules
-        self._store = store_zone
         # What the request loop reads of each rule, unpacked once; ``gated`` rules have a
         # switch, placements or a window to check before their condition.
         self._steps = tuple(
@@ -152,7 +125,7 @@ class RuleSet:
             segments=config.segments.keys(),
         )
         problems = compiler.problems
-        store = _store_zone(config.settings.timezone, problems)
+        store = store_zone(config.settings.timezone, problems)
         segments = _compile_segments(config, compiler)
         weights = {*DEFAULT_WEIGHTS, *registry.scorers}
         rules: list[_Rule] = []
@@ -166,7 +139,9 @@ class RuleSet:
             actions, timed = _compile_actions(
                 rule.then, rule.id, where, compiler, registry, weights
             )
-            window = _window(rule.active, f"{where}.active", problems)
+            window = compile_window(
+                rule.active, store=store, path=f"{where}.active", problems=problems
+            )
             placements = frozenset(rule.placements) if rule.placements is not None else None
             rules.append(
                 _Rule(rule.id, condition, placements, window, rule.stop, rule.enabled,
@@ -175,7 +150,7 @@ class RuleSet:
         if problems:
             raise ConfigError(problems)
         order = sorted(range(len(rules)), key=lambda i: (-config.rules[i].priority, i))
-        return cls(segments, tuple(rules[i] for i in order), store)
+        return cls(segments, tuple(rules[i] for i in order))
 
     def evaluate(
         self,
@@ -218,7 +193,7 @@ class RuleSet:
         facts["segments"] = sorted(matched)
         fired: list[str] = []
         actions: list[Action] = []
-        visitor = _visitor_zone(facts, self._store)
+        visitor = visitor_zone(facts)
         for rule, gated, predicate, node, rule_id in self._steps:
             if gated:
                 skipped = None
@@ -226,9 +201,7 @@ class RuleSet:
                     skipped = "disabled"
                 elif rule.placements is not None and placement not in rule.placements:
                     skipped = "placement"
-                elif rule.window is not None and not rule.window.contains(
-                    now, visitor, self._store
-                ):
+                elif rule.window is not None and not rule.window.is_open(now, visitor):
                     skipped = "inactive"
                 if skipped is not None:
                     note("rule", rule_id, False, None, skipped)
@@ -262,59 +235,6 @@ def _validate(data: Mapping[str, Any]) -> PersonalizerConfig:
     from personalize.config import load_config
 
     return load_config(data)
-
-
-def _store_zone(name: str, problems: list[Problem]) -> tzinfo:
-    try:
-        return _zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(Problem("settings.timezone", f"unknown time zone {name!r}"))
-        return UTC
-
-
-def _visitor_zone(facts: Mapping[str, Any], store: tzinfo) -> tzinfo:
-    time_facts = facts.get("time")
-    if isinstance(time_facts, Mapping):
-        local = time_facts.get("local")
-        if isinstance(local, datetime) and local.tzinfo is not None:
-            return local.tzinfo
-        name = time_facts.get("timezone")
-        if isinstance(name, str):
-            try:
-                return _zone(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                return store
-    return store
-
-
-def _window(active: ActiveWindow | None, where: str, problems: list[Problem]) -> _Window | None:
-    if active is None:
-        return None
-    zone: tzinfo | None = None
-    if active.timezone not in {"visitor", "store"}:
-        try:
-            zone = _zone(active.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(Problem(f"{where}.timezone", f"unknown time zone {active.timezone!r}"))
-    start = _moment(active.start, end=False)
-    end = _moment(active.until, end=True)
-    if start is not None and end is not None and _naive(start) >= _naive(end):
-        problems.append(Problem(f"{where}.until", "the window ends before it starts"))
-    return _Window(start, end, zone, active.timezone == "store")
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=None)
-
-
-def _moment(value: date | datetime | None, *, end: bool) -> datetime | None:
-    """A bound as a datetime; ``end`` bounds become exclusive (a date covers its day)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value + timedelta(microseconds=1) if end else value
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time())
 
 
 def _compile_segments(

@@ -24,7 +24,7 @@ def _offers(specs: list[dict[str, Any]], max_offers: int = 3) -> CompiledOffers:
         [Offer.model_validate(s) for s in specs],
         compiler.compile,
         max_offers=max_offers,
-        store_zone="UTC",
+        store=UTC,
         problems=problems,
     )
     assert problems == []
