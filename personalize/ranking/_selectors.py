@@ -215,6 +215,7 @@ class SelectorTable:
             product = get(pid)
             if product is None:
                 continue
+            # _guard_hits inlined: this loop runs for every candidate of every request.
             found: list[int] = []
             for read, table in one:
                 hit = table.get(read(product))
@@ -231,16 +232,7 @@ class SelectorTable:
 
     def matching(self, pid: str, product: Product) -> list[int]:
         """Positions of the selectors that hold for ``product``, in ascending order."""
-        found: list[int] = []
-        for read, table in self._one:
-            hit = table.get(read(product))
-            if hit is not None:
-                found += hit
-        for read, table in self._many:
-            for value in read(product):
-                hit = table.get(value)
-                if hit is not None:
-                    found += hit
+        found = _guard_hits(self._one, self._many, product)
         if not found and not self._unguarded:
             return found
         selectors = self._selectors
@@ -253,9 +245,26 @@ class SelectorTable:
         return kept
 
 
-def _tables(
-    guards: Iterable[tuple[int, Guard | GuardKey]],
-) -> tuple[tuple[tuple[Callable[[Product], Any], dict[Any, list[int]]], ...], ...]:
+_Tables = tuple[tuple[Callable[[Product], Any], dict[Any, list[int]]], ...]
+
+
+def _guard_hits(one: _Tables, many: _Tables, product: Product) -> list[int]:
+    """The numbers of the guards naming one of ``product``'s field values (may repeat):
+    ``one`` reads single-valued fields, ``many`` array fields (tags, category levels)."""
+    found: list[int] = []
+    for read, table in one:
+        hit = table.get(read(product))
+        if hit is not None:
+            found += hit
+    for read, table in many:
+        for value in read(product):
+            hit = table.get(value)
+            if hit is not None:
+                found += hit
+    return found
+
+
+def _tables(guards: Iterable[tuple[int, Guard | GuardKey]]) -> tuple[_Tables, _Tables]:
     """Per field: how to read it and value -> the numbers of the guards naming the value;
     single-valued fields first, then array fields."""
     fields: dict[str, dict[Any, list[int]]] = {}
@@ -299,16 +308,7 @@ class GuardIndex:
 
     def numbers_of(self, pid: str, product: Product) -> tuple[int, ...]:
         """The numbers of the guards ``product`` matches (remembered)."""
-        found: list[int] = []
-        for read, table in self._one:
-            hit = table.get(read(product))
-            if hit is not None:
-                found += hit
-        for read, table in self._many:
-            for value in read(product):
-                hit = table.get(value)
-                if hit is not None:
-                    found += hit
+        found = _guard_hits(self._one, self._many, product)
         numbers = tuple(sorted(set(found)))
         if len(self.memo) >= _CACHE_LIMIT:
             self.memo.clear()
