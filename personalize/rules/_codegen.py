@@ -15,7 +15,7 @@ A conjunction of field tests becomes straight-line code::
             v = None
         if not (v == _k2):
             return False
-        ...
+        # (one such block per field test)
         return True
 
 ``$or``/``$nor``/``$not`` call sub-functions generated the same way; operators without a

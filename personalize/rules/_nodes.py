@@ -8,6 +8,7 @@ Python function for the hot path. Both must agree; the tests check that they do.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,7 +92,7 @@ class Failure:
 # ----------------------------------------------------------------- value-level nodes
 
 
-class VNode:
+class VNode(ABC):
     """A test of one value (the value at a field path, or an array element)."""
 
     __slots__ = ("where",)
@@ -99,17 +100,17 @@ class VNode:
     def __init__(self, where: str) -> None:
         self.where = where
 
+    @abstractmethod
     def test(self, value: Any, ev: Evaluation | None) -> bool:
         """Whether ``value`` passes."""
-        raise NotImplementedError
 
     def failing(self, value: Any, ev: Evaluation | None) -> VNode | None:
         """The innermost test that rejects ``value``, or ``None`` if it passes."""
         return None if self.test(value, ev) else self
 
+    @abstractmethod
     def describe(self) -> str:
         """What the test requires, for explanations."""
-        raise NotImplementedError
 
 
 class VConst(VNode):
@@ -212,7 +213,7 @@ class VNot(VNode):
 # ------------------------------------------------------------- condition-level nodes
 
 
-class CondNode:
+class CondNode(ABC):
     """A condition over a fact mapping."""
 
     __slots__ = ("where",)
@@ -220,9 +221,9 @@ class CondNode:
     def __init__(self, where: str) -> None:
         self.where = where
 
+    @abstractmethod
     def holds(self, facts: Any, ev: Evaluation | None) -> bool:
         """Whether the condition holds for ``facts``."""
-        raise NotImplementedError
 
     def explain(self, facts: Any, ev: Evaluation | None) -> Failure | None:
         """Why the condition is false, or ``None`` when it holds."""
@@ -230,9 +231,9 @@ class CondNode:
             return None
         return Failure(self.where, None, self.describe())
 
+    @abstractmethod
     def describe(self) -> str:
         """What the condition requires."""
-        raise NotImplementedError
 
 
 class Const(CondNode):
