@@ -116,7 +116,9 @@ class Personalizer:
             self._registry.install(plugin)
         self._catalog = catalog if catalog is not None else Catalog()
         self._index = _as_index(interactions, self._catalog)
-        parsed = load_config(config if config is not None else {})
+        parsed = load_config(
+            config if config is not None else {}, also_check=self._raw_condition_problems
+        )
         self._startup_notes: tuple[str, ...] = ()
         self._resolver = resolver or self._make_resolver(geoip, trusted_proxies, parsed)
         self._reload_lock = threading.Lock()
@@ -179,6 +181,37 @@ class Personalizer:
         )
         return _Compiled(config, rules, landing, offers, ranker)
 
+    def _raw_condition_problems(self, raw: Mapping[str, Any]) -> list[Problem]:
+        """The problems of every condition of a document whose structure is invalid, so
+        that one load reports both kinds."""
+        segments = raw.get("segments")
+        segments = segments if isinstance(segments, Mapping) else {}
+        compiler = ConditionCompiler(
+            schema={**FACT_SCHEMA, **self._registry.fact_schema},
+            open_paths=OPEN_PATHS,
+            registry=self._registry,
+            segments=tuple(segments),
+        )
+        for name, condition in segments.items():
+            if isinstance(condition, Mapping):
+                compiler.compile(condition, f"segments.{name}")
+        for section in ("rules", "landing", "offers", "experiments"):
+            items = raw.get(section)
+            for i, item in enumerate(items if isinstance(items, list) else ()):
+                if not isinstance(item, Mapping):
+                    continue
+                if isinstance(item.get("when"), Mapping):
+                    compiler.compile(item["when"], f"{section}[{i}].when")
+                actions = item.get("then") if section == "rules" else None
+                for j, action in enumerate(actions if isinstance(actions, list) else ()):
+                    if not isinstance(action, Mapping) or len(action) != 1:
+                        continue
+                    ((kind, body),) = action.items()
+                    if isinstance(body, Mapping) and isinstance(body.get("where"), Mapping):
+                        path = f"rules[{i}].then[{j}].{kind}.where"
+                        compiler.compile_selector(body["where"], path)
+        return compiler.problems
+
     def _compile_state(self, config: PersonalizerConfig) -> _State:
         problems: list[Problem] = []
         base = self._compile_one(config, problems)
@@ -235,7 +268,7 @@ class Personalizer:
         Raises:
             ConfigError: The new configuration is invalid; the old one stays in force.
         """
-        parsed = load_config(config)
+        parsed = load_config(config, also_check=self._raw_condition_problems)
         with self._reload_lock:
             state = self._compile_state(parsed)
             self._state = state

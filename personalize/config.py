@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -417,12 +417,17 @@ def _read_document(source: str | Path) -> tuple[Any, str]:
 
 def load_config(
     source: PersonalizerConfig | Mapping[str, Any] | str | Path,
+    *,
+    also_check: Callable[[Mapping[str, Any]], list[Problem]] | None = None,
 ) -> PersonalizerConfig:
     """Read and validate a configuration.
 
     Args:
         source: A :class:`PersonalizerConfig`, a mapping, or the path of a ``.yaml``/
             ``.yml``, ``.json`` or ``.toml`` file (YAML is loaded safely).
+        also_check: When the document's structure is invalid, this is called with the raw
+            document and its problems are reported too (the personalizer passes its
+            condition checks), so one load lists every problem.
 
     Raises:
         ConfigError: Every structural problem, each with its path.
@@ -441,4 +446,7 @@ def load_config(
     try:
         return PersonalizerConfig.model_validate(dict(data))
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc, data), source=label) from None
+        problems = _problems_from_validation(exc, data)
+        if also_check is not None:
+            problems += also_check(data)
+        raise ConfigError(problems, source=label) from None

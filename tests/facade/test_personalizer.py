@@ -377,3 +377,27 @@ def test_a_holdout_product_page_never_recommends_the_product_itself() -> None:
         result = p.personalize(Request(now=NOW, user_id="u1"), placement="pdp", product_id=viewed)
         assert result.experiments == {"exp": "holdout"}
         assert viewed not in [rec.product_id for rec in result.products]
+
+
+def test_structural_and_condition_problems_come_in_one_report(tmp_path: Path) -> None:
+    config = tmp_path / "both.yaml"
+    config.write_text(
+        "rules:\n"
+        "  - id: r\n"
+        "    priorty: 1\n"
+        "    when: {geo.contry: CA}\n"
+        "    then:\n"
+        "      - boost: {where: {colour: red}, by: 2}\n"
+        "offers:\n"
+        "  - {code: X, when: {loyalty.teir: gold}}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        Personalizer.from_file(config, catalog=SMALL_CATALOG, autoload_plugins=False)
+    paths = [p.path for p in info.value.problems]
+    assert paths == [
+        "rules[0].priorty",
+        "offers[0].id",
+        "rules[0].when.geo.contry",
+        "rules[0].then[0].boost.where.colour",
+        "offers[0].when.loyalty.teir",
+    ]
