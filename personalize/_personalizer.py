@@ -1,7 +1,7 @@
 """The ``Personalizer`` facade: wires context, rules, ranking, landing, offers, experiments.
 
-A configuration is compiled into one immutable :class:`_Compiled` state (one per experiment
-variant combination, all built at load). ``personalize`` reads the current state once, so a
+A configuration is compiled (by :mod:`personalize._compile`) into one immutable state, with
+one compiled configuration per experiment-variant combination, all built at load. ``personalize`` reads the current state once, so a
 concurrent :meth:`Personalizer.reload` -- which builds the new state completely and then
 swaps one reference -- never shows a request half of each.
 
@@ -13,32 +13,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from personalize._compile import Compiled, ConfigCompiler
 from personalize._models import Event, History, Request
 from personalize.catalog import Catalog
 from personalize.config import PersonalizerConfig, load_config
-from personalize.context import FACT_SCHEMA, Context, ContextResolver
-from personalize.context._model import OPEN_PATHS
-from personalize.errors import ConfigError, Problem
-from personalize.experiments import Assignment, ExperimentPlan, Exposure, compile_experiments
-from personalize.landing import CompiledLanding, compile_landing
-from personalize.offers import CompiledOffers, OfferChoice, compile_offers
+from personalize.context import Context, ContextResolver
+from personalize.experiments import Assignment, Exposure
+from personalize.offers import OfferChoice
 from personalize.plugins import Plugin, Registry, load_entry_point_plugins
 from personalize.ranking import (
     ContinueShopping,
     InteractionIndex,
-    Ranker,
     continue_shopping,
 )
 from personalize.result import DecisionTrace, Result
-from personalize.rules import ConditionCompiler, RuleOutcome, RuleSet
-from personalize.schedule import zone_or_none
+from personalize.rules import RuleOutcome
 
 __all__ = ["ErrorHandler", "ExposureHandler", "Personalizer"]
 
@@ -49,28 +45,6 @@ ExposureHandler = Callable[[Exposure], None]
 
 _T = TypeVar("_T")
 _EMPTY_HISTORY = History()
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    """One configuration, compiled: everything a request needs, immutable."""
-
-    config: PersonalizerConfig
-    rules: RuleSet
-    landing: CompiledLanding
-    offers: CompiledOffers
-    ranker: Ranker
-
-
-@dataclass(frozen=True, slots=True)
-class _State:
-    """The live state: the base configuration, its variants, and the experiment plan."""
-
-    base: _Compiled
-    plan: ExperimentPlan
-    variants: Mapping[tuple[tuple[str, str], ...], _Compiled] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
 
 
 class Personalizer:
@@ -116,13 +90,14 @@ class Personalizer:
             self._registry.install(plugin)
         self._catalog = catalog if catalog is not None else Catalog()
         self._index = _as_index(interactions, self._catalog)
+        self._compiler = ConfigCompiler(self._registry, self._catalog, self._index)
         parsed = load_config(
-            config if config is not None else {}, also_check=self._raw_condition_problems
+            config if config is not None else {}, also_check=self._compiler.raw_condition_problems
         )
         self._startup_notes: tuple[str, ...] = ()
         self._resolver = resolver or self._make_resolver(geoip, trusted_proxies, parsed)
         self._reload_lock = threading.Lock()
-        self._state = self._compile_state(parsed)
+        self._state = self._compiler.state(parsed)
 
     # -- construction --------------------------------------------------------------------
 
@@ -149,93 +124,6 @@ class Personalizer:
                 self._startup_notes = (f"geo database unavailable ({exc}); geo from headers only",)
                 self._report(exc, "geoip")
         return ContextResolver(trusted_proxies=trusted_proxies, default_timezone=zone)
-
-    def _compile_one(self, config: PersonalizerConfig, problems: list[Problem]) -> _Compiled:
-        schema = {**FACT_SCHEMA, **self._registry.fact_schema}
-        try:
-            rules = RuleSet.compile(config, registry=self._registry, schema=schema)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-            rules = RuleSet.compile(PersonalizerConfig(), registry=self._registry, schema=schema)
-        compiler = ConditionCompiler(
-            schema=schema,
-            open_paths=OPEN_PATHS,
-            registry=self._registry,
-            segments=tuple(config.segments),
-        )
-        landing = compile_landing(config.landing, compiler.compile)
-        offers = compile_offers(
-            config.offers,
-            compiler.compile,
-            max_offers=config.settings.max_offers,
-            store=zone_or_none(config.settings.timezone) or UTC,  # a bad name: a rules problem
-            problems=problems,
-        )
-        problems.extend(compiler.problems)
-        ranker = Ranker(
-            self._catalog,
-            self._index,
-            config.ranking,
-            scorers=self._registry.scorers,
-            sources=self._registry.candidate_sources,
-        )
-        return _Compiled(config, rules, landing, offers, ranker)
-
-    def _raw_condition_problems(self, raw: Mapping[str, Any]) -> list[Problem]:
-        """The problems of every condition of a document whose structure is invalid, so
-        that one load reports both kinds."""
-        segments = raw.get("segments")
-        segments = segments if isinstance(segments, Mapping) else {}
-        compiler = ConditionCompiler(
-            schema={**FACT_SCHEMA, **self._registry.fact_schema},
-            open_paths=OPEN_PATHS,
-            registry=self._registry,
-            segments=tuple(segments),
-        )
-        for name, condition in segments.items():
-            if isinstance(condition, Mapping):
-                compiler.compile(condition, f"segments.{name}")
-        for section in ("rules", "landing", "offers", "experiments"):
-            items = raw.get(section)
-            for i, item in enumerate(items if isinstance(items, list) else ()):
-                if not isinstance(item, Mapping):
-                    continue
-                if isinstance(item.get("when"), Mapping):
-                    compiler.compile(item["when"], f"{section}[{i}].when")
-                actions = item.get("then") if section == "rules" else None
-                for j, action in enumerate(actions if isinstance(actions, list) else ()):
-                    if not isinstance(action, Mapping) or len(action) != 1:
-                        continue
-                    ((kind, body),) = action.items()
-                    if isinstance(body, Mapping) and isinstance(body.get("where"), Mapping):
-                        path = f"rules[{i}].then[{j}].{kind}.where"
-                        compiler.compile_selector(body["where"], path)
-        return compiler.problems
-
-    def _compile_state(self, config: PersonalizerConfig) -> _State:
-        problems: list[Problem] = []
-        base = self._compile_one(config, problems)
-        schema = {**FACT_SCHEMA, **self._registry.fact_schema}
-        compiler = ConditionCompiler(
-            schema=schema,
-            open_paths=OPEN_PATHS,
-            registry=self._registry,
-            segments=tuple(config.segments),
-        )
-        plan: ExperimentPlan | None = None
-        try:
-            plan = compile_experiments(config, compiler.compile)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-        problems.extend(compiler.problems)
-        if problems or plan is None:
-            raise ConfigError(problems)
-        variants: dict[tuple[tuple[str, str], ...], _Compiled] = {}
-        for key, variant_config in plan.variant_configs():
-            variants[key] = self._compile_one(variant_config, problems)
-        if problems:
-            raise ConfigError(problems)
-        return _State(base, plan, MappingProxyType(variants))
 
     # -- public API ----------------------------------------------------------------------
 
@@ -268,9 +156,9 @@ class Personalizer:
         Raises:
             ConfigError: The new configuration is invalid; the old one stays in force.
         """
-        parsed = load_config(config, also_check=self._raw_condition_problems)
+        parsed = load_config(config, also_check=self._compiler.raw_condition_problems)
         with self._reload_lock:
-            state = self._compile_state(parsed)
+            state = self._compiler.state(parsed)
             self._state = state
 
     def personalize(
@@ -387,7 +275,7 @@ class Personalizer:
 
     def _holdout(
         self,
-        compiled: _Compiled,
+        compiled: Compiled,
         ctx: Context,
         trace: DecisionTrace,
         experiments: dict[str, str],
