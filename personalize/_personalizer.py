@@ -1,9 +1,10 @@
 """The ``Personalizer`` facade: wires context, rules, ranking, landing, offers, experiments.
 
 A configuration is compiled (by :mod:`personalize._compile`) into one immutable state, with
-one compiled configuration per experiment-variant combination, all built at load. ``personalize`` reads the current state once, so a
-concurrent :meth:`Personalizer.reload` -- which builds the new state completely and then
-swaps one reference -- never shows a request half of each.
+one compiled configuration per experiment-variant combination, all built at load.
+``personalize`` reads the current state once, so a concurrent :meth:`Personalizer.reload`
+-- which builds the new state completely and then swaps one reference -- never shows a
+request half of each.
 
 This module is the request boundary: it is the one place that catches broad exceptions,
 turning a failing stage into a default decision and a line in the trace.

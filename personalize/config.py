@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from personalize._validation import format_path, problems_from_validation
 from personalize.errors import ConfigError, Problem
 
 __all__ = [
@@ -307,100 +308,6 @@ class PersonalizerConfig(_Strict):
         return self
 
 
-def format_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
-    """Render a location tuple as ``rules[3].when.geo.contry``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-#: Error types that only say an input was not of a union member's type.
-_TYPE_MISMATCH = frozenset(
-    {
-        "model_type",
-        "model_attributes_type",
-        "list_type",
-        "dict_type",
-        "date_type",
-        "date_parsing",
-        "date_from_datetime_parsing",
-        "date_from_datetime_inexact",
-        "datetime_type",
-        "datetime_parsing",
-        "datetime_from_date_parsing",
-    }
-)
-
-
-def _has(node: Any, step: int | str) -> bool:
-    if isinstance(node, Mapping):
-        return step in node
-    return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
-
-
-def _walk(
-    data: Any, loc: tuple[int | str, ...], missing: bool
-) -> tuple[tuple[int | str, ...], int | None]:
-    """Follow ``loc`` through ``data``: the steps that name real keys or indexes, and where
-    the first union-member tag (a step naming nothing in the data) was, if any. The last step
-    of a ``missing`` error names the missing key, never a tag."""
-    path: list[int | str] = []
-    tag_at: int | None = None
-    node = data
-    last = len(loc) - 1
-    for i, step in enumerate(loc):
-        if _has(node, step):
-            node = node[step]
-        elif not (missing and i == last):
-            if tag_at is None:
-                tag_at = len(path)  # pydantic names the union member it tried here
-            continue
-        path.append(step)
-    return tuple(path), tag_at
-
-
-def _problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
-    """Turn pydantic's errors into problems with document paths.
-
-    A field typed as a union (a cap or a list of caps, a date or a date-time) makes pydantic
-    report one error per member it tried, with the member's name in the location. Here
-    member names never appear in a path; the members that merely did not fit the input's
-    type are left out when another member got further, and merged into one problem when
-    none did.
-    """
-    rows = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path, tag_at = _walk(data, loc, err["type"] == "missing")
-        tag = loc[tag_at] if tag_at is not None else None
-        rows.append((path, tag_at, tag, err))
-    deeper = {
-        (path[:at], tag)
-        for path, at, tag, err in rows
-        if at is not None and err["type"] not in _TYPE_MISMATCH
-    }
-    messages: dict[str, list[str]] = {}
-    for path, tag_at, tag, err in rows:
-        if tag_at is not None and err["type"] in _TYPE_MISMATCH:
-            union = path[:tag_at]
-            if any(u == union and t != tag for u, t in deeper):
-                continue
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        found = messages.setdefault(format_path(path), [])
-        if message not in found:
-            found.append(message)
-    return [
-        Problem(path=where, message=found[0] if len(found) == 1 else "; or ".join(found))
-        for where, found in messages.items()
-    ]
-
-
 def _read_document(source: str | Path) -> tuple[Any, str]:
     path = Path(source)
     text = path.read_text(encoding="utf-8")
@@ -446,7 +353,7 @@ def load_config(
     try:
         return PersonalizerConfig.model_validate(dict(data))
     except ValidationError as exc:
-        problems = _problems_from_validation(exc, data)
+        problems = problems_from_validation(exc, data)
         if also_check is not None:
             problems += also_check(data)
         raise ConfigError(problems, source=label) from None
