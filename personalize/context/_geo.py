@@ -21,7 +21,7 @@ import math
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -243,20 +243,7 @@ def finish_geo(geo: Geo) -> Geo:
             timezone = _nearest_zone(zones, geo.latitude, geo.longitude)
         if is_eu is None:
             is_eu = geo.country in EU_COUNTRIES
-    return Geo(
-        country=geo.country,
-        region=geo.region,
-        city=geo.city,
-        postal=geo.postal,
-        continent=geo.continent,
-        latitude=geo.latitude,
-        longitude=geo.longitude,
-        timezone=timezone,
-        is_eu=is_eu,
-        hemisphere=hemisphere,
-        climate=climate,
-        source=geo.source,
-    )
+    return replace(geo, timezone=timezone, is_eu=is_eu, hemisphere=hemisphere, climate=climate)
 
 
 def _coordinate(text: str | None, limit: float) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import geoip2.database
@@ -146,17 +147,7 @@ class ContextResolver:
             notes.append("device: unrecognised user agent")
         if headers.get(_CLIENT_HINT_MOBILE) == "?1" and device.type in ("desktop", "other"):
             notes.append("device: Sec-CH-UA-Mobile says mobile")
-            return Device(
-                type="mobile",
-                os=device.os,
-                os_version=device.os_version,
-                browser=device.browser,
-                browser_version=device.browser_version,
-                brand=device.brand,
-                model=device.model,
-                is_bot=device.is_bot,
-                is_touch=True,
-            )
+            return replace(device, type="mobile", is_touch=True)
         return device
 
     def _locate(
