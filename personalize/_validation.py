@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import ValidationError
 
 from personalize.errors import Problem
 
-__all__ = ["format_path", "problems_from_validation"]
+__all__ = ["DUPLICATE_ID", "document_problems", "format_path", "problems_from_validation"]
+
+#: The error type of the model's own duplicate-id check; a loaded document reports
+#: duplicates at their paths through :func:`document_problems` instead.
+DUPLICATE_ID = "duplicate_id"
+
+#: The sections whose items carry a unique id, and the name of that id.
+_ID_FIELDS = (("rules", "id"), ("offers", "id"), ("landing", "id"), ("experiments", "key"))
 
 
 def format_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
@@ -79,6 +88,8 @@ def problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
     """
     rows = []
     for err in exc.errors():
+        if err["type"] == DUPLICATE_ID:
+            continue
         loc = tuple(err["loc"])
         path, tag_at = _walk(data, loc, err["type"] == "missing")
         tag = loc[tag_at] if tag_at is not None else None
@@ -104,3 +115,48 @@ def problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
         Problem(path=where, message=found[0] if len(found) == 1 else "; or ".join(found))
         for where, found in messages.items()
     ]
+
+
+def _duplicates(items: Any, prefix: str, field: str, what: str) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items if isinstance(items, list) else ()):
+        value = item.get(field) if isinstance(item, Mapping) else None
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            problems.append(Problem(f"{prefix}[{i}].{field}", f"duplicate {what} {value!r}"))
+        seen.add(value)
+    return problems
+
+
+def document_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """The checks of a raw document that need no registry, run whether or not its structure
+    is valid: duplicate ids (each duplicate at its own path) and the store's time zone."""
+    problems: list[Problem] = []
+    for section, field in _ID_FIELDS:
+        problems += _duplicates(data.get(section), section, field, field)
+    experiments = data.get("experiments")
+    for i, exp in enumerate(experiments if isinstance(experiments, list) else ()):
+        if isinstance(exp, Mapping):
+            variants = exp.get("variants")
+            problems += _duplicates(variants, f"experiments[{i}].variants", "key", "variant key")
+    settings = data.get("settings")
+    zone = settings.get("timezone") if isinstance(settings, Mapping) else None
+    if isinstance(zone, str) and _zone(zone) is None:
+        problems.append(
+            Problem("settings.timezone", f"unknown time zone {zone!r}", _suggest_zone(zone))
+        )
+    return problems
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _suggest_zone(name: str) -> str | None:
+    close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.6)
+    return close[0] if close else None

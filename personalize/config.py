@@ -9,17 +9,21 @@ checked by the rule compiler, which knows the fact paths and operators.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
-from personalize._validation import format_path, problems_from_validation
+from personalize._document import nesting_problems, read_document
+from personalize._validation import (
+    DUPLICATE_ID,
+    document_problems,
+    format_path,
+    problems_from_validation,
+)
 from personalize.errors import ConfigError, Problem
 
 __all__ = [
@@ -292,6 +296,7 @@ class PersonalizerConfig(_Strict):
         for section, ids in (
             ("rules", [r.id for r in self.rules]),
             ("offers", [o.id for o in self.offers]),
+            ("landing", [item.id for item in self.landing if item.id is not None]),
             ("experiments", [e.key for e in self.experiments]),
         ):
             seen: set[str] = set()
@@ -304,22 +309,8 @@ class PersonalizerConfig(_Strict):
             if len(set(keys)) != len(keys):
                 problems.append(f"experiments[{i}].variants: duplicate variant key")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise PydanticCustomError(DUPLICATE_ID, "{detail}", {"detail": "; ".join(problems)})
         return self
-
-
-def _read_document(source: str | Path) -> tuple[Any, str]:
-    path = Path(source)
-    text = path.read_text(encoding="utf-8")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            return json.loads(text), path.name
-        if suffix == ".toml":
-            return tomllib.loads(text), path.name
-        return yaml.safe_load(text), path.name
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([Problem("", f"cannot parse {path.name}: {exc}")]) from exc
 
 
 def load_config(
@@ -331,29 +322,47 @@ def load_config(
 
     Args:
         source: A :class:`PersonalizerConfig`, a mapping, or the path of a ``.yaml``/
-            ``.yml``, ``.json`` or ``.toml`` file (YAML is loaded safely).
-        also_check: When the document's structure is invalid, this is called with the raw
+            ``.yml``, ``.json`` or ``.toml`` file (YAML is loaded safely, without anchors
+            or aliases; see :mod:`personalize._document` for the size and depth limits).
+        also_check: When the document has any problem, this is called with the raw
             document and its problems are reported too (the personalizer passes its
-            condition checks), so one load lists every problem.
+            condition, action and weight checks), so one load lists every problem.
 
     Raises:
-        ConfigError: Every structural problem, each with its path.
+        ConfigError: Every problem found, each with its path.
     """
     if isinstance(source, PersonalizerConfig):
         return source
     label: str | None = None
     if isinstance(source, str | Path):
-        data, label = _read_document(source)
+        data, label = read_document(source)
     else:
         data = source
-    if data is None:
-        data = {}
     if not isinstance(data, Mapping):
         raise ConfigError([Problem("", "the configuration must be a mapping")], source=label)
+    too_deep = nesting_problems(data)
+    if too_deep:
+        raise ConfigError(too_deep, source=label)
+    problems = document_problems(data)
+    config: PersonalizerConfig | None = None
     try:
-        return PersonalizerConfig.model_validate(dict(data))
+        config = PersonalizerConfig.model_validate(dict(data))
     except ValidationError as exc:
-        problems = problems_from_validation(exc, data)
+        problems = problems_from_validation(exc, data) + problems
+    if problems or config is None:
         if also_check is not None:
             problems += also_check(data)
-        raise ConfigError(problems, source=label) from None
+        raise ConfigError(_unique(problems), source=label)
+    return config
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """``problems`` without repeats: the same path and message found by two checks."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[Problem] = []
+    for problem in problems:
+        key = (problem.path, problem.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept

@@ -56,9 +56,28 @@ def test_the_same_document_in_every_format(tmp_path: Path) -> None:
     assert load_config(str(tmp_path / "c.yaml")) == expected
 
 
-def test_an_empty_file_is_the_default_configuration(tmp_path: Path) -> None:
-    (tmp_path / "empty.yaml").write_text("")
-    assert load_config(tmp_path / "empty.yaml") == PersonalizerConfig()
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("c.yaml", ""),
+        ("c.yaml", "  \n\n"),
+        ("c.yml", "# rules go here\n"),
+        ("c.json", " \n"),
+        ("c.toml", "# nothing yet\n"),
+    ],
+)
+def test_an_empty_file_is_an_error(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError, match="the file is empty; write {} for an empty") as info:
+        load_config(tmp_path / name)
+    assert info.value.source == name
+
+
+@pytest.mark.parametrize("name", ["c.yaml", "c.json"])
+def test_an_explicit_empty_mapping_is_the_default_configuration(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_text("{}\n")
+    assert load_config(tmp_path / name) == PersonalizerConfig()
+    assert load_config({}) == PersonalizerConfig()
 
 
 def test_every_structural_problem_with_its_path(tmp_path: Path) -> None:
