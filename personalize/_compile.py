@@ -8,6 +8,7 @@ load reports every one.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -15,16 +16,18 @@ from types import MappingProxyType
 from typing import Any
 
 from personalize.catalog import Catalog
-from personalize.config import PersonalizerConfig
+from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig
 from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError, Problem
 from personalize.experiments import ConfigKey, ExperimentPlan, compile_experiments
+from personalize.experiments._overrides import unknown_weights
 from personalize.landing import CompiledLanding, compile_landing
 from personalize.offers import CompiledOffers, compile_offers
 from personalize.plugins import Registry
 from personalize.ranking import InteractionIndex, Ranker
 from personalize.rules import ConditionCompiler, RuleSet
+from personalize.rules._ruleset import _compile_actions as compile_actions
 from personalize.schedule import zone_or_none
 
 __all__ = ["Compiled", "ConfigCompiler", "State"]
@@ -85,7 +88,9 @@ class ConfigCompiler:
         compiler = self._conditions(config.segments)
         plan: ExperimentPlan | None = None
         try:
-            plan = compile_experiments(config, compiler.compile)
+            plan = compile_experiments(
+                config, compiler.compile, known_weights=self._registry.scorers
+            )
         except ConfigError as exc:
             problems.extend(exc.problems)
         problems.extend(compiler.problems)
@@ -115,6 +120,9 @@ class ConfigCompiler:
             problems=problems,
         )
         problems.extend(compiler.problems)
+        problems.extend(
+            unknown_weights(config.ranking.weights, self._registry.scorers, "ranking.weights")
+        )
         ranker = Ranker(
             self._catalog,
             self._index,
@@ -124,28 +132,68 @@ class ConfigCompiler:
         )
         return Compiled(config, rules, landing, offers, ranker)
 
-    def raw_condition_problems(self, raw: Mapping[str, Any]) -> list[Problem]:
-        """The problems of every condition of a document whose structure is invalid, so
-        that one load reports both kinds."""
+    def raw_problems(self, raw: Mapping[str, Any]) -> list[Problem]:
+        """The problems of a document whose structure may be invalid, found the way
+        :meth:`state` finds them in a valid one: every condition and selector, every
+        action (unknown ones, bodies, weights), the ranking weights and the weights that
+        variant overrides name. With the structural problems, one load reports them all."""
         segments = raw.get("segments")
         segments = segments if isinstance(segments, Mapping) else {}
         compiler = self._conditions(segments)
         for name, condition in segments.items():
-            if isinstance(condition, Mapping):
-                compiler.compile(condition, f"segments.{name}")
+            compiler.compile(condition, f"segments.{name}")
+        weights = {*DEFAULT_WEIGHTS, *self._registry.scorers}
         for section in ("rules", "landing", "offers", "experiments"):
-            items = raw.get(section)
-            for i, item in enumerate(items if isinstance(items, list) else ()):
-                if not isinstance(item, Mapping):
-                    continue
-                if isinstance(item.get("when"), Mapping):
+            for i, item in _items(raw, section):
+                if "when" in item:
                     compiler.compile(item["when"], f"{section}[{i}].when")
-                actions = item.get("then") if section == "rules" else None
-                for j, action in enumerate(actions if isinstance(actions, list) else ()):
-                    if not isinstance(action, Mapping) or len(action) != 1:
-                        continue
-                    ((kind, body),) = action.items()
-                    if isinstance(body, Mapping) and isinstance(body.get("where"), Mapping):
-                        path = f"rules[{i}].then[{j}].{kind}.where"
-                        compiler.compile_selector(body["where"], path)
-        return compiler.problems
+                then = item.get("then") if section == "rules" else None
+                if isinstance(then, list):
+                    rule_id = item.get("id")
+                    rule_id = rule_id if isinstance(rule_id, str) else ""
+                    compile_actions(
+                        then, rule_id, f"rules[{i}]", compiler, self._registry, weights
+                    )
+        problems = compiler.problems
+        ranking = raw.get("ranking")
+        if isinstance(ranking, Mapping):
+            problems += unknown_weights(
+                ranking.get("weights"), self._registry.scorers, "ranking.weights"
+            )
+        for i, exp in _items(raw, "experiments"):
+            for j, variant in enumerate(_list(exp.get("variants"))):
+                overrides = variant.get("overrides") if isinstance(variant, Mapping) else None
+                if isinstance(overrides, Mapping):
+                    here = f"experiments[{i}].variants[{j}].overrides"
+                    problems += _override_weights(overrides, self._registry.scorers, here)
+        return problems
+
+    #: The name this check had when it covered conditions only.
+    raw_condition_problems = raw_problems
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _items(raw: Mapping[str, Any], section: str) -> list[tuple[int, Mapping[str, Any]]]:
+    return [(i, item) for i, item in enumerate(_list(raw.get(section))) if isinstance(item, Mapping)]
+
+
+def _override_weights(
+    overrides: Mapping[str, Any], known: Collection[str], path: str
+) -> list[Problem]:
+    names = {*DEFAULT_WEIGHTS, *known}
+    problems: list[Problem] = []
+    for dotted, value in overrides.items():
+        if dotted == "ranking.weights":
+            problems += unknown_weights(value, known, f"{path}.{dotted}")
+        elif isinstance(dotted, str) and dotted.startswith("ranking.weights."):
+            name = dotted.removeprefix("ranking.weights.")
+            if name not in names:
+                close = difflib.get_close_matches(name, sorted(names), n=1)
+                problems.append(
+                    Problem(f"{path}.{dotted}", f"unknown ranking feature {name!r}",
+                            close[0] if close else None)
+                )  # fmt: skip
+    return problems

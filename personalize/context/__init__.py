@@ -4,6 +4,7 @@ from personalize.context._geo import demo_geoip_path
 from personalize.context._history import build_profile
 from personalize.context._model import (
     FACT_SCHEMA,
+    FACT_VALUES,
     AbandonedCart,
     Behaviour,
     Cart,
@@ -22,6 +23,7 @@ from personalize.context._resolver import ContextResolver
 
 __all__ = [
     "FACT_SCHEMA",
+    "FACT_VALUES",
     "REFERRAL_HOSTS",
     "UTM_MEDIUMS",
     "AbandonedCart",

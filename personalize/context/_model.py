@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 __all__ = [
     "FACT_SCHEMA",
+    "FACT_VALUES",
     "AbandonedCart",
     "Behaviour",
     "Cart",
@@ -308,6 +309,22 @@ FACT_SCHEMA: MappingProxyType[str, FactKind] = MappingProxyType(
         "segments": "array",
         "user_id": "string",
         "session_id": "string",
+    }
+)
+
+#: The only strings an enumerated fact ever holds: a condition comparing one with anything
+#: else can never hold, so it is an error at load time.
+FACT_VALUES: MappingProxyType[str, frozenset[str]] = MappingProxyType(
+    {
+        "device.type": frozenset({"mobile", "tablet", "desktop", "bot", "tv", "console", "other"}),
+        "time.daypart": frozenset({"morning", "afternoon", "evening", "night"}),
+        "time.season": frozenset({"spring", "summer", "autumn", "winter"}),
+        "referral.source": frozenset(
+            {"search", "social", "email", "paid", "affiliate", "internal", "direct", "other"}
+        ),
+        "geo.climate": frozenset({"tropical", "subtropical", "temperate", "cold", "polar"}),
+        "geo.hemisphere": frozenset({"north", "south"}),
+        "geo.source": frozenset({"mmdb", "header", "none"}),
     }
 )
 

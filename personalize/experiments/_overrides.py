@@ -20,7 +20,7 @@ override's path (``experiments[0].variants[1].overrides.ranking.weights.co_purch
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig, format_path
 from personalize.errors import ConfigError, Problem
 
-__all__ = ["apply_overrides"]
+__all__ = ["apply_overrides", "unknown_weights"]
 
 _LOCKED = frozenset({"experiments", "version"})
 
@@ -38,6 +38,7 @@ def apply_overrides(
     overrides: Mapping[str, Any] | Iterable[tuple[str, Any]],
     *,
     path: str = "overrides",
+    known_weights: Collection[str] = (),
 ) -> PersonalizerConfig:
     """A copy of ``config`` with each override applied, in order, and validated again.
 
@@ -46,6 +47,8 @@ def apply_overrides(
         overrides: Dotted path to new value, as a mapping or as ``(path, value)`` pairs;
             later pairs win where paths overlap.
         path: Where the overrides sit in the file, prefixed to every problem's path.
+        known_weights: Ranking weights that may be named besides the built-in ones (the
+            scorers plugins registered).
 
     Returns:
         A new, validated :class:`PersonalizerConfig`.
@@ -62,11 +65,13 @@ def apply_overrides(
     for dotted, value in pairs:
         where = f"{path}.{dotted}"
         try:
-            loc = _assign(config, data, dotted, value)
+            loc = _assign(config, data, dotted, value, known_weights)
         except _BadPath as exc:
             problems.append(Problem(where, exc.message, exc.suggestion))
         else:
             applied.append((loc, where))
+            if loc == ("ranking", "weights"):
+                problems.extend(unknown_weights(value, known_weights, where))
     try:
         result = PersonalizerConfig.model_validate(data)
     except ValidationError as exc:
@@ -96,8 +101,26 @@ def _item_id(item: Any) -> str | None:
     return None
 
 
+def unknown_weights(
+    weights: Any, known: Collection[str], path: str
+) -> list[Problem]:
+    """A problem for each name in a ``ranking.weights`` mapping that is no known weight."""
+    if not isinstance(weights, Mapping):
+        return []
+    names = {*DEFAULT_WEIGHTS, *known}
+    return [
+        Problem(f"{path}.{name}", "unknown ranking weight", _suggest(str(name), names))
+        for name in weights
+        if name not in names
+    ]
+
+
 def _assign(
-    config: PersonalizerConfig, data: dict[str, Any], dotted: str, value: Any
+    config: PersonalizerConfig,
+    data: dict[str, Any],
+    dotted: str,
+    value: Any,
+    known_weights: Collection[str] = (),
 ) -> tuple[str | int, ...]:
     """Put ``value`` at ``dotted`` inside ``data`` (the dump of ``config``); return its loc."""
     parts = dotted.split(".")
@@ -134,7 +157,7 @@ def _assign(
             if (loc and loc[-1] == "when") or (len(loc) == 2 and loc[0] == "segments"):
                 raise _BadPath(f"replace the whole condition at {format_path(loc)}")
             if loc == ["ranking", "weights"]:
-                known = set(DEFAULT_WEIGHTS) | set(config.ranking.weights)
+                known = {*DEFAULT_WEIGHTS, *known_weights, *config.ranking.weights}
                 if part not in known:
                     raise _BadPath(f"unknown ranking feature {part!r}", _suggest(part, known))
             if last:

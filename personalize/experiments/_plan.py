@@ -21,7 +21,7 @@ Per experiment, in this order (first match decides):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -276,6 +276,8 @@ class ExperimentPlan:
 def compile_experiments(
     config: PersonalizerConfig,
     compile_condition: ConditionCompiler | None = None,
+    *,
+    known_weights: Collection[str] = (),
 ) -> ExperimentPlan:
     """Compile the ``experiments`` section of a configuration, once, at load.
 
@@ -317,7 +319,7 @@ def compile_experiments(
             path = f"{where}.variants[{j}].overrides"
             try:
                 configs[((exp.key, variant.key),)] = apply_overrides(
-                    config, variant.overrides, path=path
+                    config, variant.overrides, path=path, known_weights=known_weights
                 )
             except ConfigError as exc:
                 problems.extend(exc.problems)
@@ -341,7 +343,7 @@ def compile_experiments(
         )
     if problems:
         raise ConfigError(problems)
-    problems.extend(_combine(config, compiled, single, configs))
+    problems.extend(_combine(config, compiled, single, configs, known_weights))
     if problems:
         raise ConfigError(problems)
     settings = config.settings
@@ -359,6 +361,7 @@ def _combine(
     compiled: list[_Compiled],
     single: Mapping[tuple[str, str], list[tuple[str, Any]]],
     configs: dict[ConfigKey, PersonalizerConfig],
+    known_weights: Collection[str],
 ) -> list[Problem]:
     """Build the configuration of every combination of two or more overriding variants."""
     choices: list[list[tuple[str, str] | None]] = []
@@ -387,7 +390,9 @@ def _combine(
         pairs = [pair for variant in key for pair in single[variant]]
         label = " + ".join(f"{e}:{v}" for e, v in key)
         try:
-            configs[key] = apply_overrides(config, pairs, path=f"experiments({label}).overrides")
+            configs[key] = apply_overrides(
+                config, pairs, path=f"experiments({label}).overrides", known_weights=known_weights
+            )
         except ConfigError as exc:
             problems.extend(exc.problems)
     return problems

@@ -90,7 +90,8 @@ class _Generator:
         self.statements(node, body)
         body.append("return True")
         source = f"def {name}(f, x=None):\n" + "".join(f"    {line}\n" for line in body)
-        exec(compile(source, f"<condition {node.where or '?'}>", "exec"), self.ns)
+        label = (node.where or "?").replace("\0", "\\0")  # a file name holds no NUL
+        exec(compile(source, f"<condition {label}>", "exec"), self.ns)
         return name
 
     def call(self, node: CondNode) -> str:

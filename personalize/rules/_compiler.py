@@ -13,7 +13,9 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from personalize._document import MAX_DEPTH
 from personalize._models import PRODUCT_FACT_SCHEMA
+from personalize.context import FACT_VALUES
 from personalize.errors import ConfigError, Problem
 from personalize.plugins import ErrorSink, OperatorSpec, Registry, guarded
 from personalize.rules._actions import Predicate
@@ -56,6 +58,7 @@ _SAME_KIND_OPS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 _MEMBER_OPS = frozenset({"$in", "$nin", "$ini", "$nini"})
 _ORDER = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _NUMBERS = frozenset({int, float})
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +149,9 @@ class ConditionCompiler:
         strict: With ``False``, an invalid operator evaluates false (GrowthBook's behaviour)
             instead of making the whole condition false; problems are still recorded.
         on_error: Receives plugin errors when a predicate runs outside a rule set.
+        values: The strings an enumerated fact can hold (``time.daypart``: ``morning`` ...);
+            comparing it with any other string is a problem. Default: the context's
+            :data:`~personalize.context.FACT_VALUES` when a schema is given.
 
     Attributes:
         problems: Every problem found so far, in order.
@@ -161,8 +167,12 @@ class ConditionCompiler:
         segments: Collection[str] = (),
         strict: bool = True,
         on_error: ErrorSink | None = None,
+        values: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self.problems: list[Problem] = []
+        if values is None:
+            values = FACT_VALUES if schema is not None else {}
+        self._values = {path: frozenset(known) for path, known in values.items()}
         self._registry = registry if registry is not None else _default_registry()
         self._groups = {k: Membership(v) for k, v in (groups or {}).items()}
         self._group_names = frozenset(groups or ())
@@ -176,6 +186,8 @@ class ConditionCompiler:
         self._scope = self._facts
         self._refs: set[str] = set()
         self._needs_now = False
+        self._depth = 0
+        self._allowed: tuple[str, frozenset[str]] | None = None
 
     # ------------------------------------------------------------------ public face
 
@@ -199,6 +211,7 @@ class ConditionCompiler:
         self._scope = self._products if selector else self._facts
         self._refs = set()
         self._needs_now = False
+        self._depth = 0
         node = self._condition(condition, path, selector=selector)
         valid = len(self.problems) == before
         if not valid and self._strict:
@@ -215,9 +228,37 @@ class ConditionCompiler:
         self._problem(where, message, suggestion)
         return VConst(where, False)
 
+    def _too_deep(self, where: str) -> bool:
+        """Whether the walk is deeper than :data:`MAX_DEPTH` (a problem, reported once)."""
+        if self._depth <= MAX_DEPTH:
+            return False
+        if not self.problems or self.problems[-1].message != _TOO_DEEP:
+            self._problem(where, _TOO_DEEP)
+        return True
+
+    def _known_value(self, where: str, const: Any) -> None:
+        """A string compared with an enumerated fact must be one of its values."""
+        if self._allowed is None or not isinstance(const, str):
+            return
+        fact, known = self._allowed
+        if const not in known:
+            listed = ", ".join(sorted(known))
+            self._problem(
+                where, f"{fact} is never {const!r} (it is one of {listed})", _suggest(const, known)
+            )
+
     # ------------------------------------------------------------------ conditions
 
     def _condition(self, cond: Any, where: str, *, selector: bool = False) -> CondNode:
+        self._depth += 1
+        try:
+            if self._too_deep(where):
+                return Const(where, False)
+            return self._condition_body(cond, where, selector)
+        finally:
+            self._depth -= 1
+
+    def _condition_body(self, cond: Any, where: str, selector: bool) -> CondNode:
         if not isinstance(cond, Mapping):
             self._problem(where, f"a condition must be a mapping, not {json_type(cond)}")
             return Const(where, False)
@@ -286,11 +327,26 @@ class ConditionCompiler:
             kind = "any"
         if key == "segments" and self._scope is self._facts:
             self._note_segments(list(_walk_strings(value)), where)
-        return FieldTest(where, key.split("."), self._value(value, where, kind))
+        saved = self._allowed
+        known = self._values.get(key) if self._scope is self._facts else None
+        self._allowed = (key, known) if known is not None else None
+        try:
+            return FieldTest(where, key.split("."), self._value(value, where, kind))
+        finally:
+            self._allowed = saved
 
     # ------------------------------------------------------------------ values
 
     def _value(self, value: Any, where: str, kind: str) -> VNode:
+        self._depth += 1
+        try:
+            if self._too_deep(where):
+                return VConst(where, False)
+            return self._value_body(value, where, kind)
+        finally:
+            self._depth -= 1
+
+    def _value_body(self, value: Any, where: str, kind: str) -> VNode:
         if not isinstance(value, Mapping) or not value:
             return self._equals(value, where, kind)
         if not _is_operator_object(value):
@@ -326,6 +382,7 @@ class ConditionCompiler:
     def _equals(self, const: Any, where: str, kind: str) -> VNode:
         """A bare value: equality, or membership when the fact is an array (MongoDB)."""
         scalar = json_type(const) in {"string", "number", "boolean"}
+        self._known_value(where, const)
         if not (kind == "array" and scalar):
             self._mismatch(where, kind, const, "=")
         if not scalar:
@@ -335,6 +392,7 @@ class ConditionCompiler:
     def _operator(self, op: str, arg: Any, where: str, kind: str) -> VNode:
         if op in ("$eq", "$ne"):
             self._mismatch(where, kind, arg, op)
+            self._known_value(where, arg)
             test = _equality(where, "$eq", arg)
             return test if op == "$eq" else _negated(where, op, arg, test)
         if op in _VALUE_KEYWORDS:
@@ -353,6 +411,9 @@ class ConditionCompiler:
             self._problem(where, f"{op} does not apply to a {kind} fact")
         if op in _SAME_KIND_OPS:
             self._mismatch(where, kind, arg, op)
+        if op in ("$in", "$nin") and isinstance(arg, list | tuple):
+            for i, item in enumerate(arg):
+                self._known_value(f"{where}[{i}]", item)
         if op in _MEMBER_OPS and kind not in {"any", "array"}:
             for item in arg if isinstance(arg, list | tuple) else ():
                 if self._mismatch(where, kind, item, op):
@@ -412,10 +473,10 @@ class ConditionCompiler:
                 return any(js_truthy(i) and inner_value.test(i, x) for i in v)
 
             return VCheck(where, "$elemMatch", arg, on_items)
-        saved = self._scope
-        self._scope = _Scope(None, ())
+        saved, saved_allowed = self._scope, self._allowed
+        self._scope, self._allowed = _Scope(None, ()), None
         inner = self._condition(arg, where)
-        self._scope = saved
+        self._scope, self._allowed = saved, saved_allowed
         holds = generate(inner)
 
         def on_docs(v: Any, x: Evaluation | None) -> bool:
