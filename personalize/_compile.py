@@ -151,9 +151,7 @@ class ConfigCompiler:
                 if isinstance(then, list):
                     rule_id = item.get("id")
                     rule_id = rule_id if isinstance(rule_id, str) else ""
-                    compile_actions(
-                        then, rule_id, f"rules[{i}]", compiler, self._registry, weights
-                    )
+                    compile_actions(then, rule_id, f"rules[{i}]", compiler, self._registry, weights)
         problems = compiler.problems
         ranking = raw.get("ranking")
         if isinstance(ranking, Mapping):
@@ -177,7 +175,9 @@ def _list(value: Any) -> list[Any]:
 
 
 def _items(raw: Mapping[str, Any], section: str) -> list[tuple[int, Mapping[str, Any]]]:
-    return [(i, item) for i, item in enumerate(_list(raw.get(section))) if isinstance(item, Mapping)]
+    return [
+        (i, item) for i, item in enumerate(_list(raw.get(section))) if isinstance(item, Mapping)
+    ]
 
 
 def _override_weights(

@@ -37,7 +37,7 @@ MAX_DEPTH = 64
 
 
 class _Refused(yaml.YAMLError):
-    def __init__(self, message: str, mark: yaml.Mark | None) -> None:
+    def __init__(self, message: str, mark: Any) -> None:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         super().__init__(message + where)
 
@@ -48,7 +48,7 @@ class _BoundedLoader(yaml.SafeLoader):
     _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
             raise _Refused("aliases (*name) are not allowed", event.start_mark)
         if getattr(event, "anchor", None) is not None:
@@ -83,11 +83,12 @@ def _parse(text: str, suffix: str, name: str) -> Any:
             return json.loads(text)
         if suffix == ".toml":
             return tomllib.loads(text)
-        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a SafeLoader subclass)
+        return yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader subclass
     except (json.JSONDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise _problem(f"cannot parse {name}: {exc}", name) from None
     except RecursionError:
-        raise _problem(f"cannot parse {name}: nested more than {MAX_DEPTH} levels deep", name)
+        message = f"cannot parse {name}: nested more than {MAX_DEPTH} levels deep"
+        raise _problem(message, name) from None
 
 
 def read_document(source: str | Path) -> tuple[Any, str]:
@@ -136,9 +137,7 @@ def nesting_problems(data: Any) -> list[Problem]:
         else:
             continue
         if len(loc) >= MAX_DEPTH:
-            problems.append(
-                Problem(format_path(loc), f"nested more than {MAX_DEPTH} levels deep")
-            )
+            problems.append(Problem(format_path(loc), f"nested more than {MAX_DEPTH} levels deep"))
             continue
         for key, child in items:
             step = key if isinstance(key, int | str) else str(key)

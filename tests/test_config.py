@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from personalize import ConfigError, PersonalizerConfig, load_config
+from personalize import ConfigError, Personalizer, PersonalizerConfig, _document, load_config
+from personalize._document import MAX_DEPTH
+from personalize.plugins import Registry
+from personalize.rules import compile_condition
 
 DOCUMENT = {
     "segments": {"night_owls": {"time.daypart": "night"}},
@@ -68,7 +72,7 @@ def test_the_same_document_in_every_format(tmp_path: Path) -> None:
 )
 def test_an_empty_file_is_an_error(tmp_path: Path, name: str, text: str) -> None:
     (tmp_path / name).write_text(text)
-    with pytest.raises(ConfigError, match="the file is empty; write {} for an empty") as info:
+    with pytest.raises(ConfigError, match=r"the file is empty; write \{\} for an empty") as info:
         load_config(tmp_path / name)
     assert info.value.source == name
 
@@ -148,3 +152,209 @@ def test_a_bad_window_bound_is_one_problem() -> None:
     with pytest.raises(ConfigError) as info:
         load_config({"rules": [{"id": "r", "active": {"from": "soon"}}]})
     assert [p.path for p in info.value.problems] == ["rules[0].active.from"]
+
+
+# ---------------------------------------------------------------- limits of the reader
+
+BOMB = (
+    "segments:\n  s: {referral.campaign: {$nin: [\n"
+    '    &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"],\n'
+    + "".join(
+        f"    &{n} [{','.join([f'*{p}'] * 9)}],\n"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "  ]}}\n"
+    "experiments: [{key: e, variants: [{key: v, overrides: {settings.max_offers: 1}}]}]\n"
+)
+
+
+def test_a_yaml_alias_bomb_is_refused_in_under_100_ms(tmp_path: Path) -> None:
+    (tmp_path / "bomb.yaml").write_text(BOMB)
+    start = time.thread_time_ns()
+    with pytest.raises(ConfigError, match=r"anchors \(&name\) are not allowed \(line 3"):
+        load_config(tmp_path / "bomb.yaml")
+    assert time.thread_time_ns() - start < 100_000_000
+    with pytest.raises(ConfigError, match=r"anchors \(&name\) are not allowed"):
+        Personalizer.from_file(tmp_path / "bomb.yaml")
+
+
+@pytest.mark.parametrize("text", ["a: &x 1\nb: 2\n", "a: *x\n", "segments: {s: &c {}}\n"])
+def test_yaml_anchors_and_aliases_are_refused(tmp_path: Path, text: str) -> None:
+    (tmp_path / "c.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"(anchors|aliases) .* are not allowed"):
+        load_config(tmp_path / "c.yaml")
+
+
+def test_a_file_over_the_size_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_document, "MAX_FILE_BYTES", 64)
+    (tmp_path / "big.yaml").write_text("rules: []\n" + "# padding\n" * 10)
+    with pytest.raises(ConfigError, match="larger than 64 bytes"):
+        load_config(tmp_path / "big.yaml")
+
+
+def _nested(levels: int) -> dict[str, object]:
+    doc: dict[str, object] = {"device.type": "mobile"}
+    for _ in range(levels):
+        doc = {"$and": [doc]}
+    return {"segments": {"s": doc}}
+
+
+@pytest.mark.parametrize("levels", [200, 1_000, 100_000])
+@pytest.mark.parametrize("fmt", ["mapping", "c.json", "c.yaml", "c.toml"])
+def test_deep_nesting_is_a_config_error_in_every_format(
+    tmp_path: Path, fmt: str, levels: int
+) -> None:
+    doc = _nested(levels)
+    if fmt == "mapping":
+        source: object = doc
+    elif fmt == "c.toml":
+        source = tmp_path / fmt
+        source.write_text("x = " + "[" * levels + "]" * levels + "\n")
+    else:
+        source = tmp_path / fmt
+        source.write_text(json.dumps({"x": [[0]]}).replace("[[0]]", "[" * levels + "]" * levels))
+    with pytest.raises(ConfigError, match=f"nested more than {MAX_DEPTH} levels deep"):
+        Personalizer(source)  # type: ignore[arg-type]
+
+
+def test_a_condition_compiled_on_its_own_is_depth_limited_too() -> None:
+    value: object = {"$eq": "x"}
+    for _ in range(250):
+        value = {"$not": value}
+    with pytest.raises(ConfigError, match="nested more than 64 levels deep") as info:
+        compile_condition({"a": value})
+    assert info.value.path.startswith("a.$not.$not")
+
+
+def test_a_nul_character_in_a_name_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        Personalizer({"segments": {"a\0b": {"device.type": "mobile"}}})
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("segments.a\\0b", "a name must not contain a NUL character")
+    ]
+    assert not compile_condition({"a\0b": 1})({"a\0b": 2})
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file") as info:
+        load_config(tmp_path / "nowhere.yaml")
+    assert info.value.source == "nowhere.yaml"
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    (tmp_path / "latin1.yaml").write_bytes(
+        "rules: []\nsettings: {timezone: Zürich}\n".encode("latin-1")
+    )
+    with pytest.raises(ConfigError, match=r"not UTF-8 text: byte 0xfc at line 2, column 23"):
+        load_config(tmp_path / "latin1.yaml")
+
+
+# ---------------------------------------------------------------- every problem, one pass
+
+FOURTEEN_MISTAKES = """
+segments:
+  owls: {time.daypart: nite}
+  mobile: {device.typ: mobile}
+rules:
+  - id: r1
+    priorty: 2
+    when: {geo.contry: CA}
+    then:
+      - bost: {where: {category: coats}, by: 2}
+      - boost: {where: {colour: red}, by: 2}
+  - id: r1
+    then: [{set_weights: {co_purchse: 3}}]
+ranking:
+  weights: {co_purchse: 2.0}
+  exclude_purchsed: true
+landing:
+  - {id: home, page: /}
+  - {id: home, page: /x}
+offers:
+  - {id: o1, when: {loyalty.teir: gold}, cap: {per_customer: -1}}
+experiments:
+  - key: e1
+    variants:
+      - {key: v, overrides: {ranking.weights.co_purchse: 3.0}}
+settings: {timezone: Europe/Pari, max_offers: lots}
+"""
+
+
+def test_every_mistake_of_a_file_is_reported_in_one_load(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(FOURTEEN_MISTAKES)
+    with pytest.raises(ConfigError) as info:
+        Personalizer.from_file(tmp_path / "bad.yaml")
+    found = {p.path: p for p in info.value.problems}
+    expected = {
+        "segments.owls.time.daypart": "night",
+        "segments.mobile.device.typ": "device.type",
+        "rules[0].priorty": None,
+        "rules[0].when.geo.contry": "geo.country",
+        "rules[0].then[0].bost": "boost",
+        "rules[0].then[1].boost.where.colour": None,
+        "rules[1].id": None,
+        "rules[1].then[0].set_weights.co_purchse": "co_purchase",
+        "ranking.weights.co_purchse": "co_purchase",
+        "ranking.exclude_purchsed": None,
+        "landing[1].id": None,
+        "offers[0].when.loyalty.teir": "loyalty.tier",
+        "offers[0].cap.per_customer": None,
+        "experiments[0].variants[0].overrides.ranking.weights.co_purchse": "co_purchase",
+        "settings.timezone": "Europe/Paris",
+        "settings.max_offers": None,
+    }
+    assert set(found) == set(expected)
+    for path, suggestion in expected.items():
+        if suggestion is not None:
+            assert found[path].suggestion == suggestion, path
+    assert len(info.value.problems) == len(expected)  # nothing reported twice
+
+
+def test_a_bad_store_time_zone_is_reported_at_its_path_with_the_rest() -> None:
+    with pytest.raises(ConfigError) as info:
+        Personalizer(
+            {"settings": {"timezone": "Mars/Base"}, "rules": [{"id": "r", "then": [{"bost": {}}]}]}
+        )
+    assert [p.path for p in info.value.problems] == ["settings.timezone", "rules[0].then[0].bost"]
+    assert info.value.problems[0].suggestion != "UTC"
+
+
+@pytest.mark.parametrize(
+    ("section", "items", "path"),
+    [
+        ("rules", [{"id": "a"}, {"id": "b"}, {"id": "a"}], "rules[2].id"),
+        ("offers", [{"id": "o"}, {"id": "o"}], "offers[1].id"),
+        ("landing", [{"id": "l", "page": "/"}, {"id": "l", "page": "/x"}], "landing[1].id"),
+        ("experiments", [{"key": "e", "variants": [{"key": "v"}]}] * 2, "experiments[1].key"),
+    ],
+)
+def test_each_duplicate_id_is_reported_at_its_own_path(
+    section: str, items: list[dict[str, object]], path: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config({section: items})
+    assert [p.path for p in info.value.problems] == [path]
+    assert "duplicate" in info.value.problems[0].message
+
+
+def test_unknown_ranking_weights_are_refused_but_plugin_scorers_are_known() -> None:
+    with pytest.raises(ConfigError) as info:
+        Personalizer({"ranking": {"weights": {"co_purchse": 1.0}}})
+    (problem,) = info.value.problems
+    assert (problem.path, problem.suggestion) == ("ranking.weights.co_purchse", "co_purchase")
+
+    class Fresh:
+        name = "fresh"
+
+        def setup(self, registry: Registry) -> None:
+            registry.register_scorer("freshness", lambda *args: 0.0)
+
+    variant = {"key": "v", "overrides": {"ranking.weights.freshness": 2.0}}
+    config = {
+        "ranking": {"weights": {"freshness": 1.0}},
+        "experiments": [{"key": "e", "variants": [variant]}],
+    }
+    p = Personalizer(config, plugins=[Fresh()], autoload_plugins=False)
+    assert p.config.ranking.weights == {"freshness": 1.0}

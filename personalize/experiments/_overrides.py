@@ -101,9 +101,7 @@ def _item_id(item: Any) -> str | None:
     return None
 
 
-def unknown_weights(
-    weights: Any, known: Collection[str], path: str
-) -> list[Problem]:
+def unknown_weights(weights: Any, known: Collection[str], path: str) -> list[Problem]:
     """A problem for each name in a ``ranking.weights`` mapping that is no known weight."""
     if not isinstance(weights, Mapping):
         return []
