@@ -141,11 +141,12 @@ class ConfigCompiler:
         segments = segments if isinstance(segments, Mapping) else {}
         compiler = self._conditions(segments)
         for name, condition in segments.items():
-            compiler.compile(condition, f"segments.{name}")
+            if isinstance(condition, Mapping):  # pydantic reports any other type
+                compiler.compile(condition, f"segments.{name}")
         weights = {*DEFAULT_WEIGHTS, *self._registry.scorers}
         for section in ("rules", "landing", "offers", "experiments"):
             for i, item in _items(raw, section):
-                if "when" in item:
+                if isinstance(item.get("when"), Mapping):
                     compiler.compile(item["when"], f"{section}[{i}].when")
                 then = item.get("then") if section == "rules" else None
                 if isinstance(then, list):
@@ -166,7 +167,7 @@ class ConfigCompiler:
                     problems += _override_weights(overrides, self._registry.scorers, here)
         return problems
 
-    #: The name this check had when it covered conditions only.
+    #: The name the facade passes to ``load_config`` (it once covered conditions only).
     raw_condition_problems = raw_problems
 
 

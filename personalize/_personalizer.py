@@ -93,7 +93,7 @@ class Personalizer:
         self._index = _as_index(interactions, self._catalog)
         self._compiler = ConfigCompiler(self._registry, self._catalog, self._index)
         parsed = load_config(
-            config if config is not None else {}, also_check=self._compiler.raw_problems
+            config if config is not None else {}, also_check=self._compiler.raw_condition_problems
         )
         self._startup_notes: tuple[str, ...] = ()
         self._resolver = resolver or self._make_resolver(geoip, trusted_proxies, parsed)
@@ -157,7 +157,7 @@ class Personalizer:
         Raises:
             ConfigError: The new configuration is invalid; the old one stays in force.
         """
-        parsed = load_config(config, also_check=self._compiler.raw_problems)
+        parsed = load_config(config, also_check=self._compiler.raw_condition_problems)
         with self._reload_lock:
             state = self._compiler.state(parsed)
             self._state = state

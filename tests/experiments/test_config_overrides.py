@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from personalize import Personalizer
 from personalize.config import PersonalizerConfig, load_config
 from personalize.errors import ConfigError
 from personalize.experiments import apply_overrides
@@ -126,3 +127,29 @@ def test_result_is_a_validated_model() -> None:
     result = apply_overrides(BASE, {"settings.max_offers": "2"})
     assert isinstance(result, PersonalizerConfig)
     assert result.settings.max_offers == 2
+
+
+def test_a_whole_weights_mapping_is_checked_too() -> None:
+    found = problems_of({"ranking.weights": {"co_view": 1.0, "co_purchse": 2.0}})
+    assert found == [
+        ("experiments[0].variants[1].overrides.ranking.weights.co_purchse", "co_purchase")
+    ]
+
+
+def test_weights_of_plugin_scorers_may_be_overridden() -> None:
+    pairs = {"ranking.weights.freshness": 2.0, "ranking.weights": {"freshness": 1.0}}
+    with pytest.raises(ConfigError):
+        apply_overrides(BASE, pairs)
+    result = apply_overrides(BASE, pairs, known_weights={"freshness"})
+    assert result.ranking.weights == {"freshness": 1.0}
+
+
+def test_a_misspelled_weight_in_a_variant_is_reported_before_anything_compiles() -> None:
+    variant = {"key": "v", "overrides": {"ranking.weights.co_purchse": 3.0}}
+    raw = {"experiments": [{"key": "e", "variants": [variant]}], "settings": {"max_offers": -1}}
+    with pytest.raises(ConfigError) as info:
+        Personalizer(raw)
+    assert [(p.path, p.suggestion) for p in info.value.problems] == [
+        ("settings.max_offers", None),
+        ("experiments[0].variants[0].overrides.ranking.weights.co_purchse", "co_purchase"),
+    ]

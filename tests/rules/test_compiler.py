@@ -185,3 +185,44 @@ def test_generated_source_holds_no_configuration_text() -> None:
     code = pred.__code__
     assert secret not in code.co_consts
     assert all(name.startswith("_") or name in {"f", "x", "v"} for name in code.co_varnames)
+
+
+@pytest.mark.parametrize(
+    ("condition", "path", "suggestion"),
+    [
+        ({"time.daypart": "nite"}, "time.daypart", "night"),
+        ({"time.daypart": {"$eq": "nite"}}, "time.daypart.$eq", "night"),
+        ({"device.type": {"$ne": "mobil"}}, "device.type.$ne", "mobile"),
+        ({"time.season": {"$in": ["winter", "fall"]}}, "time.season.$in[1]", None),
+        ({"referral.source": {"$nin": ["serach"]}}, "referral.source.$nin[0]", "search"),
+        ({"geo.climate": {"$not": {"$eq": "cool"}}}, "geo.climate.$not.$eq", "cold"),
+        ({"geo.hemisphere": "nort"}, "geo.hemisphere", "north"),
+        ({"geo.source": "maxmind"}, "geo.source", None),
+    ],
+)
+def test_a_value_an_enumerated_fact_never_holds_is_a_problem(
+    condition: dict[str, Any], path: str, suggestion: str | None
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        compile_condition(condition, schema=SCHEMA)
+    (problem,) = info.value.problems
+    assert (problem.path, problem.suggestion) == (path, suggestion)
+    assert "is never" in problem.message
+
+
+def test_known_values_of_enumerated_facts_compile() -> None:
+    pred = compile_condition(
+        {"time.daypart": {"$in": ["night", "evening"]}, "device.type": "mobile"}, schema=SCHEMA
+    )
+    assert pred({"time": {"daypart": "night"}, "device": {"type": "mobile"}})
+    # without a schema, facts are not checked at all (and neither are their values)
+    assert not compile_condition({"time.daypart": "nite"})({"time": {"daypart": "night"}})
+
+
+def test_nesting_deeper_than_the_limit_is_a_problem_not_a_recursion_error() -> None:
+    condition: dict[str, Any] = {"device.type": "mobile"}
+    for _ in range(1_000):
+        condition = {"$or": [condition, {"device.type": "tablet"}]}
+    with pytest.raises(ConfigError, match="nested more than 64 levels deep") as info:
+        compile_condition(condition, schema=SCHEMA)
+    assert len(info.value.problems) == 1
