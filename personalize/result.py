@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import GetCoreSchemaHandler
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from personalize._serialize import ResultModel, result_dict
@@ -168,16 +169,19 @@ class Result:
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        """Let pydantic (and FastAPI's ``response_model``) serialize a result through
-        :meth:`to_dict`, documented by :class:`~personalize.ResultModel`."""
-        model = handler.generate_schema(ResultModel)
+        """Let pydantic (and so FastAPI, for a route returning ``Result``) serialize a
+        result through :meth:`to_dict`."""
         return core_schema.no_info_plain_validator_function(
             _only_results,
-            json_schema_input_schema=model,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                result_dict, return_schema=model
-            ),
+            serialization=core_schema.plain_serializer_function_ser_schema(result_dict),
         )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The JSON Schema of a result is that of :class:`~personalize.ResultModel`."""
+        return handler(ResultModel.__pydantic_core_schema__)
 
 
 def _only_results(value: Any) -> Result:
