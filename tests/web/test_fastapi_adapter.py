@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import jsonschema
@@ -16,6 +16,7 @@ from personalize import Personalizer, Result, ResultModel
 from personalize.web import IdentitySettings, Personalization, read_identity
 from personalize.web.fastapi import PersonalizeMiddleware, personalization
 
+Pz = Annotated[Personalization, Depends(personalization)]
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1"
 
 
@@ -28,15 +29,15 @@ def _app(personalizer: Personalizer, settings: IdentitySettings, *, on_state: bo
         app.add_middleware(PersonalizeMiddleware, personalizer=personalizer, settings=settings)
 
     @app.get("/")
-    async def home(pz: Personalization = Depends(personalization)) -> Result:
+    async def home(pz: Pz) -> Result:
         return await pz.apersonalize(placement="home", limit=4)
 
     @app.get("/as-model", response_model=ResultModel)
-    async def as_model(pz: Personalization = Depends(personalization)) -> dict[str, Any]:
+    async def as_model(pz: Pz) -> dict[str, Any]:
         return (await pz.apersonalize(placement="home", limit=4)).to_dict()
 
     @app.post("/login/{customer_id}")
-    async def login(customer_id: str, pz: Personalization = Depends(personalization)) -> str:
+    async def login(customer_id: str, pz: Pz) -> str:
         pz.link_customer(customer_id)
         return pz.identity.user_id
 
@@ -49,9 +50,7 @@ def _app(personalizer: Personalizer, settings: IdentitySettings, *, on_state: bo
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["argument", "app-state"])
-def base_url(
-    request: pytest.FixtureRequest, web_personalizer: Personalizer
-) -> Any:
+def base_url(request: pytest.FixtureRequest, web_personalizer: Personalizer) -> Any:
     settings = IdentitySettings(secret="fastapi-test-secret-0123", secure=False)
     with asgi_server(_app(web_personalizer, settings, on_state=request.param)) as base:
         yield base

@@ -50,7 +50,7 @@ def asgi_server(app: Callable[..., Any], **options: Any) -> Iterator[str]:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
