@@ -65,14 +65,16 @@ def request_from_wsgi(environ: Mapping[str, Any]) -> Request:
     if not isinstance(environ, Mapping):
         return Request()
     pairs: list[tuple[str, str]] = []
-    for key, value in list(environ.items())[: MAX_HEADERS * 4]:
+    for key, value in environ.items():
+        if len(pairs) >= MAX_HEADERS:
+            break
         if not isinstance(key, str) or not isinstance(value, str):
             continue
         if key.startswith("HTTP_"):
             pairs.append((key[5:].replace("_", "-").lower(), value))
         elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
             pairs.append((key.replace("_", "-").lower(), value))
-    headers = _join(pairs[:MAX_HEADERS])
+    headers = _join(pairs)
     host = headers.get("host")
     scheme = _text(environ.get("wsgi.url_scheme")) or "http"
     if not host:
