@@ -6,6 +6,7 @@ offers, each with its reasons, in about a millisecond and with no network call.
 
 from personalize._models import Event, History, Product, Profile, Request
 from personalize._personalizer import Personalizer
+from personalize._serialize import ResultModel
 from personalize.catalog import Catalog
 from personalize.config import PersonalizerConfig, load_config
 from personalize.context import Context, ContextResolver
@@ -39,6 +40,7 @@ __all__ = [
     "Recommendation",
     "Request",
     "Result",
+    "ResultModel",
     "__version__",
     "load_config",
 ]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from personalize._serialize import ResultModel, result_dict
 from personalize.context import Context
 from personalize.landing import LandingChoice
 from personalize.offers import OfferChoice
@@ -137,6 +144,50 @@ class Result:
             out.append("Degraded:")
             out.extend(f"  - {err}" for err in self.trace.errors)
         return "\n".join(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as plain JSON values, in the documented, versioned shape.
+
+        The shape is :class:`personalize.ResultModel` (its ``model_json_schema()`` is the
+        JSON Schema): ``schema_version``, ``placement``, ``products`` (``product_id``,
+        ``score``, ``reasons``, ``rules``, ``source``), ``landing``, ``offers``,
+        ``continue_shopping``, ``segments`` (sorted), ``experiments``, ``rules``, a compact
+        ``context``, ``degraded`` and ``errors``.
+        """
+        return result_dict(self)
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """:meth:`to_dict` as JSON text.
+
+        Args:
+            indent: Indent nested levels by this many spaces (default: compact).
+        """
+        separators = (",", ":") if indent is None else None
+        return json.dumps(self.to_dict(), indent=indent, separators=separators, ensure_ascii=False)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Let pydantic (and so FastAPI, for a route returning ``Result``) serialize a
+        result through :meth:`to_dict`."""
+        return core_schema.no_info_plain_validator_function(
+            _only_results,
+            serialization=core_schema.plain_serializer_function_ser_schema(result_dict),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The JSON Schema of a result is that of :class:`~personalize.ResultModel`."""
+        return handler(ResultModel.__pydantic_core_schema__)
+
+
+def _only_results(value: Any) -> Result:
+    if not isinstance(value, Result):
+        raise ValueError(f"expected a personalize.Result, got {type(value).__name__}")
+    return value
 
 
 def _who(ctx: Context) -> str:
