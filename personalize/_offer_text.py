@@ -35,10 +35,8 @@ _WHOLE = frozenset({"JPY", "KRW"})
 def format_money(amount: float, currency: str = "USD") -> str:
     """``$5``, ``€5.50``, ``¥500`` or ``5 SEK``: whole amounts without decimals."""
     code = currency.upper()
-    if code in _WHOLE or float(amount).is_integer():
-        number = f"{amount:,.0f}"
-    else:
-        number = f"{amount:,.2f}"
+    whole = code in _WHOLE or float(amount).is_integer()
+    number = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
     symbol = _SYMBOLS.get(code)
     return f"{symbol}{number}" if symbol else f"{number} {code}"
 

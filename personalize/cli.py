@@ -23,7 +23,6 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import yaml
 from maxminddb import InvalidDatabaseError

@@ -6,13 +6,15 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from personalize.context import Context
 from personalize._offer_text import describe_offer_value
+from personalize.context import Context
 from personalize.landing import LandingChoice
 from personalize.offers import OfferChoice
 from personalize.ranking import ContinueShopping, Recommendation
 
 __all__ = ["DecisionTrace", "Result"]
+
+_TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 class DecisionTrace:
@@ -153,8 +155,9 @@ def _who(ctx: Context) -> str:
 
 
 def _describe_score(rank: int, rec: Recommendation) -> str:
-    """``score 2.41 = (co_purchase 0.8 + popularity 0.405) × boost 2 [rule r1]``, or
-    ``pinned at 3 by rule r2`` for a pinned product that no source proposed."""
+    """``score 2.410 = (co_purchase 0.800 + popularity 0.405) x boost 2 [rule r1]`` (with a
+    multiplication sign), or ``pinned at 3 by rule r2`` for a pinned product that no source
+    proposed."""
     pinned = f"pinned at {rank} by rule {rec.pinned_by}" if rec.pinned_by is not None else ""
     if pinned and not rec.reasons:
         return pinned
@@ -165,7 +168,7 @@ def _describe_score(rank: int, rec: Recommendation) -> str:
     text = f"score {rec.score:.3f} = {terms}"
     moved = [rule for rule in rec.rules if rule != rec.pinned_by]
     if rec.boost != 1.0 or moved:
-        text = f"score {rec.score:.3f} = ({terms}) × boost {rec.boost:.3g}"
+        text = f"score {rec.score:.3f} = ({terms}) {_TIMES} boost {rec.boost:.3g}"
         text += f" [rule{'s' if len(moved) > 1 else ''} {', '.join(moved)}]" if moved else ""
     total = math.fsum(rec.reasons.values()) * rec.boost
     if not math.isclose(total, rec.score, rel_tol=1e-6, abs_tol=1e-9):  # a plugin re-scored it

@@ -16,6 +16,7 @@ SHARED_DATA = Path(
     os.environ.get("PERSONALIZE_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data"
 )
 
+
 def in_ci() -> bool:
     """Whether the tests run in CI (``CI`` set, and not to ``0``, ``false`` or ``no``)."""
     return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}

@@ -15,9 +15,13 @@ from personalize.cli import main
 
 CATALOG = Catalog(
     [
-        Product(id="coat-wool", category=("apparel", "outerwear"), brand="Nordkap", tags=("winter",)),
-        Product(id="tee-linen", category=("apparel", "tops"), brand="Harlow", tags=("summer", "new")),
-        Product(id="giftcard-50", category=("gifts",), tags=("clearance",)),
+        Product(
+            id="coat-wool", category=("apparel", "outerwear"), brand="Nordkap", tags=["winter"]
+        ),
+        Product(
+            id="tee-linen", category=("apparel", "tops"), brand="Harlow", tags=["summer", "new"]
+        ),
+        Product(id="giftcard-50", category=("gifts",), tags=["clearance"]),
     ]
 )
 
@@ -97,7 +101,8 @@ def test_one_unknown_name_among_known_ones_is_exactly_one_problem(
     field, values = field_values
     where = {field: {op: [*values, unknown]}}
     problems = check_catalog(_rules({"filter": {"where": where}}), CATALOG)
-    assert [p.path for p in problems] == [f"rules[0].then[0].filter.where.{field}.{op}[{len(values)}]"]
+    path = f"rules[0].then[0].filter.where.{field}.{op}[{len(values)}]"
+    assert [p.path for p in problems] == [path]
 
 
 def test_check_command_reports_unknown_references_and_exits_1(

@@ -43,4 +43,3 @@ def test_the_use_snippet_runs_as_written(use_snippet: str, repo_root: Path) -> N
     assert "GB/London (mmdb" in done.stdout
     assert "Products:" in done.stdout
     assert done.stderr == ""
-

@@ -135,7 +135,7 @@ def test_a_missing_file_gives_no_traceback_from_the_real_process(tmp_path: Path)
         text=True,
         timeout=60,
         check=False,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])},
+        env={**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"},
     )
     assert done.returncode == 2
     assert done.stderr == f"personalize: event log not found: {tmp_path / 'nope.jsonl'}\n"

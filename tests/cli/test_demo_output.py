@@ -13,11 +13,12 @@ import pytest
 
 from personalize.cli import main
 
-#: ``  3. coat-wool  score 3.756 = (affinity 0.846 + co_view 0.725) × boost 2 [rule r]``
+TIMES = "\N{MULTIPLICATION SIGN}"
+#: ``  3. coat-wool  score 3.756 = (affinity 0.846 + co_view 0.725) x boost 2 [rule r]``
 PRODUCT_LINE = re.compile(r"^\s+\d+\. (?P<id>\S+)  (?P<rest>.*)$")
 SCORE = re.compile(
-    r"score (?P<score>\d+\.\d{3}) = \(?(?P<terms>[^)\[]+?)\)?(?: × boost (?P<boost>[\d.]+))?"
-    r"(?: \[rules? (?P<rules>[^\]]+)\])?$"
+    r"score (?P<score>\d+\.\d{3}) = \(?(?P<terms>[^)\[]+?)\)?"
+    rf"(?: {TIMES} boost (?P<boost>[\d.]+))?(?: \[rules? (?P<rules>[^\]]+)\])?$"
 )
 
 
@@ -67,8 +68,8 @@ def test_a_pin_names_its_rule_and_shows_no_zero_score(demo_output: str) -> None:
 
 
 def test_a_boosted_product_shows_the_factor_and_the_rule(demo_output: str) -> None:
-    assert "× boost 2 [rule cold-weather-boost]" in demo_output
-    assert "× boost 1.8 [rule loyal-new-arrivals]" in demo_output
+    assert f"{TIMES} boost 2 [rule cold-weather-boost]" in demo_output
+    assert f"{TIMES} boost 1.8 [rule loyal-new-arrivals]" in demo_output
 
 
 def test_offers_read_as_text_in_the_store_currency(demo_output: str) -> None:

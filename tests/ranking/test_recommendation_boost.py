@@ -39,9 +39,7 @@ def test_boost_is_the_product_of_the_factors_that_matched() -> None:
 
 
 @given(
-    st.lists(
-        st.tuples(st.sampled_from(CATEGORIES), st.floats(0.05, 20.0)), min_size=0, max_size=5
-    ),
+    st.lists(st.tuples(st.sampled_from(CATEGORIES), st.floats(0.05, 20.0)), min_size=0, max_size=5),
     st.integers(1, 12),
 )
 def test_every_score_is_its_reasons_times_its_boost(

@@ -54,7 +54,7 @@ CASES = _cases()
 
 
 def test_both_corpora_are_present(shared_data: Path) -> None:
-    assert PEERS == shared_data / "peers"
+    assert shared_data / "peers" == PEERS
     counts = {c.id.split("-")[0] for c in CASES}
     assert counts == {"js", "python"}
     assert len(CASES) == 248 + 235
