@@ -71,6 +71,7 @@ class Result:
         placement: Where the products will show.
         rules: Ids of the merchandising rules that fired, in priority order.
         trace: The account of every stage, rendered by :meth:`explain`.
+        currency: The store's currency code (``settings.currency``), for offer amounts.
     """
 
     products: list[Recommendation]
@@ -83,13 +84,14 @@ class Result:
     placement: str
     rules: tuple[str, ...] = ()
     trace: DecisionTrace = field(default_factory=DecisionTrace)
+    currency: str = "USD"
 
     @property
     def degraded(self) -> bool:
         """True when some stage failed and fell back to a default."""
         return bool(self.trace.errors)
 
-    def explain(self, *, trace: bool = True, currency: str = "USD") -> str:
+    def explain(self, *, trace: bool = True, currency: str | None = None) -> str:
         """A human-readable account of every decision and the reasons behind it.
 
         Each product's line adds up: its feature contributions, times the boost factor of
@@ -98,7 +100,7 @@ class Result:
         Args:
             trace: Include the stage-by-stage trace (every rule, landing entry and offer
                 considered), not only the decisions.
-            currency: ISO code for the amounts of offers (``settings.currency``).
+            currency: ISO code for the amounts of offers; defaults to :attr:`currency`.
         """
         ctx = self.context
         out: list[str] = [f"Decision for placement {self.placement!r}" + _who(ctx)]
@@ -123,7 +125,7 @@ class Result:
         out.append("Offers:" + ("" if self.offers else " none"))
         for offer in self.offers:
             code = f", code {offer.code}" if offer.code else ""
-            worth = describe_offer_value(offer.value, currency)
+            worth = describe_offer_value(offer.value, currency or self.currency)
             out.append(f"  - {offer.offer_id}: {worth}{code} ({offer.reason})")
         cs = self.continue_shopping
         if cs.products or cs.category:
@@ -164,7 +166,7 @@ def _describe_score(rank: int, rec: Recommendation) -> str:
     ranked = sorted(rec.reasons.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
     # Contributions under 0.0005 would print as 0.000: they are left out of the sum.
     terms = " + ".join(f"{name} {value:.3f}" for name, value in ranked if abs(value) >= 5e-4)
-    terms = terms.replace("+ -", "- ") or "0"
+    terms = terms or "0"
     text = f"score {rec.score:.3f} = {terms}"
     moved = [rule for rule in rec.rules if rule != rec.pinned_by]
     if rec.boost != 1.0 or moved:

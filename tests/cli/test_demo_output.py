@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from personalize import Context, ContinueShopping, Recommendation, Result
 from personalize.cli import main
 
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -98,3 +99,41 @@ def test_explain_shows_amounts_in_the_configured_currency(
     out = capsys.readouterr().out
     assert "  - five: €5 off, code FIVE (Five off)" in out
     assert "  - pounds: £7.50 off (In pounds)" in out
+
+
+def _explained(*products: Recommendation) -> list[str]:
+    result = Result(
+        products=list(products),
+        landing=None,
+        offers=[],
+        continue_shopping=ContinueShopping(),
+        segments=frozenset(),
+        experiments={},
+        context=Context(),
+        placement="home",
+    )
+    return [rest for _, rest in _product_lines(result.explain(trace=False))]
+
+
+def test_a_pinned_product_with_a_score_shows_both() -> None:
+    rec = Recommendation(
+        "a", 2.0, {"co_purchase": 0.8, "popularity": 0.2}, ("up", "pin"), "co_purchase", 2.0, "pin"
+    )
+    assert _explained(rec) == [
+        "pinned at 1 by rule pin; score 2.000 = (co_purchase 0.800 + popularity 0.200)"
+        f" {TIMES} boost 2 [rule up]"
+    ]
+
+
+def test_a_score_a_plugin_changed_says_so_instead_of_not_adding_up() -> None:
+    rec = Recommendation("b", 5.0, {"trending": 1.0}, (), "trending")
+    assert _explained(rec) == ["score 1.000 = trending 1.000, adjusted to 5.000"]
+
+
+def test_several_rules_share_one_boost_and_negative_reasons_show_their_sign() -> None:
+    rec = Recommendation(
+        "c", 0.9, {"trending": 0.5, "affinity": -0.2}, ("r1", "r2"), "trending", 3.0
+    )
+    assert _explained(rec) == [
+        f"score 0.900 = (trending 0.500 + affinity -0.200) {TIMES} boost 3 [rules r1, r2]"
+    ]
