@@ -229,7 +229,9 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate a configuration and list every problem")
     check.add_argument("config")
-    check.add_argument("--catalog", help="catalog file, to check product references")
+    check.add_argument(
+        "--catalog", help="catalog file: also check the products, categories, brands and tags named"
+    )
     check.add_argument("--no-plugins", action="store_true", help="do not load entry points")
     check.set_defaults(run=_check)
 
