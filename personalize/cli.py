@@ -5,24 +5,46 @@ configuration; ``schema`` prints its JSON Schema; ``explain`` explains one decis
 request and history given as JSON; ``simulate`` runs synthetic shoppers through a
 configuration against a non-personalized control; ``kpi`` prints the KPI table of an event
 log.
+
+Exit status: 0 on success; 1 when ``check`` finds problems; 2 for a usage error or a
+mistake in an input (a missing or unreadable file, invalid JSON or YAML, an invalid
+configuration, catalog or event log), reported in one message on stderr without a
+traceback. Output piped into a command that stops reading early (``| head``) ends quietly,
+with status 141 as if killed by ``SIGPIPE``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from personalize._models import History, Request
+import yaml
+from maxminddb import InvalidDatabaseError
+
+from personalize import __version__
+from personalize._cli_inputs import (
+    UsageError,
+    describe_os_error,
+    read_json_object,
+    require_file,
+    validated,
+)
+from personalize._models import Event, History, Request
 from personalize.catalog import Catalog
 from personalize.config import load_config
 from personalize.errors import ConfigError, PersonalizeError
 from personalize.result import Result
+
+#: Exit statuses (see the module docstring).
+_PROBLEMS_FOUND = 1
+_USAGE = 2
+_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
 
 __all__ = ["example_store", "main"]
 
@@ -63,7 +85,7 @@ def _demo(args: argparse.Namespace) -> int:
         print("=" * 78)
         print(f"{visitor['name']}: {visitor['description']}")
         print("=" * 78)
-        print(result.explain(trace=args.explain))
+        print(result.explain(trace=args.explain, currency=p.config.settings.currency))
         print(_titles(result, catalog))
         print()
     return 0
@@ -78,23 +100,38 @@ def _titles(result: Result, catalog: Catalog) -> str:
     return "Titles: " + "; ".join(named) if named else ""
 
 
-def _read_events(path: Path) -> list[Any]:
-    from personalize._models import Event
+def _read_events(path: str | Path) -> list[Event]:
+    from personalize.metrics import read_events
 
-    with path.open(encoding="utf-8") as fh:
-        return [Event.model_validate_json(line) for line in fh if line.strip()]
+    return read_events(require_file(path, "event log"))
+
+
+def _read_catalog(path: str | Path) -> Catalog:
+    return Catalog.from_file(require_file(path, "catalog"))
 
 
 def _check(args: argparse.Namespace) -> int:
+    from personalize._catalog_check import check_catalog
     from personalize._personalizer import Personalizer
 
+    config = require_file(args.config, "configuration")
+    catalog = _read_catalog(args.catalog) if args.catalog else None
     try:
-        catalog = Catalog.from_file(args.catalog) if args.catalog else None
-        Personalizer.from_file(args.config, catalog=catalog, autoload_plugins=not args.no_plugins)
+        p = Personalizer.from_file(config, catalog=catalog, autoload_plugins=not args.no_plugins)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(f"{args.config}: OK")
+        print(f"{config}: {exc}", file=sys.stderr)
+        return _PROBLEMS_FOUND
+    except yaml.YAMLError as exc:
+        print(f"{config}: 1 problem:\n  - {_yaml_problem(exc)}", file=sys.stderr)
+        return _PROBLEMS_FOUND
+    except UnicodeDecodeError as exc:
+        print(f"{config}: 1 problem:\n  - not UTF-8 text (byte {exc.start})", file=sys.stderr)
+        return _PROBLEMS_FOUND
+    problems = check_catalog(p.config, catalog) if catalog is not None else []
+    if problems:
+        print(f"{config}: {ConfigError(problems)}", file=sys.stderr)
+        return _PROBLEMS_FOUND
+    print(f"{config}: OK" + (f" (references checked against {args.catalog})" if catalog else ""))
     return 0
 
 
@@ -108,42 +145,42 @@ def _schema(_: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from personalize._personalizer import Personalizer
 
-    data = json.loads(Path(args.input).read_text(encoding="utf-8"))
-    catalog = Catalog.from_file(args.catalog) if args.catalog else Catalog()
-    events = _read_events(Path(args.events)) if args.events else None
-    p = Personalizer(
-        load_config(args.config), catalog=catalog, interactions=events, geoip=args.geoip
-    )
+    config = load_config(require_file(args.config, "configuration"))
+    data = read_json_object(args.input, "input")
+    request = validated(Request, data.get("request", {}), f"{args.input}: request")
+    history = validated(History, data.get("history", {}), f"{args.input}: history")
+    placement, limit, product_id = (data.get(k) for k in ("placement", "limit", "product_id"))
+    if not isinstance(placement, str | None) or not isinstance(product_id, str | None):
+        raise UsageError(f"{args.input}: placement and product_id must be strings")
+    if not isinstance(limit, int | None) or isinstance(limit, bool):
+        raise UsageError(f"{args.input}: limit must be a whole number")
+    catalog = _read_catalog(args.catalog) if args.catalog else Catalog()
+    events = _read_events(args.events) if args.events else None
+    geoip = require_file(args.geoip, "geo database") if args.geoip else None
+    p = Personalizer(config, catalog=catalog, interactions=events, geoip=geoip)
     result = p.personalize(
-        Request.model_validate(data.get("request", {})),
-        History.model_validate(data.get("history", {})),
-        placement=data.get("placement", "home"),
-        limit=data.get("limit"),
-        product_id=data.get("product_id"),
+        request, history, placement=placement or "home", limit=limit, product_id=product_id
     )
-    print(result.explain())
+    print(result.explain(currency=config.settings.currency))
     return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:
     from personalize.journeys import Simulator, write_report
 
-    catalog = Catalog.from_file(args.catalog)
-    events = _read_events(Path(args.interactions)) if args.interactions else None
-    try:
-        simulator = Simulator(
-            Path(args.config),
-            catalog=catalog,
-            interactions=events,
-            geoip=args.geoip,
-            seed=args.seed,
-            days=args.days,
-            start=args.start,
-            control_share=args.control_share,
-        )
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    config = require_file(args.config, "configuration")
+    catalog = _read_catalog(args.catalog)
+    events = _read_events(args.interactions) if args.interactions else None
+    simulator = Simulator(
+        config,
+        catalog=catalog,
+        interactions=events,
+        geoip=require_file(args.geoip, "geo database") if args.geoip else None,
+        seed=args.seed,
+        days=args.days,
+        start=args.start,
+        control_share=args.control_share,
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = simulator.run(
@@ -164,10 +201,8 @@ def _simulate(args: argparse.Namespace) -> int:
 def _kpi(args: argparse.Namespace) -> int:
     from personalize.metrics import format_table, iter_events, kpis, kpis_by
 
-    if args.by == "all":
-        table = kpis(iter_events(args.events))
-    else:
-        table = kpis_by(iter_events(args.events), args.by)
+    events = iter_events(require_file(args.events, "event log"))
+    table = kpis(events) if args.by == "all" else kpis_by(events, args.by)
     control = args.control if args.control in table.rows else None
     print(format_table(table, control))
     return 0
@@ -181,17 +216,22 @@ def _positive(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="personalize", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="personalize", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"personalize {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="personalize three contrasting visitors of a demo store")
-    demo.add_argument("--limit", type=int, default=6, help="products per visitor")
+    demo.add_argument("--limit", type=_positive, default=6, help="products per visitor")
     demo.add_argument("--explain", action="store_true", help="print the full trace")
     demo.set_defaults(run=_demo)
 
     check = sub.add_parser("check", help="validate a configuration and list every problem")
     check.add_argument("config")
-    check.add_argument("--catalog", help="catalog file, to check product references")
+    check.add_argument(
+        "--catalog", help="catalog file: also check the products, categories, brands and tags named"
+    )
     check.add_argument("--no-plugins", action="store_true", help="do not load entry points")
     check.set_defaults(run=_check)
 
@@ -240,15 +280,67 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Run the command line; returns the exit status (0, 1 or 2; see the module docstring).
+
+    A user mistake is printed as one message on stderr, never as a traceback. When stdout
+    is a pipe that closes early (``personalize schema | head -1``), the command stops
+    quietly.
+    """
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return _BROKEN_PIPE
+    return status
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (status 2), --help or --version (0)
+        return exc.code if isinstance(exc.code, int) else _USAGE
     args.argv = None if argv is None else list(argv)
     try:
         status: int = args.run(args)
-    except PersonalizeError as exc:
-        print(f"personalize: {exc}", file=sys.stderr)
-        return 1
-    return status
+    except BrokenPipeError:
+        raise
+    except (UsageError, PersonalizeError) as exc:
+        _fail(str(exc))
+    except yaml.YAMLError as exc:
+        _fail(_yaml_problem(exc))
+    except InvalidDatabaseError as exc:  # a --geoip file that is not a MaxMind database
+        _fail(str(exc))
+    except UnicodeDecodeError as exc:
+        _fail(f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+    except OSError as exc:
+        _fail(describe_os_error(exc))
+    else:
+        return status
+    return _USAGE
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """``invalid YAML at line 2, column 1: expected a node``, without the source excerpt."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return f"invalid YAML: {exc}"
+
+
+def _fail(message: str) -> None:
+    print(f"personalize: {message}", file=sys.stderr)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at devnull, so that flushing it at exit cannot fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (captured in tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

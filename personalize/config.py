@@ -269,6 +269,7 @@ class Settings(_Strict):
             ``X-`` prefix, header that force experiment variants for QA.
         allow_forced_variants: Honour that parameter and header at all (switch off to
             keep visitors from choosing their variant).
+        currency: The store's ISO 4217 currency code, for amounts in offers (``EUR`` ...).
     """
 
     timezone: str = "UTC"
@@ -276,6 +277,7 @@ class Settings(_Strict):
     default_limit: int = Field(default=10, ge=1)
     force_variant_param: str = "pz_force"
     allow_forced_variants: bool = True
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
 
 class PersonalizerConfig(_Strict):

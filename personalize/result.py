@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from personalize._offer_text import describe_offer_value
 from personalize._serialize import ResultModel, result_dict
 from personalize.context import Context
 from personalize.landing import LandingChoice
@@ -18,6 +20,8 @@ from personalize.offers import OfferChoice
 from personalize.ranking import ContinueShopping, Recommendation
 
 __all__ = ["DecisionTrace", "Result"]
+
+_TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 class DecisionTrace:
@@ -74,6 +78,7 @@ class Result:
         placement: Where the products will show.
         rules: Ids of the merchandising rules that fired, in priority order.
         trace: The account of every stage, rendered by :meth:`explain`.
+        currency: The store's currency code (``settings.currency``), for offer amounts.
     """
 
     products: list[Recommendation]
@@ -86,18 +91,23 @@ class Result:
     placement: str
     rules: tuple[str, ...] = ()
     trace: DecisionTrace = field(default_factory=DecisionTrace)
+    currency: str = "USD"
 
     @property
     def degraded(self) -> bool:
         """True when some stage failed and fell back to a default."""
         return bool(self.trace.errors)
 
-    def explain(self, *, trace: bool = True) -> str:
+    def explain(self, *, trace: bool = True, currency: str | None = None) -> str:
         """A human-readable account of every decision and the reasons behind it.
+
+        Each product's line adds up: its feature contributions, times the boost factor of
+        the rules that moved it, give its score. A pinned product says which rule pinned it.
 
         Args:
             trace: Include the stage-by-stage trace (every rule, landing entry and offer
                 considered), not only the decisions.
+            currency: ISO code for the amounts of offers; defaults to :attr:`currency`.
         """
         ctx = self.context
         out: list[str] = [f"Decision for placement {self.placement!r}" + _who(ctx)]
@@ -110,13 +120,10 @@ class Result:
         out.append("Products:")
         if not self.products:
             out.append("  (none)")
-        for rank, rec in enumerate(self.products, start=1):
-            parts = [f"{name} {value:+.3g}" for name, value in _top_reasons(rec.reasons)]
-            rules = f"; rules: {', '.join(rec.rules)}" if rec.rules else ""
-            out.append(
-                f"  {rank:>2}. {rec.product_id}  score {rec.score:.3f}  "
-                f"[{rec.source}] {', '.join(parts)}{rules}"
-            )
+        out.extend(
+            f"  {rank:>2}. {rec.product_id}  {_describe_score(rank, rec)}"
+            for rank, rec in enumerate(self.products, start=1)
+        )
         if self.landing is not None:
             how = "default" if self.landing.default else f"rule {self.landing.rule_id}"
             out.append(f"Landing: {self.landing.page} ({how})")
@@ -124,8 +131,9 @@ class Result:
             out.append("Landing: none configured")
         out.append("Offers:" + ("" if self.offers else " none"))
         for offer in self.offers:
-            code = f" code {offer.code}" if offer.code else ""
-            out.append(f"  - {offer.offer_id}{code} {dict(offer.value)}: {offer.reason}")
+            code = f", code {offer.code}" if offer.code else ""
+            worth = describe_offer_value(offer.value, currency or self.currency)
+            out.append(f"  - {offer.offer_id}: {worth}{code} ({offer.reason})")
         cs = self.continue_shopping
         if cs.products or cs.category:
             out.append(
@@ -199,9 +207,27 @@ def _who(ctx: Context) -> str:
     return f" ({joined})" if joined else ""
 
 
-def _top_reasons(reasons: Mapping[str, float], n: int = 4) -> list[tuple[str, float]]:
-    ranked = sorted(reasons.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
-    return [(k, v) for k, v in ranked[:n] if v]
+def _describe_score(rank: int, rec: Recommendation) -> str:
+    """``score 2.410 = (co_purchase 0.800 + popularity 0.405) x boost 2 [rule r1]`` (with a
+    multiplication sign), or ``pinned at 3 by rule r2`` for a pinned product that no source
+    proposed."""
+    pinned = f"pinned at {rank} by rule {rec.pinned_by}" if rec.pinned_by is not None else ""
+    if pinned and not rec.reasons:
+        return pinned
+    ranked = sorted(rec.reasons.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+    # Contributions under 0.0005 would print as 0.000: they are left out of the sum.
+    terms = " + ".join(f"{name} {value:.3f}" for name, value in ranked if abs(value) >= 5e-4)
+    terms = terms or "0"
+    text = f"score {rec.score:.3f} = {terms}"
+    moved = [rule for rule in rec.rules if rule != rec.pinned_by]
+    if rec.boost != 1.0 or moved:
+        text = f"score {rec.score:.3f} = ({terms}) {_TIMES} boost {rec.boost:.3g}"
+        text += f" [rule{'s' if len(moved) > 1 else ''} {', '.join(moved)}]" if moved else ""
+    total = math.fsum(rec.reasons.values()) * rec.boost
+    if not math.isclose(total, rec.score, rel_tol=1e-6, abs_tol=1e-9):  # a plugin re-scored it
+        text += f", adjusted to {rec.score:.3f}"
+        text = text.replace(f"score {rec.score:.3f} = ", f"score {total:.3f} = ", 1)
+    return f"{pinned}; {text}" if pinned else text
 
 
 def _describe_context(ctx: Context) -> str:

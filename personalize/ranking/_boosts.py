@@ -55,8 +55,8 @@ class _BoostPlan:
         return (self._template % numbers).split("\n")
 
 
-def _no_rules(pid: str) -> tuple[str, ...]:
-    return ()
+def _no_rules(pid: str) -> tuple[tuple[str, ...], float]:
+    return (), 1.0
 
 
 class Boosts:
@@ -87,11 +87,12 @@ class Boosts:
         scores: dict[str, float],
         boosts: tuple[Boost, ...],
         trace: list[str],
-    ) -> Callable[[str], tuple[str, ...]]:
-        """Apply every ``Boost``/``Bury`` in one pass; return the rules that moved a product.
+    ) -> Callable[[str], tuple[tuple[str, ...], float]]:
+        """Apply every ``Boost``/``Bury`` in one pass; return what moved a product.
 
         Each product's score is multiplied by the factors of the boosts whose selectors it
-        matches, in action order. The rule ids are only looked up for the products shown.
+        matches, in action order. The returned function gives a product's rule ids and the
+        product of its factors; it is only called for the products shown.
         """
         if not boosts:
             return _no_rules
@@ -106,9 +107,14 @@ class Boosts:
         trace += plan.lines(Counter(chain.from_iterable(matched.values())))
         rule_ids = plan.rule_ids
 
-        def moved(pid: str) -> tuple[str, ...]:
+        def moved(pid: str) -> tuple[tuple[str, ...], float]:
             hits = matched.get(pid)
-            return tuple(rule_ids[i] for i in hits) if hits else ()
+            if not hits:
+                return (), 1.0
+            factor = 1.0
+            for i in hits:
+                factor *= factors[i]
+            return tuple(rule_ids[i] for i in hits), factor
 
         return moved
 

@@ -20,6 +20,7 @@ The work is proportional to the number of candidates (a few hundred), never to t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -210,8 +211,8 @@ class Ranker:
             if source is None:
                 own = [name for name, found in found_by if pid in found] or sorted(reasons)
                 source = max(own, key=lambda f: (reasons.get(f, 0.0), f)) if own else ""
-            rules = moved(pid)
-            return Recommendation(pid, scores.get(pid, 0.0), reasons, rules, source)
+            rules, boost = moved(pid)
+            return Recommendation(pid, scores.get(pid, 0.0), reasons, rules, source, boost)
 
         if plugin_actions:
             ranked = [recommend(pid) for pid in order]
@@ -235,7 +236,7 @@ class Ranker:
         for pid, position, rule_id in pins:
             rec = built.get(pid) or recommend(pid, None if pid in base else "pin")
             rules = (*rec.rules, rule_id)
-            rec = Recommendation(rec.product_id, rec.score, rec.reasons, rules, rec.source)
+            rec = replace(rec, rules=rules, pinned_by=rule_id)
             result.insert(min(position - 1, len(result)), rec)
         return Ranking(products=result[:limit], trace=tuple(trace), cascade=cascade)
 

@@ -28,6 +28,9 @@ class Recommendation:
         rules: Ids of the rules that moved it (boosted, buried or pinned it).
         source: The candidate source that contributed most to its score (``pin`` for a
             pinned product no source proposed).
+        boost: The product of the boost and bury factors applied to it, so that
+            ``score == sum(reasons.values()) * boost`` (1.0 when no rule moved it).
+        pinned_by: The id of the rule that pinned it to its position, or ``None``.
     """
 
     product_id: str
@@ -35,6 +38,8 @@ class Recommendation:
     reasons: Mapping[str, float]
     rules: tuple[str, ...] = ()
     source: str = ""
+    boost: float = 1.0
+    pinned_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
 import pytest
 
+import personalize
 from personalize.cli import main
 
 
@@ -87,3 +89,9 @@ def test_explain_reads_a_request_as_json(
     out = capsys.readouterr().out
     assert "user c0042" in out
     assert "comeback10" in out
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"personalize {personalize.__version__}\n"
+    assert personalize.__version__ == importlib.metadata.version("personalize")

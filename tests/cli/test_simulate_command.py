@@ -105,7 +105,7 @@ def test_simulate_rejects_an_invalid_configuration(
         ["simulate", str(config), "--catalog", str(repo_root / "examples/store/catalog.json"),
          "--shoppers", "5", "--out", str(tmp_path / "out"), "--quiet"]
     )  # fmt: skip
-    assert status == 1
+    assert status == 2  # an invalid input of a command that is not ``check``
     assert "geo.contry" in capsys.readouterr().err
 
 
