@@ -4,7 +4,7 @@ Hand it a request and a customer's history; get back ranked products, a landing 
 offers, each with its reasons, in about a millisecond and with no network call.
 """
 
-from personalize._models import Event, History, Product, Profile, Request
+from personalize._models import MAX_ID_LENGTH, Event, History, Product, Profile, Request
 from personalize._personalizer import Personalizer
 from personalize._serialize import ResultModel
 from personalize.catalog import Catalog
@@ -19,6 +19,7 @@ from personalize.result import Result
 __version__ = "0.1.0"
 
 __all__ = [
+    "MAX_ID_LENGTH",
     "Catalog",
     "ConfigError",
     "Context",

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "EVENT_TYPES",
+    "MAX_ID_LENGTH",
     "PRODUCT_FACT_SCHEMA",
     "Event",
     "History",
@@ -40,6 +41,30 @@ EVENT_TYPES = frozenset(
 )
 
 
+#: The longest id the request path reads, in characters: ``Request.user_id`` and
+#: ``session_id``, the ``product_id`` of a call, and the product and session ids of history
+#: events and profiles. A longer id is no id a shop issued (a 1 MB ``user_id`` cost ~90 ms
+#: of hashing): ``personalize()`` ignores it and says so in ``Context.notes``.
+MAX_ID_LENGTH = 256
+
+
+def bounded_id(value: str | None, what: str, notes: list[str]) -> str | None:
+    """``value``, or ``None`` with a note when it is longer than :data:`MAX_ID_LENGTH`."""
+    if not isinstance(value, str) or len(value) <= MAX_ID_LENGTH:
+        return value
+    notes.append(f"{what}: {len(value)} characters, over the {MAX_ID_LENGTH} limit; ignored")
+    return None
+
+
+def bounded_ids(request: Request, notes: list[str]) -> Request:
+    """``request`` without an over-long ``user_id`` or ``session_id`` (each noted)."""
+    user_id = bounded_id(request.user_id, "user_id", notes)
+    session_id = bounded_id(request.session_id, "session_id", notes)
+    if user_id is request.user_id and session_id is request.session_id:
+        return request
+    return request.model_copy(update={"user_id": user_id, "session_id": session_id})
+
+
 def as_utc(value: datetime) -> datetime:
     """Return ``value`` as an aware datetime, reading a naive one as UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -49,7 +74,9 @@ class Request(BaseModel):
     """One incoming page request, as the web app sees it.
 
     Every field is optional: a missing or malformed value degrades to a default when the
-    request is resolved, it never raises there.
+    request is resolved, it never raises there. Building a request does not check lengths
+    either (a hostile cookie must not break the web app's adapter): ids longer than
+    :data:`MAX_ID_LENGTH` are ignored by ``personalize()``, with a note.
 
     Attributes:
         user_agent: The ``User-Agent`` header.
@@ -122,6 +149,11 @@ class Profile(BaseModel):
 
     A caller with thousands of purchase lines per customer can store a profile and pass it in
     :class:`History`; the request path then reads these totals instead of the events.
+
+    Validation is lenient on purpose (a stored profile must not break the caller's code),
+    and a profile may be changed after it is built, so ``personalize()`` sanitizes every
+    profile it reads: counts into ``0..1,000,000``, ``NaN`` dropped, the lifetime value
+    into ``±1e12``, over-long product ids dropped, each repair noted in ``Context.notes``.
 
     Attributes:
         purchase_counts: Product id to the number of orders that contained it.

@@ -6,8 +6,14 @@ one compiled configuration per experiment-variant combination, all built at load
 -- which builds the new state completely and then swaps one reference -- never shows a
 request half of each.
 
-This module is the request boundary: it is the one place that catches broad exceptions,
-turning a failing stage into a default decision and a line in the trace.
+This module is the request boundary. Exceptions are caught broadly in two places only:
+here, where a failing stage falls back to its default, and in
+:func:`personalize.plugins.guarded`, which wraps every call into a plugin (operator, fact,
+action, scorer, candidate source). Both report through one channel,
+:meth:`Personalizer._degrade`: a line in ``Result.trace.errors`` (so ``Result.degraded`` is
+true and ``explain()`` lists it) and a call to ``on_error(exception, where)``, where
+``where`` is the stage (``ranking``), or the stage and the plugin call
+(``landing: operator $rainy (weather)``).
 """
 
 from __future__ import annotations
@@ -22,24 +28,25 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from personalize._compile import Compiled, ConfigCompiler
-from personalize._models import Event, History, Request
+from personalize._models import Event, History, Request, bounded_id, bounded_ids
 from personalize.catalog import Catalog
 from personalize.config import PersonalizerConfig, load_config
 from personalize.context import Context, ContextResolver
 from personalize.experiments import Assignment, Exposure
 from personalize.offers import OfferChoice
-from personalize.plugins import Plugin, Registry, load_entry_point_plugins
+from personalize.plugins import ErrorSink, Plugin, Registry, load_entry_point_plugins
 from personalize.ranking import (
     ContinueShopping,
     InteractionIndex,
     continue_shopping,
 )
 from personalize.result import DecisionTrace, Result
-from personalize.rules import RuleOutcome
+from personalize.rules import Evaluation, RuleOutcome
 
 __all__ = ["ErrorHandler", "ExposureHandler", "Personalizer"]
 
-#: Called with the exception and the stage (``context``, ``rules``, ``ranking`` ...).
+#: Called with the exception and where it happened: the stage (``context``, ``rules``,
+#: ``ranking`` ...), and for a plugin the call (``offers: operator $rainy (weather)``).
 ErrorHandler = Callable[[BaseException, str], None]
 #: Called once per decision and experiment the visitor is enrolled in.
 ExposureHandler = Callable[[Exposure], None]
@@ -61,7 +68,8 @@ class Personalizer:
         autoload_plugins: Also install plugins found under the ``personalize.plugins``
             entry-point group (``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1`` switches it off).
         trusted_proxies: How many reverse-proxy hops to trust in ``X-Forwarded-For``.
-        on_error: Called with each exception a request recovered from.
+        on_error: Called with each exception a request recovered from, and where it
+            happened (see :data:`ErrorHandler`).
         on_exposure: Called once per decision and experiment the visitor is enrolled in.
         resolver: A ready :class:`ContextResolver` (``geoip`` and ``trusted_proxies`` are
             then ignored).
@@ -188,17 +196,26 @@ class Personalizer:
         history = history if history is not None else _EMPTY_HISTORY
         base = state.base
         limit = limit if limit is not None else base.config.settings.default_limit
+        notes = list(self._startup_notes)
+        request = bounded_ids(request, notes)
+        product_id = bounded_id(product_id, "product_id", notes)
 
         ctx = self._guard("context", trace, lambda: self._resolver.resolve(request, history), None)
         if ctx is None:
             ctx = Context(user_id=request.user_id, session_id=request.session_id)
-        if self._startup_notes:
-            ctx = replace(ctx, notes=ctx.notes + self._startup_notes)
+        if notes:
+            ctx = replace(ctx, notes=ctx.notes + tuple(notes))
         facts = ctx.facts()
         ctx = self._plugin_facts(ctx, facts, trace)
+        now = ctx.time.local or _aware(request.now)
 
         assignment = self._guard(
-            "experiments", trace, lambda: state.plan.assign(request, facts), None
+            "experiments",
+            trace,
+            lambda: state.plan.assign(
+                request, facts, evaluation=self._evaluation(now, trace, "experiments")
+            ),
+            None,
         )
         compiled = base
         experiments: dict[str, str] = {}
@@ -208,7 +225,6 @@ class Personalizer:
             trace.lines("experiments").extend(assignment.notes)
             self._expose(assignment, trace)
 
-        now = ctx.time.local or _aware(request.now)
         if assignment is not None and assignment.holdout:
             return self._holdout(compiled, ctx, trace, experiments, placement, limit, product_id)
 
@@ -216,7 +232,7 @@ class Personalizer:
             "rules",
             trace,
             lambda: compiled.rules.evaluate(
-                facts, placement=placement, now=now, on_error=self._plugin_error(trace)
+                facts, placement=placement, now=now, on_error=self._reporter(trace, "rules")
             ),
             None,
         )
@@ -228,7 +244,12 @@ class Personalizer:
             "ranking",
             trace,
             lambda: compiled.ranker.rank(
-                ctx, placement=placement, limit=limit, product_id=product_id, actions=actions
+                ctx,
+                placement=placement,
+                limit=limit,
+                product_id=product_id,
+                actions=actions,
+                on_error=self._reporter(trace, "ranking"),
             ),
             None,
         )
@@ -236,7 +257,12 @@ class Personalizer:
             trace.defer("ranking", lambda: list(ranking.trace))
         landing_lines = trace.lines("landing")
         landing = self._guard(
-            "landing", trace, lambda: compiled.landing.choose(facts, landing_lines), None
+            "landing",
+            trace,
+            lambda: compiled.landing.choose(
+                facts, landing_lines, evaluation=self._evaluation(now, trace, "landing")
+            ),
+            None,
         )
         offer_lines = trace.lines("offers")
         no_offers: list[OfferChoice] = []
@@ -250,6 +276,7 @@ class Personalizer:
                 visitor_local=ctx.time.local,
                 placement=placement,
                 trace=offer_lines,
+                evaluation=self._evaluation(now, trace, "offers"),
             ),
             no_offers,
         )
@@ -293,12 +320,21 @@ class Personalizer:
             "ranking",
             trace,
             lambda: compiled.ranker.rank(
-                anonymous, placement=placement, limit=limit, product_id=product_id
+                anonymous,
+                placement=placement,
+                limit=limit,
+                product_id=product_id,
+                on_error=self._reporter(trace, "ranking"),
             ),
             None,
         )
         landing = self._guard(
-            "landing", trace, lambda: compiled.landing.choose(Context().facts()), None
+            "landing",
+            trace,
+            lambda: compiled.landing.choose(
+                Context().facts(), evaluation=self._evaluation(None, trace, "landing")
+            ),
+            None,
         )
         return Result(
             products=list(ranking.products) if ranking is not None else [],
@@ -316,16 +352,21 @@ class Personalizer:
         """Add the facts of plugin providers to ``facts`` and to the context's ``extra``."""
         if not self._registry.facts:
             return ctx
-        extra = self._registry.collect_facts(facts, on_error=self._plugin_error(trace))
+        extra = self._registry.collect_facts(facts, on_error=self._reporter(trace, "context"))
         facts.update(extra)
         return replace(ctx, extra=MappingProxyType({**ctx.extra, **extra}))
 
-    def _plugin_error(self, trace: DecisionTrace) -> Callable[[Exception, str], None]:
-        def handle(exc: Exception, where: str) -> None:
-            trace.error(where, exc)
-            self._report(exc, where)
+    def _reporter(self, trace: DecisionTrace, stage: str) -> ErrorSink:
+        """Where the plugin calls of ``stage`` report a failure (``label`` names the call)."""
 
-        return handle
+        def report(exc: Exception, label: str) -> None:
+            self._degrade(trace, f"{stage}: {label}", exc)
+
+        return report
+
+    def _evaluation(self, now: datetime | None, trace: DecisionTrace, stage: str) -> Evaluation:
+        """What the conditions of ``stage`` evaluate with: the time and the reporter."""
+        return Evaluation(now, self._reporter(trace, stage))
 
     def _expose(self, assignment: Assignment, trace: DecisionTrace) -> None:
         callback = self._on_exposure
@@ -335,19 +376,24 @@ class Personalizer:
             self._guard("on_exposure", trace, partial(callback, exposure), None)
 
     def _guard(self, stage: str, trace: DecisionTrace, run: Callable[[], _T], default: _T) -> _T:
-        """Run one stage; on any exception record it, report it and return ``default``."""
+        """Run one stage; on any exception degrade to ``default`` and report it."""
         try:
             return run()
         except Exception as exc:  # the request boundary: degrade, never raise
-            trace.error(stage, exc)
-            self._report(exc, stage)
+            self._degrade(trace, stage, exc)
             return default
 
-    def _report(self, exc: BaseException, stage: str) -> None:
+    def _degrade(self, trace: DecisionTrace, where: str, exc: Exception) -> None:
+        """The error channel: every failure a request recovers from comes through here."""
+        trace.error(where, exc)
+        self._report(exc, where)
+
+    def _report(self, exc: BaseException, where: str) -> None:
+        """Hand ``exc`` to ``on_error`` (also for failures outside a request, at startup)."""
         if self._on_error is None:
             return
         try:
-            self._on_error(exc, stage)
+            self._on_error(exc, where)
         except Exception:  # a failing error handler must not break the request either
             return
 

@@ -267,8 +267,8 @@ class Settings(_Strict):
         default_limit: Products returned when ``limit`` is not given.
         force_variant_param: Query parameter (``?pz_force=exp:variant``) and, with an
             ``X-`` prefix, header that force experiment variants for QA.
-        allow_forced_variants: Honour that parameter and header at all (switch off to
-            keep visitors from choosing their variant).
+        allow_forced_variants: Honour that parameter and header at all. Off by default, so
+            that visitors cannot choose their variant; switch it on for QA environments.
         currency: The store's ISO 4217 currency code, for amounts in offers (``EUR`` ...).
     """
 
@@ -276,7 +276,7 @@ class Settings(_Strict):
     max_offers: int = Field(default=3, ge=0)
     default_limit: int = Field(default=10, ge=1)
     force_variant_param: str = "pz_force"
-    allow_forced_variants: bool = True
+    allow_forced_variants: bool = False
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
 

@@ -1,4 +1,9 @@
-"""Landing choices: the first landing rule whose condition holds picks the page."""
+"""Landing choices: the first landing rule whose condition holds picks the page.
+
+A plugin operator that raises in a landing condition makes that condition false; the
+error goes to the ``report`` of the :class:`~personalize.rules.Evaluation` passed to
+:meth:`CompiledLanding.choose` (the facade's error channel).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from personalize.config import LandingRule
-from personalize.rules import Predicate
+from personalize.rules import Evaluation
 
 __all__ = ["CompiledLanding", "LandingChoice", "compile_landing"]
 
@@ -30,7 +35,7 @@ class LandingChoice:
 @dataclass(frozen=True, slots=True)
 class _Entry:
     rule_id: str
-    when: Predicate
+    when: Callable[..., bool]
     page: str
     unconditional: bool
 
@@ -47,16 +52,21 @@ class CompiledLanding:
         return len(self._entries)
 
     def choose(
-        self, facts: Mapping[str, Any], trace: list[str] | None = None
+        self,
+        facts: Mapping[str, Any],
+        trace: list[str] | None = None,
+        *,
+        evaluation: Evaluation | None = None,
     ) -> LandingChoice | None:
         """The first entry whose condition holds, in file order; ``None`` with no rules.
 
         Args:
             facts: The request's facts.
             trace: When given, one line per rule that was tried is appended.
+            evaluation: The request time and the reporter of plugin errors.
         """
         for entry in self._entries:
-            matched = entry.when(facts)
+            matched = entry.when(facts, evaluation)
             if trace is not None:
                 trace.append(f"landing {entry.rule_id}: {'matched' if matched else 'no match'}")
             if matched:
@@ -65,13 +75,15 @@ class CompiledLanding:
 
 
 def compile_landing(
-    rules: Sequence[LandingRule], compile_condition: Callable[[Mapping[str, Any], str], Predicate]
+    rules: Sequence[LandingRule],
+    compile_condition: Callable[[Mapping[str, Any], str], Callable[..., bool]],
 ) -> CompiledLanding:
     """Compile landing rules with the configuration's condition compiler.
 
     Args:
         rules: The ``landing:`` section.
-        compile_condition: ``(condition, path) -> predicate``; it records its own problems.
+        compile_condition: ``(condition, path) -> pred(facts, evaluation=None)``; it
+            records its own problems.
     """
     entries = [
         _Entry(

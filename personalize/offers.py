@@ -4,7 +4,9 @@ Offers are compiled once. Per request, :meth:`CompiledOffers.choose` walks them 
 (highest first, ties in file order) and keeps an offer when its condition holds, its window
 is open, its placement fits, it is under every cap (counted from ``offer_shown`` /
 ``offer_redeemed`` events in the customer's history) and no higher offer of its group was
-kept; it stops at ``settings.max_offers``.
+kept; it stops at ``settings.max_offers``. A plugin operator that raises in an offer's
+condition makes it false; the error goes to the ``report`` of the
+:class:`~personalize.rules.Evaluation` passed to ``choose``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from personalize._models import Event
 from personalize.config import Offer, OfferCap
 from personalize.errors import Problem
-from personalize.rules import Predicate
+from personalize.rules import Evaluation
 from personalize.schedule import Window, compile_window
 
 __all__ = ["CompiledOffers", "OfferChoice", "compile_offers", "count_offer_events"]
@@ -50,7 +52,7 @@ class OfferChoice:
 class _CompiledOffer:
     offer: Offer
     order: int
-    when: Predicate
+    when: Callable[..., bool]
     window: Window | None
     caps: tuple[OfferCap, ...]
     placements: frozenset[str] | None
@@ -92,6 +94,7 @@ class CompiledOffers:
         visitor_local: datetime | None = None,
         placement: str | None = None,
         trace: list[str] | None = None,
+        evaluation: Evaluation | None = None,
     ) -> list[OfferChoice]:
         """The offers to show, best first.
 
@@ -102,6 +105,7 @@ class CompiledOffers:
             visitor_local: The visitor's local time, for windows in the visitor's zone.
             placement: Where the offers will show.
             trace: When given, one line per offer says why it was kept or skipped.
+            evaluation: The request time and the reporter of plugin errors.
         """
         note = trace.append if trace is not None else _ignore
         visitor = visitor_local.tzinfo if visitor_local is not None else None
@@ -127,7 +131,7 @@ class CompiledOffers:
                     f"offer {offer.id}: group {offer.group!r} taken by {taken_groups[offer.group]}"
                 )
                 continue
-            if not c.when(facts):
+            if not c.when(facts, evaluation):
                 note(f"offer {offer.id}: condition not met")
                 continue
             if c.caps:
@@ -179,7 +183,7 @@ def _describe(offer: Offer) -> str:
 
 def compile_offers(
     offers: Sequence[Offer],
-    compile_condition: Callable[[Mapping[str, Any], str], Predicate],
+    compile_condition: Callable[[Mapping[str, Any], str], Callable[..., bool]],
     *,
     max_offers: int,
     store: tzinfo,

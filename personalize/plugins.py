@@ -15,9 +15,12 @@ group (:func:`load_entry_point_plugins`); set ``PERSONALIZE_DISABLE_PLUGIN_AUTOL
 switch discovery off. Everything a plugin registers is checked when it registers, and a
 problem raises :class:`~personalize.errors.PluginError` naming the plugin.
 
-A plugin that raises while a request is evaluated never breaks the request: the call goes
-through :func:`guarded`, the one place where plugin exceptions are caught; the decision
-degrades (an operator is false, a fact is missing) and the error is reported.
+A plugin that raises while a request is evaluated never breaks the request: every call
+into a plugin (operator, fact, action, scorer, candidate source) goes through
+:func:`guarded`, so the decision degrades (an operator is false, a fact is missing, a
+source proposes nothing) and the exception is handed to an :data:`ErrorSink`. Where that
+leads, and the only other place that catches broadly, is described in
+:mod:`personalize._personalizer`.
 """
 
 from __future__ import annotations
@@ -402,7 +405,7 @@ class Registry:
 
 
 def guarded(fn: Callable[..., _T], label: str, fallback: _T) -> Callable[..., _T]:
-    """Wrap a plugin callable: the one place where plugin exceptions are caught.
+    """Wrap a plugin callable so that its exceptions are reported instead of raised.
 
     The wrapper is called as ``call(report, *args)``: it returns ``fn(*args)``, or, when
     ``fn`` raises, hands the exception and ``label`` to ``report`` (when not ``None``) and

@@ -31,7 +31,9 @@ class DecisionTrace:
     when the trace is read, so a request that is never explained never pays for it.
 
     Attributes:
-        errors: What failed and how the decision degraded; empty on a clean run.
+        errors: What failed, one ``"<where>: <exception type>: <message>"`` line each, where
+            ``where`` is the stage or the stage and the plugin call
+            (``offers: operator $rainy (weather)``); empty on a clean run.
     """
 
     __slots__ = ("_parts", "errors")
@@ -95,7 +97,13 @@ class Result:
 
     @property
     def degraded(self) -> bool:
-        """True when some stage failed and fell back to a default."""
+        """True when something failed: a stage that fell back to its default, or a plugin
+        (operator, fact, action, scorer, candidate source) that raised and was left out.
+
+        ``explain()`` lists each failure under "Degraded"; ``trace.errors`` holds them.
+        Input that was repaired (an over-long id, an out-of-range profile count) is not a
+        failure: it is a line in ``context.notes``.
+        """
         return bool(self.trace.errors)
 
     def explain(self, *, trace: bool = True, currency: str | None = None) -> str:

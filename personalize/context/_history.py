@@ -14,8 +14,10 @@ and read in one pass, so a history of thousands of events costs a few millisecon
 * ``last_session_products``/``last_session_category``: what was viewed in the most recent
   earlier session with views (newest first), and its most viewed category.
 * purchases: ``purchase`` events; an order is its ``order_id`` (else session and time).
-  With ``History.profile`` the totals come from the profile and purchase events are not
-  counted again.
+  With ``History.profile`` the totals come from the profile (sanitized first, see
+  :mod:`personalize.context._profile`) and purchase events are not counted again.
+* an event whose ``product_id`` or ``session_id`` is longer than
+  :data:`~personalize._models.MAX_ID_LENGTH` is skipped (and noted).
 * engagement ``score`` (0-100): ``100 * (1 - exp(-points / 50))`` over the last 90 days, with
   points: email open 1, email click 3, chat 5, product view 0.5, add to cart 2, order 10.
 """
@@ -30,7 +32,7 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
-from personalize._models import Event, History, Profile, as_utc
+from personalize._models import MAX_ID_LENGTH, Event, History, Profile, as_utc
 from personalize.context._model import (
     AbandonedCart,
     Behaviour,
@@ -39,6 +41,7 @@ from personalize.context._model import (
     HistoryFacts,
     Loyalty,
 )
+from personalize.context._profile import clean_profile
 
 __all__ = [
     "ENGAGEMENT_POINTS",
@@ -166,7 +169,7 @@ def summarize(
     """
     if history is None:
         return HistorySummary(Behaviour(), HistoryFacts(), Loyalty(), Engagement())
-    profile = history.profile
+    profile = clean_profile(history.profile, notes) if history.profile is not None else None
     recent: dict[str, int] = {}  # product -> position of its latest view
     categories: dict[str, int] = {}
     sessions: dict[str, _Session] = {}
@@ -179,12 +182,18 @@ def summarize(
     window_start = now - ENGAGEMENT_WINDOW
     recent_orders: set[str] = set()
     view_points = ENGAGEMENT_POINTS["view"]
+    too_long = 0
 
     for position, event in enumerate(_sorted(history.events)):
-        kind, product, at = event.type, event.product_id, event.at
+        kind, product, at, sid = event.type, event.product_id, event.at, event.session_id
+        if (product is not None and len(product) > MAX_ID_LENGTH) or (
+            sid is not None and len(sid) > MAX_ID_LENGTH
+        ):
+            too_long += 1
+            continue
         in_window = window_start <= at <= now
         session = None
-        if (sid := event.session_id) is not None:
+        if sid is not None:
             session = sessions.get(sid)
             if session is None:
                 session = sessions[sid] = _Session()
@@ -239,6 +248,10 @@ def summarize(
             chats += 1
             points += ENGAGEMENT_POINTS["chat"] if in_window else 0.0
 
+    if too_long:
+        notes.append(
+            f"history: {too_long} event(s) with an id over {MAX_ID_LENGTH} characters skipped"
+        )
     current = sessions.get(session_id) if session_id is not None else None
     cart_items = current.cart if session_id is not None and current else {}
     if session_id is None:
@@ -336,9 +349,6 @@ def _history_facts(
         order_count, value = profile.order_count, profile.lifetime_value
         last = profile.last_purchase_at or max(last_purchased.values(), default=None)
         last = as_utc(last) if last is not None else None
-        if not math.isfinite(value):
-            notes.append("history: non-finite lifetime value in profile")
-            value = 0.0
     else:
         last_purchased = purchases.last_purchased
         counts = {p: len(o) for p, o in purchases.product_orders.items()}

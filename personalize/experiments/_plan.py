@@ -9,7 +9,8 @@ returns an :class:`Assignment` whose ``config_key`` picks the precompiled config
 
 Per experiment, in this order (first match decides):
 
-1. a forced variant from the request (``?pz_force=exp:variant`` or ``X-Pz-Force``);
+1. a forced variant from the request (``?pz_force=exp:variant`` or ``X-Pz-Force``), only
+   when ``settings.allow_forced_variants`` is on (it is off by default: it is for QA);
 2. ``enabled: false`` enrolls nobody;
 3. no value for the hash attribute (``user_id``, falling back to ``session_id``) enrolls
    nobody;
@@ -48,9 +49,11 @@ __all__ = [
 #: The most override combinations a configuration may produce (each is compiled at load).
 MAX_COMBINATIONS = 256
 
-#: Compiles a condition found at a path (``experiments[0].when``) into a predicate over
-#: facts; raises :class:`ConfigError` for an invalid condition.
-ConditionCompiler = Callable[[Mapping[str, Any], str], Callable[[Mapping[str, Any]], bool]]
+#: Compiles a condition found at a path (``experiments[0].when``) into a predicate
+#: ``pred(facts, evaluation=None)``; raises :class:`ConfigError` for an invalid condition.
+#: :meth:`ExperimentPlan.assign` hands its ``evaluation`` (the rule compiler's
+#: :class:`~personalize.rules.Evaluation`: the time, and where plugin errors go) through.
+ConditionCompiler = Callable[[Mapping[str, Any], str], Callable[..., bool]]
 
 #: The assigned variants that override something, in configuration order:
 #: ``(("weights-v2", "heavy-copurchase"),)``; ``()`` is the base configuration.
@@ -108,7 +111,7 @@ class _Compiled:
     seed_state: int
     by_user: bool
     enabled: bool
-    predicate: Callable[[Mapping[str, Any]], bool] | None
+    predicate: Callable[..., bool] | None
     namespace: tuple[str, float, float] | None
     shares: tuple[float, ...]
     ranges: tuple[tuple[float, float], ...]
@@ -192,12 +195,18 @@ class ExperimentPlan:
                 forced.update(parse_forced(value))
         url = request.url
         if url and self.force_param in url:
-            for name, value in parse_qsl(urlsplit(url).query):
+            for name, value in parse_qsl(_query(url)):
                 if name == self.force_param:
                     forced.update(parse_forced(value))
         return forced
 
-    def assign(self, request: Request, facts: Mapping[str, Any] | None = None) -> Assignment:
+    def assign(
+        self,
+        request: Request,
+        facts: Mapping[str, Any] | None = None,
+        *,
+        evaluation: Any = None,
+    ) -> Assignment:
         """Enroll one request in the experiments.
 
         Args:
@@ -205,6 +214,10 @@ class ExperimentPlan:
                 read).
             facts: The context facts, for targeting conditions; without them, experiments
                 with a condition enroll nobody.
+            evaluation: Handed to the targeting predicates: with the rule compiler's, an
+                :class:`~personalize.rules.Evaluation` carrying the request time and the
+                reporter of plugin errors (a failing plugin operator is then reported, not
+                swallowed).
 
         Returns:
             The :class:`Assignment`. Never raises on request data.
@@ -242,7 +255,9 @@ class ExperimentPlan:
                     continue
                 if exp.namespace is not None and not in_range(value, *exp.namespace):
                     continue
-                if exp.predicate is not None and (facts is None or not exp.predicate(facts)):
+                if exp.predicate is not None and (
+                    facts is None or not exp.predicate(facts, evaluation)
+                ):
                     continue
                 n = bucket_from(exp.seed_state, value)
                 for i, (start, end) in enumerate(exp.ranges):
@@ -354,6 +369,14 @@ def compile_experiments(
         force_header=force_header_name(settings.force_variant_param).lower(),
         _experiments=tuple(compiled),
     )
+
+
+def _query(url: str) -> str:
+    """The query string of ``url``, also when ``urlsplit`` rejects it (``http://[::1/x?q``)."""
+    try:
+        return urlsplit(url).query
+    except ValueError:
+        return url.partition("?")[2].partition("#")[0]
 
 
 def _combine(

@@ -15,6 +15,10 @@ One request runs, in this order:
 10. ``Pin``s put their products at fixed positions; the list is cut to ``limit``.
 
 The work is proportional to the number of candidates (a few hundred), never to the catalog.
+
+Plugin sources, scorers and actions are called through :func:`personalize.plugins.guarded`:
+one that raises is skipped (a line in the ranking's trace says so) and its exception goes
+to the ``on_error`` of :meth:`Ranker.rank`, the facade's error channel.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 from personalize.catalog import Catalog
 from personalize.config import RankingConfig
 from personalize.context import Context
+from personalize.plugins import ErrorSink, guarded
 from personalize.ranking._boosts import Boosts
 from personalize.ranking._index import InteractionIndex
 from personalize.ranking._scoring import (
@@ -67,12 +72,41 @@ CASCADE = ("personal", "session", "geo", "global")
 
 #: Weight of a plugin feature that no configuration names.
 PLUGIN_DEFAULT_WEIGHT = 1.0
+#: What a failing plugin action gives: the ranking stays as it was.
+_FAILED: list[Recommendation] = []
 #: How many times ``limit`` best candidates are sorted before diversity (more if needed).
 _PREFIX_FACTOR = 4
 
 
 def _bound(scorer: Scorer, request: RankingInput) -> Callable[[str], float]:
     return lambda pid: scorer(pid, request)
+
+
+def _read_source(source: CandidateSource, request: RankingInput) -> Mapping[str, float]:
+    """A plugin source's proposals, checked: at most ``per_source``, ids and floats."""
+    items = list(source(request).items())[: request.per_source]
+    return {str(pid): float(value) for pid, value in items}
+
+
+def _read_score(scorer: Scorer, pid: str, request: RankingInput) -> float | None:
+    return float(scorer(pid, request))
+
+
+def _scoring_with(
+    call: Callable[..., float | None], report: ErrorSink, scorer: Scorer, request: RankingInput
+) -> Callable[[str], float | None]:
+    return lambda pid: call(report, scorer, pid, request)
+
+
+def _reporter(trace: list[str], on_error: ErrorSink | None) -> ErrorSink:
+    """Where a failing plugin goes: a line in the ranking's trace, then ``on_error``."""
+
+    def report(exc: Exception, label: str) -> None:
+        trace.append(f"plugin {label} failed: {type(exc).__name__}: {exc}")
+        if on_error is not None:
+            on_error(exc, label)
+
+    return report
 
 
 def _by_kind(
@@ -160,6 +194,7 @@ class Ranker:
         product_id: str | None = None,
         actions: Sequence[Action] = (),
         weights: Mapping[str, float] | None = None,
+        on_error: ErrorSink | None = None,
     ) -> Ranking:
         """Rank products for ``context``; never raises on request or history data.
 
@@ -171,21 +206,25 @@ class Ranker:
             product_id: The product being viewed (``pdp``); it is never recommended.
             actions: Compiled rule actions of the rules that fired, in rule order.
             weights: Weight overrides for this call (an experiment variant ...).
+            on_error: Receives ``(exception, label)`` for each plugin source, scorer or
+                action that raised (``source staff``, ``scorer margin``,
+                ``action confetti (rule r1)``); the ranking goes on without it.
 
         Returns:
             The ranked products with their reasons, and the trace of the decision.
         """
         trace: list[str] = []
+        report = _reporter(trace, on_error)
         limit = max(int(limit), 0)
         boosts, selections, pin_actions, plugin_actions, weighting = _by_kind(actions)
         feature_weights = self._request_weights(weights, weighting, trace)
         request = self._request(context, placement, limit, product_id)
 
-        found_by, cascade = self._propose(request, feature_weights, trace)
+        found_by, cascade = self._propose(request, feature_weights, report, trace)
         base = source_scores(found_by, feature_weights)
         candidates = self._exclude(base, request, trace)
         candidates = self._apply_selections(candidates, selections, trace)
-        lookups = self._lookups(feature_weights, found_by, request, trace)
+        lookups = self._lookups(feature_weights, found_by, request, report)
         scores = self._features.scores(candidates, base, lookups, request.now)
         moved = self._boosts.apply(candidates, scores, boosts, trace)
         pins = self._pins(pin_actions, request, trace)
@@ -217,7 +256,7 @@ class Ranker:
         if plugin_actions:
             ranked = [recommend(pid) for pid in order]
             for action in plugin_actions:
-                ranked = self._run_plugin_action(action, ranked, trace)
+                ranked = self._run_plugin_action(action, ranked, report, trace)
             order = [rec.product_id for rec in ranked]
             built = {rec.product_id: rec for rec in ranked}
         else:
@@ -243,7 +282,11 @@ class Ranker:
     # -- steps --------------------------------------------------------------------------
 
     def _propose(
-        self, request: RankingInput, feature_weights: Mapping[str, float], trace: list[str]
+        self,
+        request: RankingInput,
+        feature_weights: Mapping[str, float],
+        report: ErrorSink,
+        trace: list[str],
     ) -> tuple[list[tuple[str, Mapping[str, float]]], str]:
         """Run the candidate sources; return what each proposed, and the cold-start step."""
         found_by: dict[str, Mapping[str, float]] = {}
@@ -252,7 +295,10 @@ class Ranker:
         for name, source, plugin in self._sources:
             if feature_weights.get(name, 0.0) == 0.0:
                 continue
-            found = self._run_source(name, source, plugin, request, trace)
+            if plugin:
+                found = guarded(_read_source, f"source {name}", NOTHING)(report, source, request)
+            else:
+                found = source(request)
             if not found:
                 continue
             earlier = found_by.get(name)  # a plugin source named like a built-in one
@@ -271,10 +317,11 @@ class Ranker:
         feature_weights: Mapping[str, float],
         found_by: Sequence[tuple[str, Mapping[str, float]]],
         request: RankingInput,
-        trace: list[str],
+        report: ErrorSink,
     ) -> list[Lookup]:
         """The scorers to run for this request, each with the products it need not score;
-        built-in scorers read the static rows, plugin scorers are guarded."""
+        built-in scorers read the static rows, plugin scorers are guarded (a failing one
+        gives ``None`` and is skipped from then on)."""
         proposed = dict(found_by)
         lookups: list[Lookup] = []
         for name, scorer, plugin in self._scorers:
@@ -286,16 +333,12 @@ class Ranker:
             if column is not None:
                 lookup = self._features.lookup(column, request)
             elif plugin:
-                lookup = PluginLookup(self._plugin_scorer(name, scorer, request, trace))
+                call = guarded(_read_score, f"scorer {name}", None)
+                lookup = PluginLookup(_scoring_with(call, report, scorer, request))
             else:
                 lookup = _bound(scorer, request)
             lookups.append((name, proposed.get(name, NOTHING), lookup, weight, column))
         return lookups
-
-    def _plugin_scorer(
-        self, name: str, scorer: Scorer, request: RankingInput, trace: list[str]
-    ) -> Callable[[str], float | None]:
-        return lambda pid: self._run_plugin_scorer(name, scorer, pid, request, trace)
 
     def _request_weights(
         self,
@@ -336,34 +379,6 @@ class Ranker:
             per_source=self.config.candidates_per_source,
             anchors=tuple(dict.fromkeys(anchors)),
         )
-
-    def _run_source(
-        self,
-        name: str,
-        source: CandidateSource,
-        plugin: bool,
-        request: RankingInput,
-        trace: list[str],
-    ) -> Mapping[str, float]:
-        if not plugin:
-            return source(request)
-        try:
-            found = source(request)
-            items = list(found.items())[: request.per_source]
-            return {str(pid): float(value) for pid, value in items}
-        except Exception as exc:  # a plugin must never break a request
-            trace.append(f"plugin source {name} failed: {type(exc).__name__}: {exc}")
-            return {}
-
-    def _run_plugin_scorer(
-        self, name: str, scorer: Scorer, pid: str, request: RankingInput, trace: list[str]
-    ) -> float | None:
-        """The feature value, or ``None`` when the scorer failed (it is then skipped)."""
-        try:
-            return float(scorer(pid, request))
-        except Exception as exc:  # a plugin must never break a request
-            trace.append(f"plugin scorer {name} failed on {pid}: {type(exc).__name__}: {exc}")
-            return None
 
     def _exclude(
         self, proposed: Mapping[str, Any], request: RankingInput, trace: list[str]
@@ -439,16 +454,19 @@ class Ranker:
         return candidates
 
     def _run_plugin_action(
-        self, action: PluginAction, ranked: list[Recommendation], trace: list[str]
+        self,
+        action: PluginAction,
+        ranked: list[Recommendation],
+        report: ErrorSink,
+        trace: list[str],
     ) -> list[Recommendation]:
         if action.apply is None:
             trace.append(f"plugin action {action.name} ({action.rule_id}): nothing to apply")
             return ranked
         allowed = {rec.product_id for rec in ranked}
-        try:
-            out = action.apply(list(ranked), action.spec)
-        except Exception as exc:  # a plugin must never break a request
-            trace.append(f"plugin action {action.name} ({action.rule_id}) failed: {exc!r}")
+        label = f"action {action.name} (rule {action.rule_id})"
+        out = guarded(action.apply, label, _FAILED)(report, list(ranked), action.spec)
+        if out is _FAILED:
             return ranked
         cleaned: list[Recommendation] = []
         seen: set[str] = set()

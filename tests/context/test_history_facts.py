@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from personalize import Event, History, Request
+from personalize._models import MAX_ID_LENGTH, Profile
 from personalize.context import ContextResolver, build_profile
+from personalize.context._profile import MAX_COUNT, MAX_VALUE, clean_profile
 
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 RESOLVER = ContextResolver()
@@ -244,3 +246,71 @@ def test_a_long_history_is_read_in_one_pass() -> None:
     assert len(context.behaviour.recently_viewed) == 50
     assert context.history.order_count == 150
     assert elapsed < 1.0  # one pass: a few milliseconds; quadratic work would take seconds
+
+
+# -- bad profiles and over-long ids ---------------------------------------------------------
+
+_HUGE = 10**400
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [(-1, 0), (float("nan"), None), (float("inf"), MAX_COUNT), (_HUGE, MAX_COUNT), (2.0, 2)],
+    ids=["-1", "nan", "inf", "10**400", "float"],
+)
+def test_a_bad_profile_count_is_sanitized_with_a_note(raw: object, clean: int | None) -> None:
+    profile = Profile.model_construct(
+        purchase_counts={"a": raw, "b": 3}, last_purchased={}, order_count=raw,
+        lifetime_value=0.0, first_purchase_at=None, last_purchase_at=None,
+    )  # fmt: skip
+    context = _resolve([], profile=profile)
+    counts = dict(context.history.purchase_counts)
+    assert counts == ({"b": 3} if clean is None else {"a": clean, "b": 3})
+    assert context.history.order_count == (clean or 0)
+    assert any(note.startswith("history: profile sanitized") for note in context.notes)
+    assert all(len(note) < 300 for note in context.notes)  # 10**400 is shown as ~10**400
+
+
+def test_validated_profiles_with_out_of_range_numbers_are_sanitized() -> None:
+    profile = Profile(purchase_counts={"a": -1, "b": _HUGE}, order_count=-3, lifetime_value=1e300)
+    context = _resolve([], profile=profile)
+    assert dict(context.history.purchase_counts) == {"a": 0, "b": MAX_COUNT}
+    assert context.history.order_count == 0
+    assert context.history.lifetime_value == MAX_VALUE
+    (note,) = [n for n in context.notes if n.startswith("history: profile")]
+    assert "2 purchase count(s) clamped" in note
+
+
+def test_profile_dates_and_ids_that_are_garbage_are_dropped() -> None:
+    profile = Profile.model_construct(
+        purchase_counts={"a": 1, "x" * (MAX_ID_LENGTH + 1): 1},
+        last_purchased={"a": "yesterday", "b": _at(days=3)},
+        order_count=1, lifetime_value=float("nan"),
+        first_purchase_at=17, last_purchase_at=None,
+    )  # fmt: skip
+    facts = _resolve([], profile=profile).history
+    assert dict(facts.purchase_counts) == {"a": 1}
+    assert dict(facts.last_purchased) == {"b": _at(days=3)}
+    assert facts.lifetime_value == 0.0
+
+
+def test_a_clean_profile_is_read_as_it_is() -> None:
+    profile = build_profile([Event(type="purchase", product_id="a", at=_at(days=1), price=5.0)])
+    notes: list[str] = []
+    assert clean_profile(profile, notes) is profile
+    assert notes == []
+
+
+def test_events_with_over_long_ids_are_skipped_with_a_note() -> None:
+    long_id = "p" * (MAX_ID_LENGTH + 1)
+    events = [
+        Event(type="view", product_id=long_id, at=_at(minutes=3)),
+        Event(type="view", product_id="a", at=_at(minutes=2), session_id=long_id),
+        Event(type="view", product_id="b", at=_at(minutes=1)),
+        Event(type="view", product_id="c" * MAX_ID_LENGTH, at=_at(minutes=1)),
+    ]
+    context = _resolve(events)
+    assert context.behaviour.recently_viewed == ("c" * MAX_ID_LENGTH, "b")
+    assert f"history: 2 event(s) with an id over {MAX_ID_LENGTH} characters skipped" in (
+        context.notes
+    )

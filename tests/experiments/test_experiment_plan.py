@@ -19,15 +19,13 @@ from personalize.experiments import (
 )
 
 
-def equality_compiler(
-    condition: Mapping[str, Any], path: str
-) -> Callable[[Mapping[str, Any]], bool]:
+def equality_compiler(condition: Mapping[str, Any], path: str) -> Callable[..., bool]:
     """A stand-in for the rule compiler: ``{"a.b": value}`` means facts["a"]["b"] == value."""
     for key in condition:
         if key.startswith("$"):
             raise ConfigError([Problem(f"{path}.{key}", "unknown operator")])
 
-    def pred(facts: Mapping[str, Any]) -> bool:
+    def pred(facts: Mapping[str, Any], evaluation: Any = None) -> bool:
         for dotted, want in condition.items():
             node: Any = facts
             for part in dotted.split("."):
@@ -49,6 +47,9 @@ def config(*experiments: dict[str, Any], **extra: Any) -> PersonalizerConfig:
         }
     )
 
+
+#: Settings of a QA environment, where variants may be forced.
+QA = {"allow_forced_variants": True}
 
 AB = {
     "key": "weights-v2",
@@ -161,8 +162,15 @@ def test_weights_are_normalized_into_shares() -> None:
     assert compile_experiments(config(exp)).shares("w") == {"a": 0.25, "b": 0.75}
 
 
+def test_forcing_is_off_by_default() -> None:
+    plan = compile_experiments(config({**AB, "enabled": False}))
+    assert plan.force_param is None
+    request = Request(url="/?pz_force=weights-v2:heavy", headers={"X-Pz-Force": "weights-v2:heavy"})
+    assert not plan.assign(request).variants
+
+
 def test_forced_variant_from_query_string_wins_over_bucketing() -> None:
-    plan = compile_experiments(config({**AB, "enabled": False, "traffic": 0.0}))
+    plan = compile_experiments(config({**AB, "enabled": False, "traffic": 0.0}, settings=QA))
     url = "https://shop.example/?utm_source=x&pz_force=weights-v2:heavy"
     assignment = plan.assign(Request(url=url))
     assert assignment.variants == {"weights-v2": "heavy"}
@@ -171,13 +179,13 @@ def test_forced_variant_from_query_string_wins_over_bucketing() -> None:
 
 
 def test_forced_variant_from_header_is_case_insensitive() -> None:
-    plan = compile_experiments(config(AB))
+    plan = compile_experiments(config(AB, settings=QA))
     request = Request(user_id="u1", headers={"x-pz-force": "weights-v2:control"})
     assert plan.assign(request).variants == {"weights-v2": "control"}
 
 
 def test_query_string_beats_header_for_the_same_experiment() -> None:
-    plan = compile_experiments(config(AB))
+    plan = compile_experiments(config(AB, settings=QA))
     request = Request(
         user_id="u1",
         headers={"X-Pz-Force": "weights-v2:control"},
@@ -187,7 +195,7 @@ def test_query_string_beats_header_for_the_same_experiment() -> None:
 
 
 def test_unknown_forced_variant_is_noted_and_ignored() -> None:
-    plan = compile_experiments(config(AB))
+    plan = compile_experiments(config(AB, settings=QA))
     assignment = plan.assign(Request(user_id="u1", url="/?pz_force=weights-v2:nope"))
     assert not assignment.exposures[0].forced
     assert "'nope' is unknown" in assignment.notes[0]
@@ -201,10 +209,42 @@ def test_forcing_can_be_switched_off() -> None:
 
 
 def test_force_parameter_name_is_configurable() -> None:
-    plan = compile_experiments(config(AB, settings={"force_variant_param": "qa_variant"}))
+    settings = {**QA, "force_variant_param": "qa_variant"}
+    plan = compile_experiments(config(AB, settings=settings))
     request = Request(user_id="u1", headers={"X-QA-Variant": "weights-v2:heavy"})
     assert plan.assign(request).variants == {"weights-v2": "heavy"}
     assert plan.assign(Request(url="/?qa_variant=weights-v2:heavy")).variants
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/x?pz_force=weights-v2:heavy",  # urlsplit: Invalid IPv6 URL
+        "http://[::1]:99999999/?pz_force=weights-v2:heavy",
+        "http://[zz]/?pz_force=weights-v2:heavy#frag",
+    ],
+)
+def test_a_malformed_url_with_a_forced_variant_still_assigns(url: str) -> None:
+    plan = compile_experiments(config(AB, settings=QA))
+    assert plan.assign(Request(user_id="u1", url=url)).variants == {"weights-v2": "heavy"}
+    unforced = compile_experiments(config(AB))
+    assert unforced.assign(Request(user_id="u1", url=url)).variants  # bucketed as usual
+
+
+def test_targeting_predicates_receive_the_evaluation() -> None:
+    seen: list[object] = []
+
+    def compiler(condition: Mapping[str, Any], path: str) -> Callable[..., bool]:
+        def pred(facts: Mapping[str, Any], evaluation: Any = None) -> bool:
+            seen.append(evaluation)
+            return True
+
+        return pred
+
+    plan = compile_experiments(config({**AB, "when": {"geo.country": "CA"}}), compiler)
+    marker = object()
+    assert plan.assign(Request(user_id="u1"), {}, evaluation=marker).variants
+    assert seen == [marker]
 
 
 def test_header_name_rule() -> None:

@@ -199,7 +199,7 @@ def test_a_failing_plugin_fact_degrades_and_is_reported() -> None:
     assert result.landing.page == "/"
     assert result.degraded
     assert any("weather service down" in e for e in result.trace.errors)
-    assert [where for _, where in errors] == ["fact weather"]
+    assert [where for _, where in errors] == ["context: fact weather"]
     assert "weather service down" in result.explain()
 
 
@@ -333,7 +333,8 @@ def test_variants_apply_their_overrides_and_fire_exposures() -> None:
 
 
 def test_forced_variant_through_the_query_string() -> None:
-    p = Personalizer(_experiment_config(), catalog=SMALL_CATALOG, autoload_plugins=False)
+    config = {**_experiment_config(), "settings": {"allow_forced_variants": True}}
+    p = Personalizer(config, catalog=SMALL_CATALOG, autoload_plugins=False)
     for i in range(20):
         url = "https://shop.example/?pz_force=exp:boosted"
         result = p.personalize(Request(now=NOW, user_id=f"u{i}", url=url))
