@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from personalize import Event, History
@@ -37,6 +37,8 @@ def _chunks(events: list[Event], sizes: list[int]) -> Iterator[list[Event]]:
         yield events[start:]
 
 
+# Bounded: the whole store suite must stay under 30 s on every backend.
+@settings(max_examples=40)
 @given(
     data=st.data(),
     sizes=st.lists(st.integers(1, 5), max_size=10),
