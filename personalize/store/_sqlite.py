@@ -44,6 +44,7 @@ CREATE INDEX IF NOT EXISTS events_owner ON events (owner, seq);
 CREATE TABLE IF NOT EXISTS summaries (
     owner TEXT PRIMARY KEY,
     last_at REAL NOT NULL,
+    kept INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL
 );
 """
@@ -123,23 +124,29 @@ class SQLiteStore:
                     "INSERT INTO events (owner, at, body) VALUES (?, ?, ?)",
                     [(key, e.at.timestamp(), encode(e)) for e in batch],
                 )
-                self._save(db, key, summary)
+                self._save(db, key, summary, len(batch))
                 self._trim(db, key)
 
     @staticmethod
-    def _save(db: sqlite3.Connection, key: str, summary: Summary) -> None:
+    def _save(db: sqlite3.Connection, key: str, summary: Summary, added: int = 0) -> None:
         db.execute(
-            "INSERT INTO summaries (owner, last_at, state) VALUES (?, ?, ?) "
-            "ON CONFLICT (owner) DO UPDATE SET last_at = excluded.last_at, state = excluded.state",
-            (key, time.time(), dumps(summary.to_json())),
+            "INSERT INTO summaries (owner, last_at, kept, state) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (owner) DO UPDATE SET last_at = excluded.last_at, "
+            "kept = kept + excluded.kept, state = excluded.state",
+            (key, time.time(), added, dumps(summary.to_json())),
         )
 
     def _trim(self, db: sqlite3.Connection, key: str) -> None:
-        db.execute(
-            "DELETE FROM events WHERE owner = ? AND seq <= (SELECT seq FROM events "
-            "WHERE owner = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-            (key, key, self.retention.max_events),
-        )
+        """Delete the oldest events beyond ``max_events``: O(deleted), not O(kept)."""
+        (kept,) = db.execute("SELECT kept FROM summaries WHERE owner = ?", (key,)).fetchone()
+        excess = kept - self.retention.max_events
+        if excess > 0:
+            db.execute(
+                "DELETE FROM events WHERE seq IN "
+                "(SELECT seq FROM events WHERE owner = ? ORDER BY seq LIMIT ?)",
+                (key, excess),
+            )
+            db.execute("UPDATE summaries SET kept = ? WHERE owner = ?", (kept - excess, key))
 
     def history(
         self,
@@ -207,3 +214,7 @@ class SQLiteStore:
         with self._write() as db:
             db.execute("DELETE FROM events WHERE at < ?", (oldest,))
             db.execute("DELETE FROM summaries WHERE last_at < ?", (oldest,))
+            db.execute(
+                "UPDATE summaries SET kept = "
+                "(SELECT COUNT(*) FROM events WHERE events.owner = summaries.owner)"
+            )
