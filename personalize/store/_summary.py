@@ -10,6 +10,9 @@ What each part means, and where it is exact:
   :func:`~personalize.context.build_profile`. Lines of one order are recognised among the
   latest :data:`RECENT_ORDERS` orders, so ``order_count`` and ``purchase_counts`` are exact
   unless lines of one order arrive more than 100 orders apart.
+* purchased products: the :data:`PURCHASED_PRODUCTS` most recently bought products keep
+  their order counts and last times; a new product beyond that pushes out the one bought
+  longest ago (a request then reads a bounded profile, whatever the history's length).
 * sessions: a session is the events of one ``session_id``; events without one join the
   current session while they come within the idle timeout (30 minutes by default), else
   they open a new one. A new session ends the previous one: its cart, if not empty,
@@ -24,7 +27,7 @@ What each part means, and where it is exact:
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -33,11 +36,13 @@ from personalize._models import Event, Profile
 __all__ = ["OFFER_TIMES", "RECENTLY_VIEWED", "RECENT_ORDERS", "SESSION_TIMEOUT", "Summary"]
 
 RECENT_ORDERS = 100
+PURCHASED_PRODUCTS = 200
 OFFER_TIMES = 100
 RECENTLY_VIEWED = 50
 SESSION_TIMEOUT = timedelta(minutes=30)
 ENGAGEMENT_DAYS = 90
 _DAY = 86400
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
 _VIEWS = frozenset({"view", "page_view"})
 _POINTS = {"email_open": 1.0, "email_click": 3.0, "chat": 5.0, "add_to_cart": 2.0}
 _VIEW_POINTS = 0.5
@@ -190,7 +195,12 @@ class Summary:
                 del recent[next(iter(recent))]
         product = event.product_id
         if product is not None:
-            bought = s["purchases"].setdefault(product, [0, at])
+            purchases = s["purchases"]
+            bought = purchases.get(product)
+            if bought is None:
+                bought = purchases[product] = [0, at]
+                if len(purchases) > PURCHASED_PRODUCTS:
+                    del purchases[min(purchases, key=lambda p: purchases[p][1])]
             if product not in lines:
                 lines.append(product)
                 bought[0] += 1
@@ -260,7 +270,7 @@ class Summary:
             email_clicks=s["clicks"],
             chats=s["chats"],
             engagement_points={
-                _time(int(d) * _DAY).date().isoformat(): p
+                date.fromordinal(_EPOCH_DAY + int(d)).isoformat(): p
                 for d, p in s["points"].items()
                 if int(d) >= oldest_day
             },

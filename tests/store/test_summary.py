@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -15,16 +15,15 @@ from hypothesis import strategies as st
 
 from personalize import Event, History
 from personalize.context._history import build_profile, summarize
-from personalize.store import Store
+from personalize.store import Store, Summary
+from personalize.store._summary import PURCHASED_PRODUCTS
 from tests.store.conftest import BACKENDS, make_store
 from tests.store.strategies import customer_events
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def shared_store(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Store]:
-    yield make_store(request.param, request, tmp_path_factory.mktemp("store"))
+def shared_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return make_store(request.param, request, tmp_path_factory.mktemp("store"))
 
 
 def _chunks(events: list[Event], sizes: list[int]) -> Iterator[list[Event]]:
@@ -86,3 +85,23 @@ def test_store_summary_equals_the_facts_of_all_events(
     assert round(100 * (1 - math.exp(-points / 50)), 1) == pytest.approx(engagement.score, abs=0.1)
     shown = Counter(e.offer_id for e in events if e.type == "offer_shown")
     assert {o: len(t) for o, t in profile.offers_shown.items()} == dict(shown)
+
+
+def test_only_the_most_recently_bought_products_are_kept() -> None:
+    summary = Summary()
+    start = datetime.now(UTC) - timedelta(days=10)
+    for i in range(PURCHASED_PRODUCTS + 5):
+        at = start + timedelta(minutes=i)
+        summary.apply(Event(type="purchase", customer_id="c", product_id=f"p{i}", at=at))
+    counts = summary.to_profile(start + timedelta(days=1)).purchase_counts
+    assert len(counts) == PURCHASED_PRODUCTS
+    assert "p4" not in counts
+    assert counts[f"p{PURCHASED_PRODUCTS + 4}"] == 1
+
+
+def test_a_summary_survives_a_json_round_trip() -> None:
+    summary = Summary()
+    start = datetime.now(UTC) - timedelta(days=1)
+    summary.apply(Event(type="add_to_cart", customer_id="c", product_id="p", price=2.0, at=start))
+    again = Summary(json.loads(json.dumps(summary.to_json(), allow_nan=False)))
+    assert again.to_profile(start) == summary.to_profile(start)
