@@ -135,11 +135,6 @@ class Profile(BaseModel):
         lifetime_value: Sum of price times quantity over purchases.
         first_purchase_at: The first purchase.
         last_purchase_at: The latest purchase.
-
-    A store (:mod:`personalize.store`) fills the remaining fields too, so that no request
-    walks the customer's events; they are empty when a caller builds a profile itself.
-
-    Attributes:
         viewed_categories: Category to the number of views of it.
         category_last_viewed: Category to when it was last viewed.
         recently_viewed: Viewed products, newest first, each once (at most 50).
@@ -163,6 +158,10 @@ class Profile(BaseModel):
         session_referrer: Its entry referrer.
         session_url: Its entry URL.
         session_utm: Its entry UTM parameters (``utm_source`` ... without the prefix).
+
+    A store (:mod:`personalize.store`) fills the fields after ``last_purchase_at`` too, so
+    that no request walks the customer's events; they stay empty in a profile a caller
+    builds with :func:`~personalize.context.build_profile`.
     """
 
     model_config = ConfigDict(extra="forbid")

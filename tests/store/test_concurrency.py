@@ -52,7 +52,8 @@ def test_two_processes_appending_for_one_customer_lose_no_event(
         url = request.getfixturevalue("redis_server").url
     else:
         url = str(tmp_path / "shared.db")
-    SQLiteStore(url) if backend == "sqlite" else None  # create the tables once
+    if backend == "sqlite":
+        SQLiteStore(url)  # create the tables once
     context = multiprocessing.get_context("spawn")
     writers = [context.Process(target=_write, args=(url, w)) for w in (1, 2)]
     for process in writers:
