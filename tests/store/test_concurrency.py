@@ -17,7 +17,7 @@ from personalize.store import RedisStore, Retention, SQLiteStore, Store
 from tests.store.conftest import RedisServer
 
 EVENTS_PER_WRITER = 10_000
-BATCH = 200
+BATCH = 250
 KEEP_ALL = Retention(max_events=100_000)
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 

@@ -37,7 +37,7 @@ def _chunks(events: list[Event], sizes: list[int]) -> Iterator[list[Event]]:
 
 
 # Bounded: the whole store suite must stay under 30 s on every backend.
-@settings(max_examples=40)
+@settings(max_examples=30)
 @given(
     data=st.data(),
     sizes=st.lists(st.integers(1, 5), max_size=10),
