@@ -1,6 +1,7 @@
 """Store latencies: history() per backend, append throughput, and history() by history length.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_store.py [--redis redis://127.0.0.1:6379/0]``.
+Run: ``PYTHONPATH=. python benchmarks/bench_store.py [--redis redis://127.0.0.1:6379/0]``;
+``--faults`` instead kills a redis-server mid-run and reports how reads and appends behave.
 Without ``--redis`` a redis-server is started on a free port (``redis-server`` must be on
 PATH). Latencies are thread-CPU (``time.thread_time_ns``) and wall, p50 and p99.
 """
@@ -8,8 +9,10 @@ PATH). Latencies are thread-CPU (``time.thread_time_ns``) and wall, p50 and p99.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -21,7 +24,14 @@ from functools import partial
 from pathlib import Path
 
 from personalize import Event
-from personalize.store import MemoryStore, RedisStore, Retention, SQLiteStore, Store
+from personalize.store import (
+    MemoryStore,
+    RedisStore,
+    Retention,
+    SQLiteStore,
+    Store,
+    StoreUnavailable,
+)
 
 LENGTHS = (10, 100, 1_000, 10_000)
 RETENTION = Retention(max_events=20_000)
@@ -85,11 +95,58 @@ def _start_redis() -> tuple[str, subprocess.Popen[bytes]]:
     return f"redis://127.0.0.1:{port}/0", process
 
 
+def faults() -> None:
+    """Kill Redis mid-run: read latency while down, append latency, recovery after restart."""
+    url, process = _start_redis()
+    port = url.split(":")[2].split("/")[0]
+    store = RedisStore(url, timeout=0.02, retry_after=0.5)
+    store.append(_events("f", 100))
+    process.send_signal(signal.SIGSTOP)  # a Redis that accepts but never answers
+    started = time.perf_counter()
+    with contextlib.suppress(StoreUnavailable):
+        store.history("f")
+    print(f"read from a stopped (SIGSTOP) Redis: {(time.perf_counter() - started) * 1e3:.1f} ms")
+    process.send_signal(signal.SIGCONT)
+    time.sleep(0.6)
+    process.kill()
+    process.wait()
+    reads = []
+    for _ in range(5):
+        started = time.perf_counter()
+        try:
+            store.history("f")
+        except StoreUnavailable:
+            reads.append((time.perf_counter() - started) * 1e3)
+    events = _events("g", 1000)
+    started = time.perf_counter()
+    for event in events:
+        store.append([event])
+    append_ms = (time.perf_counter() - started) * 1e3
+    print(f"reads while down (ms): {', '.join(f'{r:.2f}' for r in reads)}")
+    print(f"1,000 appends while down: {append_ms:.1f} ms; pending {store.pending}")
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    process = subprocess.Popen(
+        [binary, "--port", port, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    started = time.perf_counter()
+    flushed = store.flush(30.0)
+    print(f"restart -> buffer flushed: {flushed} in {time.perf_counter() - started:.2f} s")
+    time.sleep(0.6)
+    record = store.export("g")
+    print(f"events of the buffered customer in Redis after restart: {len(record['events'])}")
+    process.kill()
+    process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--redis", help="a Redis URL (default: start a redis-server)")
     parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--faults", action="store_true", help="run the Redis fault scenario")
     args = parser.parse_args()
+    if args.faults:
+        faults()
+        return
     process = None
     url = args.redis
     if url is None:

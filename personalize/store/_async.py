@@ -114,6 +114,7 @@ class AsyncRedisStore:
         self._pending: deque[Event] = deque()
         self._max_pending = max_pending
         self._flusher: asyncio.Task[None] | None = None
+        self._flush_lock = asyncio.Lock()
         self._down_until = 0.0
         #: Events dropped because the buffer was full.
         self.dropped = 0
@@ -144,17 +145,19 @@ class AsyncRedisStore:
     async def _flush_loop(self) -> None:
         delay = self.retry_after
         while self._pending:
-            batch = [self._pending[i] for i in range(min(500, len(self._pending)))]
-            try:
-                await self._write(batch)
-            except self._errors:
-                self._down_until = time.monotonic() + delay
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            delay, self._down_until = self.retry_after, 0.0
-            for _ in batch:
-                self._pending.popleft()
+            async with self._flush_lock:  # forget() waits, so the batch stays the head
+                batch = [self._pending[i] for i in range(min(500, len(self._pending)))]
+                try:
+                    await self._write(batch)
+                except self._errors:
+                    self._down_until = time.monotonic() + delay
+                else:
+                    delay, self._down_until = self.retry_after, 0.0
+                    for _ in batch:
+                        self._pending.popleft()
+                    continue
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def flush(self, timeout: float = 10.0) -> bool:
         """Wait until the buffer is written; return whether it was within ``timeout``."""
@@ -236,7 +239,10 @@ class AsyncRedisStore:
 
     async def forget(self, customer_id: str) -> None:
         """See :meth:`RedisStore.forget`."""
-        self._pending = deque(e for e in self._pending if e.customer_id != customer_id)
+        async with self._flush_lock:
+            kept = [e for e in self._pending if e.customer_id != customer_id]
+            self._pending.clear()
+            self._pending.extend(kept)
         await self._writer.delete(*self._keys(f"c:{customer_id}"))
 
     async def export(self, customer_id: str) -> dict[str, Any]:

@@ -99,6 +99,7 @@ class RedisStore:
         self._pending: deque[Event] = deque()
         self._max_pending = max_pending
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._flusher: threading.Thread | None = None
         self._down_until = 0.0
         #: Events dropped because the buffer was full.
@@ -141,23 +142,24 @@ class RedisStore:
     def _flush_loop(self) -> None:
         delay = self.retry_after
         while True:
-            with self._lock:
-                if not self._pending:
-                    self._flusher = None
-                    return
-                batch = [self._pending[i] for i in range(min(_FLUSH_BATCH, len(self._pending)))]
-            try:
-                self._write(batch)
-            except self._errors:
-                self._down_until = time.monotonic() + delay
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            delay = self.retry_after
-            self._down_until = 0.0
-            with self._lock:
-                for _ in batch:
-                    self._pending.popleft()
+            with self._flush_lock:  # forget() waits, so the batch stays the buffer's head
+                with self._lock:
+                    if not self._pending:
+                        self._flusher = None
+                        return
+                    batch = [self._pending[i] for i in range(min(_FLUSH_BATCH, len(self._pending)))]
+                try:
+                    self._write(batch)
+                except self._errors:
+                    self._down_until = time.monotonic() + delay
+                else:
+                    delay, self._down_until = self.retry_after, 0.0
+                    with self._lock:
+                        for _ in batch:
+                            self._pending.popleft()
+                    continue
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until the buffer is written; return whether it was within ``timeout``."""
@@ -245,11 +247,20 @@ class RedisStore:
                     continue
 
     def forget(self, customer_id: str) -> None:
-        """See :meth:`Store.forget`. Buffered events of the customer are dropped too."""
-        with self._lock:
+        """See :meth:`Store.forget`. Buffered events of the customer are dropped too.
+
+        Raises:
+            StoreUnavailable: Redis is down; the buffered events are dropped all the same,
+                the stored ones are not: call again.
+        """
+        with self._flush_lock, self._lock:
             kept = [e for e in self._pending if e.customer_id != customer_id]
-            self._pending = deque(kept)
-        self._writer.delete(*self._keys(f"c:{customer_id}"))
+            self._pending.clear()
+            self._pending.extend(kept)
+        try:
+            self._writer.delete(*self._keys(f"c:{customer_id}"))
+        except self._errors as error:
+            raise StoreUnavailable(f"redis: forget failed: {error}") from error
 
     def export(self, customer_id: str) -> dict[str, Any]:
         """See :meth:`Store.export`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -53,7 +54,25 @@ def test_redis_killed_mid_run_degrades_buffers_and_recovers(
     assert len(store.export("c")["events"]) == 100
 
 
-def test_a_redis_that_never_answers_fails_reads_at_once_afterwards(
+def test_a_stopped_redis_fails_reads_within_the_timeout(
+    redis_factory: type[RedisServer],
+) -> None:
+    server = redis_factory()
+    server.start()
+    store = RedisStore(server.url, timeout=0.02)
+    store.append(_views(1))
+    assert server.process is not None
+    server.process.send_signal(signal.SIGSTOP)  # accepts connections, answers nothing
+    try:
+        started = time.perf_counter()
+        with pytest.raises(StoreUnavailable, match="Timeout"):
+            store.history("c")
+        assert time.perf_counter() - started < 0.1
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+
+
+def test_a_redis_that_is_not_running_fails_reads_at_once_afterwards(
     redis_factory: type[RedisServer],
 ) -> None:
     server = redis_factory()  # never started: nothing listens on the port
@@ -82,3 +101,17 @@ def test_async_redis_store_buffers_while_redis_is_down(redis_factory: type[Redis
         await store.aclose()
 
     asyncio.run(run())
+
+
+def test_forget_drops_the_customers_buffered_events(redis_factory: type[RedisServer]) -> None:
+    server = redis_factory()  # down at first
+    store = RedisStore(server.url, timeout=0.02, retry_after=0.05)
+    other = Event(type="view", customer_id="d", product_id="p", at=NOW)
+    store.append([*_views(3), other])
+    with pytest.raises(StoreUnavailable, match="forget"):
+        store.forget("c")
+    assert store.pending == 1
+    server.start()
+    assert store.flush(10.0)
+    assert store.export("c")["events"] == []
+    assert len(store.export("d")["events"]) == 1
