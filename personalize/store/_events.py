@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from personalize._models import EVENT_TYPES, Event
 from personalize.errors import Problem
 from personalize.store._errors import EventError
@@ -32,6 +34,7 @@ MAX_QUANTITY = 1e6
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _IDS = ("product_id", "order_id", "session_id", "customer_id", "category", "offer_id")
 _TEXTS = ("channel", "page", "variant")
+_EVENTS = TypeAdapter(list[Event])
 
 
 def owner(customer_id: str | None, session_id: str | None) -> str | None:
@@ -96,8 +99,14 @@ def decode(text: str | bytes) -> Event:
 
 
 def decode_all(texts: Sequence[str | bytes]) -> list[Event]:
-    """Events from their JSON forms, in order."""
-    return [Event.model_validate_json(t) for t in texts]
+    """Events from their JSON forms, in order (parsed as one JSON array, in one call)."""
+    if not texts:
+        return []
+    if isinstance(texts[0], bytes):
+        array: str | bytes = b"[" + b",".join(t for t in texts if isinstance(t, bytes)) + b"]"
+    else:
+        array = "[" + ",".join(t for t in texts if isinstance(t, str)) + "]"
+    return _EVENTS.validate_json(array)
 
 
 def dumps(state: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ What each part means, and where it is exact:
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -53,10 +53,6 @@ _COUNTERS = {"email_open": "opens", "email_click": "clicks", "chat": "chats"}
 
 def _new_session(sid: str, at: float) -> dict[str, Any]:
     return {"id": sid, "start": at, "last": at, "cart": {}, "views": [], "cats": {}, "entry": None}
-
-
-def _time(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _value(items: dict[str, list[Any]]) -> float:
@@ -248,41 +244,46 @@ class Summary:
         open_session = current if current is not None and not ended else None
         entry = (open_session or {}).get("entry") or [None, None]
         oldest_day = int(now.timestamp() // _DAY) - ENGAGEMENT_DAYS
-        return Profile.model_construct(
-            purchase_counts={p: c for p, (c, _) in s["purchases"].items()},
-            last_purchased={p: _time(t) for p, (_, t) in s["purchases"].items()},
-            order_count=s["orders"],
-            lifetime_value=s["value"],
-            first_purchase_at=_time(s["first_purchase"]) if s["first_purchase"] else None,
-            last_purchase_at=_time(s["last_purchase"]) if s["last_purchase"] else None,
-            viewed_categories={c: n for c, (n, _) in s["categories"].items()},
-            category_last_viewed={c: _time(t) for c, (_, t) in s["categories"].items()},
-            recently_viewed=list(s["viewed"]),
-            cart={p: q for p, (q, _) in cart.items()},
-            cart_value=_value(cart),
-            abandoned_cart={p: q for p, (q, _) in (abandoned or {"items": {}})["items"].items()},
-            abandoned_cart_value=_value(abandoned["items"]) if abandoned else 0.0,
-            abandoned_cart_at=_time(abandoned["at"]) if abandoned else None,
-            abandoned_cart_session=abandoned["id"] if abandoned else None,
-            last_session_products=list(last_session["products"]) if last_session else [],
-            last_session_category=last_session["category"] if last_session else None,
-            email_opens=s["opens"],
-            email_clicks=s["clicks"],
-            chats=s["chats"],
-            engagement_points={
-                date.fromordinal(_EPOCH_DAY + int(d)).isoformat(): p
-                for d, p in s["points"].items()
-                if int(d) >= oldest_day
-            },
-            offers_shown={o: [_time(t) for t in ts] for o, ts in s["offers"]["shown"].items()},
-            offers_redeemed={
-                o: [_time(t) for t in ts] for o, ts in s["offers"]["redeemed"].items()
-            },
-            session_id=open_session["id"] if open_session else None,
-            session_started_at=_time(open_session["start"]) if open_session else None,
-            session_referrer=entry[0],
-            session_url=entry[1],
-            session_utm=_utm(entry[1]),
+        # Times stay Unix seconds: pydantic's validator turns them into aware datetimes
+        # about twice as fast as a Python loop would.
+        shown, redeemed = s["offers"]["shown"], s["offers"]["redeemed"]
+        return Profile.model_validate(
+            {
+                "purchase_counts": {p: c for p, (c, _) in s["purchases"].items()},
+                "last_purchased": {p: t for p, (_, t) in s["purchases"].items()},
+                "order_count": s["orders"],
+                "lifetime_value": s["value"],
+                "first_purchase_at": s["first_purchase"],
+                "last_purchase_at": s["last_purchase"],
+                "viewed_categories": {c: n for c, (n, _) in s["categories"].items()},
+                "category_last_viewed": {c: t for c, (_, t) in s["categories"].items()},
+                "recently_viewed": s["viewed"],
+                "cart": {p: q for p, (q, _) in cart.items()},
+                "cart_value": _value(cart),
+                "abandoned_cart": {p: q for p, (q, _) in abandoned["items"].items()}
+                if abandoned
+                else {},
+                "abandoned_cart_value": _value(abandoned["items"]) if abandoned else 0.0,
+                "abandoned_cart_at": abandoned["at"] if abandoned else None,
+                "abandoned_cart_session": abandoned["id"] if abandoned else None,
+                "last_session_products": last_session["products"] if last_session else [],
+                "last_session_category": last_session["category"] if last_session else None,
+                "email_opens": s["opens"],
+                "email_clicks": s["clicks"],
+                "chats": s["chats"],
+                "engagement_points": {
+                    date.fromordinal(_EPOCH_DAY + int(d)).isoformat(): p
+                    for d, p in s["points"].items()
+                    if int(d) >= oldest_day
+                },
+                "offers_shown": shown,
+                "offers_redeemed": redeemed,
+                "session_id": open_session["id"] if open_session else None,
+                "session_started_at": open_session["start"] if open_session else None,
+                "session_referrer": entry[0],
+                "session_url": entry[1],
+                "session_utm": _utm(entry[1]),
+            }
         )
 
 
