@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -272,9 +273,7 @@ class Summary:
                 "email_clicks": s["clicks"],
                 "chats": s["chats"],
                 "engagement_points": {
-                    date.fromordinal(_EPOCH_DAY + int(d)).isoformat(): p
-                    for d, p in s["points"].items()
-                    if int(d) >= oldest_day
+                    day[1]: p for d, p in s["points"].items() if (day := _day(d))[0] >= oldest_day
                 },
                 "offers_shown": shown,
                 "offers_redeemed": redeemed,
@@ -285,6 +284,12 @@ class Summary:
                 "session_utm": _utm(entry[1]),
             }
         )
+
+
+@lru_cache(maxsize=4096)
+def _day(number: str) -> tuple[int, str]:
+    """A day number of the state, as an int and as ``YYYY-MM-DD``."""
+    return int(number), date.fromordinal(_EPOCH_DAY + int(number)).isoformat()
 
 
 def _change(cart: dict[str, list[Any]], product: str, delta: float, price: float | None) -> None:
