@@ -119,6 +119,9 @@ class Event(BaseModel):
         page: The page path, for page views (``/``, ``/c/outerwear``).
         variant: The variant the session was served, for KPI comparisons.
         experiments: Experiment key to variant key, when several experiments ran.
+        referrer: The ``Referer`` of a page view; a store keeps the first of a session as
+            its entry referral.
+        url: The URL of a page view, with its query string (UTM parameters).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -137,6 +140,8 @@ class Event(BaseModel):
     page: str | None = None
     variant: str | None = None
     experiments: dict[str, str] = Field(default_factory=dict)
+    referrer: str | None = None
+    url: str | None = None
 
     @field_validator("at")
     @classmethod
@@ -162,6 +167,33 @@ class Profile(BaseModel):
         lifetime_value: Sum of price times quantity over purchases.
         first_purchase_at: The first purchase.
         last_purchase_at: The latest purchase.
+        viewed_categories: Category to the number of views of it.
+        category_last_viewed: Category to when it was last viewed.
+        recently_viewed: Viewed products, newest first, each once (at most 50).
+        cart: The cart: product id to quantity.
+        cart_value: The cart's value.
+        abandoned_cart: The abandoned cart: product id to quantity.
+        abandoned_cart_value: Its value.
+        abandoned_cart_at: When its session ended (its age is read from this).
+        abandoned_cart_session: The session it was left in.
+        last_session_products: Products viewed in the last earlier session, newest first.
+        last_session_category: That session's most viewed category.
+        email_opens: Email opens, ever.
+        email_clicks: Email clicks, ever.
+        chats: Chats, ever.
+        engagement_points: Day (``YYYY-MM-DD``, UTC) to engagement points earned that day,
+            for the last 90 days.
+        offers_shown: Offer id to when it was shown, oldest first (the latest 100).
+        offers_redeemed: Offer id to when it was redeemed, oldest first (the latest 100).
+        session_id: The current session, when it is still open.
+        session_started_at: When it began.
+        session_referrer: Its entry referrer.
+        session_url: Its entry URL.
+        session_utm: Its entry UTM parameters (``utm_source`` ... without the prefix).
+
+    A store (:mod:`personalize.store`) fills the fields after ``last_purchase_at`` too, so
+    that no request walks the customer's events; they stay empty in a profile a caller
+    builds with :func:`~personalize.context.build_profile`.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -172,6 +204,28 @@ class Profile(BaseModel):
     lifetime_value: float = 0.0
     first_purchase_at: datetime | None = None
     last_purchase_at: datetime | None = None
+    viewed_categories: dict[str, int] = Field(default_factory=dict)
+    category_last_viewed: dict[str, datetime] = Field(default_factory=dict)
+    recently_viewed: list[str] = Field(default_factory=list)
+    cart: dict[str, float] = Field(default_factory=dict)
+    cart_value: float = 0.0
+    abandoned_cart: dict[str, float] = Field(default_factory=dict)
+    abandoned_cart_value: float = 0.0
+    abandoned_cart_at: datetime | None = None
+    abandoned_cart_session: str | None = None
+    last_session_products: list[str] = Field(default_factory=list)
+    last_session_category: str | None = None
+    email_opens: int = 0
+    email_clicks: int = 0
+    chats: int = 0
+    engagement_points: dict[str, float] = Field(default_factory=dict)
+    offers_shown: dict[str, list[datetime]] = Field(default_factory=dict)
+    offers_redeemed: dict[str, list[datetime]] = Field(default_factory=dict)
+    session_id: str | None = None
+    session_started_at: datetime | None = None
+    session_referrer: str | None = None
+    session_url: str | None = None
+    session_utm: dict[str, str] = Field(default_factory=dict)
 
 
 class History(BaseModel):

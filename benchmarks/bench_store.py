@@ -1,0 +1,200 @@
+"""Store latencies: history() per backend, append throughput, and history() by history length.
+
+Run: ``PYTHONPATH=. python benchmarks/bench_store.py [--redis redis://127.0.0.1:6379/0]``;
+``--faults`` instead kills a redis-server mid-run and reports how reads and appends behave.
+Without ``--redis`` a redis-server is started on a free port (``redis-server`` must be on
+PATH). Latencies are thread-CPU (``time.thread_time_ns``) and wall, p50 and p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from personalize import Event
+from personalize.store import (
+    MemoryStore,
+    RedisStore,
+    Retention,
+    SQLiteStore,
+    Store,
+    StoreUnavailable,
+)
+
+LENGTHS = (10, 100, 1_000, 10_000)
+RETENTION = Retention(max_events=20_000)
+
+
+def _events(customer: str, count: int) -> list[Event]:
+    rng = random.Random(customer)
+    start = datetime.now(UTC) - timedelta(days=300)
+    step = timedelta(days=299) / count
+    kinds = ["view"] * 6 + ["add_to_cart", "purchase", "email_open", "offer_shown"]
+    events = []
+    for i in range(count):
+        kind = rng.choice(kinds)
+        product = f"p{rng.randrange(500)}"
+        events.append(
+            Event(
+                type=kind,
+                customer_id=customer,
+                session_id=f"s{i // 8}",
+                at=start + step * i,
+                product_id=product,
+                category=f"c{rng.randrange(40)}" if kind == "view" else None,
+                price=9.5 if kind in ("add_to_cart", "purchase") else None,
+                offer_id="welcome" if kind == "offer_shown" else None,
+            )
+        )
+    return events
+
+
+def _percentiles(samples: list[int]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) / 1e3, ordered[int(len(ordered) * 0.99)] / 1e3
+
+
+def _time(call: Callable[[], object], runs: int) -> tuple[float, float, float, float]:
+    cpu: list[int] = []
+    wall: list[int] = []
+    for _ in range(runs):
+        c0, w0 = time.thread_time_ns(), time.perf_counter_ns()
+        call()
+        cpu.append(time.thread_time_ns() - c0)
+        wall.append(time.perf_counter_ns() - w0)
+    return (*_percentiles(cpu), *_percentiles(wall))
+
+
+def _start_redis() -> tuple[str, subprocess.Popen[bytes]]:
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    return f"redis://127.0.0.1:{port}/0", process
+
+
+def faults() -> None:
+    """Kill Redis mid-run: read latency while down, append latency, recovery after restart."""
+    url, process = _start_redis()
+    port = url.split(":")[2].split("/")[0]
+    store = RedisStore(url, timeout=0.02, retry_after=0.5)
+    store.append(_events("f", 100))
+    process.send_signal(signal.SIGSTOP)  # a Redis that accepts but never answers
+    started = time.perf_counter()
+    with contextlib.suppress(StoreUnavailable):
+        store.history("f")
+    print(f"read from a stopped (SIGSTOP) Redis: {(time.perf_counter() - started) * 1e3:.1f} ms")
+    process.send_signal(signal.SIGCONT)
+    time.sleep(0.6)
+    process.kill()
+    process.wait()
+    reads = []
+    for _ in range(5):
+        started = time.perf_counter()
+        try:
+            store.history("f")
+        except StoreUnavailable:
+            reads.append((time.perf_counter() - started) * 1e3)
+    events = _events("g", 1000)
+    started = time.perf_counter()
+    for event in events:
+        store.append([event])
+    append_ms = (time.perf_counter() - started) * 1e3
+    print(f"reads while down (ms): {', '.join(f'{r:.2f}' for r in reads)}")
+    print(f"1,000 appends while down: {append_ms:.1f} ms; pending {store.pending}")
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    process = subprocess.Popen(
+        [binary, "--port", port, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    started = time.perf_counter()
+    flushed = store.flush(30.0)
+    print(f"restart -> buffer flushed: {flushed} in {time.perf_counter() - started:.2f} s")
+    time.sleep(0.6)
+    record = store.export("g")
+    print(f"events of the buffered customer in Redis after restart: {len(record['events'])}")
+    process.kill()
+    process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--redis", help="a Redis URL (default: start a redis-server)")
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--faults", action="store_true", help="run the Redis fault scenario")
+    args = parser.parse_args()
+    if args.faults:
+        faults()
+        return
+    process = None
+    url = args.redis
+    if url is None:
+        url, process = _start_redis()
+    folder = Path(tempfile.mkdtemp())
+    stores: dict[str, Store] = {
+        "memory": MemoryStore(RETENTION),
+        "sqlite": SQLiteStore(folder / "bench.db", RETENTION),
+        "redis": RedisStore(url, RETENTION, timeout=1.0, prefix="bench:"),
+    }
+    try:
+        print("| backend | append events/s (batches of 1) | append events/s (batches of 100) |")
+        print("| --- | ---: | ---: |")
+        for name, store in stores.items():
+            single = _events(f"single-{name}", 2000)
+            started = time.perf_counter()
+            for event in single:
+                store.append([event])
+            one = len(single) / (time.perf_counter() - started)
+            batched = _events(f"batched-{name}", 20_000)
+            started = time.perf_counter()
+            for i in range(0, len(batched), 100):
+                store.append(batched[i : i + 100])
+            hundred = len(batched) / (time.perf_counter() - started)
+            print(f"| {name} | {one:,.0f} | {hundred:,.0f} |")
+        print()
+        print("history() per backend and history length, microseconds:")
+        print("| backend | events | CPU p50 | CPU p99 | wall p50 | wall p99 |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for name, store in stores.items():
+            for length in LENGTHS:
+                customer = f"len{length}"
+                events = _events(customer, length)
+                for i in range(0, length, 500):
+                    store.append(events[i : i + 500])
+                now = events[-1].at + timedelta(minutes=5)
+
+                read = partial(store.history, customer, f"s{length // 8}", now=now)
+                _time(read, 200)  # warm up
+                cpu50, cpu99, wall50, wall99 = _time(read, args.runs)
+                figures = " | ".join(f"{v:.0f}" for v in (cpu50, cpu99, wall50, wall99))
+                print(f"| {name} | {length:,} | {figures} |")
+    finally:
+        if process is not None:
+            process.kill()
+            process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

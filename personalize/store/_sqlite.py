@@ -1,0 +1,220 @@
+"""The embedded durable store: one SQLite file in WAL mode, shared by processes on one host.
+
+Two tables: ``events`` (one row per event, in arrival order) and ``summaries`` (one JSON
+state per customer). An append reads the summary, folds the events in and writes both
+tables in one ``BEGIN IMMEDIATE`` transaction, so concurrent writers queue on the write
+lock (up to ``busy_timeout``) instead of losing updates, and a crash mid-write rolls the
+whole batch back. ``append`` returns once the transaction is committed (``synchronous=FULL``
+by default: an acknowledged event survives a power cut as well as a ``kill -9``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from personalize._models import Event, History
+from personalize.store._events import check_events, decode_all, dumps, encode, owner
+from personalize.store._protocol import (
+    RECENT_EVENTS,
+    Retention,
+    build_history,
+    export_record,
+    group,
+)
+from personalize.store._summary import Summary
+
+__all__ = ["SQLiteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner TEXT NOT NULL,
+    at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_owner ON events (owner, seq);
+CREATE TABLE IF NOT EXISTS summaries (
+    owner TEXT PRIMARY KEY,
+    last_at REAL NOT NULL,
+    kept INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL
+);
+"""
+
+
+class SQLiteStore:
+    """Visitor state in a SQLite file.
+
+    Each thread gets its own connection. Customers idle for ``retention.max_age`` and
+    events past it are deleted by :meth:`purge` (also run on open).
+
+    Args:
+        path: The database file; created with its tables when missing.
+        retention: Events and age kept per customer.
+        busy_timeout: How long a writer waits for another process's write lock, seconds.
+        synchronous: SQLite's ``synchronous`` pragma: ``FULL`` (durable across power loss)
+            or ``NORMAL`` (durable across process crashes; faster in WAL mode).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        retention: Retention | None = None,
+        *,
+        busy_timeout: float = 5.0,
+        synchronous: str = "FULL",
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be FULL or NORMAL")
+        self.path = Path(path)
+        self.retention = retention or Retention()
+        self._busy_ms = int(busy_timeout * 1000)
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._db().executescript(_SCHEMA)
+        self.purge()
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute(f"PRAGMA synchronous = {self._synchronous}")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def append(self, events: Iterable[Event]) -> None:
+        """See :meth:`Store.append`."""
+        groups = group(check_events(events))
+        timeout = self.retention.session_timeout
+        with self._write() as db:
+            for key, batch in groups.items():
+                row = db.execute("SELECT state FROM summaries WHERE owner = ?", (key,)).fetchone()
+                summary = Summary(json.loads(row[0]) if row else None, session_timeout=timeout)
+                for event in batch:
+                    summary.apply(event)
+                db.executemany(
+                    "INSERT INTO events (owner, at, body) VALUES (?, ?, ?)",
+                    [(key, e.at.timestamp(), encode(e)) for e in batch],
+                )
+                self._save(db, key, summary, len(batch))
+                self._trim(db, key)
+
+    @staticmethod
+    def _save(db: sqlite3.Connection, key: str, summary: Summary, added: int = 0) -> None:
+        db.execute(
+            "INSERT INTO summaries (owner, last_at, kept, state) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (owner) DO UPDATE SET last_at = excluded.last_at, "
+            "kept = kept + excluded.kept, state = excluded.state",
+            (key, time.time(), added, dumps(summary.to_json())),
+        )
+
+    def _trim(self, db: sqlite3.Connection, key: str) -> None:
+        """Delete the oldest events beyond ``max_events``: O(deleted), not O(kept)."""
+        (kept,) = db.execute("SELECT kept FROM summaries WHERE owner = ?", (key,)).fetchone()
+        excess = kept - self.retention.max_events
+        if excess > 0:
+            db.execute(
+                "DELETE FROM events WHERE seq IN "
+                "(SELECT seq FROM events WHERE owner = ? ORDER BY seq LIMIT ?)",
+                (key, excess),
+            )
+            db.execute("UPDATE summaries SET kept = ? WHERE owner = ?", (kept - excess, key))
+
+    def history(
+        self,
+        customer_id: str | None = None,
+        session_id: str | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> History:
+        """See :meth:`Store.history`."""
+        key = owner(customer_id, session_id)
+        if key is None:
+            return History()
+        db = self._db()
+        row = db.execute("SELECT state FROM summaries WHERE owner = ?", (key,)).fetchone()
+        if row is None:
+            return History()
+        bodies = db.execute(
+            "SELECT body FROM events WHERE owner = ? ORDER BY seq DESC LIMIT ?",
+            (key, RECENT_EVENTS),
+        ).fetchall()
+        summary = Summary(json.loads(row[0]), session_timeout=self.retention.session_timeout)
+        recent = decode_all([b for (b,) in reversed(bodies)])
+        return build_history(summary, recent, now, session_id, self.retention)
+
+    def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
+        """See :meth:`Store.set_loyalty`."""
+        key = f"c:{customer_id}"
+        with self._write() as db:
+            row = db.execute("SELECT state FROM summaries WHERE owner = ?", (key,)).fetchone()
+            summary = Summary(json.loads(row[0]) if row else None)
+            summary.set_loyalty(dict(loyalty))
+            self._save(db, key, summary)
+
+    def forget(self, customer_id: str) -> None:
+        """See :meth:`Store.forget`."""
+        key = f"c:{customer_id}"
+        with self._write() as db:
+            db.execute("DELETE FROM events WHERE owner = ?", (key,))
+            db.execute("DELETE FROM summaries WHERE owner = ?", (key,))
+
+    def export(self, customer_id: str) -> dict[str, Any]:
+        """See :meth:`Store.export`."""
+        key = f"c:{customer_id}"
+        db = self._db()
+        oldest = time.time() - self.retention.max_age.total_seconds()
+        row = db.execute("SELECT state FROM summaries WHERE owner = ?", (key,)).fetchone()
+        bodies = db.execute(
+            "SELECT body FROM events WHERE owner = ? AND at >= ? ORDER BY seq", (key, oldest)
+        ).fetchall()
+        state = json.loads(row[0]) if row else None
+        return export_record(customer_id, decode_all([b for (b,) in bodies]), state)
+
+    def count(self, customer_id: str) -> int:
+        """How many events are stored for the customer."""
+        row = (
+            self._db()
+            .execute("SELECT COUNT(*) FROM events WHERE owner = ?", (f"c:{customer_id}",))
+            .fetchone()
+        )
+        return int(row[0])
+
+    def purge(self, now: datetime | None = None) -> None:
+        """Delete events older than ``retention.max_age`` and customers idle that long."""
+        oldest = (now or datetime.now(UTC)).timestamp() - self.retention.max_age.total_seconds()
+        with self._write() as db:
+            db.execute("DELETE FROM events WHERE at < ?", (oldest,))
+            db.execute("DELETE FROM summaries WHERE last_at < ?", (oldest,))
+            db.execute(
+                "UPDATE summaries SET kept = "
+                "(SELECT COUNT(*) FROM events WHERE events.owner = summaries.owner)"
+            )
