@@ -297,6 +297,7 @@ class Personalizer:
             placement=placement,
             rules=_fired(outcome),
             trace=trace,
+            currency=base.config.settings.currency,
         )
 
     # -- internals -----------------------------------------------------------------------
@@ -346,6 +347,7 @@ class Personalizer:
             context=ctx,
             placement=placement,
             trace=trace,
+            currency=compiled.config.settings.currency,
         )
 
     def _plugin_facts(self, ctx: Context, facts: dict[str, Any], trace: DecisionTrace) -> Context:
