@@ -62,7 +62,7 @@ def main() -> None:
         chosen = _address(context.client_ip)
         if chosen == expected:
             verdict = "ok"
-        elif chosen in {cases.SPOOF, "6.6.6.6"}:
+        elif chosen in cases.CLIENT_WRITTEN:
             verdict = "SPOOFED"
         else:
             verdict = "WRONG"
