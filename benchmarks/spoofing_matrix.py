@@ -16,8 +16,8 @@ Run::
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import importlib.util
+import ipaddress
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,8 @@ def _load_cases(tests: Path) -> Any:
     spec = importlib.util.spec_from_file_location(
         "spoofing_cases", tests / "context" / "spoofing_cases.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
