@@ -140,9 +140,12 @@ class ContextResolver:
         """
         notes: list[str] = []
         moment = _plausible(as_utc(now or request.now or datetime.now(UTC)), notes)
-        headers = lower_keys(dict(list(request.headers.items())[:MAX_HEADERS]))
+        raw = dict(list(request.headers.items())[:MAX_HEADERS])
+        headers = lower_keys(raw)
         if len(request.headers) > MAX_HEADERS:
             notes.append(f"headers: only the first {MAX_HEADERS} headers were read")
+        if len(headers) < len(raw) and self._forwarded_header is not None:
+            _join_instances(raw, self._forwarded_header, headers)
 
         device = self._device(request.user_agent, headers, notes)
         ip_text, address = client_ip(
@@ -196,6 +199,14 @@ class ContextResolver:
                 notes.append("geo: no database configured and no trusted CDN geo header")
             return Geo()
         return finish_geo(geo)
+
+
+def _join_instances(raw: Mapping[str, str], name: str, headers: dict[str, str]) -> None:
+    """Join the instances of header ``name`` spelled in different cases, in order, as one
+    comma-separated chain (``lower_keys`` keeps only the last)."""
+    values = [str(value) for key, value in raw.items() if str(key).lower() == name]
+    if len(values) > 1:
+        headers[name] = ", ".join(values)
 
 
 def forwarding_problems(

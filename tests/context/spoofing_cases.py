@@ -103,6 +103,14 @@ SPOOFING_CASES: list[tuple[str, str | None, dict[str, str], int, str | None, str
         REAL,
     ),
     (
+        "instances in different cases are one chain, in order",
+        PEER,
+        {"X-Forwarded-For": f"{SPOOF}, {REAL}", "x-forwarded-for": "10.0.0.5"},
+        2,
+        "x-forwarded-for",
+        REAL,
+    ),
+    (
         "client Forwarded, proxy appends Forwarded",
         PEER,
         {"Forwarded": f"for={SPOOF};proto=http, for={REAL};proto=https"},
