@@ -225,7 +225,9 @@ def run(size: int, repeats: int) -> dict[str, float]:
     )
     config = make_config(rng)
     p, t_build, compiled_bytes = traced(
-        lambda: Personalizer(config, catalog=catalog, interactions=index)
+        lambda: Personalizer(
+            config, catalog=catalog, interactions=index, trusted_cdn=["cloudflare"]
+        )
     )
 
     requests = make_requests(size, rng)

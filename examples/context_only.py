@@ -46,7 +46,14 @@ REQUESTS = {
 
 
 def main() -> None:
-    resolver = ContextResolver(geoip=demo_geoip_path(), trusted_proxies=1)
+    # One load balancer appends to X-Forwarded-For, and the app sits behind Cloudflare: only
+    # that header and that CDN's geo headers are believed.
+    resolver = ContextResolver(
+        geoip=demo_geoip_path(),
+        trusted_proxies=1,
+        forwarded_header="x-forwarded-for",
+        trusted_cdn=["cloudflare"],
+    )
     for name, request in REQUESTS.items():
         ctx = resolver.resolve(request)
         print(f"{name}:")

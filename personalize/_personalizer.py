@@ -31,7 +31,7 @@ from personalize._compile import Compiled, ConfigCompiler
 from personalize._models import Event, History, Request, bounded_id, bounded_ids
 from personalize.catalog import Catalog
 from personalize.config import PersonalizerConfig, load_config
-from personalize.context import Context, ContextResolver
+from personalize.context import CDNName, Context, ContextResolver, ForwardedHeader
 from personalize.experiments import Assignment, Exposure
 from personalize.offers import OfferChoice
 from personalize.plugins import ErrorSink, Plugin, Registry, load_entry_point_plugins
@@ -67,12 +67,20 @@ class Personalizer:
         plugins: Plugins to install explicitly.
         autoload_plugins: Also install plugins found under the ``personalize.plugins``
             entry-point group (``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1`` switches it off).
-        trusted_proxies: How many reverse-proxy hops to trust in ``X-Forwarded-For``.
+        trusted_proxies: How many proxies of yours stand in front of the app; overrides
+            ``settings.trusted_proxies`` (``None``: take the setting).
+        forwarded_header: The one header those proxies write (``forwarded``,
+            ``x-forwarded-for`` or ``x-real-ip``); overrides ``settings.forwarded_header``.
+        trusted_cdn: The CDNs whose geo headers are believed; overrides
+            ``settings.trusted_cdn``.
         on_error: Called with each exception a request recovered from, and where it
             happened (see :data:`ErrorHandler`).
         on_exposure: Called once per decision and experiment the visitor is enrolled in.
-        resolver: A ready :class:`ContextResolver` (``geoip`` and ``trusted_proxies`` are
-            then ignored).
+        resolver: A ready :class:`ContextResolver` (``geoip``, ``trusted_proxies``,
+            ``forwarded_header`` and ``trusted_cdn`` are then ignored).
+
+    The client-address and CDN options are read when the personalizer is built;
+    :meth:`reload` does not change them.
 
     Raises:
         ConfigError: The configuration is invalid; every problem is listed.
@@ -87,7 +95,9 @@ class Personalizer:
         geoip: str | Path | None = None,
         plugins: Sequence[Plugin] = (),
         autoload_plugins: bool = True,
-        trusted_proxies: int = 0,
+        trusted_proxies: int | None = None,
+        forwarded_header: ForwardedHeader | None = None,
+        trusted_cdn: Iterable[CDNName] | None = None,
         on_error: ErrorHandler | None = None,
         on_exposure: ExposureHandler | None = None,
         resolver: ContextResolver | None = None,
@@ -104,7 +114,16 @@ class Personalizer:
             config if config is not None else {}, also_check=self._compiler.raw_condition_problems
         )
         self._startup_notes: tuple[str, ...] = ()
-        self._resolver = resolver or self._make_resolver(geoip, trusted_proxies, parsed)
+        settings = parsed.settings
+        if trusted_proxies is None:
+            trusted_proxies = settings.trusted_proxies
+        self._resolver = resolver or self._make_resolver(
+            geoip,
+            parsed,
+            trusted_proxies=trusted_proxies,
+            forwarded_header=forwarded_header or settings.forwarded_header,
+            trusted_cdn=tuple(settings.trusted_cdn if trusted_cdn is None else trusted_cdn),
+        )
         self._reload_lock = threading.Lock()
         self._state = self._compiler.state(parsed)
 
@@ -121,18 +140,28 @@ class Personalizer:
         return cls(data, **kwargs)
 
     def _make_resolver(
-        self, geoip: str | Path | None, trusted_proxies: int, config: PersonalizerConfig
+        self,
+        geoip: str | Path | None,
+        config: PersonalizerConfig,
+        *,
+        trusted_proxies: int,
+        forwarded_header: ForwardedHeader | None,
+        trusted_cdn: tuple[CDNName, ...],
     ) -> ContextResolver:
-        zone = config.settings.timezone
+        make = partial(
+            ContextResolver,
+            default_timezone=config.settings.timezone,
+            trusted_proxies=trusted_proxies,
+            forwarded_header=forwarded_header,
+            trusted_cdn=trusted_cdn,
+        )
         if geoip is not None:
             try:
-                return ContextResolver(
-                    geoip=geoip, trusted_proxies=trusted_proxies, default_timezone=zone
-                )
+                return make(geoip)
             except (OSError, ValueError) as exc:
                 self._startup_notes = (f"geo database unavailable ({exc}); geo from headers only",)
                 self._report(exc, "geoip")
-        return ContextResolver(trusted_proxies=trusted_proxies, default_timezone=zone)
+        return make()
 
     # -- public API ----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from personalize._document import nesting_problems, read_document
@@ -24,6 +24,7 @@ from personalize._validation import (
     format_path,
     problems_from_validation,
 )
+from personalize.context import CDNName, ForwardedHeader
 from personalize.errors import ConfigError, Problem
 
 __all__ = [
@@ -270,6 +271,14 @@ class Settings(_Strict):
         allow_forced_variants: Honour that parameter and header at all. Off by default, so
             that visitors cannot choose their variant; switch it on for QA environments.
         currency: The store's ISO 4217 currency code, for amounts in offers (``EUR`` ...).
+        trusted_proxies: How many proxies of yours stand in front of the app (0: the peer
+            address is the client). Needs ``forwarded_header``.
+        forwarded_header: The one header those proxies write (``forwarded``,
+            ``x-forwarded-for`` or ``x-real-ip``); no other is read. Needs
+            ``trusted_proxies`` of 1 or more.
+        trusted_cdn: The CDNs whose geo headers are believed (``cloudflare``,
+            ``cloudfront``, ``vercel``, ``fastly``, ``appengine``); default none, since any
+            client can send them.
     """
 
     timezone: str = "UTC"
@@ -278,6 +287,31 @@ class Settings(_Strict):
     force_variant_param: str = "pz_force"
     allow_forced_variants: bool = False
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    trusted_proxies: int = Field(default=0, ge=0)
+    forwarded_header: ForwardedHeader | None = None
+    trusted_cdn: list[CDNName] = Field(default_factory=list)
+
+    @field_validator("forwarded_header", "trusted_cdn", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.lower()
+        if isinstance(value, list):
+            return [item.lower() if isinstance(item, str) else item for item in value]
+        return value
+
+    @model_validator(mode="after")
+    def _forwarding_pair(self) -> Settings:
+        if self.trusted_proxies > 0 and self.forwarded_header is None:
+            raise ValueError(
+                "trusted_proxies needs forwarded_header: name the header your proxies write "
+                "(forwarded, x-forwarded-for or x-real-ip)"
+            )
+        if self.forwarded_header is not None and self.trusted_proxies == 0:
+            raise ValueError(
+                "forwarded_header needs trusted_proxies: how many proxies of yours write it"
+            )
+        return self
 
 
 class PersonalizerConfig(_Strict):

@@ -1,6 +1,7 @@
 """Request context: device, geo, local time, referral, behaviour and history facts."""
 
-from personalize.context._geo import demo_geoip_path
+from personalize.context._client_ip import ForwardedHeader
+from personalize.context._geo import CDNName, demo_geoip_path
 from personalize.context._history import build_profile
 from personalize.context._model import (
     FACT_SCHEMA,
@@ -28,12 +29,14 @@ __all__ = [
     "UTM_MEDIUMS",
     "AbandonedCart",
     "Behaviour",
+    "CDNName",
     "Cart",
     "Context",
     "ContextResolver",
     "Device",
     "Engagement",
     "FactKind",
+    "ForwardedHeader",
     "Geo",
     "HistoryFacts",
     "Loyalty",

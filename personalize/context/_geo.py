@@ -1,5 +1,9 @@
 """Where the visitor is: a MaxMind database lookup, CDN geo headers, and derived facts.
 
+CDN geo headers are plain request headers: any client can send ``CF-IPCountry: CA``. They are
+read only from the CDNs named in ``trusted_cdn`` (a CDN overwrites its own headers, so behind
+it they are the CDN's word); the headers of other CDNs are ignored, with a note.
+
 Derived facts, the same whatever the source:
 
 * ``hemisphere``: ``north`` when latitude >= 0, else ``south``. Without a latitude, the
@@ -23,6 +27,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal, get_args
 from urllib.parse import unquote
 
 import geoip2.database
@@ -35,13 +40,20 @@ from personalize.errors import ConfigError, Problem
 
 __all__ = [
     "CDN_HEADERS",
+    "CDN_NAMES",
     "EU_COUNTRIES",
+    "CDNName",
     "GeoLocator",
     "climate_band",
     "demo_geoip_path",
     "finish_geo",
     "geo_from_headers",
+    "untrusted_cdn_notes",
 ]
+
+#: The CDNs whose geo headers can be trusted (``settings.trusted_cdn``).
+CDNName = Literal["appengine", "cloudflare", "cloudfront", "fastly", "vercel"]
+CDN_NAMES: tuple[str, ...] = get_args(CDNName)
 
 #: Climate bands by absolute latitude: (upper bound, band); at or above the last: ``polar``.
 CLIMATE_BANDS: tuple[tuple[float, str], ...] = (
@@ -265,14 +277,28 @@ def _text(headers: Mapping[str, str], name: str | None, url_encoded: bool = Fals
     return value or None
 
 
-def geo_from_headers(headers: Mapping[str, str], notes: list[str]) -> Geo | None:
-    """Read geo facts from the first CDN whose country header is present and known.
+def untrusted_cdn_notes(
+    headers: Mapping[str, str], untrusted: tuple[CDNHeaders, ...], notes: list[str]
+) -> None:
+    """Note each CDN country header present in ``headers`` from a CDN that is not trusted."""
+    notes.extend(
+        f"geo: ignored {cdn.country} ({cdn.name} is not in trusted_cdn)"
+        for cdn in untrusted
+        if cdn.country in headers
+    )
+
+
+def geo_from_headers(
+    headers: Mapping[str, str], notes: list[str], trusted: tuple[CDNHeaders, ...] = CDN_HEADERS
+) -> Geo | None:
+    """Read geo facts from the first trusted CDN whose country header is present and known.
 
     Args:
         headers: Request headers with lower-cased names.
         notes: Where to record what degraded.
+        trusted: The CDNs to read, in order of preference.
     """
-    for cdn in CDN_HEADERS:
+    for cdn in trusted:
         raw = headers.get(cdn.country)
         if raw is None:
             continue

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 
 import geoip2.database
 
 from personalize._models import History, Request, as_utc, lower_keys
-from personalize.context._client_ip import IPAddress, client_ip, is_routable
+from personalize.context._client_ip import (
+    FORWARDED_HEADERS,
+    ForwardedHeader,
+    IPAddress,
+    client_ip,
+    is_routable,
+)
 from personalize.context._device import DeviceDetector, UAEngine
-from personalize.context._geo import GeoLocator, finish_geo, geo_from_headers
+from personalize.context._geo import (
+    CDN_HEADERS,
+    CDNName,
+    GeoLocator,
+    finish_geo,
+    geo_from_headers,
+    untrusted_cdn_notes,
+)
 from personalize.context._history import summarize
 from personalize.context._model import Context, Device, Geo
 from personalize.context._referral import ReferralClassifier
@@ -36,21 +51,28 @@ class ContextResolver:
     Args:
         geoip: A MaxMind City or Country database: a path, an open
             ``geoip2.database.Reader``, or ``None`` for no database (CDN headers only).
-        trusted_proxies: How many proxies of yours stand in front of the app; forwarding
-            headers are read through exactly that many hops (0: ignore them).
+        trusted_proxies: How many proxies of yours stand in front of the app; the
+            forwarding header is read through exactly that many hops (0: the peer address
+            is the client and no header is read).
+        forwarded_header: The one header those proxies write: ``"forwarded"``,
+            ``"x-forwarded-for"`` or ``"x-real-ip"``. Required when ``trusted_proxies`` is
+            1 or more; no other header is ever read.
+        trusted_cdn: The CDNs whose geo headers to read when the database gives nothing
+            (``"cloudflare"``, ``"cloudfront"``, ``"vercel"``, ``"fastly"``,
+            ``"appengine"``). Any client can send these headers, so name only the CDN the
+            app is behind; the headers of the others are ignored, with a note.
         cache_size: Entries of each LRU cache (user agents, IP addresses).
         default_timezone: The zone for local time when the visitor's is unknown.
         referral_hosts: Extra referrer hosts and their source class, e.g.
             ``{"news.example": "social", "bing.*": "search"}``.
         internal_hosts: Hosts of your own shop besides the requested URL's host.
-        cdn_headers: Whether to read CDN geo headers when the database gives nothing. Turn
-            it off when the app is not behind a CDN that sets them, since clients could.
         ua_engine: ``"auto"`` uses ua-parser-rs when installed; ``"basic"`` forces the
             pure-Python parser.
 
     Raises:
         ConfigError: The database cannot be opened or has an unsupported type, the default
-            time zone is unknown, or a number is out of range.
+            time zone is unknown, a number is out of range, a header or CDN is unknown, or
+            proxies are trusted without naming their header.
     """
 
     def __init__(
@@ -58,16 +80,19 @@ class ContextResolver:
         geoip: str | os.PathLike[str] | geoip2.database.Reader | None = None,
         *,
         trusted_proxies: int = 0,
+        forwarded_header: ForwardedHeader | None = None,
+        trusted_cdn: Iterable[CDNName] = (),
         cache_size: int = 4096,
         default_timezone: str = "UTC",
         referral_hosts: Mapping[str, str] | None = None,
         internal_hosts: Iterable[str] | None = None,
-        cdn_headers: bool = True,
         ua_engine: UAEngine = "auto",
     ) -> None:
-        problems: list[Problem] = []
-        if trusted_proxies < 0:
-            problems.append(Problem("trusted_proxies", "must be 0 or more"))
+        if forwarded_header is not None:
+            forwarded_header = cast(ForwardedHeader, forwarded_header.lower())
+        cdns = [trusted_cdn] if isinstance(trusted_cdn, str) else list(trusted_cdn)
+        cdns = [cast(CDNName, name.lower()) if isinstance(name, str) else name for name in cdns]
+        problems = forwarding_problems(trusted_proxies, forwarded_header, cdns)
         if cache_size < 0:
             problems.append(Problem("cache_size", "must be 0 or more"))
         zone = load_zone(default_timezone)
@@ -88,7 +113,9 @@ class ContextResolver:
             raise ConfigError(problems)
         self._default_zone = zone
         self._trusted_proxies = trusted_proxies
-        self._cdn_headers = cdn_headers
+        self._forwarded_header = forwarded_header
+        self._trusted_cdns = tuple(cdn for cdn in CDN_HEADERS if cdn.name in cdns)
+        self._untrusted_cdns = tuple(cdn for cdn in CDN_HEADERS if cdn.name not in cdns)
         self._devices = DeviceDetector(cache_size, ua_engine)
         self._geo = GeoLocator(geoip, cache_size) if geoip is not None else None
         self._referrals = ReferralClassifier(referral_hosts, internal_hosts or ())
@@ -113,12 +140,17 @@ class ContextResolver:
         """
         notes: list[str] = []
         moment = _plausible(as_utc(now or request.now or datetime.now(UTC)), notes)
-        headers = lower_keys(dict(list(request.headers.items())[:MAX_HEADERS]))
+        raw = dict(list(request.headers.items())[:MAX_HEADERS])
+        headers = lower_keys(raw)
         if len(request.headers) > MAX_HEADERS:
             notes.append(f"headers: only the first {MAX_HEADERS} headers were read")
+        if len(headers) < len(raw) and self._forwarded_header is not None:
+            _join_instances(raw, self._forwarded_header, headers)
 
         device = self._device(request.user_agent, headers, notes)
-        ip_text, address = client_ip(request.ip, headers, self._trusted_proxies, notes)
+        ip_text, address = client_ip(
+            request.ip, headers, self._trusted_proxies, self._forwarded_header, notes
+        )
         geo = self._locate(address, headers, notes)
         summary = summarize(history, moment, request.session_id, notes)
         return Context(
@@ -158,13 +190,64 @@ class ContextResolver:
             notes.append(f"geo: {address} is a private or reserved address")
         elif address is not None and self._geo is not None:
             geo = self._geo.lookup(address, notes)
-        if geo is None and self._cdn_headers:
-            geo = geo_from_headers(headers, notes)
+        if self._untrusted_cdns:
+            untrusted_cdn_notes(headers, self._untrusted_cdns, notes)
+        if geo is None and self._trusted_cdns:
+            geo = geo_from_headers(headers, notes, self._trusted_cdns)
         if geo is None:
             if self._geo is None:
-                notes.append("geo: no database configured and no CDN geo header")
+                notes.append("geo: no database configured and no trusted CDN geo header")
             return Geo()
         return finish_geo(geo)
+
+
+def _join_instances(raw: Mapping[str, str], name: str, headers: dict[str, str]) -> None:
+    """Join the instances of header ``name`` spelled in different cases, in order, as one
+    comma-separated chain (``lower_keys`` keeps only the last)."""
+    values = [str(value) for key, value in raw.items() if str(key).lower() == name]
+    if len(values) > 1:
+        headers[name] = ", ".join(values)
+
+
+def forwarding_problems(
+    trusted_proxies: int, forwarded_header: str | None, trusted_cdn: Iterable[str]
+) -> list[Problem]:
+    """What is wrong with these client-address and CDN settings (empty: nothing).
+
+    Trusting proxies without naming their header is an error rather than a guess: reading
+    the wrong header lets any client choose its address.
+    """
+    problems: list[Problem] = []
+    if trusted_proxies < 0:
+        problems.append(Problem("trusted_proxies", "must be 0 or more"))
+    if forwarded_header is not None and forwarded_header not in FORWARDED_HEADERS:
+        problems.append(
+            Problem(
+                "forwarded_header",
+                f"unknown forwarding header {forwarded_header!r}",
+                _closest(forwarded_header, FORWARDED_HEADERS),
+            )
+        )
+    elif trusted_proxies > 0 and forwarded_header is None:
+        problems.append(
+            Problem(
+                "forwarded_header",
+                f"trusted_proxies is {trusted_proxies} but no header is named: set the one "
+                "your proxies write (forwarded, x-forwarded-for or x-real-ip)",
+            )
+        )
+    known = [cdn.name for cdn in CDN_HEADERS]
+    problems.extend(
+        Problem("trusted_cdn", f"unknown CDN {name!r}", _closest(str(name), known))
+        for name in trusted_cdn
+        if name not in known
+    )
+    return problems
+
+
+def _closest(word: str, choices: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.5)
+    return found[0] if found else None
 
 
 #: Request times outside this range are garbage; clamping keeps date arithmetic in range.

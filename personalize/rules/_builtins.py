@@ -1,18 +1,18 @@
 """The SDK's own operators, registered through the same API a plugin uses.
 
-Each operator is ``fn(actual, arg)`` with ``arg`` prepared once at load (a regex compiled,
-a version padded, a membership set built). The code generator inlines the commonest of
-them; these functions are the semantics, used everywhere else.
+Each operator is ``fn(actual, arg)`` with ``arg`` prepared once at load (a regex compiled
+for RE2, a version padded, a membership set built). The code generator inlines the
+commonest of them; these functions are the semantics, used everywhere else.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from personalize.rules._regex import Regex
 from personalize.rules._values import (
     Membership,
     deep_equal,
@@ -24,49 +24,42 @@ from personalize.rules._values import (
 if TYPE_CHECKING:
     from personalize.plugins import Registry
 
-__all__ = ["MAX_REGEX_LENGTH", "TYPE_NAMES", "install_builtins", "prepare_regex"]
+__all__ = ["TYPE_NAMES", "install_builtins", "prepare_regex"]
 
-#: Longest pattern ``$regex`` accepts (regexes in configuration are bounded).
-MAX_REGEX_LENGTH = 1000
 #: The names ``$type`` accepts.
 TYPE_NAMES = frozenset({"string", "number", "boolean", "array", "object", "null", "undefined"})
-_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 _EARTH_KM = 6371.0088
 
 
-def prepare_regex(arg: Any, *, insensitive: bool = False) -> re.Pattern[str]:
+def prepare_regex(arg: Any, *, insensitive: bool = False) -> Regex:
     """Compile a ``$regex`` constant: a pattern, or ``(pattern, options)`` with ``$options``.
 
+    The pattern is compiled for RE2, which matches in linear time (see
+    :mod:`personalize.rules._regex`).
+
     Raises:
-        ValueError: Not a string, too long, unknown options or an invalid pattern.
+        ValueError: Not a string, too long, unknown options or a pattern RE2 cannot compile
+            (backreferences and lookaround included).
     """
     options = ""
     if isinstance(arg, tuple):
         arg, options = arg
     if not isinstance(arg, str):
         raise ValueError(f"a regex must be a string, not {json_type(arg)}")
-    if len(arg) > MAX_REGEX_LENGTH:
-        raise ValueError(f"regex longer than {MAX_REGEX_LENGTH} characters")
-    if not isinstance(options, str) or set(options) - set(_REGEX_FLAGS):
+    if not isinstance(options, str):
         raise ValueError(f"$options {options!r}: use letters among 'imsx'")
-    flags = re.IGNORECASE if insensitive else 0
-    for letter in options:
-        flags |= _REGEX_FLAGS[letter]
-    try:
-        return re.compile(arg, flags)
-    except re.error as exc:
-        raise ValueError(f"invalid regex {arg!r}: {exc}") from None
+    return Regex(arg, options, insensitive=insensitive)
 
 
-def _regex(actual: Any, pattern: re.Pattern[str]) -> bool:
-    return isinstance(actual, str) and pattern.search(actual) is not None
+def _regex(actual: Any, pattern: Regex) -> bool:
+    return isinstance(actual, str) and pattern.matches(actual)
 
 
-def _not_regex(actual: Any, pattern: re.Pattern[str]) -> bool:
+def _not_regex(actual: Any, pattern: Regex) -> bool:
     return not _regex(actual, pattern)
 
 
-def _regex_preparer(insensitive: bool) -> Callable[[Any], re.Pattern[str]]:
+def _regex_preparer(insensitive: bool) -> Callable[[Any], Regex]:
     return lambda arg: prepare_regex(arg, insensitive=insensitive)
 
 

@@ -630,8 +630,8 @@ def _template(
         return ("{v} is not None", {}) if prepared else ("{v} is None", {})
     if op in ("$regex", "$regexi"):
         return (
-            "({v}.__class__ is {t} and {search}({v}) is not None)",
-            {"t": str, "search": prepared.search},
+            "({v}.__class__ is {t} and {matches}({v}))",
+            {"t": str, "matches": prepared.matches},
         )
     if op == "$between":
         low, high = prepared

@@ -12,17 +12,37 @@ from hypothesis import strategies as st
 from personalize import History, Request
 from personalize.context import ContextResolver, demo_geoip_path
 
-RESOLVER = ContextResolver(geoip=demo_geoip_path(), trusted_proxies=1)
-FRESH = ContextResolver(geoip=demo_geoip_path(), trusted_proxies=1, cache_size=0)
+ALL_CDNS = ("cloudflare", "cloudfront", "vercel", "fastly", "appengine")
+RESOLVER = ContextResolver(
+    geoip=demo_geoip_path(), trusted_proxies=1, forwarded_header="x-forwarded-for"
+)
+HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+TRUSTING = {
+    header: ContextResolver(
+        geoip=demo_geoip_path(), trusted_proxies=2, forwarded_header=header, trusted_cdn=ALL_CDNS
+    )
+    for header in HEADERS
+}
+FRESH = {
+    header: ContextResolver(
+        geoip=demo_geoip_path(),
+        trusted_proxies=2,
+        forwarded_header=header,
+        trusted_cdn=ALL_CDNS,
+        cache_size=0,
+    )
+    for header in HEADERS
+}
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
-@given(requests, histories)
+@given(requests, histories, st.sampled_from(HEADERS))
 def test_resolve_never_raises_and_is_deterministic(
-    request: Request, history: History | None
+    request: Request, history: History | None, header: str
 ) -> None:
-    first = RESOLVER.resolve(request, history, now=NOW if request.now is None else None)
-    second = FRESH.resolve(request, history, now=NOW if request.now is None else None)
+    now = NOW if request.now is None else None
+    first = TRUSTING[header].resolve(request, history, now=now)
+    second = FRESH[header].resolve(request, history, now=now)
     assert first == second
     assert first.device.type in {"mobile", "tablet", "desktop", "bot", "tv", "console", "other"}
     assert first.geo.source in {"mmdb", "header", "none"}

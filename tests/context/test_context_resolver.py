@@ -66,7 +66,10 @@ def test_facts_cover_every_schema_path() -> None:
 
 
 def test_garbage_requests_degrade_with_notes() -> None:
-    context = ContextResolver(geoip=demo_geoip_path(), trusted_proxies=2).resolve(
+    resolver = ContextResolver(
+        geoip=demo_geoip_path(), trusted_proxies=2, forwarded_header="x-forwarded-for"
+    )
+    context = resolver.resolve(
         Request(
             ip="999.1.1.1",
             user_agent="\x00" * 5000,
@@ -93,6 +96,9 @@ def test_client_hints_mark_a_mobile_browser() -> None:
     ("kwargs", "path"),
     [
         ({"trusted_proxies": -1}, "trusted_proxies"),
+        ({"trusted_proxies": 1}, "forwarded_header"),
+        ({"trusted_proxies": 1, "forwarded_header": "x-forwarded"}, "forwarded_header"),
+        ({"trusted_cdn": ["cloudflar"]}, "trusted_cdn"),
         ({"cache_size": -5}, "cache_size"),
         ({"default_timezone": "Nowhere/Else"}, "default_timezone"),
     ],
@@ -114,5 +120,6 @@ def test_resolution_is_thread_safe_and_deterministic() -> None:
     ]
     with ThreadPoolExecutor(4) as pool:
         first = list(pool.map(lambda r: resolver.resolve(r, now=now), requests))
-    second = [ContextResolver(geoip=demo_geoip_path()).resolve(r, now=now) for r in requests[:50]]
+    uncached = ContextResolver(geoip=demo_geoip_path(), cache_size=0)
+    second = [uncached.resolve(r, now=now) for r in requests[:50]]
     assert first[:50] == second

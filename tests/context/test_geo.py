@@ -10,9 +10,9 @@ from typing import Any
 import geoip2.database
 import pytest
 
-from personalize import Request
+from personalize import Personalizer, Request
 from personalize.context import ContextResolver, Geo, demo_geoip_path
-from personalize.context._geo import climate_band, finish_geo
+from personalize.context._geo import CDN_HEADERS, CDN_NAMES, climate_band, finish_geo
 from personalize.errors import ConfigError
 
 NOON = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -149,7 +149,7 @@ def test_cloudflare_headers_fill_geo_without_a_database() -> None:
             "cf-ipcontinent": "OC",
         },
     )
-    context = ContextResolver().resolve(request, now=NOON)
+    context = ContextResolver(trusted_cdn=["cloudflare"]).resolve(request, now=NOON)
     geo = context.geo
     assert (geo.country, geo.city, geo.region, geo.continent) == ("AU", "Hobart", "TAS", "OC")
     assert (geo.latitude, geo.longitude) == (-42.88, 147.33)
@@ -164,7 +164,7 @@ def test_cloudflare_headers_fill_geo_without_a_database() -> None:
 
 
 def test_cloudfront_vercel_fastly_and_app_engine_headers_are_read() -> None:
-    resolver = ContextResolver()
+    resolver = ContextResolver(trusted_cdn=["cloudfront", "vercel", "fastly", "appengine"])
     cloudfront = {
         "CloudFront-Viewer-Country": "FR",
         "CloudFront-Viewer-City": "Lyon",
@@ -211,7 +211,7 @@ def test_cloudfront_vercel_fastly_and_app_engine_headers_are_read() -> None:
 
 
 def test_the_database_wins_over_headers_and_headers_fill_its_gaps() -> None:
-    resolver = ContextResolver(geoip=demo_geoip_path())
+    resolver = ContextResolver(geoip=demo_geoip_path(), trusted_cdn=["cloudflare"])
     headers = {"CF-IPCountry": "JP"}
     assert resolver.resolve(Request(ip="192.0.2.1", headers=headers)).geo.country == "CA"
     assert resolver.resolve(Request(ip="1.1.1.1", headers=headers)).geo.country == "JP"
@@ -219,7 +219,7 @@ def test_the_database_wins_over_headers_and_headers_fill_its_gaps() -> None:
 
 
 def test_unknown_or_bad_header_values_degrade() -> None:
-    resolver = ContextResolver()
+    resolver = ContextResolver(trusted_cdn=["cloudflare"])
     for country in ("XX", "T1", "", "ZZZ", "1"):
         context = resolver.resolve(Request(headers={"CF-IPCountry": country}))
         assert context.geo.source == "none"
@@ -231,9 +231,59 @@ def test_unknown_or_bad_header_values_degrade() -> None:
     assert any("unknown time zone" in note for note in context.notes)
 
 
-def test_cdn_headers_can_be_turned_off() -> None:
-    context = ContextResolver(cdn_headers=False).resolve(Request(headers={"CF-IPCountry": "GB"}))
+ALL_CDN_HEADERS = {
+    "cloudflare": "CF-IPCountry",
+    "cloudfront": "CloudFront-Viewer-Country",
+    "vercel": "X-Vercel-IP-Country",
+    "fastly": "X-Fastly-Country-Code",
+    "appengine": "X-AppEngine-Country",
+}
+
+
+def test_cdn_names_match_the_header_table() -> None:
+    assert set(CDN_NAMES) == {cdn.name for cdn in CDN_HEADERS} == set(ALL_CDN_HEADERS)
+
+
+@pytest.mark.parametrize(("cdn", "header"), ALL_CDN_HEADERS.items())
+def test_cdn_headers_are_ignored_by_default_and_noted(cdn: str, header: str) -> None:
+    context = ContextResolver().resolve(Request(ip="10.0.0.1", headers={header: "GB"}))
     assert context.geo.source == "none"
+    assert f"geo: ignored {header.lower()} ({cdn} is not in trusted_cdn)" in context.notes
+
+
+@pytest.mark.parametrize(("cdn", "header"), ALL_CDN_HEADERS.items())
+def test_trusting_one_cdn_trusts_only_its_headers(cdn: str, header: str) -> None:
+    spoofed = {other: "KP" for other in ALL_CDN_HEADERS.values() if other != header}
+    resolver = ContextResolver(trusted_cdn=[cdn])  # type: ignore[list-item]
+    context = resolver.resolve(Request(headers={**spoofed, header: "GB"}))
+    assert (context.geo.country, context.geo.source) == ("GB", "header")
+    ignored = [note for note in context.notes if note.startswith("geo: ignored")]
+    assert len(ignored) == len(spoofed)
+
+
+def test_a_client_cannot_claim_a_country_without_a_trusted_cdn() -> None:
+    resolver = ContextResolver(geoip=demo_geoip_path())
+    context = resolver.resolve(Request(ip="1.1.1.1", headers={"CF-IPCountry": "CA"}))
+    assert context.geo.country is None
+
+
+def test_trusted_cdn_comes_from_settings_and_the_constructor_overrides_it() -> None:
+    request = Request(headers={"CF-IPCountry": "NO", "CloudFront-Viewer-Country": "SE"})
+    config = {"settings": {"trusted_cdn": ["cloudfront"]}}
+    p = Personalizer(config, autoload_plugins=False)
+    assert p.personalize(request).context.geo.country == "SE"
+    p = Personalizer(config, autoload_plugins=False, trusted_cdn=["cloudflare"])
+    assert p.personalize(request).context.geo.country == "NO"
+    p = Personalizer(config, autoload_plugins=False, trusted_cdn=[])
+    assert p.personalize(request).context.geo.country is None
+
+
+def test_unknown_cdn_names_are_config_errors_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError) as info:
+        ContextResolver(trusted_cdn=["cloudflair"])  # type: ignore[list-item]
+    assert (info.value.path, info.value.problems[0].suggestion) == ("trusted_cdn", "cloudflare")
+    with pytest.raises(ConfigError, match=r"settings\.trusted_cdn\[0\]"):
+        Personalizer({"settings": {"trusted_cdn": ["akamai"]}}, autoload_plugins=False)
 
 
 @pytest.mark.parametrize(

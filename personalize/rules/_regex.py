@@ -1,0 +1,152 @@
+"""``$regex`` patterns, compiled for RE2: matching takes time linear in the input.
+
+Conditions match patterns against request data a visitor writes (``referral.campaign`` comes
+from ``?utm_campaign=``). A backtracking engine lets one request spend seconds on a pattern
+such as ``(a+)+$``, holding the interpreter lock all the while; RE2 (``google-re2``) matches
+any pattern in one pass over the input, and only the first :data:`MAX_REGEX_INPUT`
+characters of a value are matched.
+
+RE2 reads the syntax of Perl, Python and JavaScript patterns, without the features that need
+backtracking: backreferences (``\\1``) and lookaround (``(?=``, ``(?!``, ``(?<=``) are
+rejected when the pattern is compiled. ``\\d``, ``\\w``, ``\\s`` and ``\\b`` are ASCII classes
+(as in JavaScript); ``\\p{L}`` and friends name Unicode classes. ``\\Z`` is spelled ``\\z``.
+
+``$options`` letters map to RE2 as follows: ``i`` case-insensitive, ``m`` ``^``/``$`` at
+line breaks, ``s`` ``.`` matches a newline, ``x`` whitespace and ``#`` comments outside
+character classes are removed before compiling (RE2 has no verbose mode of its own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re2
+
+__all__ = ["MAX_REGEX_INPUT", "MAX_REGEX_LENGTH", "REGEX_OPTIONS", "Regex"]
+
+#: Longest pattern ``$regex`` accepts (regexes in configuration are bounded).
+MAX_REGEX_LENGTH = 1000
+#: Characters of a value a pattern is matched against: the first this many.
+MAX_REGEX_INPUT = 4096
+#: Short values a pattern remembers its answer for (request values repeat: browsers,
+#: campaigns); a search through RE2's Python binding costs a few microseconds.
+_REMEMBERED_VALUES = 256
+_REMEMBERED_CHARS = 64
+#: The ``$options`` letters understood.
+REGEX_OPTIONS = frozenset("imsx")
+#: What RE2 says about a feature it lacks, and what to tell the author.
+_HINTS = (
+    ("invalid perl operator: (?=", "lookahead is not supported (RE2 runs in linear time)"),
+    ("invalid perl operator: (?!", "lookahead is not supported (RE2 runs in linear time)"),
+    ("invalid perl operator: (?<", "lookbehind is not supported (RE2 runs in linear time)"),
+    ("invalid escape sequence: \\Z", "write \\z (end of text) instead of \\Z"),
+)
+_BACKREFERENCE = "invalid escape sequence: \\"
+
+
+class Regex:
+    """A compiled ``$regex``: :meth:`matches` searches the start of a value in linear time.
+
+    Args:
+        pattern: The pattern.
+        options: ``$options`` letters among ``imsx``.
+        insensitive: Match regardless of case (``$regexi``), as option ``i``.
+
+    Raises:
+        ValueError: The pattern is too long, an option is unknown, or RE2 cannot compile it.
+    """
+
+    __slots__ = ("_search", "_seen", "options", "pattern")
+
+    def __init__(self, pattern: str, options: str = "", *, insensitive: bool = False) -> None:
+        if len(pattern) > MAX_REGEX_LENGTH:
+            raise ValueError(f"regex longer than {MAX_REGEX_LENGTH} characters")
+        if set(options) - REGEX_OPTIONS:
+            raise ValueError(f"$options {options!r}: use letters among 'imsx'")
+        self.pattern = pattern
+        self.options = options
+        source = _strip_verbose(pattern) if "x" in options else pattern
+        settings = re2.Options()
+        settings.log_errors = False
+        settings.never_capture = True
+        settings.case_sensitive = not (insensitive or "i" in options)
+        settings.dot_nl = "s" in options
+        if "m" in options:
+            source = "(?m)" + source
+        try:
+            compiled = re2.compile(source, settings)
+        except re2.error as exc:
+            raise ValueError(f"invalid regex {pattern!r}: {_reason(exc)}") from None
+        self._search = compiled.search
+        self._seen: dict[str, bool] = {}
+
+    def matches(self, text: str) -> bool:
+        """Whether the pattern occurs in the first :data:`MAX_REGEX_INPUT` characters."""
+        if len(text) > _REMEMBERED_CHARS:
+            return self._search(text[:MAX_REGEX_INPUT]) is not None
+        seen = self._seen
+        found = seen.get(text)
+        if found is None:
+            found = self._search(text) is not None
+            if len(seen) >= _REMEMBERED_VALUES:
+                seen.clear()
+            seen[text] = found
+        return found
+
+    def __repr__(self) -> str:
+        suffix = f", options={self.options!r}" if self.options else ""
+        return f"Regex({self.pattern!r}{suffix})"
+
+
+def _reason(exc: Any) -> str:
+    raw = exc.args[0] if exc.args else ""
+    message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    for prefix, hint in _HINTS:
+        if message.startswith(prefix):
+            return f"{message}; {hint}"
+    if message.startswith(_BACKREFERENCE) and message[len(_BACKREFERENCE) :][:1].isdigit():
+        return f"{message}; backreferences are not supported (RE2 runs in linear time)"
+    return message
+
+
+def _strip_verbose(pattern: str) -> str:
+    """Drop the whitespace and ``#`` comments of a verbose pattern, as Python's ``re.X`` does.
+
+    Escaped characters and character classes are kept as written.
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+        elif char == "[":
+            end = _class_end(pattern, i)
+            out.append(pattern[i:end])
+            i = end
+        elif char == "#":
+            newline = pattern.find("\n", i)
+            i = n if newline < 0 else newline + 1
+        else:
+            if not char.isspace():
+                out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index after the ``]`` closing the class opened at ``start`` (or the end)."""
+    i = start + 1
+    if i < len(pattern) and pattern[i] == "^":
+        i += 1
+    if i < len(pattern) and pattern[i] == "]":  # a leading ``]`` is a literal
+        i += 1
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            i += 2
+            continue
+        if pattern[i] == "]":
+            return i + 1
+        i += 1
+    return len(pattern)
