@@ -89,7 +89,7 @@ class ConfigCompiler:
         plan: ExperimentPlan | None = None
         try:
             plan = compile_experiments(
-                config, compiler.compile, known_weights=self._registry.scorers
+                config, compiler.compile, known_weights=self._plugin_weights()
             )
         except ConfigError as exc:
             problems.extend(exc.problems)
@@ -121,7 +121,7 @@ class ConfigCompiler:
         )
         problems.extend(compiler.problems)
         problems.extend(
-            unknown_weights(config.ranking.weights, self._registry.scorers, "ranking.weights")
+            unknown_weights(config.ranking.weights, self._plugin_weights(), "ranking.weights")
         )
         ranker = Ranker(
             self._catalog,
@@ -143,7 +143,7 @@ class ConfigCompiler:
         for name, condition in segments.items():
             if isinstance(condition, Mapping):  # pydantic reports any other type
                 compiler.compile(condition, f"segments.{name}")
-        weights = {*DEFAULT_WEIGHTS, *self._registry.scorers}
+        weights = {*DEFAULT_WEIGHTS, *self._plugin_weights()}
         for section in ("rules", "landing", "offers", "experiments"):
             for i, item in _items(raw, section):
                 if isinstance(item.get("when"), Mapping):
@@ -157,15 +157,19 @@ class ConfigCompiler:
         ranking = raw.get("ranking")
         if isinstance(ranking, Mapping):
             problems += unknown_weights(
-                ranking.get("weights"), self._registry.scorers, "ranking.weights"
+                ranking.get("weights"), self._plugin_weights(), "ranking.weights"
             )
         for i, exp in _items(raw, "experiments"):
             for j, variant in enumerate(_list(exp.get("variants"))):
                 overrides = variant.get("overrides") if isinstance(variant, Mapping) else None
                 if isinstance(overrides, Mapping):
                     here = f"experiments[{i}].variants[{j}].overrides"
-                    problems += _override_weights(overrides, self._registry.scorers, here)
+                    problems += _override_weights(overrides, self._plugin_weights(), here)
         return problems
+
+    def _plugin_weights(self) -> frozenset[str]:
+        """Weight names plugins add: their scorers' features and their candidate sources."""
+        return frozenset({*self._registry.scorers, *self._registry.candidate_sources})
 
     #: The name the facade passes to ``load_config`` (it once covered conditions only).
     raw_condition_problems = raw_problems
