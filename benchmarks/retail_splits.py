@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_retail import DATA, catalog_of, read_lines, to_event  # noqa: E402
+from eval_retail import DATA, catalog_of, read_lines, to_event
 
-from personalize.evaluation import (  # noqa: E402
+from personalize.evaluation import (
     BASELINES,
     MODES,
     Purchases,
@@ -44,7 +44,10 @@ from personalize.evaluation import (  # noqa: E402
 
 K = 10
 #: The baselines the default must beat, per mode.
-TARGETS = {"all": ("TIFU-KNN", "repeat purchase"), "new": ("ALS", "BM25 item-kNN", "recent popularity")}
+TARGETS = {
+    "all": ("TIFU-KNN", "repeat purchase"),
+    "new": ("ALS", "BM25 item-kNN", "recent popularity"),
+}
 MONTHS = ("2011-06", "2011-07", "2011-08", "2011-09", "2011-10", "2011-11")
 
 
@@ -79,10 +82,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cases = cases[:: args.sample]
             customers = [c for c, _ in cases]
             start = time.perf_counter()
-            mine = personalizer_lists(purchases, split, mode, customers, K, catalog=catalog, config=config, index_options=index_options)
+            mine = personalizer_lists(
+                purchases,
+                split,
+                mode,
+                customers,
+                K,
+                catalog=catalog,
+                config=config,
+                index_options=index_options,
+            )
             seconds = time.perf_counter() - start
             ours = score_lists(mine, cases, K)
-            row: dict[str, Any] = {"customers": len(cases), "seconds": round(seconds, 1), "personalize": ours.summary(len(purchases.items))}
+            row: dict[str, Any] = {
+                "customers": len(cases),
+                "seconds": round(seconds, 1),
+                "personalize": ours.summary(len(purchases.items)),
+            }
             best_name, best_ndcg = None, -1.0
             for name in names:
                 baseline = BASELINES[name]
@@ -104,7 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     best_scores = theirs
             if best_name is not None:
                 diff, lo, hi = paired_bootstrap(ours.ndcg(), best_scores.ndcg())
-                row["vs best"] = {"baseline": best_name, "diff": diff, "ci95": [lo, hi], "relative": ours.ndcg().mean() / best_ndcg - 1}
+                row["vs best"] = {
+                    "baseline": best_name,
+                    "diff": diff,
+                    "ci95": [lo, hi],
+                    "relative": ours.ndcg().mean() / best_ndcg - 1,
+                }
             report["months"].setdefault(split.label, {})[mode] = row
             _print_row(split.label, mode, row)
     if args.cache:
@@ -123,7 +144,10 @@ def _print_row(label: str, mode: str, row: dict[str, Any]) -> None:
             parts.append(f"{name} {figures[f'NDCG@{K}']:.4f}/{figures[f'HR@{K}']:.3f}")
     if "vs best" in row:
         vs = row["vs best"]
-        parts.append(f"vs {vs['baseline']}: {vs['relative']:+.1%} CI [{vs['ci95'][0]:+.4f}, {vs['ci95'][1]:+.4f}]")
+        parts.append(
+            f"vs {vs['baseline']}: {vs['relative']:+.1%}"
+            f" CI [{vs['ci95'][0]:+.4f}, {vs['ci95'][1]:+.4f}]"
+        )
     print(" | ".join(parts), flush=True)
 
 

@@ -5,7 +5,14 @@ Build :class:`Purchases` from events, cut :func:`monthly_splits`, score the pers
 :func:`tune` on the month before), and compare with :func:`paired_bootstrap`.
 """
 
-from personalize.evaluation._log import MODES, Purchases, Split, make_split, month_start, monthly_splits
+from personalize.evaluation._log import (
+    MODES,
+    Purchases,
+    Split,
+    make_split,
+    month_start,
+    monthly_splits,
+)
 from personalize.evaluation._metrics import Scores, coverage, paired_bootstrap, rank_metrics
 from personalize.evaluation._run import personalizer_lists
 from personalize.evaluation.baselines import BASELINES, Baseline, score_lists, tune

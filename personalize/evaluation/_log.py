@@ -133,10 +133,14 @@ def make_split(purchases: Purchases, cutoff: datetime, end: datetime) -> Split:
     train = purchases.at < lo
     test = (purchases.at >= lo) & (purchases.at < hi)
     bought: dict[int, set[int]] = {}
-    for cust, item in zip(purchases.customer[train].tolist(), purchases.item[train].tolist(), strict=True):
+    for cust, item in zip(
+        purchases.customer[train].tolist(), purchases.item[train].tolist(), strict=True
+    ):
         bought.setdefault(cust, set()).add(item)
     targets: dict[int, set[int]] = {}
-    for cust, item in zip(purchases.customer[test].tolist(), purchases.item[test].tolist(), strict=True):
+    for cust, item in zip(
+        purchases.customer[test].tolist(), purchases.item[test].tolist(), strict=True
+    ):
         if cust in bought:
             targets.setdefault(cust, set()).add(item)
     return Split(

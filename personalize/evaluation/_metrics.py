@@ -11,13 +11,19 @@ import numpy as np
 __all__ = ["Scores", "coverage", "paired_bootstrap", "rank_metrics"]
 
 
-def rank_metrics(recommended: Sequence[int], target: Collection[int], k: int) -> tuple[float, float, float]:
+def rank_metrics(
+    recommended: Sequence[int], target: Collection[int], k: int
+) -> tuple[float, float, float]:
     """HR@k, Recall@k (hits / min(|target|, k)) and NDCG@k with binary relevance."""
     top = list(recommended)[:k]
     dcg = sum(1.0 / math.log2(rank + 2) for rank, pid in enumerate(top) if pid in target)
     hits = sum(1 for pid in top if pid in target)
     ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(target), k)))
-    return (1.0 if hits else 0.0, hits / min(len(target), k) if target else 0.0, dcg / ideal if ideal else 0.0)
+    return (
+        1.0 if hits else 0.0,
+        hits / min(len(target), k) if target else 0.0,
+        dcg / ideal if ideal else 0.0,
+    )
 
 
 @dataclass(slots=True)
@@ -39,7 +45,7 @@ class Scores:
         self.rows.append(rank_metrics(top, target, self.k))
         self.shown.update(top)
 
-    def ndcg(self) -> np.ndarray:  # type: ignore[type-arg]
+    def ndcg(self) -> np.ndarray:
         """Per-customer NDCG@k, in the order added."""
         return np.array([row[2] for row in self.rows], dtype=np.float64)
 
@@ -61,7 +67,12 @@ def coverage(shown: Collection[int], n_items: int) -> float:
 
 
 def paired_bootstrap(
-    a: np.ndarray, b: np.ndarray, *, rounds: int = 2000, seed: int = 0, level: float = 0.95  # type: ignore[type-arg]
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    rounds: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
 ) -> tuple[float, float, float]:
     """Mean of ``a - b`` over customers and its percentile bootstrap CI (customers resampled)."""
     diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)

@@ -33,7 +33,9 @@ def personalizer_lists(
     from personalize.ranking import InteractionIndex
 
     train = [e for e, keep in zip(purchases.events, split.train.tolist(), strict=True) if keep]
-    index = InteractionIndex.build(train, catalog=catalog, now=split.cutoff, **dict(index_options or {}))
+    index = InteractionIndex.build(
+        train, catalog=catalog, now=split.cutoff, **dict(index_options or {})
+    )
     whole = dict(config or {})
     whole["ranking"] = {**whole.get("ranking", {}), "exclude_purchased": mode == "new"}
     personalizer = Personalizer(whole, catalog=catalog, interactions=index, autoload_plugins=False)
@@ -46,6 +48,8 @@ def personalizer_lists(
     request = Request(now=split.cutoff)
     out: dict[int, list[int]] = {}
     for cust in customers:
-        result = personalizer.personalize(request, History(events=own.get(cust, [])), placement="home", limit=k)
+        result = personalizer.personalize(
+            request, History(events=own.get(cust, [])), placement="home", limit=k
+        )
         out[cust] = [position[r.product_id] for r in result.products if r.product_id in position]
     return out

@@ -48,17 +48,27 @@ class Baseline:
     def settings(self) -> list[dict[str, Any]]:
         """Every point of the grid."""
         keys = sorted(self.grid)
-        return [dict(zip(keys, values, strict=True)) for values in product(*(self.grid[k] for k in keys))]
+        return [
+            dict(zip(keys, values, strict=True))
+            for values in product(*(self.grid[k] for k in keys))
+        ]
 
 
 def _orders(purchases: Purchases, mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], ...]:
     """Distinct (order, item) rows of the masked lines: customer, item, order, time."""
-    cust, item, order, at = (purchases.customer[mask], purchases.item[mask], purchases.order[mask], purchases.at[mask])
+    cust, item, order, at = (
+        purchases.customer[mask],
+        purchases.item[mask],
+        purchases.order[mask],
+        purchases.at[mask],
+    )
     _, first = np.unique(order * len(purchases.items) + item, return_index=True)
     return cust[first], item[first], order[first], at[first]  # type: ignore[return-value]
 
 
-def _top(scores: NDArray[np.float64], rows: Sequence[int], split: Split, mode: str, k: int) -> Lists:
+def _top(
+    scores: NDArray[np.float64], rows: Sequence[int], split: Split, mode: str, k: int
+) -> Lists:
     """Top-k columns of each row of ``scores`` (ties by position); train items off in "new"."""
     out: Lists = {}
     for row, cust in enumerate(rows):
@@ -75,7 +85,14 @@ def _top(scores: NDArray[np.float64], rows: Sequence[int], split: Split, mode: s
     return out
 
 
-def repeat_purchase(purchases: Purchases, split: Split, mode: str, customers: Sequence[int], k: int, params: Mapping[str, Any]) -> Lists:
+def repeat_purchase(
+    purchases: Purchases,
+    split: Split,
+    mode: str,
+    customers: Sequence[int],
+    k: int,
+    params: Mapping[str, Any],
+) -> Lists:
     """The customer's own products by order count, then latest purchase."""
     cust, item, _, at = _orders(purchases, split.train)
     wanted = set(customers)
@@ -91,7 +108,14 @@ def repeat_purchase(purchases: Purchases, split: Split, mode: str, customers: Se
     }
 
 
-def recent_popularity(purchases: Purchases, split: Split, mode: str, customers: Sequence[int], k: int, params: Mapping[str, Any]) -> Lists:
+def recent_popularity(
+    purchases: Purchases,
+    split: Split,
+    mode: str,
+    customers: Sequence[int],
+    k: int,
+    params: Mapping[str, Any],
+) -> Lists:
     """Most orders in the last ``days`` days of train."""
     _, item, _, at = _orders(purchases, split.train)
     since = split.cutoff.timestamp() - params["days"] * _DAY
@@ -105,7 +129,9 @@ def recent_popularity(purchases: Purchases, split: Split, mode: str, customers: 
     return out
 
 
-def tifu_vectors(purchases: Purchases, split: Split, group_size: int, r_basket: float, r_group: float) -> sp.csr_matrix:
+def tifu_vectors(
+    purchases: Purchases, split: Split, group_size: int, r_basket: float, r_group: float
+) -> sp.csr_matrix:
     """Every train customer's TIFU vector: baskets decayed within groups, groups decayed."""
     cust, item, order, at = _orders(purchases, split.train)
     # Baskets of each customer, oldest first: rank of each order within its customer.
@@ -123,15 +149,26 @@ def tifu_vectors(purchases: Purchases, split: Split, group_size: int, r_basket: 
         for pos, o in enumerate(baskets):
             g, within = divmod(pos, group_size)
             size = min(group_size, n - g * group_size)
-            weight[o] = r_basket ** (size - 1 - within) / size * r_group ** (groups - 1 - g) / groups
+            weight[o] = (
+                r_basket ** (size - 1 - within) / size * r_group ** (groups - 1 - g) / groups
+            )
     w = np.array([weight[o] for o in order.tolist()], dtype=np.float64)
     shape = (len(purchases.customers), len(purchases.items))
     return sp.csr_matrix((w, (cust, item)), shape=shape)
 
 
-def tifu_knn(purchases: Purchases, split: Split, mode: str, customers: Sequence[int], k: int, params: Mapping[str, Any]) -> Lists:
+def tifu_knn(
+    purchases: Purchases,
+    split: Split,
+    mode: str,
+    customers: Sequence[int],
+    k: int,
+    params: Mapping[str, Any],
+) -> Lists:
     """TIFU-KNN: ``alpha * own + (1 - alpha) * mean of the k nearest customers' vectors``."""
-    vectors = tifu_vectors(purchases, split, params["group_size"], params["r_basket"], params["r_group"])
+    vectors = tifu_vectors(
+        purchases, split, params["group_size"], params["r_basket"], params["r_group"]
+    )
     norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     unit = sp.csr_matrix(sp.diags(1.0 / norms) @ vectors)
@@ -155,7 +192,9 @@ def _user_items(purchases: Purchases, split: Split) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(item.size, dtype=np.float32), (cust, item)), shape=shape)
 
 
-def _implicit(model: Any, purchases: Purchases, split: Split, mode: str, customers: Sequence[int], k: int) -> Lists:
+def _implicit(
+    model: Any, purchases: Purchases, split: Split, mode: str, customers: Sequence[int], k: int
+) -> Lists:
     user_items = _user_items(purchases, split)
     with warnings.catch_warnings():  # implicit converts its own BM25 weights to CSR, loudly
         warnings.simplefilter("ignore")
@@ -168,26 +207,48 @@ def _implicit(model: Any, purchases: Purchases, split: Split, mode: str, custome
 def _import_implicit() -> Any:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        import implicit  # noqa: PLC0415
+        import implicit  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("the ALS and BM25 baselines need implicit: pip install 'personalize[evaluate]'") from exc
+        raise ImportError(
+            "the ALS and BM25 baselines need implicit: pip install 'personalize[evaluate]'"
+        ) from exc
     return implicit
 
 
-def als(purchases: Purchases, split: Split, mode: str, customers: Sequence[int], k: int, params: Mapping[str, Any]) -> Lists:
+def als(
+    purchases: Purchases,
+    split: Split,
+    mode: str,
+    customers: Sequence[int],
+    k: int,
+    params: Mapping[str, Any],
+) -> Lists:
     """Implicit ALS (``implicit.als``), one thread, seeded."""
     implicit = _import_implicit()
     model = implicit.cpu.als.AlternatingLeastSquares(
-        factors=params["factors"], regularization=params["regularization"], alpha=params["alpha"],
-        iterations=15, num_threads=1, random_state=0,
+        factors=params["factors"],
+        regularization=params["regularization"],
+        alpha=params["alpha"],
+        iterations=15,
+        num_threads=1,
+        random_state=0,
     )
     return _implicit(model, purchases, split, mode, customers, k)
 
 
-def bm25_item_knn(purchases: Purchases, split: Split, mode: str, customers: Sequence[int], k: int, params: Mapping[str, Any]) -> Lists:
+def bm25_item_knn(
+    purchases: Purchases,
+    split: Split,
+    mode: str,
+    customers: Sequence[int],
+    k: int,
+    params: Mapping[str, Any],
+) -> Lists:
     """Item-kNN over BM25-weighted co-occurrence (``implicit.nearest_neighbours``)."""
     implicit = _import_implicit()
-    model = implicit.nearest_neighbours.BM25Recommender(K=params["neighbours"], K1=params["k1"], B=params["b"], num_threads=1)
+    model = implicit.nearest_neighbours.BM25Recommender(
+        K=params["neighbours"], K1=params["k1"], B=params["b"], num_threads=1
+    )
     return _implicit(model, purchases, split, mode, customers, k)
 
 
@@ -200,16 +261,34 @@ BASELINES: Mapping[str, Baseline] = {
         Baseline(
             "TIFU-KNN",
             ("all", "new"),
-            {"group_size": (7,), "r_basket": (0.9,), "r_group": (0.6, 0.9), "neighbours": (100, 300), "alpha": (0.7, 0.9)},
+            {
+                "group_size": (7,),
+                "r_basket": (0.9,),
+                "r_group": (0.6, 0.9),
+                "neighbours": (100, 300),
+                "alpha": (0.7, 0.9),
+            },
             tifu_knn,
         ),
-        Baseline("ALS", ("new",), {"factors": (64, 128), "regularization": (0.05,), "alpha": (1.0, 10.0)}, als),
-        Baseline("BM25 item-kNN", ("new",), {"neighbours": (50, 200), "k1": (1.2,), "b": (0.25, 0.75)}, bm25_item_knn),
+        Baseline(
+            "ALS",
+            ("new",),
+            {"factors": (64, 128), "regularization": (0.05,), "alpha": (1.0, 10.0)},
+            als,
+        ),
+        Baseline(
+            "BM25 item-kNN",
+            ("new",),
+            {"neighbours": (50, 200), "k1": (1.2,), "b": (0.25, 0.75)},
+            bm25_item_knn,
+        ),
     )
 }
 
 
-def score_lists(lists: Mapping[int, Sequence[int]], cases: Iterable[tuple[int, frozenset[int]]], k: int) -> Scores:
+def score_lists(
+    lists: Mapping[int, Sequence[int]], cases: Iterable[tuple[int, frozenset[int]]], k: int
+) -> Scores:
     """The metrics of ``lists`` over ``cases`` (customer, target)."""
     scores = Scores.empty(k)
     for cust, target in cases:
@@ -217,7 +296,9 @@ def score_lists(lists: Mapping[int, Sequence[int]], cases: Iterable[tuple[int, f
     return scores
 
 
-def tune(baseline: Baseline, purchases: Purchases, validation: Split, mode: str, k: int) -> tuple[dict[str, Any], float]:
+def tune(
+    baseline: Baseline, purchases: Purchases, validation: Split, mode: str, k: int
+) -> tuple[dict[str, Any], float]:
     """The grid point with the best mean NDCG@k on ``validation`` (first best wins)."""
     cases = validation.cases(mode)
     customers = [c for c, _ in cases]
