@@ -266,20 +266,20 @@ BASELINES: Mapping[str, Baseline] = {
                 "r_basket": (0.9,),
                 "r_group": (0.6, 0.9),
                 "neighbours": (100, 300),
-                "alpha": (0.7, 0.9),
+                "alpha": (0.5, 0.7, 0.9),
             },
             tifu_knn,
         ),
         Baseline(
             "ALS",
             ("new",),
-            {"factors": (64, 128), "regularization": (0.05,), "alpha": (1.0, 10.0)},
+            {"factors": (64, 128), "regularization": (0.05,), "alpha": (0.5, 1.0, 10.0)},
             als,
         ),
         Baseline(
             "BM25 item-kNN",
             ("new",),
-            {"neighbours": (50, 200), "k1": (1.2,), "b": (0.25, 0.75)},
+            {"neighbours": (20, 50, 200), "k1": (1.2,), "b": (0.25, 0.75)},
             bm25_item_knn,
         ),
     )
