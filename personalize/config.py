@@ -51,12 +51,12 @@ Condition = dict[str, Any]
 #: The ranking features that weights apply to, with their default weights.
 DEFAULT_WEIGHTS: dict[str, float] = {
     "repeat": 1.0,
-    "co_purchase": 2.0,
+    "co_purchase": 0.3,
     "co_view": 1.0,
     "complement": 1.5,
     "affinity": 1.0,
-    "popularity": 0.3,
-    "trending": 0.3,
+    "popularity": 0.02,
+    "trending": 0.45,
     "new_arrival": 0.2,
 }
 
@@ -136,10 +136,10 @@ class RankingConfig(_Strict):
     repurchase_window_days: float | None = Field(default=None, gt=0)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     candidates_per_source: int = Field(default=100, ge=1)
-    max_anchors: int = Field(default=20, ge=1)
-    anchor_half_life_days: float = Field(default=30.0, gt=0)
-    repeat_half_life_days: float = Field(default=60.0, gt=0)
-    popular_candidates: int = Field(default=30, ge=0)
+    max_anchors: int = Field(default=50, ge=1)
+    anchor_half_life_days: float = Field(default=60.0, gt=0)
+    repeat_half_life_days: float = Field(default=1000.0, gt=0)
+    popular_candidates: int = Field(default=60, ge=0)
 
     def effective_weights(self) -> dict[str, float]:
         """The default weights overlaid with the configured ones."""

@@ -15,6 +15,7 @@ def _isort_key(name: str) -> tuple[int, str]:
 PACKAGES = [
     "personalize",
     "personalize.context",
+    "personalize.evaluation",
     "personalize.experiments",
     "personalize.metrics",
     "personalize.ranking",

@@ -55,7 +55,7 @@ def test_trace_lists_sources_and_the_cascade_step() -> None:
 
 
 def test_cold_start_cascade_falls_from_personal_to_global() -> None:
-    r = ranker()
+    r = ranker(weights={"popularity": 0.3, "trending": 0.3})  # best sellers lead a first visit
     assert r.rank(COFFEE_DRINKER).cascade == "personal"
     assert r.rank(context(viewed=("kettle",))).cascade == "session"
     assert r.rank(context(country="GB")).cascade == "geo"
@@ -65,7 +65,8 @@ def test_cold_start_cascade_falls_from_personal_to_global() -> None:
 
 
 def test_geo_popular_uses_the_visitor_country() -> None:
-    result = ranker(weights={"trending": 0.0}).rank(context(country="GB"), limit=3)
+    weights = {"trending": 0.0, "popularity": 0.3}
+    result = ranker(weights=weights).rank(context(country="GB"), limit=3)
     assert set(result.product_ids) <= {"green-tea", "teapot", "black-tea", "beans", "filters"}
     assert result.product_ids[0] in {"green-tea", "teapot", "black-tea"}
 
