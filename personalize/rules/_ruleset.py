@@ -127,7 +127,7 @@ class RuleSet:
         problems = compiler.problems
         store = store_zone(config.settings.timezone, problems)
         segments = _compile_segments(config, compiler)
-        weights = {*DEFAULT_WEIGHTS, *registry.scorers}
+        weights = {*DEFAULT_WEIGHTS, *registry.scorers, *registry.candidate_sources}
         rules: list[_Rule] = []
         seen: set[str] = set()
         for i, rule in enumerate(config.rules):
