@@ -79,10 +79,9 @@ def _titles(result: Result, catalog: Catalog) -> str:
 
 
 def _read_events(path: Path) -> list[Any]:
-    from personalize._models import Event
+    from personalize.metrics import read_events
 
-    with path.open(encoding="utf-8") as fh:
-        return [Event.model_validate_json(line) for line in fh if line.strip()]
+    return read_events(path)  # DataError naming the line; .gz, BOM and UTF-8 handled
 
 
 def _check(args: argparse.Namespace) -> int:
