@@ -13,54 +13,18 @@ problem, whether an invalid event, a byte that is not UTF-8 or a truncated gzip 
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from personalize._atomic import atomic_text
 from personalize._models import Event
+from personalize._textfile import iter_lines
 from personalize.errors import DataError
 
 __all__ = ["iter_events", "read_events", "write_events"]
-
-_BOM = b"\xef\xbb\xbf"
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Number and text of each line; every way the bytes can be unreadable is a DataError.
-
-    Lines are decoded one by one, so a byte that is not UTF-8 is reported on its own line;
-    a UTF-8 byte-order mark at the start is skipped.
-    """
-    number = 0
-    try:
-        with _open(path) as handle:
-            for number, raw in enumerate(handle, start=1):
-                line = raw.removeprefix(_BOM) if number == 1 else raw
-                try:
-                    yield number, line.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise DataError(
-                        f"{path.name}:{number}: not UTF-8 text (byte {exc.start + 1} of the line)"
-                    ) from None
-    except EOFError:
-        raise DataError(
-            f"{path.name}:{number + 1}: the gzip stream ends early (truncated file)"
-        ) from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise DataError(f"{path.name}:{number + 1}: corrupt gzip data ({exc})") from None
-    except OSError as exc:
-        raise DataError(f"{path.name}: cannot read the event log: {exc}") from None
-
-
-def _open(path: Path) -> IO[bytes]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    return path.open("rb")
 
 
 def iter_events(path: str | Path) -> Iterator[Event]:
@@ -71,7 +35,7 @@ def iter_events(path: str | Path) -> Iterator[Event]:
             gzip or is truncated; the message names the file and line.
     """
     path = Path(path)
-    for number, line in _lines(path):
+    for number, line in iter_lines(path):
         if not line.strip():
             continue
         try:
