@@ -62,9 +62,9 @@ def atomic_text(path: str | Path, *, compress: bool = False) -> Iterator[TextIO]
         A text file object.
     """
     with atomic_binary(path) as raw:
-        layer: BinaryIO = raw
+        layer: BinaryIO | gzip.GzipFile = raw
         if compress:
-            layer = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)  # type: ignore[assignment]
+            layer = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
         text = io.TextIOWrapper(layer, encoding="utf-8", newline="\n")
         try:
             yield text
@@ -75,7 +75,7 @@ def atomic_text(path: str | Path, *, compress: bool = False) -> Iterator[TextIO]
         _release(text, layer, compress)
 
 
-def _release(text: io.TextIOWrapper, layer: BinaryIO, compress: bool) -> None:
+def _release(text: io.TextIOWrapper, layer: BinaryIO | gzip.GzipFile, compress: bool) -> None:
     """Flush the text and gzip layers into the raw file without closing it."""
     text.detach()
     if compress:
