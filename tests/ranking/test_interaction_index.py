@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ranking_helpers import NOW, purchase, shop_catalog, shop_events, shop_index
 
 from personalize import DataError, Event
@@ -167,3 +169,23 @@ def test_catalog_only_products_have_no_neighbours() -> None:
     assert index.co_purchase("new-cup") == ((), ())
     assert "new-cup" in index.category_top("cups")
     assert len(shop_catalog()) == 12
+
+
+_OFFSETS = st.builds(
+    timezone, st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    times=st.lists(st.datetimes(timezones=_OFFSETS), min_size=1, max_size=4),
+    now=st.none() | st.datetimes(timezones=_OFFSETS),
+)
+def test_any_event_time_builds_an_index(times: list[datetime], now: datetime | None) -> None:
+    events = [
+        Event(type="purchase", product_id=f"p{i % 2}", at=at, order_id="o", customer_id="c")
+        for i, at in enumerate(times)
+    ]
+    index = InteractionIndex.build(events, now=now)
+    assert index.built_at is not None
+    assert 0.0 <= index.popularity("p0") <= 1.0
