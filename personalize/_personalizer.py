@@ -111,7 +111,7 @@ class Personalizer:
         self._state = self._compiler.state(parsed)
         self._freeze_gc = freeze_gc
         if freeze_gc:
-            freeze_loaded()
+            _freeze_loaded()
 
     # -- construction --------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ class Personalizer:
             state = self._compiler.state(parsed)
             self._state = state
             if self._freeze_gc:
-                freeze_loaded()
+                _freeze_loaded()
 
     def personalize(
         self,
@@ -367,7 +367,7 @@ class Personalizer:
             return
 
 
-def freeze_loaded() -> None:
+def _freeze_loaded() -> None:
     """Collect garbage, then move every live object out of the collector's way.
 
     What is loaded once -- products, the interaction index, compiled rules -- lives as long

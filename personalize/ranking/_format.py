@@ -30,7 +30,7 @@ from typing import Any
 from personalize._atomic import atomic_binary
 from personalize.errors import DataError
 
-__all__ = ["VERSION", "read_document", "write_document"]
+__all__ = ["MAGIC", "VERSION", "decode", "encode", "read_document", "write_document"]
 
 MAGIC = b"PZINDEX\n"
 VERSION = 2
