@@ -89,9 +89,8 @@ def build_index(
 
     n_items = len(items.names)
     times = np.concatenate([np.frombuffer(p_time), np.frombuffer(v_time)])
-    ref = (
-        as_utc(now).timestamp() if now is not None else (float(times.max()) if times.size else 0.0)
-    )
+    latest = float(times.max()) if times.size else 0.0
+    ref = as_utc(now).timestamp() if now is not None else latest
     built_at = utc_from_timestamp(ref) if times.size or now is not None else None
 
     # One row per distinct (order, item): several lines of one order count once.
