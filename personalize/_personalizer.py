@@ -18,6 +18,7 @@ true and ``explain()`` lists it) and a call to ``on_error(exception, where)``, w
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -78,6 +79,14 @@ class Personalizer:
         on_exposure: Called once per decision and experiment the visitor is enrolled in.
         resolver: A ready :class:`ContextResolver` (``geoip``, ``trusted_proxies``,
             ``forwarded_header`` and ``trusted_cdn`` are then ignored).
+        freeze_gc: Once loaded (and after each :meth:`reload`), collect garbage and then
+            move every live object -- catalog, index, compiled configuration, and the
+            rest of the process -- into the collector's permanent generation
+            (:func:`gc.freeze`), so full collections stop traversing them: with a million
+            products one collection drops from about a second to a millisecond. Frozen
+            objects are still freed by reference counting, but never by the cycle
+            collector (call :func:`gc.unfreeze` to undo). Pass ``False`` if the
+            application manages the collector itself.
 
     The client-address and CDN options are read when the personalizer is built;
     :meth:`reload` does not change them.
@@ -101,6 +110,7 @@ class Personalizer:
         on_error: ErrorHandler | None = None,
         on_exposure: ExposureHandler | None = None,
         resolver: ContextResolver | None = None,
+        freeze_gc: bool = True,
     ) -> None:
         self._on_error = on_error
         self._on_exposure = on_exposure
@@ -126,6 +136,9 @@ class Personalizer:
         )
         self._reload_lock = threading.Lock()
         self._state = self._compiler.state(parsed)
+        self._freeze_gc = freeze_gc
+        if freeze_gc:
+            _freeze_loaded()
 
     # -- construction --------------------------------------------------------------------
 
@@ -198,6 +211,8 @@ class Personalizer:
         with self._reload_lock:
             state = self._compiler.state(parsed)
             self._state = state
+            if self._freeze_gc:
+                _freeze_loaded()
 
     def personalize(
         self,
@@ -427,6 +442,17 @@ class Personalizer:
             self._on_error(exc, where)
         except Exception:  # a failing error handler must not break the request either
             return
+
+
+def _freeze_loaded() -> None:
+    """Collect garbage, then move every live object out of the collector's way.
+
+    What is loaded once -- products, the interaction index, compiled rules -- lives as long
+    as the process; once frozen, full collections no longer traverse it. The collection
+    first keeps garbage that is already unreachable from being frozen for good.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _fired(outcome: RuleOutcome | None) -> tuple[str, ...]:

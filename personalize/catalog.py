@@ -7,11 +7,13 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
 
 from personalize._models import Product
+from personalize._textfile import read_text
 from personalize.errors import DataError
 
 __all__ = ["Catalog"]
@@ -22,6 +24,10 @@ _CSV_LIST_FIELDS = ("tags", "complements")
 class Catalog:
     """An immutable set of products, indexed by id, category and brand.
 
+    Nothing in a catalog can be changed after it is built: :attr:`ids` and
+    :attr:`categories` are read-only views, :attr:`products` is a tuple, and a product is
+    a frozen model.
+
     Args:
         products: The products; ids must be unique.
 
@@ -29,7 +35,16 @@ class Catalog:
         DataError: Two products share an id.
     """
 
-    __slots__ = ("_by_brand", "_by_category", "_by_id", "_facts", "_out_of_stock", "_products")
+    __slots__ = (
+        "_by_brand",
+        "_by_category",
+        "_by_id",
+        "_categories",
+        "_facts",
+        "_ids",
+        "_out_of_stock",
+        "_products",
+    )
 
     def __init__(self, products: Iterable[Product] = ()) -> None:
         self._products: tuple[Product, ...] = tuple(products)
@@ -47,6 +62,8 @@ class Catalog:
         self._by_id = by_id
         self._by_category = {k: tuple(v) for k, v in by_category.items()}
         self._by_brand = {k: tuple(v) for k, v in by_brand.items()}
+        self._ids: Mapping[str, Product] = MappingProxyType(self._by_id)
+        self._categories: Mapping[str, tuple[str, ...]] = MappingProxyType(self._by_category)
         self._facts: dict[str, dict[str, Any]] = {}
         self._out_of_stock = frozenset(p.id for p in self._products if not p.in_stock)
 
@@ -59,15 +76,25 @@ class Catalog:
         Raises:
             DataError: A record is invalid; the message gives its number and field.
         """
+        return cls._from_placed(
+            ((f"record {number}", record) for number, record in enumerate(records, start=1)),
+            source=source,
+        )
+
+    @classmethod
+    def _from_placed(
+        cls, records: Iterable[tuple[str, Mapping[str, Any]]], *, source: str
+    ) -> Catalog:
+        """Build from ``(where, record)`` pairs; every invalid record is reported at once."""
         products = []
         problems = []
-        for number, record in enumerate(records, start=1):
+        for where, record in records:
             try:
                 products.append(Product.model_validate(record))
             except ValidationError as exc:
                 for err in exc.errors():
                     field = ".".join(str(p) for p in err["loc"]) or "<record>"
-                    problems.append(f"{source}record {number}: {field}: {err['msg']}")
+                    problems.append(f"{source}{where}: {field}: {err['msg']}")
         if problems:
             raise DataError("invalid catalog:\n  " + "\n  ".join(problems))
         return cls(products)
@@ -75,26 +102,32 @@ class Catalog:
     @classmethod
     def from_file(cls, path: str | Path) -> Catalog:
         """Read a catalog from a ``.json`` (a list, or ``{"products": [...]}``), ``.jsonl``
-        or ``.csv`` file.
+        or ``.csv`` file, each optionally gzip-compressed (``.csv.gz`` ...).
 
-        In CSV, ``category`` may be ``a > b``, and ``tags``/``complements`` ``|``-separated;
-        ``attributes.<name>`` columns become attributes.
+        The file is UTF-8, with or without a byte-order mark. In CSV, ``category`` may be
+        ``a > b``, and ``tags``/``complements`` ``|``-separated; ``attributes.<name>``
+        columns become attributes.
 
         Raises:
-            DataError: The file cannot be parsed, or a record is invalid.
+            DataError: The file cannot be read (missing, not UTF-8, a truncated or
+                non-gzip ``.gz``), cannot be parsed (invalid JSON, a CSV row with more or
+                fewer fields than the header), or a record is invalid; the message names
+                the file and the line.
         """
         path = Path(path)
-        text = path.read_text(encoding="utf-8")
-        suffix = path.suffix.lower()
+        text = read_text(path)
+        name = path.name.lower().removesuffix(".gz")
         label = f"{path.name}: "
-        if suffix == ".jsonl":
-            return cls.from_records(_jsonl_records(text, label), source=label)
-        if suffix == ".csv":
-            return cls.from_records(_csv_records(text), source=label)
+        if name.endswith(".jsonl"):
+            return cls._from_placed(_jsonl_records(text, label), source=label)
+        if name.endswith(".csv"):
+            return cls._from_placed(_csv_records(text, label), source=label)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(f"{label}line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+        except RecursionError:
+            raise DataError(f"{label}invalid JSON: nested too deeply") from None
         if isinstance(data, dict) and "products" in data:
             data = data["products"]
         if not isinstance(data, list):
@@ -112,14 +145,34 @@ class Catalog:
     def __contains__(self, product_id: object) -> bool:
         return product_id in self._by_id
 
+    def __getitem__(self, product_id: str) -> Product:
+        """The product with this id.
+
+        Raises:
+            KeyError: No product has this id.
+        """
+        return self._by_id[product_id]
+
+    def __repr__(self) -> str:
+        return (
+            f"Catalog({_count(len(self._products), 'product')}, "
+            f"{_count(len(self._by_category), 'category', 'categories')}, "
+            f"{_count(len(self._by_brand), 'brand')})"
+        )
+
     def get(self, product_id: str) -> Product | None:
         """The product with this id, or ``None``."""
         return self._by_id.get(product_id)
 
     @property
+    def products(self) -> tuple[Product, ...]:
+        """Every product, in catalog order."""
+        return self._products
+
+    @property
     def ids(self) -> Mapping[str, Product]:
-        """Product id to product."""
-        return self._by_id
+        """Product id to product, in catalog order (a read-only view)."""
+        return self._ids
 
     def in_category(self, category: str) -> tuple[str, ...]:
         """Ids of the products under ``category`` (at any level of their path)."""
@@ -136,8 +189,8 @@ class Catalog:
 
     @property
     def categories(self) -> Mapping[str, tuple[str, ...]]:
-        """Every category (any level) to the ids of its products."""
-        return self._by_category
+        """Every category (any level) to the ids of its products (a read-only view)."""
+        return self._categories
 
     def facts(self, product_id: str) -> dict[str, Any] | None:
         """The product's fact mapping for ``where:`` selectors, built once and cached."""
@@ -150,7 +203,12 @@ class Catalog:
         return cached
 
 
-def _jsonl_records(text: str, label: str) -> Iterator[Mapping[str, Any]]:
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
+def _jsonl_records(text: str, label: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    number = 0
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -158,24 +216,48 @@ def _jsonl_records(text: str, label: str) -> Iterator[Mapping[str, Any]]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{label}line {lineno}: invalid JSON: {exc.msg}") from exc
+        except RecursionError:
+            raise DataError(f"{label}line {lineno}: invalid JSON: nested too deeply") from None
         if not isinstance(record, dict):
             raise DataError(f"{label}line {lineno}: expected an object")
-        yield record
+        number += 1
+        yield f"line {lineno}: record {number}", record
 
 
-def _csv_records(text: str) -> Iterator[Mapping[str, Any]]:
-    for row in csv.DictReader(io.StringIO(text)):
-        record: dict[str, Any] = {}
-        attributes: dict[str, Any] = {}
-        for key, value in row.items():
-            if key is None or value is None or value == "":
+def _csv_records(text: str, label: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The rows as records; a row whose field count differs from the header's is an error."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        number = 0
+        for row in reader:
+            if not row:  # a blank line
                 continue
-            if key.startswith("attributes."):
-                attributes[key.removeprefix("attributes.")] = value
-            elif key == "in_stock":
-                record[key] = value.strip().lower() in {"1", "true", "yes", "y"}
-            else:
-                record[key] = value
-        if attributes:
-            record["attributes"] = attributes
-        yield record
+            if len(row) != len(header):
+                raise DataError(
+                    f"{label}line {reader.line_num}: {len(row)} fields, the header has "
+                    f"{len(header)}"
+                )
+            number += 1
+            yield f"line {reader.line_num}: record {number}", _csv_record(header, row)
+    except csv.Error as exc:
+        raise DataError(f"{label}line {reader.line_num}: invalid CSV: {exc}") from None
+
+
+def _csv_record(header: list[str], row: list[str]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    for key, value in zip(header, row, strict=True):
+        if value == "":
+            continue
+        if key.startswith("attributes."):
+            attributes[key.removeprefix("attributes.")] = value
+        elif key == "in_stock":
+            record[key] = value.strip().lower() in {"1", "true", "yes", "y"}
+        else:
+            record[key] = value
+    if attributes:
+        record["attributes"] = attributes
+    return record

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from personalize._atomic import atomic_text
 from personalize._models import Event, History, Request
 from personalize._personalizer import Personalizer
 from personalize.catalog import Catalog
@@ -291,7 +292,8 @@ class Simulator:
         the file does not depend on anything but the seed and the inputs.
 
         Args:
-            out: The JSONL file to write (or an open text stream).
+            out: The JSONL file to write, replaced atomically when the run completes
+                (``.gz`` compresses), or an open text stream.
             shoppers: Population size.
             progress: Draw a progress bar; ``None`` draws it only on a terminal.
             stream: Where the progress bar goes (stderr by default).
@@ -300,7 +302,7 @@ class Simulator:
             Counts and timings of the run.
         """
         if isinstance(out, str | Path):
-            with Path(out).open("w", encoding="utf-8") as handle:
+            with atomic_text(out, compress=Path(out).suffix == ".gz") as handle:
                 return self._run(
                     handle, shoppers, ProgressBar(shoppers, stream=stream, enabled=progress)
                 )

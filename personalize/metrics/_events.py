@@ -7,49 +7,44 @@ The format the journey simulator writes and the KPI module reads::
 
 Fields are those of :class:`~personalize.Event`; fields at their default are left out; ``at``
 is ISO 8601 with its offset. A path ending in ``.gz`` is read and written gzip-compressed.
+Writes are atomic (see :mod:`personalize._atomic`); a reader names the file and line of any
+problem, whether an invalid event, a byte that is not UTF-8 or a truncated gzip stream.
 """
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import ValidationError
 
+from personalize._atomic import atomic_text
 from personalize._models import Event
+from personalize._textfile import iter_lines
 from personalize.errors import DataError
 
 __all__ = ["iter_events", "read_events", "write_events"]
-
-
-def _open(path: Path, mode: str) -> IO[str]:
-    if path.suffix == ".gz":
-        if mode == "w":
-            return gzip.open(path, "wt", encoding="utf-8")
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(mode, encoding="utf-8")
 
 
 def iter_events(path: str | Path) -> Iterator[Event]:
     """Yield the events of a JSONL log one by one; blank lines are skipped.
 
     Raises:
-        DataError: A line is not a valid event; the message names the file and line.
+        DataError: A line is not a valid event, or not UTF-8, or a ``.gz`` file is not
+            gzip or is truncated; the message names the file and line.
     """
     path = Path(path)
-    with _open(path, "r") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield Event.model_validate_json(line)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                detail = f"{where}: {first['msg']}" if where else first["msg"]
-                raise DataError(f"{path.name}:{number}: invalid event ({detail})") from None
+    for number, line in iter_lines(path):
+        if not line.strip():
+            continue
+        try:
+            yield Event.model_validate_json(line)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            detail = f"{where}: {first['msg']}" if where else first["msg"]
+            raise DataError(f"{path.name}:{number}: invalid event ({detail})") from None
 
 
 def read_events(path: str | Path) -> list[Event]:
@@ -68,7 +63,9 @@ def write_events(path: str | Path, events: Iterable[Event | Mapping[str, Any]]) 
     """Write events as JSON Lines, one per line, in the order given.
 
     Args:
-        path: The file to write (replaced if it exists; ``.gz`` compresses).
+        path: The file to write (``.gz`` compresses). It is replaced atomically: the
+            events go to a temporary file that is renamed over ``path`` at the end, so
+            if writing fails the previous file is left as it was.
         events: :class:`~personalize.Event` objects or mappings of their fields.
 
     Returns:
@@ -79,7 +76,7 @@ def write_events(path: str | Path, events: Iterable[Event | Mapping[str, Any]]) 
     """
     path = Path(path)
     count = 0
-    with _open(path, "w") as handle:
+    with atomic_text(path, compress=path.suffix == ".gz") as handle:
         for event in events:
             if not isinstance(event, Event):
                 try:

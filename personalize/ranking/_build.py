@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from personalize._models import Event
+from personalize._models import Event, as_utc
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from personalize.catalog import Catalog
     from personalize.ranking._index import InteractionIndex
 
-__all__ = ["build_index", "log_scale"]
+__all__ = ["build_index", "log_scale", "utc_from_timestamp"]
 
 _VIEW_TYPES = frozenset({"view", "page_view"})
 _DAY = 86400.0
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
 
 
 class _Ids:
@@ -87,8 +89,9 @@ def build_index(
 
     n_items = len(items.names)
     times = np.concatenate([np.frombuffer(p_time), np.frombuffer(v_time)])
-    ref = now.timestamp() if now is not None else (float(times.max()) if times.size else 0.0)
-    built_at = datetime.fromtimestamp(ref, UTC) if times.size or now is not None else None
+    latest = float(times.max()) if times.size else 0.0
+    ref = as_utc(now).timestamp() if now is not None else latest
+    built_at = utc_from_timestamp(ref) if times.size or now is not None else None
 
     # One row per distinct (order, item): several lines of one order count once.
     item_a = np.frombuffer(p_item, dtype=np.int32).astype(np.int64)
@@ -160,6 +163,19 @@ def build_index(
             "co_purchase_scope": co_purchase_scope,
         },
     )
+
+
+def utc_from_timestamp(seconds: float) -> datetime:
+    """The UTC datetime of a POSIX timestamp, clamped to ``datetime.min`` .. ``datetime.max``.
+
+    A float cannot hold every microsecond of year 9999: 9999-12-31T23:59:59.999999 becomes
+    ``253402300800.0``, which :meth:`datetime.fromtimestamp` rejects as year 10000.
+    """
+    if seconds >= _LAST.timestamp():
+        return _LAST
+    if seconds <= _FIRST.timestamp():
+        return _FIRST
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _weighted_counts(

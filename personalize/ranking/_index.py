@@ -8,15 +8,14 @@ declared complements. The request path only reads it: every lookup is a dict or 
 
 Storage is compact: neighbour lists are CSR-style flat arrays of item positions (``int32``)
 and similarities (``float32``), top-K per item, so a catalog of a million products stays
-feasible. :meth:`~InteractionIndex.save` writes a versioned gzip JSON document whose arrays
-are base64 little-endian bytes; :meth:`~InteractionIndex.load` reads it back without pickle.
+feasible. :meth:`~InteractionIndex.save` writes, atomically, a gzip JSON document whose arrays
+are base64 little-endian bytes, behind a header with a format version and a SHA-256 checksum;
+:meth:`~InteractionIndex.load` checks and reads it back without pickle.
 """
 
 from __future__ import annotations
 
 import base64
-import gzip
-import json
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from personalize._models import Event, as_utc
 from personalize.errors import DataError
+from personalize.ranking._format import VERSION, read_document, write_document
 
 if TYPE_CHECKING:
     from personalize.catalog import Catalog
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["InteractionIndex", "Neighbours"]
 
 FORMAT = "personalize-interaction-index"
-VERSION = 1
 
 #: Product ids and similarities of one product's neighbours, best first.
 Neighbours = tuple[tuple[str, ...], tuple[float, ...]]
@@ -285,7 +284,13 @@ class InteractionIndex:
     # -- persistence --------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Write the index to ``path`` as versioned gzip JSON (no pickle)."""
+        """Write the index to ``path``: gzip JSON (no pickle) behind a versioned header
+        with a SHA-256 checksum (see :mod:`personalize.ranking._format`).
+
+        The write is atomic: the data goes to a temporary file in the same directory,
+        which is synced and then renamed over ``path``, so a failed save (a full disk, an
+        interruption) leaves the previous file as it was.
+        """
         doc = {
             "format": FORMAT,
             "version": VERSION,
@@ -302,25 +307,25 @@ class InteractionIndex:
             "complements": {k: list(v) for k, v in self._complements.items()},
             "stats": self.stats,
         }
-        data = json.dumps(doc, separators=(",", ":")).encode("utf-8")
-        Path(path).write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+        write_document(path, doc)
 
     @classmethod
     def load(cls, path: str | Path) -> InteractionIndex:
         """Read an index written by :meth:`save`.
 
         Raises:
-            DataError: The file is not a saved index, or is of another version, or is
-                inconsistent.
+            DataError: The file cannot be read, is not a saved index, is of another
+                format version (the message names the one supported), is corrupt (its
+                checksum does not match) or is inconsistent.
         """
-        try:
-            doc = json.loads(gzip.decompress(Path(path).read_bytes()))
-        except (OSError, EOFError, ValueError) as exc:
-            raise DataError(f"{path}: not a saved interaction index: {exc}") from exc
+        doc = read_document(path)
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise DataError(f"{path}: not a saved interaction index")
         if doc.get("version") != VERSION:
-            raise DataError(f"{path}: index version {doc.get('version')!r}, expected {VERSION}")
+            raise DataError(
+                f"{path}: index version {doc.get('version')!r}; this release reads "
+                f"version {VERSION} only"
+            )
         try:
             items = [str(item) for item in doc["items"]]
             n = len(items)
@@ -342,7 +347,14 @@ class InteractionIndex:
                 built_at=datetime.fromisoformat(built_at) if built_at else None,
                 stats=doc.get("stats", {}),
             )
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            IndexError,
+            OverflowError,
+        ) as exc:
             raise DataError(f"{path}: inconsistent interaction index: {exc}") from exc
         return index
 

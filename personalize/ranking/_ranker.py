@@ -386,7 +386,7 @@ class Ranker:
         """The proposed products that may be shown: known, in stock, not an anchor, and not
         a purchase to leave out. Each excluded product is counted under its first reason."""
         ids = proposed.keys()
-        unknown = set(ids).difference(self.catalog.ids)  # iterates the candidates only
+        unknown = {pid for pid in ids if pid not in self.catalog}  # the candidates only
         out_of_stock = set(ids).intersection(self.catalog.out_of_stock)
         anchored = (ids & set(request.anchors)) - unknown - out_of_stock
         bought, window, cutoff = self._purchased(request)

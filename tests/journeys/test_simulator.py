@@ -188,3 +188,29 @@ def test_an_experiment_already_named_sim_arm_is_refused() -> None:
 def test_a_control_share_outside_zero_one_is_refused() -> None:
     with pytest.raises(ConfigError, match="control_share"):
         with_arms(load_config(CONFIG), control_share=1.0)
+
+
+class _Hangup(io.StringIO):
+    """A terminal that goes away: the first progress update fails."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError("the terminal went away")
+
+
+def test_an_interrupted_run_leaves_the_previous_log_whole(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    path = tmp_path / "events.jsonl"
+    simulator.run(path, shoppers=5, progress=False)
+    before = path.read_bytes()
+    with pytest.raises(BrokenPipeError):
+        simulator.run(path, shoppers=30, progress=True, stream=_Hangup())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]
+
+
+def test_a_gz_log_is_written_compressed(tmp_path: Path, simulator: Simulator) -> None:
+    path = tmp_path / "events.jsonl.gz"
+    summary = simulator.run(path, shoppers=10, progress=False)
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    assert len(read_events(path)) == summary.events

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,3 +82,79 @@ def test_a_written_log_feeds_the_kpis(tmp_path: Path) -> None:
     row = kpis_by(iter_events(path))["control"]
     assert row.revenue == pytest.approx(39.0)  # 19.5 * 2
     assert row.average_time_on_site == pytest.approx(300.0)
+
+
+def test_a_failed_write_leaves_the_previous_log_whole(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    write_events(path, EVENTS)
+    before = path.read_bytes()
+
+    def interrupted() -> Iterator[Event]:
+        yield EVENTS[0]
+        raise KeyboardInterrupt  # the writer dies half way through
+
+    with pytest.raises(KeyboardInterrupt):
+        write_events(path, interrupted())
+    assert path.read_bytes() == before
+    assert read_events(path) == EVENTS
+    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]
+
+
+def test_a_failed_gzip_write_leaves_the_previous_log_whole(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl.gz"
+    write_events(path, EVENTS)
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="event 1"):
+        write_events(path, [EVENTS[0], {"type": "view"}])
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl.gz"]
+
+
+def test_a_gzip_log_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
+    write_events(tmp_path / "a.jsonl.gz", EVENTS)
+    write_events(tmp_path / "b.jsonl.gz", EVENTS)
+    assert (tmp_path / "a.jsonl.gz").read_bytes() == (tmp_path / "b.jsonl.gz").read_bytes()
+
+
+def test_a_truncated_gzip_log_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl.gz"
+    write_events(path, EVENTS * 50)
+    path.write_bytes(path.read_bytes()[:-30])
+    with pytest.raises(DataError, match=r"events\.jsonl\.gz:\d+: .*truncated"):
+        read_events(path)
+
+
+def test_a_gz_log_that_is_not_gzip_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl.gz"
+    path.write_text(EVENTS[0].model_dump_json() + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"events\.jsonl\.gz:1: corrupt gzip data"):
+        read_events(path)
+
+
+def test_a_corrupt_gzip_log_is_a_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl.gz"
+    write_events(path, EVENTS * 50)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"events\.jsonl\.gz:\d+: "):
+        read_events(path)
+
+
+def test_a_line_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    good = EVENTS[0].model_dump_json().encode()
+    path.write_bytes(good + b"\n" + good.replace(b"page_view", b"page_\xe9view") + b"\n")
+    with pytest.raises(DataError, match=r"events\.jsonl:2: not UTF-8"):
+        read_events(path)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + EVENTS[0].model_dump_json().encode() + b"\n")
+    assert read_events(path) == EVENTS[:1]
+
+
+def test_a_missing_log_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"absent\.jsonl: cannot read"):
+        read_events(tmp_path / "absent.jsonl")

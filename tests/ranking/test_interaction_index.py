@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import gzip
-import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ranking_helpers import NOW, purchase, shop_catalog, shop_events, shop_index
 
-from personalize import DataError
+from personalize import DataError, Event
 from personalize.ranking import InteractionIndex
+from personalize.ranking._format import decode, encode
 
 
 def test_co_purchase_neighbours_are_items_bought_together() -> None:
@@ -100,6 +102,22 @@ def test_empty_events_build_an_empty_index() -> None:
     assert index.co_purchase("x") == ((), ())
 
 
+def test_events_at_the_last_microsecond_of_year_9999_build_an_index() -> None:
+    last = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    events = [
+        Event(type="purchase", product_id="a", at=last, order_id="o1", customer_id="c1"),
+        Event(type="purchase", product_id="b", at=last, order_id="o1", customer_id="c1"),
+        Event(type="view", product_id="a", at=last, session_id="s1"),
+    ]
+    index = InteractionIndex.build(events)
+    assert index.built_at == last
+    assert index.co_purchase("a")[0] == ("b",)
+    assert InteractionIndex.build(events, now=last).built_at == last
+    first = datetime(1, 1, 1, tzinfo=UTC)
+    assert InteractionIndex.build([*events, events[0].model_copy(update={"at": first})])
+    assert InteractionIndex.build(events, now=first).built_at == first
+
+
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     index = shop_index()
     path = tmp_path / "index.json.gz"
@@ -130,17 +148,17 @@ def test_load_rejects_other_files_and_versions(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not a saved"):
         InteractionIndex.load(tmp_path / "plain.txt")
     doc = {"format": "personalize-interaction-index", "version": 99}
-    (tmp_path / "v99.gz").write_bytes(gzip.compress(json.dumps(doc).encode()))
-    with pytest.raises(DataError, match="version 99"):
+    (tmp_path / "v99.gz").write_bytes(encode(doc))
+    with pytest.raises(DataError, match="version 99; this release reads version 2 only"):
         InteractionIndex.load(tmp_path / "v99.gz")
 
 
 def test_load_rejects_out_of_range_neighbours(tmp_path: Path) -> None:
     path = tmp_path / "index.gz"
     shop_index().save(path)
-    doc = json.loads(gzip.decompress(path.read_bytes()))
+    doc = decode(path.read_bytes(), "index.gz")
     doc["items"] = doc["items"][:2]
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    path.write_bytes(encode(doc))
     with pytest.raises(DataError, match="inconsistent"):
         InteractionIndex.load(path)
 
@@ -151,3 +169,23 @@ def test_catalog_only_products_have_no_neighbours() -> None:
     assert index.co_purchase("new-cup") == ((), ())
     assert "new-cup" in index.category_top("cups")
     assert len(shop_catalog()) == 12
+
+
+_OFFSETS = st.builds(
+    timezone, st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    times=st.lists(st.datetimes(timezones=_OFFSETS), min_size=1, max_size=4),
+    now=st.none() | st.datetimes(timezones=_OFFSETS),
+)
+def test_any_event_time_builds_an_index(times: list[datetime], now: datetime | None) -> None:
+    events = [
+        Event(type="purchase", product_id=f"p{i % 2}", at=at, order_id="o", customer_id="c")
+        for i, at in enumerate(times)
+    ]
+    index = InteractionIndex.build(events, now=now)
+    assert index.built_at is not None
+    assert 0.0 <= index.popularity("p0") <= 1.0

@@ -1,0 +1,110 @@
+"""The file format of a saved interaction index: a checked header, then gzip JSON.
+
+Layout (integers big-endian)::
+
+    offset  size  field
+         0     8  magic  b"PZINDEX\\n"
+         8     4  format version (2)
+        12     8  length of the payload (gzip bytes)
+        20     8  length of the JSON once decompressed
+        28    32  SHA-256 of bytes 8..28 followed by the payload
+        60     -  payload: the index document as gzip-compressed UTF-8 JSON
+
+The digest covers the version, both lengths and the payload, so any change to a saved
+file -- a flipped bit, a changed byte, a truncation, a rewritten payload -- is caught
+before anything is decompressed or parsed, and reported as a
+:class:`~personalize.errors.DataError`. Version 1 files (bare gzip JSON, without a
+checksum) are refused with a request to rebuild.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+from personalize._atomic import atomic_binary
+from personalize.errors import DataError
+
+__all__ = ["MAGIC", "VERSION", "decode", "encode", "read_document", "write_document"]
+
+MAGIC = b"PZINDEX\n"
+VERSION = 2
+_FIELDS = struct.Struct(">IQQ")  # version, payload length, JSON length
+_DIGEST = hashlib.sha256().digest_size
+_HEADER = len(MAGIC) + _FIELDS.size + _DIGEST
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def encode(doc: dict[str, Any]) -> bytes:
+    """The bytes of a saved index holding ``doc`` (deterministic for equal documents)."""
+    raw = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    payload = gzip.compress(raw, compresslevel=6, mtime=0)
+    fields = _FIELDS.pack(VERSION, len(payload), len(raw))
+    return MAGIC + fields + hashlib.sha256(fields + payload).digest() + payload
+
+
+def decode(data: bytes, source: str) -> Any:
+    """The document inside the bytes of a saved index, after checking them end to end.
+
+    Raises:
+        DataError: The bytes are not a saved index, are of another version, or are
+            corrupt (truncated, altered); the message says which.
+    """
+    if not data.startswith(MAGIC):
+        if data.startswith(_GZIP_MAGIC):
+            raise DataError(
+                f"{source}: interaction index of format version 1 (no checksum); this "
+                f"release reads version {VERSION} only: rebuild and save it again"
+            )
+        raise DataError(f"{source}: not a saved interaction index")
+    if len(data) < _HEADER:
+        raise DataError(f"{source}: corrupt interaction index: truncated header")
+    fields = data[len(MAGIC) : len(MAGIC) + _FIELDS.size]
+    version, payload_size, raw_size = _FIELDS.unpack(fields)
+    if version != VERSION:
+        raise DataError(
+            f"{source}: interaction index of format version {version}; this release "
+            f"reads version {VERSION} only"
+        )
+    payload = data[_HEADER:]
+    if len(payload) != payload_size:
+        raise DataError(
+            f"{source}: corrupt interaction index: {len(payload)} payload bytes, "
+            f"the header says {payload_size} (truncated or extended)"
+        )
+    if hashlib.sha256(fields + payload).digest() != data[_HEADER - _DIGEST : _HEADER]:
+        raise DataError(f"{source}: corrupt interaction index: checksum mismatch")
+    try:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        raw = inflater.decompress(payload, raw_size + 1)
+        if len(raw) != raw_size or not inflater.eof:
+            raise ValueError(f"{len(raw)} bytes of JSON, the header says {raw_size}")
+        return json.loads(raw)
+    except (zlib.error, ValueError, RecursionError) as exc:
+        raise DataError(f"{source}: corrupt interaction index: {exc}") from exc
+
+
+def write_document(path: str | Path, doc: dict[str, Any]) -> None:
+    """Save ``doc`` to ``path`` atomically (the old file stays whole if this fails)."""
+    data = encode(doc)
+    with atomic_binary(path) as handle:
+        handle.write(data)
+
+
+def read_document(path: str | Path) -> Any:
+    """The document of the saved index at ``path``, checked.
+
+    Raises:
+        DataError: The file cannot be read, or is not a saved index of this version, or
+            is corrupt.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the interaction index: {exc}") from exc
+    return decode(data, str(path))
