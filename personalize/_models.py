@@ -37,6 +37,9 @@ EVENT_TYPES = frozenset(
         "email_open",
         "email_click",
         "chat",
+        "impression",
+        "click",
+        "exposure",
     }
 )
 
@@ -122,6 +125,8 @@ class Event(BaseModel):
         referrer: The ``Referer`` of a page view; a store keeps the first of a session as
             its entry referral.
         url: The URL of a page view, with its query string (UTM parameters).
+        decision_id: The :attr:`Result.decision_id` an ``impression`` or ``click`` (or an
+            ``offer_shown``) belongs to, for attribution.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -142,6 +147,7 @@ class Event(BaseModel):
     experiments: dict[str, str] = Field(default_factory=dict)
     referrer: str | None = None
     url: str | None = None
+    decision_id: str | None = None
 
     @field_validator("at")
     @classmethod
@@ -190,6 +196,9 @@ class Profile(BaseModel):
         session_referrer: Its entry referrer.
         session_url: Its entry URL.
         session_utm: Its entry UTM parameters (``utm_source`` ... without the prefix).
+        exposures: Experiment key to the variant this visitor was recorded as exposed to.
+        complete: Set by a store: the profile summarizes every event (behaviour, engagement,
+            offer counters), so the request path reads it and does not walk the events.
 
     A store (:mod:`personalize.store`) fills the fields after ``last_purchase_at`` too, so
     that no request walks the customer's events; they stay empty in a profile a caller
@@ -226,6 +235,8 @@ class Profile(BaseModel):
     session_referrer: str | None = None
     session_url: str | None = None
     session_utm: dict[str, str] = Field(default_factory=dict)
+    exposures: dict[str, str] = Field(default_factory=dict)
+    complete: bool = False
 
 
 class History(BaseModel):
