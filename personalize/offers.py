@@ -2,10 +2,10 @@
 
 Offers are compiled once. Per request, :meth:`CompiledOffers.choose` walks them by priority
 (highest first, ties in file order) and keeps an offer when its condition holds, its window
-is open, its placement fits, it is under every cap (counted from ``offer_shown`` /
-``offer_redeemed`` events in the customer's history) and no higher offer of its group was
-kept; it stops at ``settings.max_offers``. A plugin operator that raises in an offer's
-condition makes it false; the error goes to the ``report`` of the
+is open, its placement fits, it is under every cap (counted from the offer counters of a
+store's profile, else from ``offer_shown`` / ``offer_redeemed`` events in the history) and
+no higher offer of its group was kept; it stops at ``settings.max_offers``. A plugin
+operator that raises in an offer's condition makes it false; the error goes to the ``report`` of the
 :class:`~personalize.rules.Evaluation` passed to ``choose``.
 """
 
@@ -16,13 +16,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from personalize._models import Event
+from personalize._models import Event, Profile
 from personalize.config import Offer, OfferCap
 from personalize.errors import Problem
 from personalize.rules import Evaluation
 from personalize.schedule import Window, compile_window
 
-__all__ = ["CompiledOffers", "OfferChoice", "compile_offers", "count_offer_events"]
+__all__ = [
+    "CompiledOffers",
+    "OfferChoice",
+    "compile_offers",
+    "count_offer_events",
+    "count_profile_offers",
+]
 
 _CAP_EVENT = {"shown": "offer_shown", "redeemed": "offer_redeemed"}
 
@@ -73,6 +79,21 @@ def count_offer_events(
     return ages
 
 
+def count_profile_offers(profile: Profile, now: datetime) -> dict[tuple[str, str], list[float]]:
+    """Like :func:`count_offer_events`, from the offer counters of a store's profile."""
+    ages: dict[tuple[str, str], list[float]] = {}
+    day = timedelta(days=1)
+    for kind, counters in (
+        ("offer_shown", profile.offers_shown),
+        ("offer_redeemed", profile.offers_redeemed),
+    ):
+        for offer_id, times in counters.items():
+            found = [age for at in times if (age := (now - at) / day) >= 0]
+            if found:
+                ages[(offer_id, kind)] = found
+    return ages
+
+
 class CompiledOffers:
     """The offers of a configuration, compiled once and sorted by priority."""
 
@@ -90,6 +111,7 @@ class CompiledOffers:
         facts: Mapping[str, Any],
         *,
         events: Iterable[Event] = (),
+        profile: Profile | None = None,
         now: datetime,
         visitor_local: datetime | None = None,
         placement: str | None = None,
@@ -101,6 +123,8 @@ class CompiledOffers:
         Args:
             facts: The request's facts.
             events: The customer's history events (offer events are counted for caps).
+            profile: The history's profile; when a store made it (``complete``), caps
+                read its offer counters and ``events`` are not walked.
             now: The request time (aware).
             visitor_local: The visitor's local time, for windows in the visitor's zone.
             placement: Where the offers will show.
@@ -136,7 +160,11 @@ class CompiledOffers:
                 continue
             if c.caps:
                 if ages is None:
-                    ages = count_offer_events(events, now)
+                    ages = (
+                        count_profile_offers(profile, now)
+                        if profile is not None and profile.complete
+                        else count_offer_events(events, now)
+                    )
                 capped = _first_cap_reached(offer.id, c.caps, ages)
                 if capped is not None:
                     note(f"offer {offer.id}: capped ({capped})")

@@ -301,6 +301,7 @@ def _utc(timestamp: float) -> datetime:
 def _utc_or_none(timestamp: float | None) -> datetime | None:
     return _utc(timestamp) if timestamp is not None else None
 
+
 @lru_cache(maxsize=4096)
 def _day(number: str) -> tuple[int, str]:
     """A day number of the state, as an int and as ``YYYY-MM-DD``."""
