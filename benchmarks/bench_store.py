@@ -1,7 +1,10 @@
 """Store latencies: history() per backend, append throughput, and history() by history length.
 
 Run: ``PYTHONPATH=. python benchmarks/bench_store.py [--redis redis://127.0.0.1:6379/0]``;
-``--faults`` instead kills a redis-server mid-run and reports how reads and appends behave.
+``--faults`` instead kills a redis-server mid-run and reports how reads and appends behave;
+``--decisions`` measures the whole decision (``Personalizer.personalize`` on the example
+shop) by history length, with a store (memory, SQLite, Redis) and without one (the whole
+``History`` passed in).
 Without ``--redis`` a redis-server is started on a free port (``redis-server`` must be on
 PATH). Latencies are thread-CPU (``time.thread_time_ns``) and wall, p50 and p99.
 """
@@ -138,11 +141,101 @@ def faults() -> None:
     process.wait()
 
 
+def _shop_events(customer: str, count: int, products: list[str]) -> list[Event]:
+    """A customer's history on the example shop: views, carts, purchases, emails, offers."""
+    rng = random.Random(customer)
+    start = datetime.now(UTC) - timedelta(days=300)
+    step = timedelta(days=299) / count
+    kinds = ["view"] * 6 + ["add_to_cart", "purchase", "email_open", "offer_shown"]
+    events = []
+    for i in range(count):
+        kind = rng.choice(kinds)
+        events.append(
+            Event(
+                type=kind,
+                customer_id=customer,
+                session_id=f"s{i // 8}",
+                at=start + step * i,
+                product_id=rng.choice(products),
+                category="outerwear" if kind == "view" and i % 3 == 0 else None,
+                price=49.0 if kind in ("add_to_cart", "purchase") else None,
+                offer_id="comeback10" if kind == "offer_shown" else None,
+            )
+        )
+    return events
+
+
+def decisions(runs: int, url: str) -> None:
+    """The whole-decision curve: p50/p99 thread-CPU by history length and store."""
+    from personalize import Catalog, History, Personalizer, Request
+    from personalize.cli import example_store
+
+    shop = example_store()
+    catalog = Catalog.from_file(shop / "catalog.json")
+    with (shop / "events.jsonl").open() as fh:
+        interactions = [Event.model_validate_json(line) for line in fh]
+    base = Personalizer.from_file(
+        shop / "personalization.yaml",
+        catalog=catalog,
+        interactions=interactions,
+        autoload_plugins=False,
+        store=None,
+    )
+    config = base.config.model_dump(by_alias=True, exclude_unset=True)
+    config.setdefault("settings", {})["record"] = {
+        "offers": False,
+        "exposures": False,
+        "sessions": False,
+    }
+    products = [product.id for product in catalog]
+    folder = Path(tempfile.mkdtemp())
+    stores: dict[str, Store | None] = {
+        "none (History passed)": None,
+        "memory": MemoryStore(RETENTION),
+        "sqlite": SQLiteStore(folder / "decide.db", RETENTION),
+        "redis": RedisStore(url, RETENTION, timeout=1.0, prefix=f"decide{time.time_ns()}:"),
+    }
+    print("Whole decision by history length, thread-CPU microseconds (record off):")
+    print("| store | events | p50 | p99 | p50 / p50 at 10 |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    try:
+        for name, store in stores.items():
+            p = Personalizer(
+                config,
+                catalog=catalog,
+                interactions=base.index,
+                autoload_plugins=False,
+                store=store,
+            )
+            first = None
+            for length in LENGTHS:
+                customer = f"d{length}"
+                events = _shop_events(customer, length, products)
+                now = events[-1].at + timedelta(minutes=5)
+                request = Request(
+                    user_id=customer, session_id=f"s{length // 8}", now=now, url="https://shop/"
+                )
+                if store is None:
+                    history = History(events=events)
+                    call = partial(p.personalize, request, history)
+                else:
+                    for i in range(0, length, 500):
+                        store.append(events[i : i + 500])
+                    call = partial(p.personalize, request)
+                _time(call, max(20, runs // 10))  # warm up
+                cpu50, cpu99, _, _ = _time(call, runs if length <= 1_000 or store else runs // 10)
+                first = first or cpu50
+                print(f"| {name} | {length:,} | {cpu50:.0f} | {cpu99:.0f} | {cpu50 / first:.2f}x |")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--redis", help="a Redis URL (default: start a redis-server)")
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--faults", action="store_true", help="run the Redis fault scenario")
+    parser.add_argument("--decisions", action="store_true", help="the whole-decision curve")
     args = parser.parse_args()
     if args.faults:
         faults()
@@ -151,6 +244,14 @@ def main() -> None:
     url = args.redis
     if url is None:
         url, process = _start_redis()
+    if args.decisions:
+        try:
+            decisions(args.runs, url)
+        finally:
+            if process is not None:
+                process.kill()
+                process.wait()
+        return
     folder = Path(tempfile.mkdtemp())
     stores: dict[str, Store] = {
         "memory": MemoryStore(RETENTION),

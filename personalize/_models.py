@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 __all__ = [
     "EVENT_TYPES",
@@ -237,6 +237,21 @@ class Profile(BaseModel):
     session_utm: dict[str, str] = Field(default_factory=dict)
     exposures: dict[str, str] = Field(default_factory=dict)
     complete: bool = False
+    #: Built by a store from data it checked on append: the request path skips sanitizing.
+    #: Private, so no validated input can set it.
+    _from_store: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def from_store(cls, **fields: Any) -> Profile:
+        """A complete profile from a store's checked summary, built without validation."""
+        profile = cls.model_construct(**fields, complete=True)
+        profile._from_store = True
+        return profile
+
+    @property
+    def from_a_store(self) -> bool:
+        """Whether a store built this profile (then it is not sanitized again)."""
+        return self._from_store
 
 
 class History(BaseModel):

@@ -35,6 +35,7 @@ from personalize._tracking import (
     Tracking,
     Visitor,
     aware,
+    recordable,
     served_events,
 )
 from personalize.catalog import Catalog
@@ -492,8 +493,15 @@ class Personalizer:
     ) -> list[Event]:
         if visitor is None:
             return []
+        now = _store_now(request)
+        if not recordable(now):
+            result.trace.lines("store").append(
+                f"nothing recorded: the request time {now.isoformat()} is outside the"
+                " store's range (after 2000, at most a day ahead)"
+            )
+            return []
         record = self._state.base.config.settings.record
-        return served_events(result, request, visitor, history, record, _store_now(request))
+        return served_events(result, request, visitor, history, record, now)
 
     def _write(self, events: list[Event], trace: DecisionTrace) -> None:
         """Record served events in the sync store; a failure is a trace line, never raised."""

@@ -22,7 +22,15 @@ from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
 
-__all__ = ["DEFAULT_STORE", "StoreOption", "Tracking", "Visitor", "aware", "served_events"]
+__all__ = [
+    "DEFAULT_STORE",
+    "StoreOption",
+    "Tracking",
+    "Visitor",
+    "aware",
+    "recordable",
+    "served_events",
+]
 
 #: ``Personalizer(store=...)``'s default: a bounded in-process :class:`MemoryStore`.
 DEFAULT_STORE: Literal["memory"] = "memory"
@@ -133,6 +141,14 @@ def _knows_entry(profile: Profile | None, visitor: Visitor) -> bool:
     if visitor.session_id is not None and profile.session_id != visitor.session_id:
         return False
     return profile.session_url is not None or profile.session_referrer is not None
+
+
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def recordable(at: datetime) -> bool:
+    """Whether a store accepts an event at ``at`` (after 2000, at most a day ahead)."""
+    return _EARLIEST <= at <= datetime.now(UTC) + timedelta(hours=23)
 
 
 def aware(value: datetime | None) -> datetime:

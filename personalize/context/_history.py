@@ -170,7 +170,9 @@ def summarize(
     """
     if history is None:
         return HistorySummary(Behaviour(), HistoryFacts(), Loyalty(), Engagement())
-    profile = clean_profile(history.profile, notes) if history.profile is not None else None
+    profile = history.profile
+    if profile is not None and not profile.from_a_store:
+        profile = clean_profile(profile, notes)
     if profile is not None and profile.complete:
         return _from_summary(profile, history.loyalty, now, notes)
     recent: dict[str, int] = {}  # product -> position of its latest view

@@ -256,7 +256,7 @@ class Summary:
         purchases, categories = s["purchases"], s["categories"]
         # The state was checked on append: build without validation, and turn the Unix
         # times into datetimes through a cache (a customer's times repeat on every read).
-        return Profile.model_construct(
+        return Profile.from_store(
             purchase_counts={p: c for p, (c, _) in purchases.items()},
             last_purchased={p: _utc(t) for p, (_, t) in purchases.items()},
             order_count=s["orders"],
@@ -280,15 +280,14 @@ class Summary:
             engagement_points={
                 day[1]: p for d, p in s["points"].items() if (day := _day(d))[0] >= oldest_day
             },
-            offers_shown={o: [_utc(t) for t in times] for o, times in shown.items()},
-            offers_redeemed={o: [_utc(t) for t in times] for o, times in redeemed.items()},
+            offers_shown={o: [_utc(t) for t in sorted(times)] for o, times in shown.items()},
+            offers_redeemed={o: [_utc(t) for t in sorted(times)] for o, times in redeemed.items()},
             session_id=open_session["id"] if open_session else None,
             session_started_at=_utc(open_session["start"]) if open_session else None,
             session_referrer=entry[0],
             session_url=entry[1],
             session_utm=_utm(entry[1]),
             exposures=dict(s.get("exposed") or {}),
-            complete=True,
         )
 
 
