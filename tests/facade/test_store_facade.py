@@ -65,7 +65,8 @@ def test_a_returning_visitor_reads_the_abandoned_cart_and_the_comeback_offer_onc
     second = p.personalize(request)
     assert "comeback10" not in [o.offer_id for o in second.offers]
     assert any("comeback10: capped" in line for line in second.trace.sections["offers"])
-    assert not first.degraded and not second.degraded
+    assert not first.degraded
+    assert not second.degraded
 
 
 def test_an_explicit_history_bypasses_the_store(make) -> None:
@@ -221,7 +222,9 @@ def test_apersonalize_and_atrack_use_the_async_store(make, tmp_path: Path) -> No
         return [o.offer_id for o in first.offers], [o.offer_id for o in second.offers]
 
     first, second = asyncio.run(visit())
-    assert "comeback10" in first and "comeback10" not in second
+    assert "comeback10" in first
+    assert "comeback10" not in second
     # The sync API has no sync store to use: it degrades and says so.
     result = p.personalize(request)
-    assert result.degraded and "AsyncStore" in result.trace.errors[0]
+    assert result.degraded
+    assert "AsyncStore" in result.trace.errors[0]
