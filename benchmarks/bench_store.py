@@ -165,8 +165,12 @@ def _shop_events(customer: str, count: int, products: list[str]) -> list[Event]:
     return events
 
 
-def decisions(runs: int, url: str) -> None:
-    """The whole-decision curve: p50/p99 thread-CPU by history length and store."""
+def decisions(runs: int, url: str, pool: int | None) -> None:
+    """The whole-decision curve: p50/p99 thread-CPU by history length and store.
+
+    ``pool`` limits the customers' events to that many products (the same state at every
+    length once they are all seen), to separate history length from profile size.
+    """
     from personalize import Catalog, History, Personalizer, Request
     from personalize.cli import example_store
 
@@ -187,7 +191,7 @@ def decisions(runs: int, url: str) -> None:
         "exposures": False,
         "sessions": False,
     }
-    products = [product.id for product in catalog]
+    products = [product.id for product in catalog][:pool]
     folder = Path(tempfile.mkdtemp())
     stores: dict[str, Store | None] = {
         "none (History passed)": None,
@@ -195,7 +199,10 @@ def decisions(runs: int, url: str) -> None:
         "sqlite": SQLiteStore(folder / "decide.db", RETENTION),
         "redis": RedisStore(url, RETENTION, timeout=1.0, prefix=f"decide{time.time_ns()}:"),
     }
-    print("Whole decision by history length, thread-CPU microseconds (record off):")
+    print(
+        f"Whole decision by history length over {len(products)} products,"
+        " thread-CPU microseconds (record off):"
+    )
     print("| store | events | p50 | p99 | p50 / p50 at 10 |")
     print("| --- | ---: | ---: | ---: | ---: |")
     try:
@@ -236,6 +243,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--faults", action="store_true", help="run the Redis fault scenario")
     parser.add_argument("--decisions", action="store_true", help="the whole-decision curve")
+    parser.add_argument("--products", type=int, help="--decisions: events over this many products")
     args = parser.parse_args()
     if args.faults:
         faults()
@@ -246,7 +254,7 @@ def main() -> None:
         url, process = _start_redis()
     if args.decisions:
         try:
-            decisions(args.runs, url)
+            decisions(args.runs, url, args.products)
         finally:
             if process is not None:
                 process.kill()
