@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from personalize import Catalog, Event, Personalizer, Request
 from personalize.cli import example_store
-from personalize.store import RedisStore
+from personalize.store import AsyncRedisStore, RedisStore
 from tests.redis_server import RedisServer
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -24,7 +25,7 @@ import json, sys
 from datetime import datetime
 from personalize import Catalog, Personalizer, Request
 from personalize.cli import example_store
-from personalize.store import RedisStore
+from personalize.store import AsyncRedisStore, RedisStore
 
 url, prefix, now = sys.argv[1:4]
 shop = example_store()
@@ -126,3 +127,36 @@ def test_redis_killed_mid_run_degrades_personalize_and_buffers_track(
     result = p.personalize(request)
     assert not result.degraded
     assert len(result.context.behaviour.recently_viewed) == 20
+
+
+def test_apersonalize_on_an_async_redis_store_degrades_when_redis_dies(
+    redis_factory: type[RedisServer],
+) -> None:
+    server = redis_factory()
+    server.start()
+    shop = example_store()
+    store = AsyncRedisStore(server.url, prefix=f"t{uuid.uuid4().hex}:", timeout=0.05)
+    p = Personalizer.from_file(
+        shop / "personalization.yaml",
+        catalog=Catalog.from_file(shop / "catalog.json"),
+        autoload_plugins=False,
+        store=store,
+    )
+    request = Request(user_id="c1", session_id="s2", now=NOW)
+
+    async def run() -> tuple[tuple[str, ...], bool, list[str]]:
+        await p.atrack_many(_cart(NOW - timedelta(days=2)))
+        served = await p.apersonalize(request)
+        server.kill()
+        await p.atrack(Event(type="view", customer_id="c1", product_id="p1", at=NOW))
+        degraded = await p.apersonalize(request)
+        return (
+            served.context.behaviour.abandoned_cart.items,
+            degraded.degraded,
+            degraded.trace.errors,
+        )
+
+    items, degraded, errors = asyncio.run(run())
+    assert items == ("parka-01",)
+    assert degraded
+    assert errors[0].startswith("store: StoreUnavailable")
