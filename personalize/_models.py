@@ -243,15 +243,35 @@ class Profile(BaseModel):
 
     @classmethod
     def from_store(cls, **fields: Any) -> Profile:
-        """A complete profile from a store's checked summary, built without validation."""
-        profile = cls.model_construct(**fields, complete=True)
-        profile._from_store = True
+        """A complete profile from a store's checked summary, built without validation.
+
+        What ``model_construct`` does, without its per-field default lookups (pydantic
+        inspects every ``default_factory`` on each call: ~1 ms for this model).
+        """
+        values = {name: make() for name, make in _PROFILE_DEFAULTS.items() if name not in fields}
+        values.update(fields, complete=True)
+        profile = cls.__new__(cls)
+        object.__setattr__(profile, "__dict__", values)
+        object.__setattr__(profile, "__pydantic_fields_set__", set(fields) | {"complete"})
+        object.__setattr__(profile, "__pydantic_extra__", None)
+        object.__setattr__(profile, "__pydantic_private__", {"_from_store": True})
         return profile
 
     @property
     def from_a_store(self) -> bool:
         """Whether a store built this profile (then it is not sanitized again)."""
         return self._from_store
+
+
+def _default_maker(field: Any) -> Any:
+    if field.default_factory is not None:
+        return field.default_factory
+    default = field.default
+    return lambda: default
+
+
+#: How to make each ``Profile`` field's default (for :meth:`Profile.from_store`).
+_PROFILE_DEFAULTS = {name: _default_maker(f) for name, f in Profile.model_fields.items()}
 
 
 class History(BaseModel):

@@ -277,11 +277,9 @@ class Summary:
             email_opens=s["opens"],
             email_clicks=s["clicks"],
             chats=s["chats"],
-            engagement_points={
-                day[1]: p for d, p in s["points"].items() if (day := _day(d))[0] >= oldest_day
-            },
-            offers_shown={o: [_utc(t) for t in sorted(times)] for o, times in shown.items()},
-            offers_redeemed={o: [_utc(t) for t in sorted(times)] for o, times in redeemed.items()},
+            engagement_points=dict(_engagement(tuple(s["points"].items()), oldest_day)),
+            offers_shown={o: list(_times(tuple(times))) for o, times in shown.items()},
+            offers_redeemed={o: list(_times(tuple(times))) for o, times in redeemed.items()},
             session_id=open_session["id"] if open_session else None,
             session_started_at=_utc(open_session["start"]) if open_session else None,
             session_referrer=entry[0],
@@ -297,8 +295,22 @@ def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
+@lru_cache(maxsize=4096)
+def _times(times: tuple[float, ...]) -> tuple[datetime, ...]:
+    """An offer's times, sorted, as datetimes; cached, since they change only when the offer
+    is shown or redeemed again."""
+    return tuple(_utc(t) for t in sorted(times))
+
+
 def _utc_or_none(timestamp: float | None) -> datetime | None:
     return _utc(timestamp) if timestamp is not None else None
+
+
+@lru_cache(maxsize=4096)
+def _engagement(points: tuple[tuple[str, float], ...], oldest_day: int) -> dict[str, float]:
+    """Engagement points by ``YYYY-MM-DD`` since ``oldest_day``; cached (they change only
+    with the day's events)."""
+    return {day[1]: p for d, p in points if (day := _day(d))[0] >= oldest_day}
 
 
 @lru_cache(maxsize=4096)
