@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from personalize import Event
 from personalize.store import (
@@ -35,6 +36,9 @@ from personalize.store import (
     Store,
     StoreUnavailable,
 )
+
+if TYPE_CHECKING:
+    from personalize import Personalizer
 
 LENGTHS = (10, 100, 1_000, 10_000)
 RETENTION = Retention(max_events=20_000)
@@ -78,6 +82,18 @@ def _time(call: Callable[[], object], runs: int) -> tuple[float, float, float, f
         cpu.append(time.thread_time_ns() - c0)
         wall.append(time.perf_counter_ns() - w0)
     return (*_percentiles(cpu), *_percentiles(wall))
+
+
+def _interleaved(calls: dict[Any, Callable[[], object]], rounds: int) -> dict[Any, list[int]]:
+    """Thread-CPU samples of each call, taken in turn (after a warm-up round of 20)."""
+    samples: dict[int, list[int]] = {key: [] for key in calls}
+    for round_ in range(rounds + 20):
+        for key, call in calls.items():
+            started = time.thread_time_ns()
+            call()
+            if round_ >= 20:
+                samples[key].append(time.thread_time_ns() - started)
+    return samples
 
 
 def _start_redis() -> tuple[str, subprocess.Popen[bytes]]:
@@ -165,6 +181,32 @@ def _shop_events(customer: str, count: int, products: list[str]) -> list[Event]:
     return events
 
 
+def _breakdown(
+    p: Personalizer, store: MemoryStore, calls: dict[int, Callable[[], object]], runs: int
+) -> None:
+    """Where the time of a decision goes, at the shortest and the longest history."""
+    parts: dict[tuple[int, str], Callable[[], object]] = {}
+    for length in (LENGTHS[0], LENGTHS[-1]):
+        request = calls[length].args[0]  # type: ignore[attr-defined]
+        read = partial(store.history, request.user_id, request.session_id, now=request.now)
+        history = read()
+        ctx = p._resolver.resolve(request, history)
+        ranker = p._state.base.ranker
+        parts[(length, "whole decision")] = calls[length]
+        parts[(length, "store.history()")] = read
+        parts[(length, "context")] = partial(p._resolver.resolve, request, history)
+        parts[(length, "ranking")] = partial(ranker.rank, ctx, placement="home", limit=10)
+    samples = _interleaved(parts, runs)  # type: ignore[arg-type]
+    print(f"| memory: part | {LENGTHS[0]} events | {LENGTHS[-1]:,} events |")
+    print("| --- | ---: | ---: |")
+    for name in ("whole decision", "store.history()", "context", "ranking"):
+        short, long = (
+            statistics.median(samples[(n, name)]) / 1e3 for n in (LENGTHS[0], LENGTHS[-1])
+        )  # type: ignore[index]
+        print(f"| {name} | {short:.0f} | {long:.0f} |")
+    print()
+
+
 def decisions(runs: int, url: str, pool: int | None) -> None:
     """The whole-decision curve: p50/p99 thread-CPU by history length and store.
 
@@ -214,7 +256,7 @@ def decisions(runs: int, url: str, pool: int | None) -> None:
                 autoload_plugins=False,
                 store=store,
             )
-            first = None
+            calls: dict[int, Callable[[], object]] = {}
             for length in LENGTHS:
                 customer = f"d{length}"
                 events = _shop_events(customer, length, products)
@@ -223,15 +265,19 @@ def decisions(runs: int, url: str, pool: int | None) -> None:
                     user_id=customer, session_id=f"s{length // 8}", now=now, url="https://shop/"
                 )
                 if store is None:
-                    history = History(events=events)
-                    call = partial(p.personalize, request, history)
+                    calls[length] = partial(p.personalize, request, History(events=events))
                 else:
                     for i in range(0, length, 500):
                         store.append(events[i : i + 500])
-                    call = partial(p.personalize, request)
-                _time(call, max(20, runs // 10))  # warm up
-                cpu50, cpu99, _, _ = _time(call, runs if length <= 1_000 or store else runs // 10)
-                first = first or cpu50
+                    calls[length] = partial(p.personalize, request)
+            if isinstance(store, MemoryStore):
+                _breakdown(p, store, calls, runs)
+            # Round robin over the lengths, so that the machine's drift hits all alike.
+            rounds = runs if store is not None else max(20, runs // 10)
+            samples = _interleaved(calls, rounds)
+            first = statistics.median(samples[LENGTHS[0]]) / 1e3
+            for length in LENGTHS:
+                cpu50, cpu99 = _percentiles(samples[length])
                 print(f"| {name} | {length:,} | {cpu50:.0f} | {cpu99:.0f} | {cpu50 / first:.2f}x |")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
