@@ -247,6 +247,7 @@ def decisions(runs: int, url: str, pool: int | None) -> None:
     )
     print("| store | events | p50 | p99 | p50 / p50 at 10 |")
     print("| --- | ---: | ---: | ---: | ---: |")
+    breakdowns: list[Callable[[], None]] = []
     try:
         for name, store in stores.items():
             p = Personalizer(
@@ -270,8 +271,6 @@ def decisions(runs: int, url: str, pool: int | None) -> None:
                     for i in range(0, length, 500):
                         store.append(events[i : i + 500])
                     calls[length] = partial(p.personalize, request)
-            if isinstance(store, MemoryStore):
-                _breakdown(p, store, calls, runs)
             # Round robin over the lengths, so that the machine's drift hits all alike.
             rounds = runs if store is not None else max(20, runs // 10)
             samples = _interleaved(calls, rounds)
@@ -279,6 +278,11 @@ def decisions(runs: int, url: str, pool: int | None) -> None:
             for length in LENGTHS:
                 cpu50, cpu99 = _percentiles(samples[length])
                 print(f"| {name} | {length:,} | {cpu50:.0f} | {cpu99:.0f} | {cpu50 / first:.2f}x |")
+            if isinstance(store, MemoryStore):
+                breakdowns.append(partial(_breakdown, p, store, calls, runs))
+        print()
+        for breakdown in breakdowns:
+            breakdown()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
