@@ -377,7 +377,8 @@ class Personalizer:
     @property
     def store(self) -> Store | AsyncStore | None:
         """The store visitor state is read from and written to (``None``: no store)."""
-        return self._tracking.store or self._tracking.async_store
+        tracking = self._tracking
+        return tracking.store if tracking.store is not None else tracking.async_store
 
     @property
     def failed_writes(self) -> int:
