@@ -28,8 +28,8 @@ from personalize.context._geo import (
     geo_from_headers,
     untrusted_cdn_notes,
 )
-from personalize.context._history import summarize
-from personalize.context._model import Context, Device, Geo
+from personalize.context._history import session_entry, summarize
+from personalize.context._model import Context, Device, Geo, Referral
 from personalize.context._referral import ReferralClassifier
 from personalize.context._time import load_zone, time_facts
 from personalize.errors import ConfigError, Problem
@@ -157,7 +157,7 @@ class ContextResolver:
             device=device,
             geo=geo,
             time=time_facts(moment, geo.timezone, self._default_zone, geo.hemisphere, notes),
-            referral=self._referrals.classify(request.url, request.referrer, notes),
+            referral=self._referral(request, history, notes),
             behaviour=summary.behaviour,
             history=summary.history,
             loyalty=summary.loyalty,
@@ -167,6 +167,16 @@ class ContextResolver:
             session_id=request.session_id,
             notes=tuple(notes),
         )
+
+    def _referral(self, request: Request, history: History | None, notes: list[str]) -> Referral:
+        """The request's referral; a page inside a visit reads the visit's entry referral."""
+        referral = self._referrals.classify(request.url, request.referrer, notes)
+        if referral.source not in ("internal", "direct") or history is None:
+            return referral
+        entry = session_entry(history.profile, request.session_id)
+        if entry is None:
+            return referral
+        return self._referrals.classify(entry[0], entry[1], notes)
 
     def _device(
         self, user_agent: str | None, headers: Mapping[str, str], notes: list[str]
