@@ -127,8 +127,8 @@ class ConfigCompiler:
             self._catalog,
             self._index,
             config.ranking,
-            scorers=self._registry.scorers,
-            sources=self._registry.candidate_sources,
+            scorers=self._registry.plugin_scorers(),
+            sources=self._registry.plugin_candidate_sources(),
         )
         return Compiled(config, rules, landing, offers, ranker)
 

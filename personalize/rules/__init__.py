@@ -23,6 +23,7 @@ from personalize.rules._builtin_actions import (
     PinSpec,
     SetWeightsSpec,
 )
+from personalize.rules._builtins import builtin_registry, install_builtins
 from personalize.rules._compiler import (
     ActionCompiler,
     CompiledCondition,
@@ -57,5 +58,7 @@ __all__ = [
     "SetWeightsSpec",
     "Trace",
     "TraceEntry",
+    "builtin_registry",
     "compile_condition",
+    "install_builtins",
 ]

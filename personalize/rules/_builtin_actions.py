@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 from personalize.rules._actions import Action, Boost, Exclude, Filter, Pin, SetWeights
 
 if TYPE_CHECKING:
-    from personalize.plugins import Registry
+    from personalize._registry import Registry
     from personalize.rules._compiler import ActionCompiler
 
 __all__ = [

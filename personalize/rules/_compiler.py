@@ -15,10 +15,11 @@ from typing import Any
 
 from personalize._document import MAX_DEPTH
 from personalize._models import PRODUCT_FACT_SCHEMA
+from personalize._registry import ErrorSink, OperatorSpec, Registry, guarded
 from personalize.context import FACT_VALUES
 from personalize.errors import ConfigError, Problem
-from personalize.plugins import ErrorSink, OperatorSpec, Registry, guarded
 from personalize.rules._actions import Predicate
+from personalize.rules._builtins import builtin_registry
 from personalize.rules._codegen import generate
 from personalize.rules._dates import Bound, compare, parse_bound, parse_duration, within
 from personalize.rules._nodes import (
@@ -173,7 +174,7 @@ class ConditionCompiler:
         if values is None:
             values = FACT_VALUES if schema is not None else {}
         self._values = {path: frozenset(known) for path, known in values.items()}
-        self._registry = registry if registry is not None else _default_registry()
+        self._registry = registry if registry is not None else builtin_registry()
         self._groups = {k: Membership(v) for k, v in (groups or {}).items()}
         self._group_names = frozenset(groups or ())
         self._segments = frozenset(segments)
@@ -641,15 +642,6 @@ def _template(
             {"lo": low, "hi": high, "t": _NUMBERS},
         )
     return None
-
-
-_DEFAULT: list[Registry] = []
-
-
-def _default_registry() -> Registry:
-    if not _DEFAULT:
-        _DEFAULT.append(Registry.with_builtins())
-    return _DEFAULT[0]
 
 
 def compile_condition(

@@ -18,12 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from personalize._registry import ErrorSink, Registry
 from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig, format_path
 from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError, Problem
-from personalize.plugins import ErrorSink, Registry
 from personalize.rules._actions import Action, Boost, Exclude, Filter
+from personalize.rules._builtins import builtin_registry
 from personalize.rules._compiler import ActionCompiler, CompiledCondition, ConditionCompiler
 from personalize.rules._dates import now_of
 from personalize.rules._nodes import Evaluation
@@ -115,7 +116,7 @@ class RuleSet:
         """
         if not isinstance(config, PersonalizerConfig):
             config = _validate(config)
-        registry = registry if registry is not None else Registry.with_builtins()
+        registry = registry if registry is not None else builtin_registry()
         if schema is None:
             schema = {**FACT_SCHEMA, **registry.fact_schema}
         compiler = ConditionCompiler(
