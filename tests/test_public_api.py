@@ -1,6 +1,7 @@
 """The public face: every package's ``__all__`` is sorted and names what it exports."""
 
 import __future__
+
 import importlib
 import types
 

@@ -126,19 +126,27 @@ class ContextResolver:
         return self._geo.database_type if self._geo is not None else None
 
     def resolve(
-        self, request: Request, history: History | None = None, *, now: datetime | None = None
+        self,
+        request: Request,
+        history: History | None = None,
+        *,
+        now: datetime | None = None,
+        notes: Iterable[str] = (),
     ) -> Context:
-        """Resolve the context of ``request`` for the customer with ``history``.
+        """Resolve the complete context of ``request`` for the customer with ``history``.
 
         Args:
             request: The incoming request.
             history: The customer's past events and loyalty details, if known.
             now: The moment to resolve at; defaults to ``request.now``, then the clock.
+            notes: What the caller already noted about the request (an id cut to length
+                ...); they follow the resolver's own notes in :attr:`Context.notes`.
 
         Returns:
             The context. Never raises on request or history data.
         """
-        notes: list[str] = []
+        earlier = tuple(notes)
+        notes = []
         moment = _plausible(as_utc(now or request.now or datetime.now(UTC)), notes)
         raw = dict(list(request.headers.items())[:MAX_HEADERS])
         headers = lower_keys(raw)
@@ -165,7 +173,7 @@ class ContextResolver:
             client_ip=str(address) if address is not None else ip_text,
             user_id=request.user_id,
             session_id=request.session_id,
-            notes=tuple(notes),
+            notes=(*notes, *earlier),
         )
 
     def _device(

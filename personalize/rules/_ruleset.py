@@ -43,12 +43,15 @@ class RuleOutcome:
         fired: Ids of the rules that fired, in priority order.
         actions: Their actions, in the same order.
         trace: Every condition's result (and why a false one failed).
+        facts: The facts the rules read, with ``segments`` (the matched ids, sorted):
+            what the later stages (landing, offers) evaluate their conditions on.
     """
 
     segments: frozenset[str]
     fired: tuple[str, ...]
     actions: tuple[Action, ...]
     trace: Trace
+    facts: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,7 @@ class RuleSet:
 
     def evaluate(
         self,
-        facts: dict[str, Any],
+        facts: Mapping[str, Any],
         *,
         placement: str | None = None,
         now: datetime | None = None,
@@ -163,7 +166,8 @@ class RuleSet:
     ) -> RuleOutcome:
         """Evaluate segments, then rules, against one request's facts.
 
-        Writes the matched segment ids (sorted) to ``facts["segments"]``.
+        ``facts`` is left as it is; the outcome's :attr:`~RuleOutcome.facts` are a copy
+        with the matched segment ids (sorted) under ``segments``.
 
         Args:
             facts: The request's facts (``Context.facts()`` plus plugin facts).
@@ -173,6 +177,8 @@ class RuleSet:
                 ``now`` fact, else ``time.local``, else the current time).
             on_error: Also receives every plugin error (they are in the trace anyway).
         """
+        matched: list[str] = []
+        facts = {**facts, "segments": matched}  # segments may be defined on segments
         if now is None:
             now = now_of(facts) or datetime.now(UTC)
         trace = Trace(facts, now)
@@ -184,8 +190,6 @@ class RuleSet:
                 on_error(exc, label)
 
         ev = Evaluation(now, report)
-        matched: list[str] = []
-        facts["segments"] = matched
         for name, seg in self._segments:
             ok = seg.predicate(facts, ev)
             if ok:
@@ -218,7 +222,7 @@ class RuleSet:
                 actions.extend(rule.actions)
             if rule.stop:
                 break
-        return RuleOutcome(frozenset(matched), tuple(fired), tuple(actions), trace)
+        return RuleOutcome(frozenset(matched), tuple(fired), tuple(actions), trace, facts)
 
 
 def _bind_now(action: Action, ev: Evaluation) -> Action:
