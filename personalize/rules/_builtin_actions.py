@@ -14,7 +14,7 @@ from personalize.rules._actions import Action, Boost, Exclude, Filter, Pin, SetW
 
 if TYPE_CHECKING:
     from personalize._registry import Registry
-    from personalize.rules._compiler import ActionCompiler
+    from personalize.rules._action_compiler import ActionCompiler
 
 __all__ = [
     "BoostSpec",

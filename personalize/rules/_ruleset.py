@@ -23,9 +23,10 @@ from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig, format_path
 from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError, Problem
+from personalize.rules._action_compiler import ActionCompiler
 from personalize.rules._actions import Action, Boost, Exclude, Filter
 from personalize.rules._builtins import builtin_registry
-from personalize.rules._compiler import ActionCompiler, CompiledCondition, ConditionCompiler
+from personalize.rules._compiler import CompiledCondition, ConditionCompiler
 from personalize.rules._dates import now_of
 from personalize.rules._nodes import Evaluation
 from personalize.rules._trace import Trace
