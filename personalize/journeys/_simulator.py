@@ -30,158 +30,20 @@ from typing import Any, TextIO
 from personalize._models import Event, History, Request
 from personalize._personalizer import Personalizer
 from personalize.catalog import Catalog
-from personalize.config import Experiment, PersonalizerConfig, Variant, load_config
+from personalize.config import PersonalizerConfig, load_config
 from personalize.context import demo_geoip_path
-from personalize.errors import ConfigError, Problem
+from personalize.journeys._arms import ARM_EXPERIMENT, CONTROL, PERSONALIZED, arm_shares, with_arms
 from personalize.journeys._choice import ChoiceModel, choose, pick
 from personalize.journeys._population import DEVICES, REFERRALS, Population, Shopper, stable_seed
 from personalize.journeys._progress import ProgressBar
+from personalize.journeys._records import Served, SessionRecord, SimulationSummary
 from personalize.ranking import InteractionIndex
 
-__all__ = [
-    "ARM_EXPERIMENT",
-    "CONTROL",
-    "PERSONALIZED",
-    "Served",
-    "SessionRecord",
-    "SimulationSummary",
-    "Simulator",
-    "with_arms",
-]
-
-#: The experiment the simulator adds to split shoppers between the two arms.
-ARM_EXPERIMENT = "sim-arm"
-#: The non-personalized arm (a holdout variant of :data:`ARM_EXPERIMENT`).
-CONTROL = "control"
-#: The arm that sees the configuration as written.
-PERSONALIZED = "personalized"
+__all__ = ["Simulator"]
 
 _SHOP = "https://shop.example"
 _REMINDER = _SHOP + "/cart?utm_source=cart-reminder&utm_medium=email&utm_campaign=cart-reminder"
 _LEAVE, _NAVIGATE, _CHECKOUT = -1, -2, -3
-
-
-def with_arms(
-    config: PersonalizerConfig, *, control_share: float = 0.5, seed: int | str = 0
-) -> PersonalizerConfig:
-    """The configuration with the :data:`ARM_EXPERIMENT` experiment put first.
-
-    Args:
-        config: The configuration to test.
-        control_share: Share of shoppers in the non-personalized (holdout) arm.
-        seed: Salts the arm's hash seed, so another run seed reshuffles the arms.
-
-    Raises:
-        ConfigError: The configuration already has an experiment of that key, or the share
-            is outside ``(0, 1)``.
-    """
-    problems = []
-    if any(exp.key == ARM_EXPERIMENT for exp in config.experiments):
-        problems.append(Problem("experiments", f"the key {ARM_EXPERIMENT!r} is the simulator's"))
-    if not 0.0 < control_share < 1.0:
-        problems.append(Problem("control_share", f"must be in (0, 1), not {control_share}"))
-    if problems:
-        raise ConfigError(problems)
-    arms = Experiment(
-        key=ARM_EXPERIMENT,
-        seed=f"{ARM_EXPERIMENT}:{seed}",
-        variants=[
-            Variant(key=CONTROL, weight=control_share, holdout=True),
-            Variant(key=PERSONALIZED, weight=1.0 - control_share),
-        ],
-    )
-    return config.model_copy(update={"experiments": [arms, *config.experiments]})
-
-
-@dataclass(frozen=True, slots=True)
-class Served:
-    """What the Personalizer served on one page.
-
-    Attributes:
-        at: When.
-        placement: ``home`` or ``pdp``.
-        products: The product ids shown, best first.
-        offers: The offer ids shown.
-        product_id: The product of the page, for ``pdp``.
-    """
-
-    at: datetime
-    placement: str
-    products: tuple[str, ...]
-    offers: tuple[str, ...]
-    product_id: str | None = None
-
-
-@dataclass(slots=True)
-class SessionRecord:
-    """One simulated session.
-
-    Attributes:
-        session_id: ``<user_id>-d<day>``.
-        shopper: The shopper's index.
-        day: Day of the simulation (0-based).
-        arm: ``control`` or ``personalized``.
-        events: What happened, in order.
-        served: What the Personalizer served, page by page.
-        comeback: The shopper came back to a cart they had abandoned.
-        abandoned: The session ended with a cart and no purchase.
-    """
-
-    session_id: str
-    shopper: int
-    day: int
-    arm: str = CONTROL
-    events: list[Event] = field(default_factory=list)
-    served: list[Served] = field(default_factory=list)
-    comeback: bool = False
-    abandoned: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SimulationSummary:
-    """What a run did and how long it took.
-
-    Attributes:
-        shoppers: Shoppers simulated.
-        sessions: Sessions simulated.
-        events: Events written.
-        arms: Arm to its sessions.
-        shares: Arm to its expected share of shoppers.
-        seconds: Wall time of the run.
-        personalizer_seconds: Time spent inside ``Personalizer.personalize``.
-        personalizer_calls: How many decisions were asked for.
-        seed: The run's seed.
-        days: Simulated days.
-        start: The first day.
-        experiments: The configuration's own experiment keys (``sim-arm`` excluded).
-        shoppers_per_arm: Arm to its shoppers (the unit the arms are assigned by).
-        variant_shares: Experiment key to each variant's expected share.
-    """
-
-    shoppers: int
-    sessions: int
-    events: int
-    arms: Mapping[str, int]
-    shares: Mapping[str, float]
-    seconds: float
-    personalizer_seconds: float
-    personalizer_calls: int
-    seed: int | str
-    days: int
-    start: date
-    experiments: tuple[str, ...] = ()
-    shoppers_per_arm: Mapping[str, int] = field(default_factory=dict)
-    variant_shares: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-
-    @property
-    def sessions_per_second(self) -> float:
-        """Sessions simulated per second of wall time."""
-        return self.sessions / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def personalizer_share(self) -> float:
-        """Fraction of the wall time spent inside the Personalizer."""
-        return self.personalizer_seconds / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(slots=True)
@@ -340,7 +202,7 @@ class Simulator:
             start=self.start,
             experiments=tuple(e.key for e in self.config.experiments[1:]),
             shoppers_per_arm=shoppers_per_arm,
-            variant_shares={e.key: _shares(e) for e in self.config.experiments[1:]},
+            variant_shares={e.key: arm_shares(e) for e in self.config.experiments[1:]},
         )
 
     def journeys(self, shopper: Shopper) -> Iterator[SessionRecord]:
@@ -598,11 +460,6 @@ class Simulator:
             )  # fmt: skip
         events.sort(key=lambda e: e.at)
         return events
-
-
-def _shares(experiment: Experiment) -> dict[str, float]:
-    total = sum(v.weight for v in experiment.variants) or 1.0
-    return {v.key: v.weight / total for v in experiment.variants}
 
 
 def _percent(value: Mapping[str, Any], total: float) -> float:
