@@ -28,11 +28,21 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from personalize._plugin_parts import (
+    BUILTIN,
+    ActionBuilder,
+    ActionSpec,
+    CandidateSourceFn,
+    ErrorSink,
+    FactSpec,
+    OperatorSpec,
+    ScorerFn,
+    guarded,
+)
 from personalize.errors import PluginError
 
 __all__ = [
@@ -63,11 +73,6 @@ ARG_KINDS = frozenset({"any", "string", "number", "boolean", "array", "object", 
 _FACT_KINDS = frozenset({"string", "number", "boolean", "datetime", "array", "object", "any"})
 _OPERATOR_NAME = re.compile(r"\$[A-Za-z][A-Za-z0-9_]*\Z")
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
-_BUILTIN = "builtin"
-
-#: Receives a plugin's exception and a label naming the call (``operator $rainy``).
-ErrorSink = Callable[[Exception, str], None]
-_T = TypeVar("_T")
 
 
 @runtime_checkable
@@ -78,103 +83,6 @@ class Plugin(Protocol):
 
     def setup(self, registry: Registry) -> None:
         """Register the plugin's operators, facts, actions, scorers and sources."""
-
-
-class ScorerFn(Protocol):
-    """A ranking scorer: one feature value in [0, 1] for a candidate product.
-
-    ``request`` is a :class:`personalize.ranking.RankingInput`; the ranking narrows the
-    type (:class:`personalize.ranking.Scorer`).
-    """
-
-    def __call__(self, product_id: str, request: Any, /) -> float:
-        """The feature value of ``product_id`` for this request."""
-
-
-class CandidateSourceFn(Protocol):
-    """A candidate source: proposes products with a feature value in [0, 1].
-
-    ``request`` is a :class:`personalize.ranking.RankingInput`; the ranking narrows the
-    type (:class:`personalize.ranking.CandidateSource`).
-    """
-
-    def __call__(self, request: Any, /) -> Mapping[str, float]:
-        """Product id to feature value."""
-
-
-class ActionBuilder(Protocol):
-    """Compiles one validated action body into the rule engine's action.
-
-    ``compiler`` compiles the action's product selectors
-    (``compiler.compile_selector(spec.where)``); the result is one of
-    :data:`personalize.rules.Action`.
-    """
-
-    def __call__(self, spec: Any, rule_id: str, compiler: Any, /) -> Any:
-        """The compiled action."""
-
-
-@dataclass(frozen=True, slots=True)
-class OperatorSpec:
-    """A registered operator.
-
-    Attributes:
-        name: The operator, with its ``$``.
-        fn: ``fn(actual, arg) -> bool``; ``arg`` is the prepared constant.
-        arg_kind: What the constant must be (one of :data:`ARG_KINDS`).
-        fact_kinds: The fact kinds it applies to (``None``: any).
-        prepare: Turns the constant into ``arg`` once, at load; raises ``ValueError`` or
-            ``TypeError`` when the constant is invalid.
-        doc: One line for the docs and error messages.
-        plugin: Who registered it (``builtin`` for the SDK's own).
-    """
-
-    name: str
-    fn: Callable[[Any, Any], bool]
-    arg_kind: str = "any"
-    fact_kinds: frozenset[str] | None = None
-    prepare: Callable[[Any], Any] | None = None
-    doc: str = ""
-    plugin: str = _BUILTIN
-
-    @property
-    def builtin(self) -> bool:
-        """Whether the SDK itself registered it."""
-        return self.plugin == _BUILTIN
-
-
-@dataclass(frozen=True, slots=True)
-class FactSpec:
-    """A registered fact provider: computes the top-level fact namespace ``name``.
-
-    Attributes:
-        name: The namespace (``weather``).
-        provider: ``provider(facts) -> value`` of the namespace, called once per request.
-        schema: Its fact paths and their kinds (``{"weather.temp_c": "number"}``).
-        plugin: Who registered it.
-    """
-
-    name: str
-    provider: Callable[[Mapping[str, Any]], Any]
-    schema: Mapping[str, str]
-    plugin: str = _BUILTIN
-
-
-@dataclass(frozen=True, slots=True)
-class ActionSpec:
-    """A registered rule action (``boost``, ``pin`` ...).
-
-    Attributes:
-        name: The key used in a rule's ``then:`` list.
-        spec_model: The pydantic model that validates the action's body.
-        build: ``build(spec, rule_id, compiler)`` (an :class:`ActionBuilder`).
-        plugin: Who registered it.
-    """
-
-    name: str
-    spec_model: type[BaseModel]
-    build: ActionBuilder
-    plugin: str = _BUILTIN
 
 
 def _arity_ok(fn: Callable[..., Any], count: int) -> bool:
@@ -213,7 +121,7 @@ class Registry:
         self.candidate_sources: dict[str, CandidateSourceFn] = {}
         self.plugins: dict[str, Plugin] = {}
         self._reserved_facts = frozenset(reserved_facts)
-        self._owner = _BUILTIN
+        self._owner = BUILTIN
         self._owners: dict[tuple[str, str], str] = {}
 
     def copy(self) -> Registry:
@@ -236,15 +144,15 @@ class Registry:
 
     def plugin_scorers(self) -> dict[str, ScorerFn]:
         """The scorers plugins registered (the built-ins left out)."""
-        return {n: f for n, f in self.scorers.items() if self.owner("scorer", n) != _BUILTIN}
+        return {n: f for n, f in self.scorers.items() if self.owner("scorer", n) != BUILTIN}
 
     def plugin_candidate_sources(self) -> dict[str, CandidateSourceFn]:
         """The candidate sources plugins registered (the built-ins left out)."""
         kind = "candidate source"
-        return {n: f for n, f in self.candidate_sources.items() if self.owner(kind, n) != _BUILTIN}
+        return {n: f for n, f in self.candidate_sources.items() if self.owner(kind, n) != BUILTIN}
 
     def _fail(self, message: str) -> PluginError:
-        who = "built-in" if self._owner == _BUILTIN else f"plugin {self._owner!r}"
+        who = "built-in" if self._owner == BUILTIN else f"plugin {self._owner!r}"
         return PluginError(f"{who}: {message}")
 
     def _check_clash(self, table: Mapping[str, Any], kind: str, name: str) -> None:
@@ -377,7 +285,7 @@ class Registry:
         setup = getattr(plugin, "setup", None)
         if not callable(setup) or not _arity_ok(setup, 1):
             raise PluginError(f"plugin {name!r}: needs a method setup(registry)")
-        if name in self.plugins or name == _BUILTIN:
+        if name in self.plugins or name == BUILTIN:
             raise PluginError(f"plugin {name!r}: a plugin of that name is installed already")
         saved = self._snapshot()
         self._owner = name
@@ -390,7 +298,7 @@ class Registry:
             self._restore(saved)
             raise PluginError(f"plugin {name!r}: setup failed: {exc!r}") from exc
         finally:
-            self._owner = _BUILTIN
+            self._owner = BUILTIN
         self.plugins[name] = plugin
 
     def install_all(self, plugins: Iterable[Plugin]) -> Registry:
@@ -445,22 +353,3 @@ class Registry:
             if value is not missing:
                 out[name] = value
         return out
-
-
-def guarded(fn: Callable[..., _T], label: str, fallback: _T) -> Callable[..., _T]:
-    """Wrap a plugin callable so that its exceptions are reported instead of raised.
-
-    The wrapper is called as ``call(report, *args)``: it returns ``fn(*args)``, or, when
-    ``fn`` raises, hands the exception and ``label`` to ``report`` (when not ``None``) and
-    returns ``fallback``.
-    """
-
-    def call(report: ErrorSink | None, *args: Any) -> _T:
-        try:
-            return fn(*args)
-        except Exception as exc:  # a plugin must never break a request
-            if report is not None:
-                report(exc, label)
-            return fallback
-
-    return call

@@ -32,6 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "personalize.schedule",
             "personalize.catalog",
             "personalize._registry",
+            "personalize._plugin_parts",
         }
     ),
     frozenset({"personalize.context", "personalize.store"}),
