@@ -236,6 +236,7 @@ class Personalizer:
             lambda: self._resolver.resolve(request, history, now=moment, notes=notes),
             None,
         )
+        query = ctx.query if ctx is not None else None  # None: the plan parses the URL
         if ctx is None:
             ctx = Context(user_id=request.user_id, session_id=request.session_id, notes=(*notes,))
         facts = ctx.facts()
@@ -246,7 +247,10 @@ class Personalizer:
             "experiments",
             trace,
             lambda: state.plan.assign(
-                request, facts, evaluation=self._evaluation(now, trace, "experiments")
+                request,
+                facts,
+                evaluation=self._evaluation(now, trace, "experiments"),
+                query=query,
             ),
             None,
         )

@@ -32,6 +32,7 @@ from personalize.context._history import summarize
 from personalize.context._model import Context, Device, Geo
 from personalize.context._referral import ReferralClassifier
 from personalize.context._time import load_zone, time_facts
+from personalize.context._url import parse_url
 from personalize.errors import ConfigError, Problem
 
 __all__ = ["ContextResolver"]
@@ -161,11 +162,12 @@ class ContextResolver:
         )
         geo = self._locate(address, headers, notes)
         summary = summarize(history, moment, request.session_id, notes)
+        url = parse_url(request.url)
         return Context(
             device=device,
             geo=geo,
             time=time_facts(moment, geo.timezone, self._default_zone, geo.hemisphere, notes),
-            referral=self._referrals.classify(request.url, request.referrer, notes),
+            referral=self._referrals.classify(url, request.referrer, notes),
             behaviour=summary.behaviour,
             history=summary.history,
             loyalty=summary.loyalty,
@@ -174,6 +176,7 @@ class ContextResolver:
             user_id=request.user_id,
             session_id=request.session_id,
             notes=(*notes, *earlier),
+            query=url.pairs,
         )
 
     def _device(
