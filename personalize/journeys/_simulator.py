@@ -22,7 +22,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,9 +33,11 @@ from personalize.config import PersonalizerConfig, load_config
 from personalize.context import demo_geoip_path
 from personalize.journeys._arms import ARM_EXPERIMENT, CONTROL, PERSONALIZED, arm_shares, with_arms
 from personalize.journeys._choice import ChoiceModel, choose, pick
+from personalize.journeys._past import past_events
 from personalize.journeys._population import DEVICES, REFERRALS, Population, Shopper, stable_seed
 from personalize.journeys._progress import ProgressBar
 from personalize.journeys._records import Served, SessionRecord, SimulationSummary
+from personalize.journeys._visit import Visit, offer_percent
 from personalize.ranking import InteractionIndex
 
 __all__ = ["Simulator"]
@@ -44,24 +45,6 @@ __all__ = ["Simulator"]
 _SHOP = "https://shop.example"
 _REMINDER = _SHOP + "/cart?utm_source=cart-reminder&utm_medium=email&utm_campaign=cart-reminder"
 _LEAVE, _NAVIGATE, _CHECKOUT = -1, -2, -3
-
-
-@dataclass(slots=True)
-class _Visit:
-    """The mutable state of one session being simulated."""
-
-    record: SessionRecord
-    shopper: Shopper
-    rng: random.Random
-    request: Request
-    history: list[Event]
-    now: datetime
-    variant: str | None = None
-    experiments: dict[str, str] = field(default_factory=dict)
-    cart: dict[str, float] = field(default_factory=dict)
-    viewed: set[str] = field(default_factory=set)
-    offers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    pages: int = 0
 
 
 class Simulator:
@@ -211,7 +194,7 @@ class Simulator:
         Depends only on the shopper, the seed and the inputs, never on other shoppers.
         """
         rng = random.Random(stable_seed(self.seed, "journey", shopper.index))
-        history = self._past(shopper)
+        history = past_events(shopper, self._origin, self._category, self._prices)
         abandoned: dict[str, float] = {}
         abandoned_day = -10
         first = rng.randrange(self.days)
@@ -265,7 +248,7 @@ class Simulator:
             user_id=shopper.user_id,
             session_id=session_id,
         )
-        visit = _Visit(record, shopper, rng, request, history, now)
+        visit = Visit(record, shopper, rng, request, history, now)
         shown = self._land(visit)
         if abandoned and rng.random() < choice.cart_recall:
             self._page(visit, "/cart")
@@ -289,7 +272,7 @@ class Simulator:
         record.abandoned = bool(visit.cart)
         return record
 
-    def _land(self, visit: _Visit) -> list[str]:
+    def _land(self, visit: Visit) -> list[str]:
         result = self._serve(visit, "home", self.home_limit, None)
         arm = result.experiments.get(ARM_EXPERIMENT, CONTROL)
         visit.record.arm = arm
@@ -300,7 +283,7 @@ class Simulator:
         self._show_offers(visit, result.offers)
         return [rec.product_id for rec in result.products]
 
-    def _serve(self, visit: _Visit, placement: str, limit: int, product_id: str | None) -> Any:
+    def _serve(self, visit: Visit, placement: str, limit: int, product_id: str | None) -> Any:
         request = visit.request.model_copy(update={"now": visit.now})
         history = History.model_construct(
             events=visit.history + visit.record.events,
@@ -324,7 +307,7 @@ class Simulator:
         )
         return result
 
-    def _emit(self, visit: _Visit, kind: str, **fields: Any) -> None:
+    def _emit(self, visit: Visit, kind: str, **fields: Any) -> None:
         visit.record.events.append(
             Event.model_construct(
                 type=kind,
@@ -337,13 +320,13 @@ class Simulator:
             )
         )
 
-    def _page(self, visit: _Visit, page: str, *, served_after: bool = False) -> None:
+    def _page(self, visit: Visit, page: str, *, served_after: bool = False) -> None:
         if visit.pages and not served_after:
             visit.now += timedelta(seconds=self.choice.dwell(visit.rng))
         visit.pages += 1
         self._emit(visit, "page_view", page=page)
 
-    def _show_offers(self, visit: _Visit, offers: Iterable[Any]) -> None:
+    def _show_offers(self, visit: Visit, offers: Iterable[Any]) -> None:
         for offer in offers:
             if offer.offer_id not in visit.offers:
                 visit.offers[offer.offer_id] = offer.value
@@ -357,7 +340,7 @@ class Simulator:
             base += self.choice.season_bonus
         return base
 
-    def _click(self, visit: _Visit, shown: list[str]) -> int:
+    def _click(self, visit: Visit, shown: list[str]) -> int:
         choice, shopper = self.choice, visit.shopper
         options = [_LEAVE, _NAVIGATE]
         utilities = [choice.leave_per_page * visit.pages, choice.navigate]
@@ -374,12 +357,12 @@ class Simulator:
             utilities.append(choice.click_utility(self._affinity(shopper, product_id), term, rank))
         return options[choose(visit.rng, utilities)]
 
-    def _favourite(self, visit: _Visit) -> str:
+    def _favourite(self, visit: Visit) -> str:
         categories = [c for c in visit.shopper.affinity if c in self._members]
         weights = [visit.shopper.affinity[c] ** 2 for c in categories]
         return categories[pick(visit.rng, weights)]
 
-    def _product_page(self, visit: _Visit, product_id: str) -> list[str]:
+    def _product_page(self, visit: Visit, product_id: str) -> list[str]:
         choice, shopper = self.choice, visit.shopper
         self._page(visit, f"/p/{product_id}")
         visit.viewed.add(product_id)
@@ -394,19 +377,19 @@ class Simulator:
             self._add(visit, product_id, price or 0.0)
         return [rec.product_id for rec in result.products]
 
-    def _add(self, visit: _Visit, product_id: str, price: float) -> None:
+    def _add(self, visit: Visit, product_id: str, price: float) -> None:
         visit.now += timedelta(seconds=3)
         visit.cart[product_id] = price
         self._emit(visit, "add_to_cart", product_id=product_id, price=price, quantity=1.0)
 
-    def _checkout(self, visit: _Visit, device: str) -> None:
+    def _checkout(self, visit: Visit, device: str) -> None:
         choice, shopper = self.choice, visit.shopper
         self._page(visit, "/checkout")
         total = sum(visit.cart.values())
         best, percent = None, 0.0
         free_shipping = None
         for offer_id, value in visit.offers.items():
-            worth = _percent(value, total)
+            worth = offer_percent(value, total)
             if worth > percent:
                 best, percent = offer_id, worth
             if value.get("free_shipping") and free_shipping is None:
@@ -436,38 +419,3 @@ class Simulator:
         for offer_id in dict.fromkeys(o for o in (best, free_shipping) if o is not None):
             self._emit(visit, "offer_redeemed", offer_id=offer_id, order_id=order)
         visit.cart.clear()
-
-    def _past(self, shopper: Shopper) -> list[Event]:
-        """Purchases before the simulation (members' earlier orders); not written out."""
-        events = []
-        for k, (product_id, days_ago) in enumerate(shopper.past_orders):
-            at = (self._origin - timedelta(days=days_ago)).replace(microsecond=0)
-            session = f"{shopper.user_id}-past{k}"
-            category = self._category.get(product_id)
-            price = self._prices.get(product_id)
-            events.append(
-                Event.model_construct(
-                    type="view", at=at, session_id=session, product_id=product_id,
-                    category=category, customer_id=shopper.user_id,
-                )
-            )  # fmt: skip
-            events.append(
-                Event.model_construct(
-                    type="purchase", at=at + timedelta(minutes=5), session_id=session,
-                    product_id=product_id, price=price, order_id=f"{session}-o",
-                    customer_id=shopper.user_id,
-                )
-            )  # fmt: skip
-        events.sort(key=lambda e: e.at)
-        return events
-
-
-def _percent(value: Mapping[str, Any], total: float) -> float:
-    """An offer's worth as a percentage of the cart (0 for non-discounts)."""
-    percent = value.get("percent")
-    if isinstance(percent, int | float) and not isinstance(percent, bool):
-        return max(0.0, min(float(percent), 100.0))
-    amount = value.get("amount")
-    if isinstance(amount, int | float) and not isinstance(amount, bool) and total > 0:
-        return max(0.0, min(100.0 * float(amount) / total, 100.0))
-    return 0.0
