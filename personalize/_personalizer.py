@@ -286,20 +286,28 @@ class Personalizer:
         request = bounded_ids(request, notes)
         product_id = bounded_id(product_id, "product_id", notes)
 
-        ctx = self._guard("context", trace, lambda: self._resolver.resolve(request, history), None)
+        moment = _aware(request.now)  # the clock is read once per request
+        ctx = self._guard(
+            "context",
+            trace,
+            lambda: self._resolver.resolve(request, history, now=moment, notes=notes),
+            None,
+        )
+        query = ctx.query if ctx is not None else None  # None: the plan parses the URL
         if ctx is None:
-            ctx = Context(user_id=request.user_id, session_id=request.session_id)
-        if notes:
-            ctx = replace(ctx, notes=ctx.notes + tuple(notes))
+            ctx = Context(user_id=request.user_id, session_id=request.session_id, notes=(*notes,))
         facts = ctx.facts()
         ctx = self._plugin_facts(ctx, facts, trace)
-        now = ctx.time.local or _aware(request.now)
+        now = ctx.time.local or moment
 
         assignment = self._guard(
             "experiments",
             trace,
             lambda: state.plan.assign(
-                request, facts, evaluation=self._evaluation(now, trace, "experiments")
+                request,
+                facts,
+                evaluation=self._evaluation(now, trace, "experiments"),
+                query=query,
             ),
             None,
         )
@@ -323,6 +331,7 @@ class Personalizer:
             None,
         )
         if outcome is not None:
+            facts = dict(outcome.facts)  # with the segments, for landing and offers
             ctx = replace(ctx, segments=outcome.segments)
             trace.defer("rules", lambda: outcome.trace.render().splitlines())
         actions = outcome.actions if outcome is not None else ()

@@ -18,13 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from personalize._document import nesting_problems, read_document
+from personalize._types import CDNName, ForwardedHeader
 from personalize._validation import (
     DUPLICATE_ID,
     document_problems,
     format_path,
     problems_from_validation,
 )
-from personalize.context import CDNName, ForwardedHeader
 from personalize.errors import ConfigError, Problem
 
 __all__ = [
