@@ -223,10 +223,10 @@ class Ranker:
         found_by, cascade = self._propose(request, feature_weights, report, trace)
         base = source_scores(found_by, feature_weights)
         candidates = self._exclude(base, request, trace)
-        candidates = self._apply_selections(candidates, selections, trace)
+        candidates = self._apply_selections(candidates, selections, request.now, trace)
         lookups = self._lookups(feature_weights, found_by, request, report)
         scores = self._features.scores(candidates, base, lookups, request.now)
-        moved = self._boosts.apply(candidates, scores, boosts, trace)
+        moved = self._boosts.apply(candidates, scores, boosts, trace, request.now)
         pins = self._pins(pin_actions, request, trace)
         # Diversity rarely needs more than a few times ``limit``: sort only the best.
         enough = None if plugin_actions else _PREFIX_FACTOR * limit + len(pins)
@@ -422,34 +422,18 @@ class Ranker:
         return bought, window, cutoff
 
     def _apply_selections(
-        self, candidates: list[str], actions: Sequence[Action], trace: list[str]
+        self,
+        candidates: list[str],
+        actions: Sequence[Filter | Exclude],
+        now: datetime | None,
+        trace: list[str],
     ) -> list[str]:
-        products = self.catalog.ids
         for action in actions:
             before = len(candidates)
+            candidates = self._boosts.select(candidates, action, now)
             if isinstance(action, Filter):
-                selector = self._boosts.selector(action.where, action.where_spec)
-                candidates = [
-                    pid
-                    for pid in candidates
-                    if (found := products.get(pid)) is not None and selector.matches(pid, found)
-                ]
                 trace.append(f"filter {action.rule_id}: kept {len(candidates)} of {before}")
-            elif isinstance(action, Exclude):
-                dropped = action.products
-                if action.where is not None:
-                    selector = self._boosts.selector(action.where, action.where_spec)
-                    candidates = [
-                        pid
-                        for pid in candidates
-                        if pid not in dropped
-                        and not (
-                            (found := products.get(pid)) is not None
-                            and selector.matches(pid, found)
-                        )
-                    ]
-                else:
-                    candidates = [pid for pid in candidates if pid not in dropped]
+            else:
                 trace.append(f"exclude {action.rule_id}: dropped {before - len(candidates)}")
         return candidates
 

@@ -13,6 +13,7 @@ from personalize.rules._actions import (
     Pin,
     PluginAction,
     Predicate,
+    ProductSelector,
     SetWeights,
 )
 from personalize.rules._builtin_actions import (
@@ -51,6 +52,7 @@ __all__ = [
     "PinSpec",
     "PluginAction",
     "Predicate",
+    "ProductSelector",
     "RuleOutcome",
     "RuleSet",
     "SetWeights",

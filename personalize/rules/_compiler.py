@@ -18,7 +18,7 @@ from personalize._models import PRODUCT_FACT_SCHEMA
 from personalize.context import FACT_VALUES
 from personalize.errors import ConfigError, Problem
 from personalize.plugins import ErrorSink, OperatorSpec, Registry, guarded
-from personalize.rules._actions import Predicate
+from personalize.rules._actions import Predicate, ProductSelector
 from personalize.rules._codegen import generate
 from personalize.rules._dates import Bound, compare, parse_bound, parse_duration, within
 from personalize.rules._nodes import (
@@ -199,9 +199,10 @@ class ConditionCompiler:
         """
         return self.compile_full(condition, path).predicate
 
-    def compile_selector(self, condition: Mapping[str, Any], path: str) -> Predicate:
+    def compile_selector(self, condition: Mapping[str, Any], path: str) -> ProductSelector:
         """Compile a product selector (``where:``) over a product's facts."""
-        return self.compile_full(condition, path, selector=True).predicate
+        compiled = self.compile_full(condition, path, selector=True)
+        return ProductSelector(compiled.predicate, compiled.node, compiled.needs_now)
 
     def compile_full(
         self, condition: Any, path: str, *, selector: bool = False
@@ -703,11 +704,13 @@ class ActionCompiler:
         self.known_weights = frozenset(known_weights)
         self.needs_now = False
 
-    def compile_selector(self, condition: Mapping[str, Any], field: str = "where") -> Predicate:
+    def compile_selector(
+        self, condition: Mapping[str, Any], field: str = "where"
+    ) -> ProductSelector:
         """Compile a product selector found at ``<path>.<field>``."""
         compiled = self._compiler.compile_full(condition, f"{self.path}.{field}", selector=True)
         self.needs_now = self.needs_now or compiled.needs_now
-        return compiled.predicate
+        return ProductSelector(compiled.predicate, compiled.node, compiled.needs_now)
 
     def problem(self, field: str, message: str, choices: Collection[str] = ()) -> None:
         """Record a problem at ``<path>.<field>``, suggesting the closest of ``choices``."""
