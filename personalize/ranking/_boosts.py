@@ -68,12 +68,10 @@ class Boosts:
             return _no_rules
         positions = self.table.positions(candidates)
         evaluation = Evaluation(now=now)
-        hits = np.empty((len(boosts), len(candidates)), dtype=np.bool_)
-        for i, boost in enumerate(boosts):
-            hits[i] = self._memberships.of(boost.where).hits(positions, evaluation)
+        hits = self._memberships.hits([b.where for b in boosts], positions, evaluation)
         factors = np.array([b.by for b in boosts], dtype=np.float64)
         rows = np.empty((len(boosts) + 1, len(candidates)), dtype=np.float64)
-        rows[0] = [scores[pid] for pid in candidates]
+        rows[0] = list(map(scores.__getitem__, candidates))
         rows[1:] = np.where(hits, factors[:, None], 1.0)
         boosted = np.multiply.reduce(rows, axis=0)  # row by row: in action order
         moved_any = np.asarray(hits.any(axis=0), dtype=np.bool_)

@@ -79,8 +79,7 @@ class ProductTable:
 
     def positions(self, pids: Sequence[str]) -> NDArray[np.intp]:
         """The positions of ``pids`` (every one a catalog product)."""
-        position = self.position
-        return np.fromiter((position[pid] for pid in pids), np.intp, len(pids))
+        return np.array(list(map(self.position.__getitem__, pids)), dtype=np.intp)
 
     def holding(self, field: str, values: Sequence[Any]) -> Mask:
         """The mask of the products whose ``field`` holds one of ``values``."""
@@ -175,6 +174,10 @@ class Membership:
 class Memberships:
     """The memberships of every selector a ranker has met, built once each.
 
+    The masks of the exact selectors are also kept as rows of one bit matrix (a bit per
+    product), so the fired boosts of a request are read at its candidates' positions in
+    one gather, whatever their combination.
+
     Args:
         catalog: The products the selectors read.
     """
@@ -182,6 +185,12 @@ class Memberships:
     def __init__(self, catalog: Catalog) -> None:
         self.table = ProductTable(catalog)
         self._known: dict[Callable[..., bool], Membership] = {}
+        #: The row numbers of the exact selectors, and the bit matrix holding those rows;
+        #: replaced together when the cache starts over.
+        self._matrix: tuple[dict[Callable[..., bool], int], NDArray[np.uint8]] = (
+            {},
+            np.zeros((0, (self.table.size + 7) // 8), dtype=np.uint8),
+        )
         self._lock = threading.Lock()
 
     def of(self, where: Callable[..., bool]) -> Membership:
@@ -191,9 +200,58 @@ class Memberships:
             with self._lock:
                 found = self._known.get(where)
                 if found is None:
-                    if len(self._known) >= _SELECTOR_LIMIT:
-                        self._known = {}
-                    found = self._known[where] = Membership(where, self.table)
+                    found = self._add(where)
+        return found
+
+    def hits(
+        self,
+        wheres: Sequence[Callable[..., bool]],
+        positions: NDArray[np.intp],
+        evaluation: Evaluation | None,
+    ) -> NDArray[np.bool_]:
+        """``out[i, j]``: whether ``wheres[i]`` holds for the product at ``positions[j]``."""
+        rows_of = self._matrix[0]
+        rows = [rows_of.get(where, -1) for where in wheres]
+        if -1 in rows:
+            for i, where in enumerate(wheres):
+                if rows[i] == -1:
+                    self.of(where)
+                    rows[i] = rows_of.get(where, -1)
+        now_of, bits = self._matrix  # read after the rows: it holds every row published
+        if now_of is not rows_of:  # the cache started over meanwhile
+            rows = [-1] * len(wheres)
+        exact = [i for i, row in enumerate(rows) if row >= 0]
+        out = np.empty((len(wheres), len(positions)), dtype=np.bool_)
+        if exact:
+            chosen = np.array([rows[i] for i in exact], dtype=np.intp)
+            packed = bits[chosen][:, positions >> 3]  # two plain gathers beat one 2-d gather
+            shift = (7 - (positions & 7)).astype(np.uint8)
+            unpacked: NDArray[np.bool_] = ((packed >> shift) & 1).view(np.bool_)
+            if len(exact) == len(wheres):
+                return unpacked
+            out[exact] = unpacked
+        for i, row in enumerate(rows):
+            if row < 0:
+                out[i] = self.of(wheres[i]).hits(positions, evaluation)
+        return out
+
+    def _add(self, where: Callable[..., bool]) -> Membership:
+        """Resolve ``where``; an exact mask also becomes a row of the bit matrix (under
+        the lock; a fuller matrix is published before the row numbers pointing into it)."""
+        rows, bits = self._matrix
+        if len(self._known) >= _SELECTOR_LIMIT:
+            self._known, rows, bits = {}, {}, bits[:0].copy()
+            self._matrix = rows, bits
+        found = self._known[where] = Membership(where, self.table)
+        if found.exact and found.mask is not None:
+            number = len(rows)
+            if number >= len(bits):
+                grown = np.zeros((max(16, 2 * len(bits)), bits.shape[1]), dtype=np.uint8)
+                grown[: len(bits)] = bits
+                bits = grown
+            bits[number] = np.packbits(found.mask)
+            self._matrix = rows, bits
+            rows[where] = number
         return found
 
 

@@ -17,7 +17,7 @@ from ranking_helpers import NOW, context, product, shop_catalog, shop_index
 from personalize import Catalog
 from personalize.config import RankingConfig
 from personalize.ranking import Ranker
-from personalize.ranking._membership import Membership, ProductTable
+from personalize.ranking._membership import Membership, Memberships, ProductTable
 from personalize.rules import Boost, ConditionCompiler, Exclude, Filter, ProductSelector
 
 CATEGORIES = ["a", "b", "c", "d"]
@@ -107,6 +107,20 @@ def test_a_membership_holds_for_exactly_the_products_its_predicate_accepts(
     everything = _everything(catalog)
     assert membership.hits(everything, None).tolist() == expected
     assert membership.hits(everything[::-1], None).tolist() == expected[::-1]  # remembered
+
+
+@given(catalogs(), st.lists(selectors, min_size=1, max_size=6), st.integers(0, 6))
+def test_the_memberships_of_several_selectors_are_read_at_once_as_each_alone(
+    catalog: Catalog, conditions: list[dict[str, Any]], seen: int
+) -> None:
+    compiled = [_compile(c) for c in conditions]
+    memberships = Memberships(catalog)
+    for where in compiled[:seen]:  # some already known, the others met on the way
+        memberships.of(where)
+    positions = _everything(catalog)[::-1]
+    pids = [p.id for p in catalog][::-1]
+    expected = [[bool(where(catalog.facts(pid))) for pid in pids] for where in compiled]
+    assert memberships.hits(compiled, positions, None).tolist() == expected
 
 
 def _counting(condition: Mapping[str, Any], calls: list[str]) -> ProductSelector:
