@@ -19,7 +19,7 @@ import gzip
 import json
 import sys
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -29,9 +29,6 @@ from personalize._models import Event, as_utc
 from personalize.errors import DataError
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
     from personalize.catalog import Catalog
 
 __all__ = ["InteractionIndex", "Neighbours"]
@@ -41,14 +38,6 @@ VERSION = 1
 
 #: Product ids and similarities of one product's neighbours, best first.
 Neighbours = tuple[tuple[str, ...], tuple[float, ...]]
-#: Neighbour lists as arrays: positions by id, ids by position, CSR indptr/indices/data.
-NeighbourRows = tuple[
-    Mapping[str, int],
-    Sequence[str],
-    "NDArray[np.int64]",
-    "NDArray[np.int64]",
-    "NDArray[np.float64]",
-]
 
 _EMPTY: Neighbours = ((), ())
 _NO_SCORES: Mapping[str, float] = MappingProxyType({})
@@ -107,7 +96,6 @@ class InteractionIndex:
         self._co_purchase = co_purchase
         self._co_view = co_view
         self._rows: dict[int, dict[str, Neighbours]] = {}
-        self._arrays: dict[str, NeighbourRows] = {}
         self._popularity = popularity
         self._trending = trending
         self._repurchase = repurchase
@@ -228,24 +216,6 @@ class InteractionIndex:
                 cache.clear()
             cache[product_id] = row
         return row
-
-    def neighbour_rows(self, kind: str) -> NeighbourRows:
-        """The ``co_purchase`` or ``co_view`` neighbour lists as NumPy arrays (made once):
-        item positions by id, ids by position, and the CSR ``indptr``, neighbour positions
-        and similarities (as float64, which holds the stored float32 values exactly)."""
-        found = self._arrays.get(kind)
-        if found is None:
-            import numpy as np
-
-            csr = self._co_purchase if kind == "co_purchase" else self._co_view
-            found = self._arrays[kind] = (
-                self._pos,
-                self._items,
-                np.array(csr.indptr, dtype=np.int64),
-                np.array(csr.indices, dtype=np.int64),
-                np.array(csr.data, dtype=np.float32).astype(np.float64),
-            )
-        return found
 
     def popularity(self, product_id: str) -> float:
         """Popularity in [0, 1]: log of time-decayed orders, 1 for the best seller."""

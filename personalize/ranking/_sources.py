@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
-import numpy as np
-
 from personalize.catalog import Catalog
-from personalize.ranking._index import NeighbourRows
 from personalize.ranking._types import CandidateSource, RankingInput, Scorer
 
 __all__ = [
@@ -139,42 +136,17 @@ def repeat(request: RankingInput) -> Mapping[str, float]:
     return top_by_value(raw, request.per_source)
 
 
-def _spread_top(
-    anchors: Iterable[tuple[str, float]], rows: NeighbourRows, limit: int
+def _spread(
+    anchors: Iterable[tuple[str, float]],
+    neighbours: Callable[[str], tuple[tuple[str, ...], tuple[float, ...]]],
 ) -> dict[str, float]:
-    """:func:`top_by_value` of each neighbour of the anchors to ``sum(weight * similarity)``.
-
-    The neighbour rows are gathered as arrays and summed with ``bincount``, which adds in
-    input order: each sum is the float a loop over the anchors gives. Only the entries
-    that can make the cut become strings.
-    """
-    position, items, indptr, indices, data = rows
-    found = [
-        (pos, weight) for anchor, weight in anchors if (pos := position.get(anchor)) is not None
-    ]
-    if not found or limit <= 0:
-        return {}
-    at = np.array([pos for pos, _ in found], dtype=np.int64)
-    starts, ends = indptr[at], indptr[at + 1]
-    lengths = ends - starts
-    if not lengths.any():
-        return {}
-    take = np.concatenate(
-        [np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-    )
-    weights = np.repeat(np.array([w for _, w in found], dtype=np.float64), lengths)
-    neighbours = indices[take]
-    distinct, inverse = np.unique(neighbours, return_inverse=True)
-    sums = np.bincount(inverse, weights=weights * data[take], minlength=len(distinct))
-    if len(sums) > limit:  # only entries at least as good as the limit-th can make the cut
-        cut = np.partition(sums, len(sums) - limit)[len(sums) - limit]
-        keep = np.flatnonzero(sums >= cut)
-    else:
-        keep = np.arange(len(sums))
-    chosen = distinct[keep].tolist()
-    return top_by_value(
-        {items[pos]: value for pos, value in zip(chosen, sums[keep].tolist(), strict=True)}, limit
-    )
+    scores: dict[str, float] = {}
+    get = scores.get
+    for anchor, weight in anchors:
+        ids, sims = neighbours(anchor)
+        for pid, sim in zip(ids, sims):  # noqa: B905 - rows are pairs of equal length
+            scores[pid] = get(pid, 0.0) + weight * sim
+    return scores
 
 
 def co_purchase(request: RankingInput) -> Mapping[str, float]:
@@ -191,8 +163,7 @@ def co_purchase(request: RankingInput) -> Mapping[str, float]:
         (pid, math.log1p(counts.get(pid, 1)) * _decay(_age_days(now, last.get(pid)), half_life))
         for pid in recent_purchases(request, request.config.max_anchors)
     ]
-    rows = request.index.neighbour_rows("co_purchase")
-    return _spread_top(anchors, rows, request.per_source)
+    return top_by_value(_spread(anchors, request.index.co_purchase), request.per_source)
 
 
 def co_view(request: RankingInput) -> Mapping[str, float]:
@@ -200,7 +171,7 @@ def co_view(request: RankingInput) -> Mapping[str, float]:
     viewed = dict.fromkeys(request.context.behaviour.recently_viewed)
     latest = list(viewed)[: request.config.max_anchors]
     anchors = [(pid, 0.8**rank) for rank, pid in enumerate(latest)]
-    return _spread_top(anchors, request.index.neighbour_rows("co_view"), request.per_source)
+    return top_by_value(_spread(anchors, request.index.co_view), request.per_source)
 
 
 def complement(request: RankingInput) -> Mapping[str, float]:
@@ -211,8 +182,10 @@ def complement(request: RankingInput) -> Mapping[str, float]:
     """
     if not request.anchors:
         return {}
-    rows = request.index.neighbour_rows("co_purchase")
-    scores = _spread_top(((pid, 1.0) for pid in request.anchors), rows, request.per_source)
+    scores = top_by_value(
+        _spread(((pid, 1.0) for pid in request.anchors), request.index.co_purchase),
+        request.per_source,
+    )
     scores = {pid: 0.6 * value for pid, value in scores.items()}
     for anchor in request.anchors:
         declared = request.index.complements(anchor)
