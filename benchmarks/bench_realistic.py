@@ -295,8 +295,9 @@ def instrument(p: Personalizer) -> Stages:
     stages.wrap("rules", compiled.rules, "evaluate")
     stages.wrap("ranking", ranker, "rank")
     # The ranking's steps, under whichever names the ranker has.
-    for name in ("_propose", "_exclude", "_apply_selections", "_lookups", "_candidates"):
+    for name in ("_propose", "_exclude", "_apply_selections", "_lookups"):
         stages.wrap("  candidates", ranker, name)
+    stages.wrap("  candidates", ranker_module, "exclude")
     stages.wrap("  scoring", ranker._features, "scores")
     stages.wrap("  scoring", ranker, "_score")
     stages.wrap("  boosts", ranker._boosts, "apply")
