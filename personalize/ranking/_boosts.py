@@ -1,58 +1,32 @@
-"""Rule actions over product selectors: boosts and buries in one pass, filters, excludes.
+"""Rule actions over product selectors, on product positions: boosts, filters, excludes.
 
-:class:`Boosts` keeps what every request of a ranker shares: each ``where:`` selector
-compiled once (:class:`~personalize.ranking._selectors.Selector`), one
-:class:`~personalize.ranking._selectors.GuardIndex` numbering the exact guards and
-remembering which of them each product matches, and a plan per combination of fired boosts.
-A request then costs a tuple lookup per candidate and a multiplication per matched boost.
-All of it is filled idempotently, so concurrent requests may share it.
+:class:`Boosts` keeps what every request of a ranker shares: the membership of each
+selector it has met (:mod:`personalize.ranking._membership`), resolved once through the
+catalog's indexes. A request turns its candidates into positions once, reads each fired
+boost's membership at those positions (a gather of a boolean mask), and multiplies the
+factors in one reduction over a ``(1 + boosts) x candidates`` array: the score row, then
+each boost's row holding its factor where it matched and 1 elsewhere. Multiplying by 1 is
+exact and the rows are multiplied in action order, so every score is the same float a
+product-by-product loop gives. There is no per-combination plan: hundreds of distinct
+combinations of fired boosts cost what one does.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from itertools import chain
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
 
 from personalize.catalog import Catalog
-from personalize.ranking._selectors import BoostTable, GuardIndex, Selector, guard_key
-from personalize.rules import Boost, Predicate
+from personalize.ranking._membership import Memberships, ProductTable
+from personalize.rules import Boost, Evaluation, Exclude, Filter
 
 __all__ = ["Boosts"]
 
-#: Compiled selectors kept (rule sets compile a few hundred; more means per-request
-#: ``where`` closures, which are then compiled again).
-_SELECTOR_LIMIT = 4096
-#: Combinations of fired boosts whose merged selectors are kept.
-_PLAN_LIMIT = 1024
-
-
-class _BoostPlan:
-    """The boosts of one combination of fired rules, their selectors merged into a table."""
-
-    __slots__ = ("_template", "boosts", "factors", "heads", "rule_ids", "table")
-
-    def __init__(self, boosts: tuple[Boost, ...], table: BoostTable) -> None:
-        self.boosts = boosts  # holds them: their ids key the plan
-        self.table = table
-        self.factors = tuple(b.by for b in boosts)
-        self.rule_ids = tuple(b.rule_id for b in boosts)
-        heads = [f"{b.kind} {b.rule_id} x{b.by:g}: " for b in boosts]
-        self.heads = tuple(heads)
-        # All the trace lines as one format, filled at once (unless an id holds a newline).
-        self._template = (
-            None
-            if any("\n" in head for head in heads)
-            else "\n".join(head.replace("%", "%%") + "%d products" for head in heads)
-        )
-
-    def lines(self, counts: Mapping[int, int]) -> list[str]:
-        """The trace lines: how many products each boost moved."""
-        numbers = tuple(counts.get(i, 0) for i in range(len(self.heads)))
-        if self._template is None:
-            return [f"{head}{n} products" for head, n in zip(self.heads, numbers, strict=True)]
-        return (self._template % numbers).split("\n")
+#: What moved a product: the ids of the rules whose boosts matched it, and their product.
+Moved = Callable[[str], tuple[tuple[str, ...], float]]
 
 
 def _no_rules(pid: str) -> tuple[tuple[str, ...], float]:
@@ -60,84 +34,87 @@ def _no_rules(pid: str) -> tuple[tuple[str, ...], float]:
 
 
 class Boosts:
-    """Selectors, guards and boost plans shared by the requests of one ranker.
+    """Selector memberships shared by the requests of one ranker.
 
     Args:
         catalog: The products the selectors read.
     """
 
     def __init__(self, catalog: Catalog) -> None:
-        self._catalog = catalog
-        self._selectors: dict[Predicate, Selector] = {}
-        self._plans: dict[tuple[int, ...], _BoostPlan] = {}
-        self._guards = GuardIndex()
+        self._memberships = Memberships(catalog)
 
-    def selector(self, where: Predicate, condition: Mapping[str, Any] | None) -> Selector:
-        """The compiled selector of ``where`` (built once per predicate)."""
-        selector = self._selectors.get(where)
-        if selector is None:
-            if len(self._selectors) >= _SELECTOR_LIMIT:
-                self._selectors.clear()
-            selector = self._selectors[where] = Selector(where, condition, self._catalog)
-        return selector
+    @property
+    def table(self) -> ProductTable:
+        """The catalog by position."""
+        return self._memberships.table
 
     def apply(
         self,
         candidates: Sequence[str],
         scores: dict[str, float],
-        boosts: tuple[Boost, ...],
+        boosts: Sequence[Boost],
         trace: list[str],
-    ) -> Callable[[str], tuple[tuple[str, ...], float]]:
-        """Apply every ``Boost``/``Bury`` in one pass; return what moved a product.
+        now: datetime | None = None,
+    ) -> Moved:
+        """Apply every ``Boost``/``Bury`` at once; return what moved a product.
 
-        Each product's score is multiplied by the factors of the boosts whose selectors it
-        matches, in action order. The returned function gives a product's rule ids and the
-        product of its factors; it is only called for the products shown.
+        Each candidate's score is multiplied by the factors of the boosts whose selectors
+        it matches, in action order; selectors reading the time read ``now``. The returned
+        function gives a product's rule ids and the product of its factors; it is only
+        called for the products shown.
         """
-        if not boosts:
+        if not boosts or not candidates:
+            trace += [f"{b.kind} {b.rule_id} x{b.by:g}: 0 products" for b in boosts]
             return _no_rules
-        plan = self._plan(boosts)
-        factors = plan.factors
-        matched = dict(plan.table.match_all(candidates, self._catalog.ids))
-        for pid, hits in matched.items():
-            score = scores[pid]
-            for i in hits:
-                score *= factors[i]
-            scores[pid] = score
-        trace += plan.lines(Counter(chain.from_iterable(matched.values())))
-        rule_ids = plan.rule_ids
+        positions = self.table.positions(candidates)
+        evaluation = Evaluation(now=now)
+        hits = self._memberships.hits([b.where for b in boosts], positions, evaluation)
+        factors = np.array([b.by for b in boosts], dtype=np.float64)
+        rows = np.empty((len(boosts) + 1, len(candidates)), dtype=np.float64)
+        rows[0] = list(map(scores.__getitem__, candidates))
+        rows[1:] = np.where(hits, factors[:, None], 1.0)
+        boosted = np.multiply.reduce(rows, axis=0)  # row by row: in action order
+        moved_any = np.asarray(hits.any(axis=0), dtype=np.bool_)
+        for j in np.flatnonzero(moved_any).tolist():
+            scores[candidates[j]] = float(boosted[j])
+        counts = hits.sum(axis=1).tolist()
+        trace += [
+            f"{b.kind} {b.rule_id} x{b.by:g}: {n} products"
+            for b, n in zip(boosts, counts, strict=True)
+        ]
+        column: dict[str, int] = {}
 
         def moved(pid: str) -> tuple[tuple[str, ...], float]:
-            hits = matched.get(pid)
-            if not hits:
+            if not column:
+                column.update((p, j) for j, p in enumerate(candidates))
+            j = column.get(pid)
+            if j is None or not moved_any[j]:
                 return (), 1.0
+            matched = np.flatnonzero(hits[:, j]).tolist()
             factor = 1.0
-            for i in hits:
-                factor *= factors[i]
-            return tuple(rule_ids[i] for i in hits), factor
+            for i in matched:
+                factor *= boosts[i].by
+            return tuple(boosts[i].rule_id for i in matched), factor
 
         return moved
 
-    def _plan(self, boosts: tuple[Boost, ...]) -> _BoostPlan:
-        """The merged selectors of these boosts, built once per combination of boosts.
+    def select(
+        self,
+        candidates: list[str],
+        action: Filter | Exclude,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """The candidates a ``Filter`` keeps, or those an ``Exclude`` does not drop."""
+        if isinstance(action, Exclude) and action.products:
+            candidates = [pid for pid in candidates if pid not in action.products]
+        if action.where is None or not candidates:
+            return candidates
+        matched = self._hits(candidates, action.where, now)
+        keep: NDArray[np.bool_] = matched if isinstance(action, Filter) else ~matched
+        return [pid for pid, kept in zip(candidates, keep.tolist(), strict=True) if kept]
 
-        The plan is keyed by the identities of the boosts and holds them, so a key can
-        never name other objects while it is stored. Exact guards are numbered in one
-        :class:`GuardIndex` shared by all plans, which remembers what each product matches;
-        a guard never seen before makes a bigger index (and drops the plans of the old one).
-        """
-        key = tuple(map(id, boosts))
-        plan = self._plans.get(key)
-        if plan is None:
-            selectors = [self.selector(b.where, b.where_spec) for b in boosts]
-            guards = self._guards
-            keys = [guard_key(s) for s in selectors]
-            new = [k for k in keys if k is not None and k not in guards.numbers]
-            if new:
-                guards = self._guards = guards.with_guards(new)
-                self._plans = {}
-            plan = _BoostPlan(boosts, BoostTable(selectors, guards))
-            if len(self._plans) >= _PLAN_LIMIT:
-                self._plans.clear()
-            self._plans[key] = plan
-        return plan
+    def _hits(
+        self, candidates: Sequence[str], where: Callable[..., bool], now: datetime | None
+    ) -> NDArray[np.bool_]:
+        positions = self.table.positions(candidates)
+        return self._memberships.of(where).hits(positions, Evaluation(now=now))

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from personalize._registry import ErrorSink, guarded
 from personalize.catalog import Catalog
@@ -48,6 +47,7 @@ from personalize.ranking._sources import (
     SOURCE_LEVELS,
     NewArrivals,
 )
+from personalize.ranking._steps import diversify, exclude, pinned_products, run_plugin_action
 from personalize.ranking._types import (
     CandidateSource,
     Ranking,
@@ -72,8 +72,6 @@ CASCADE = ("personal", "session", "geo", "global")
 
 #: Weight of a plugin feature that no configuration names.
 PLUGIN_DEFAULT_WEIGHT = 1.0
-#: What a failing plugin action gives: the ranking stays as it was.
-_FAILED: list[Recommendation] = []
 #: How many times ``limit`` best candidates are sorted before diversity (more if needed).
 _PREFIX_FACTOR = 4
 
@@ -222,12 +220,12 @@ class Ranker:
 
         found_by, cascade = self._propose(request, feature_weights, report, trace)
         base = source_scores(found_by, feature_weights)
-        candidates = self._exclude(base, request, trace)
-        candidates = self._apply_selections(candidates, selections, trace)
+        candidates = exclude(base, request, trace)
+        candidates = self._apply_selections(candidates, selections, request.now, trace)
         lookups = self._lookups(feature_weights, found_by, request, report)
         scores = self._features.scores(candidates, base, lookups, request.now)
-        moved = self._boosts.apply(candidates, scores, boosts, trace)
-        pins = self._pins(pin_actions, request, trace)
+        moved = self._boosts.apply(candidates, scores, boosts, trace, request.now)
+        pins = pinned_products(pin_actions, request, trace)
         # Diversity rarely needs more than a few times ``limit``: sort only the best.
         enough = None if plugin_actions else _PREFIX_FACTOR * limit + len(pins)
         order = best_first(scores, enough)
@@ -256,7 +254,7 @@ class Ranker:
         if plugin_actions:
             ranked = [recommend(pid) for pid in order]
             for action in plugin_actions:
-                ranked = self._run_plugin_action(action, ranked, report, trace)
+                ranked = run_plugin_action(action, ranked, report, trace)
             order = [rec.product_id for rec in ranked]
             built = {rec.product_id: rec for rec in ranked}
         else:
@@ -265,11 +263,23 @@ class Ranker:
         pinned = {pid for pid, _, _ in pins}
         keep = max(limit - len(pinned), 0)
         notes: list[str] = []
-        chosen = self._diversify([pid for pid in order if pid not in pinned], keep, notes)
+        chosen = diversify(
+            self.catalog,
+            self.config.diversity,
+            [pid for pid in order if pid not in pinned],
+            keep,
+            notes,
+        )
         if len(chosen) < keep and partial:  # the best were not enough
             order = best_first(scores, None)
             notes = []
-            chosen = self._diversify([pid for pid in order if pid not in pinned], keep, notes)
+            chosen = diversify(
+                self.catalog,
+                self.config.diversity,
+                [pid for pid in order if pid not in pinned],
+                keep,
+                notes,
+            )
         trace += notes
         result = [built.get(pid) or recommend(pid) for pid in chosen]
         for pid, position, rule_id in pins:
@@ -380,157 +390,24 @@ class Ranker:
             anchors=tuple(dict.fromkeys(anchors)),
         )
 
-    def _exclude(
-        self, proposed: Mapping[str, Any], request: RankingInput, trace: list[str]
-    ) -> list[str]:
-        """The proposed products that may be shown: known, in stock, not an anchor, and not
-        a purchase to leave out. Each excluded product is counted under its first reason."""
-        ids = proposed.keys()
-        unknown = {pid for pid in ids if pid not in self.catalog}  # the candidates only
-        out_of_stock = set(ids).intersection(self.catalog.out_of_stock)
-        anchored = (ids & set(request.anchors)) - unknown - out_of_stock
-        bought, window, cutoff = self._purchased(request)
-        bought = (ids & bought) - unknown - out_of_stock - anchored
-        dropped = unknown | out_of_stock | anchored | bought
-        kept = [pid for pid in proposed if pid not in dropped] if dropped else list(proposed)
-        for count, what in (
-            (len(unknown), "unknown products (not in the catalog)"),
-            (len(out_of_stock), "out of stock"),
-            (len(anchored), "the product viewed or in the cart"),
-            (len(bought), "already purchased" + (f" (last {window:g} days)" if cutoff else "")),
-        ):
-            if count:
-                trace.append(f"excluded {count} {what}")
-        return kept
-
-    def _purchased(self, request: RankingInput) -> tuple[set[str], float | None, datetime | None]:
-        """The purchases to leave out, the repurchase window and its start."""
-        window = self.config.repurchase_window_days
-        cutoff = (
-            request.now - timedelta(days=window)
-            if window is not None and request.now is not None
-            else None
-        )
-        if not self.config.exclude_purchased:
-            return set(), window, cutoff
-        history = request.context.history
-        last = history.last_purchased
-        bought = set(history.purchase_counts)
-        bought.update(history.purchases)
-        if cutoff is not None:
-            bought = {pid for pid in bought if (at := last.get(pid)) is None or at >= cutoff}
-        return bought, window, cutoff
-
     def _apply_selections(
-        self, candidates: list[str], actions: Sequence[Action], trace: list[str]
+        self,
+        candidates: list[str],
+        actions: Sequence[Filter | Exclude],
+        now: datetime | None,
+        trace: list[str],
     ) -> list[str]:
-        products = self.catalog.ids
         for action in actions:
             before = len(candidates)
+            candidates = self._boosts.select(candidates, action, now)
             if isinstance(action, Filter):
-                selector = self._boosts.selector(action.where, action.where_spec)
-                candidates = [
-                    pid
-                    for pid in candidates
-                    if (found := products.get(pid)) is not None and selector.matches(pid, found)
-                ]
                 trace.append(f"filter {action.rule_id}: kept {len(candidates)} of {before}")
-            elif isinstance(action, Exclude):
-                dropped = action.products
-                if action.where is not None:
-                    selector = self._boosts.selector(action.where, action.where_spec)
-                    candidates = [
-                        pid
-                        for pid in candidates
-                        if pid not in dropped
-                        and not (
-                            (found := products.get(pid)) is not None
-                            and selector.matches(pid, found)
-                        )
-                    ]
-                else:
-                    candidates = [pid for pid in candidates if pid not in dropped]
+            else:
                 trace.append(f"exclude {action.rule_id}: dropped {before - len(candidates)}")
         return candidates
 
-    def _run_plugin_action(
-        self,
-        action: PluginAction,
-        ranked: list[Recommendation],
-        report: ErrorSink,
-        trace: list[str],
-    ) -> list[Recommendation]:
-        if action.apply is None:
-            trace.append(f"plugin action {action.name} ({action.rule_id}): nothing to apply")
-            return ranked
-        allowed = {rec.product_id for rec in ranked}
-        label = f"action {action.name} (rule {action.rule_id})"
-        out = guarded(action.apply, label, _FAILED)(report, list(ranked), action.spec)
-        if out is _FAILED:
-            return ranked
-        cleaned: list[Recommendation] = []
-        seen: set[str] = set()
-        for rec in out if isinstance(out, list) else []:
-            ok = isinstance(rec, Recommendation) and rec.product_id in allowed
-            if ok and rec.product_id not in seen:
-                seen.add(rec.product_id)
-                cleaned.append(rec)
-        trace.append(f"plugin action {action.name} ({action.rule_id}): {len(cleaned)} products")
-        return cleaned
-
     def _diversify(self, order: list[str], limit: int, trace: list[str]) -> list[str]:
-        diversity = self.config.diversity
-        max_cat, max_brand = diversity.max_per_category, diversity.max_per_brand
-        if max_cat is None and max_brand is None:
-            return order[:limit]
-        per_cat: dict[str, int] = {}
-        per_brand: dict[str, int] = {}
-        chosen: list[str] = []
-        skipped = 0
-        for pid in order:
-            if len(chosen) >= limit:
-                break
-            product = self.catalog.get(pid)
-            cat = product.leaf_category if product is not None else None
-            brand = product.brand if product is not None else None
-            if max_cat is not None and cat is not None and per_cat.get(cat, 0) >= max_cat:
-                skipped += 1
-                continue
-            if max_brand is not None and brand is not None and per_brand.get(brand, 0) >= max_brand:
-                skipped += 1
-                continue
-            if cat is not None:
-                per_cat[cat] = per_cat.get(cat, 0) + 1
-            if brand is not None:
-                per_brand[brand] = per_brand.get(brand, 0) + 1
-            chosen.append(pid)
-        if skipped:
-            trace.append(f"diversity: skipped {skipped} over a category or brand cap")
-        return chosen
-
-    def _pins(
-        self, actions: Sequence[Action], request: RankingInput, trace: list[str]
-    ) -> list[tuple[str, int, str]]:
-        pins: list[tuple[str, int, str]] = []
-        seen: set[str] = set()
-        for action in actions:
-            if not isinstance(action, Pin):
-                continue
-            offset = 0
-            for pid in action.products:
-                product = self.catalog.get(pid)
-                if pid in seen or product is None or not product.in_stock:
-                    trace.append(f"pin {action.rule_id}: skipped {pid} (unknown or out of stock)")
-                    continue
-                if pid in request.anchors:
-                    trace.append(f"pin {action.rule_id}: skipped {pid} (viewed or in the cart)")
-                    continue
-                seen.add(pid)
-                pins.append((pid, max(action.position, 1) + offset, action.rule_id))
-                offset += 1
-            trace.append(f"pin {action.rule_id}: {offset} products at {action.position}")
-        pins.sort(key=lambda pin: pin[1])
-        return pins
+        return diversify(self.catalog, self.config.diversity, order, limit, trace)
 
 
 def _fmt(weights: Mapping[str, float]) -> str:

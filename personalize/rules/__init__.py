@@ -14,6 +14,7 @@ from personalize.rules._actions import (
     Pin,
     PluginAction,
     Predicate,
+    ProductSelector,
     SetWeights,
 )
 from personalize.rules._builtin_actions import (
@@ -48,6 +49,7 @@ __all__ = [
     "PinSpec",
     "PluginAction",
     "Predicate",
+    "ProductSelector",
     "RuleOutcome",
     "RuleSet",
     "SetWeights",

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from personalize.errors import Problem
-from personalize.rules._actions import Predicate
+from personalize.rules._actions import ProductSelector
 from personalize.rules._compiler import ConditionCompiler
 from personalize.rules._scope import suggest
 
@@ -29,11 +29,13 @@ class ActionCompiler:
         self.known_weights = frozenset(known_weights)
         self.needs_now = False
 
-    def compile_selector(self, condition: Mapping[str, Any], field: str = "where") -> Predicate:
+    def compile_selector(
+        self, condition: Mapping[str, Any], field: str = "where"
+    ) -> ProductSelector:
         """Compile a product selector found at ``<path>.<field>``."""
         compiled = self._compiler.compile_full(condition, f"{self.path}.{field}", selector=True)
         self.needs_now = self.needs_now or compiled.needs_now
-        return compiled.predicate
+        return ProductSelector(compiled.predicate, compiled.node, compiled.needs_now)
 
     def problem(self, field: str, message: str, choices: Collection[str] = ()) -> None:
         """Record a problem at ``<path>.<field>``, suggesting the closest of ``choices``."""

@@ -1,17 +1,22 @@
 """Compiled rule actions: what a fired rule asks the ranking to do.
 
 The rule compiler turns each ``then:`` entry into one of these frozen values; the ranking
-consumes them and knows nothing else of rules. ``where`` is a compiled product selector: a
-predicate over a product's fact mapping (:meth:`personalize.Product.facts`); ``where_spec``,
-when given, is the condition it was compiled from, which lets the ranking find the matching
-products through their fields (category, brand ...) instead of testing each one.
+consumes them and knows nothing else of rules. ``where`` is a product selector: a predicate
+over a product's fact mapping (:meth:`personalize.Product.facts`). The compiler hands a
+:class:`ProductSelector`, which also carries its compiled condition tree, so the ranking can
+resolve it through catalog indexes into the set of matching product positions once, and
+whether it reads the evaluation time (then the ranking tests it per request, at the
+request's time). Any other predicate is tested per product (and remembered).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from personalize.rules._nodes import CondNode, Evaluation
 
 __all__ = [
     "Action",
@@ -21,11 +26,33 @@ __all__ = [
     "Pin",
     "PluginAction",
     "Predicate",
+    "ProductSelector",
     "SetWeights",
 ]
 
 #: A compiled condition: facts in, truth out. Never raises on missing facts.
 Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProductSelector:
+    """A compiled ``where:`` selector: the predicate and the condition tree it came from.
+
+    Attributes:
+        test: ``test(facts, evaluation=None) -> bool``, the generated predicate.
+        node: The compiled condition tree (fields, operators and their constants).
+        uses_now: Whether it reads the evaluation time (``$withinLast`` ...).
+
+    Selectors compare by identity: one compiled selector is one cache entry.
+    """
+
+    test: Callable[..., bool]
+    node: CondNode
+    uses_now: bool = False
+
+    def __call__(self, facts: Mapping[str, Any], evaluation: Evaluation | None = None) -> bool:
+        """Whether a product (its facts) matches, at ``evaluation``'s time when given."""
+        return self.test(facts, evaluation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +63,6 @@ class Boost:
     by: float
     rule_id: str
     kind: str = "boost"
-    where_spec: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +80,6 @@ class Filter:
 
     where: Predicate
     rule_id: str
-    where_spec: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +89,6 @@ class Exclude:
     rule_id: str
     where: Predicate | None = None
     products: frozenset[str] = frozenset()
-    where_spec: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

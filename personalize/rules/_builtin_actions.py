@@ -77,12 +77,12 @@ class SetWeightsSpec(RootModel[dict[str, float]]):
 
 def _boost(spec: BoostSpec, rule_id: str, c: ActionCompiler) -> Action:
     where = c.compile_selector(spec.where)
-    return Boost(where=where, by=spec.by, rule_id=rule_id, where_spec=spec.where)
+    return Boost(where=where, by=spec.by, rule_id=rule_id)
 
 
 def _bury(spec: BurySpec, rule_id: str, c: ActionCompiler) -> Action:
     where = c.compile_selector(spec.where)
-    return Boost(where=where, by=spec.by, rule_id=rule_id, kind="bury", where_spec=spec.where)
+    return Boost(where=where, by=spec.by, rule_id=rule_id, kind="bury")
 
 
 def _pin(spec: PinSpec, rule_id: str, c: ActionCompiler) -> Action:
@@ -90,14 +90,12 @@ def _pin(spec: PinSpec, rule_id: str, c: ActionCompiler) -> Action:
 
 
 def _filter(spec: FilterSpec, rule_id: str, c: ActionCompiler) -> Action:
-    return Filter(where=c.compile_selector(spec.where), rule_id=rule_id, where_spec=spec.where)
+    return Filter(where=c.compile_selector(spec.where), rule_id=rule_id)
 
 
 def _exclude(spec: ExcludeSpec, rule_id: str, c: ActionCompiler) -> Action:
     where = c.compile_selector(spec.where) if spec.where is not None else None
-    return Exclude(
-        rule_id=rule_id, where=where, products=frozenset(spec.products), where_spec=spec.where
-    )
+    return Exclude(rule_id=rule_id, where=where, products=frozenset(spec.products))
 
 
 def _set_weights(spec: SetWeightsSpec, rule_id: str, c: ActionCompiler) -> Action:

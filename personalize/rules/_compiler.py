@@ -20,7 +20,7 @@ from personalize._models import PRODUCT_FACT_SCHEMA
 from personalize._registry import ErrorSink, Registry
 from personalize.context import FACT_VALUES
 from personalize.errors import ConfigError, Problem
-from personalize.rules._actions import Predicate
+from personalize.rules._actions import Predicate, ProductSelector
 from personalize.rules._builtins import builtin_registry
 from personalize.rules._checks import fold_all
 from personalize.rules._codegen import generate
@@ -125,9 +125,10 @@ class ConditionCompiler(ValueCompiler):
         """
         return self.compile_full(condition, path).predicate
 
-    def compile_selector(self, condition: Mapping[str, Any], path: str) -> Predicate:
+    def compile_selector(self, condition: Mapping[str, Any], path: str) -> ProductSelector:
         """Compile a product selector (``where:``) over a product's facts."""
-        return self.compile_full(condition, path, selector=True).predicate
+        compiled = self.compile_full(condition, path, selector=True)
+        return ProductSelector(compiled.predicate, compiled.node, compiled.needs_now)
 
     def compile_full(
         self, condition: Any, path: str, *, selector: bool = False

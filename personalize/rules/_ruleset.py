@@ -9,9 +9,8 @@ and a trace of every condition.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +23,7 @@ from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError, Problem
 from personalize.rules._action_compiler import ActionCompiler
-from personalize.rules._actions import Action, Boost, Exclude, Filter
+from personalize.rules._actions import Action
 from personalize.rules._builtins import builtin_registry
 from personalize.rules._compiler import CompiledCondition, ConditionCompiler
 from personalize.rules._dates import now_of
@@ -217,24 +216,10 @@ class RuleSet:
             if not ok:
                 continue
             fired.append(rule_id)
-            if rule.timed_actions:
-                actions.extend(_bind_now(action, ev) for action in rule.actions)
-            else:
-                actions.extend(rule.actions)
+            actions.extend(rule.actions)  # selectors reading the time get it from the ranking
             if rule.stop:
                 break
         return RuleOutcome(frozenset(matched), tuple(fired), tuple(actions), trace, facts)
-
-
-def _bind_now(action: Action, ev: Evaluation) -> Action:
-    where = getattr(action, "where", None)
-    if where is None or not isinstance(action, Boost | Filter | Exclude):
-        return action
-
-    def bound(product: Mapping[str, Any], _w: Callable[..., bool] = where) -> bool:
-        return _w(product, ev)
-
-    return dataclasses.replace(action, where=bound)
 
 
 def _validate(data: Mapping[str, Any]) -> PersonalizerConfig:

@@ -11,7 +11,16 @@ from ranking_helpers import NOW, context, product, shop_catalog, shop_index
 from personalize import Catalog
 from personalize.config import DiversityConfig, RankingConfig
 from personalize.ranking import Ranker, Ranking, RankingInput, Recommendation
-from personalize.rules import Boost, Exclude, Filter, Pin, PluginAction, SetWeights
+from personalize.rules import (
+    Boost,
+    ConditionCompiler,
+    Exclude,
+    Filter,
+    Pin,
+    PluginAction,
+    ProductSelector,
+    SetWeights,
+)
 
 INDEX = shop_index()
 CATALOG = shop_catalog()
@@ -23,6 +32,10 @@ def ranker(**config: Any) -> Ranker:
 
 def category(name: str) -> Any:
     return lambda facts: name in facts["category"]
+
+
+def compiled(condition: Mapping[str, Any]) -> ProductSelector:
+    return ConditionCompiler().compile_selector(condition, "where")
 
 
 COFFEE_DRINKER = context(purchases={"beans": (3, 20), "filters": (1, 20)})
@@ -338,7 +351,7 @@ def test_diversity_reaches_past_the_best_candidates_when_caps_need_it() -> None:
 @pytest.mark.parametrize("rule_id", ["50%-off", "two\nlines", "%d"])
 def test_boost_trace_lines_keep_odd_rule_ids_verbatim(rule_id: str) -> None:
     boosts = [
-        Boost(where=category("tea"), by=2.0, rule_id=rule_id, where_spec={"category": "tea"}),
+        Boost(where=compiled({"category": "tea"}), by=2.0, rule_id=rule_id),
         Boost(where=category("gear"), by=0.5, rule_id="plain", kind="bury"),
     ]
     result = ranker().rank(COFFEE_DRINKER, limit=20, actions=boosts)

@@ -31,7 +31,6 @@ def _boosts(seed: int) -> list[Boost]:
             compiler.compile_selector(SELECTORS[i], "where"),
             rng.choice([0.5, 1.5, 3.0]),
             f"r{i}",
-            where_spec=SELECTORS[i],
         )
         for i in chosen
     ]

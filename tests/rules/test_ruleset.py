@@ -11,7 +11,7 @@ import pytest
 from personalize.config import load_config
 from personalize.errors import ConfigError
 from personalize.plugins import Registry
-from personalize.rules import Boost, Filter, Pin, RuleSet, SetWeights
+from personalize.rules import Boost, Evaluation, Filter, Pin, ProductSelector, RuleSet, SetWeights
 
 NOW = datetime(2026, 12, 5, 21, 30, tzinfo=UTC)
 
@@ -186,8 +186,11 @@ def test_relative_dates_in_selectors_use_the_evaluation_time() -> None:
     )
     (boost,) = ruleset.evaluate(_facts(), now=NOW).actions
     assert isinstance(boost, Boost)
-    assert boost.where({"created_at": datetime(2026, 12, 1, tzinfo=UTC)})
-    assert not boost.where({"created_at": datetime(2026, 11, 1, tzinfo=UTC)})
+    assert isinstance(boost.where, ProductSelector)
+    assert boost.where.uses_now
+    at = Evaluation(now=NOW)  # the ranking passes the request's time
+    assert boost.where({"created_at": datetime(2026, 12, 1, tzinfo=UTC)}, at)
+    assert not boost.where({"created_at": datetime(2026, 11, 1, tzinfo=UTC)}, at)
 
 
 def test_trace_says_which_condition_failed_and_what_it_saw() -> None:
