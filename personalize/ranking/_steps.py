@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from personalize._registry import ErrorSink, guarded
 from personalize.catalog import Catalog
 from personalize.config import DiversityConfig
-from personalize.plugins import ErrorSink, guarded
 from personalize.ranking._types import RankingInput, Recommendation
 from personalize.rules import Action, Pin, PluginAction
 
