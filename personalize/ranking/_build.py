@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from personalize.catalog import Catalog
     from personalize.ranking._index import InteractionIndex
 
-__all__ = ["build_index", "log_scale"]
+__all__ = ["EventColumns", "build_index", "index_from_columns", "log_scale"]
 
 _VIEW_TYPES = frozenset({"view", "page_view"})
 _DAY = 86400.0
@@ -45,6 +46,29 @@ class _Ids:
             pos = self.pos[name] = len(self.names)
             self.names.append(name)
         return pos
+
+
+@dataclass(frozen=True, slots=True)
+class EventColumns:
+    """The events of an index build as integer columns (what the Python pass produces).
+
+    Ids are dense and numbered in first-seen order; times are POSIX seconds. Purchases
+    with ``p_cust`` -1 have no customer. The arrays are anything exposing a buffer of the
+    named type (``array``, NumPy), purchases in ``int32``/``float64``, views likewise.
+    """
+
+    items: list[str]
+    customers: list[str]
+    orders: int
+    sessions: int
+    p_item: Any
+    p_order: Any
+    p_cust: Any
+    p_time: Any
+    v_item: Any
+    v_session: Any
+    v_time: Any
+    skipped: int = 0
 
 
 def build_index(
@@ -84,7 +108,55 @@ def build_index(
             v_time.append(at)
         else:
             skipped += 1
+    columns = EventColumns(
+        items.names, customers.names, len(orders.names), len(sessions.names),
+        p_item, p_order, p_cust, p_time, v_item, v_session, v_time, skipped,
+    )  # fmt: skip
+    return index_from_columns(
+        cls,
+        columns,
+        catalog=catalog,
+        now=now,
+        half_life_days=half_life_days,
+        trending_half_life_days=trending_half_life_days,
+        max_neighbours=max_neighbours,
+        customer_country=customer_country,
+        co_purchase_scope=co_purchase_scope,
+        country_top_size=country_top_size,
+        category_top_size=category_top_size,
+    )
 
+
+def index_from_columns(
+    cls: type[InteractionIndex],
+    columns: EventColumns,
+    *,
+    catalog: Catalog | None,
+    now: datetime | None,
+    half_life_days: float,
+    trending_half_life_days: float,
+    max_neighbours: int,
+    customer_country: Mapping[str, str],
+    co_purchase_scope: str,
+    country_top_size: int,
+    category_top_size: int,
+    max_items_per_basket: int | None = None,
+) -> InteractionIndex:
+    """The index of events already turned into columns (see :func:`build_index`).
+
+    ``max_items_per_basket`` caps the co-purchase neighbours' quadratic cost: a customer
+    (or order) with more distinct items counts only its most recently bought ones there.
+    """
+    items, customers = _Ids(), _Ids()
+    items.names, customers.names = columns.items, columns.customers
+    p_item, p_order, p_cust, p_time = (
+        columns.p_item,
+        columns.p_order,
+        columns.p_cust,
+        columns.p_time,
+    )
+    v_item, v_session, v_time = columns.v_item, columns.v_session, columns.v_time
+    skipped = columns.skipped
     n_items = len(items.names)
     times = np.concatenate([np.frombuffer(p_time), np.frombuffer(v_time)])
     ref = now.timestamp() if now is not None else (float(times.max()) if times.size else 0.0)
@@ -108,7 +180,8 @@ def build_index(
         basket = np.where(cust_o >= 0, cust_o, len(customers.names) + order_o)
     else:
         basket = order_o
-    co_purchase = _neighbours(basket, item_o, decay, n_items, max_neighbours)
+    capped = _capped(basket, item_o, decay, age_days, n_items, max_items_per_basket)
+    co_purchase = _neighbours(*capped, n_items, max_neighbours)
 
     view_item = np.frombuffer(v_item, dtype=np.int32).astype(np.int64)
     view_session = np.frombuffer(v_session, dtype=np.int32).astype(np.int64)
@@ -148,10 +221,10 @@ def build_index(
         built_at=built_at,
         stats={
             "purchase_lines": len(p_item),
-            "orders": len(orders.names),
+            "orders": columns.orders,
             "customers": len(customers.names),
             "views": len(v_item),
-            "sessions": len(sessions.names),
+            "sessions": columns.sessions,
             "items": n_items,
             "skipped_events": skipped,
             "half_life_days": half_life_days,
@@ -175,6 +248,10 @@ def log_scale(raw: NDArray[np.float64]) -> NDArray[np.float64]:
     return scaled / top if top > 0 else scaled
 
 
+#: Upper bound on the co-occurrence entries computed at once (one block of item rows).
+_BLOCK_ENTRIES = 4_000_000
+
+
 def _neighbours(
     basket: NDArray[np.int64],
     item: NDArray[np.int64],
@@ -182,7 +259,12 @@ def _neighbours(
     n_items: int,
     k: int,
 ) -> tuple[array[int], array[int], array[float]]:
-    """Cosine top-K neighbours over a basket x item matrix of ``log1p(sum of weights)``."""
+    """Cosine top-K neighbours over a basket x item matrix of ``log1p(sum of weights)``.
+
+    ``X.T @ X`` is computed a block of item rows at a time, so memory stays bounded by
+    ``_BLOCK_ENTRIES`` whatever the catalog; each row's sums run over baskets in
+    ascending order, so a block gives the very same numbers as the whole product.
+    """
     indptr = array("q", [0])
     indices, data = array("i"), array("f")
     if basket.size == 0 or n_items == 0:
@@ -190,24 +272,43 @@ def _neighbours(
     n_baskets = int(basket.max()) + 1
     x = sp.csr_matrix((weight, (basket, item)), shape=(n_baskets, n_items), dtype=np.float64)
     x.data = np.log1p(x.data)
-    co = (x.T @ x).tocsr()
-    norms = np.sqrt(co.diagonal())
+    x.sort_indices()
+    # The diagonal of X.T @ X, summed in ascending basket order like the product itself.
+    norms = np.sqrt(np.bincount(x.indices, weights=x.data * x.data, minlength=n_items))
     norms[norms == 0] = 1.0
-    co.setdiag(0.0)
-    co.eliminate_zeros()
-    co = sp.csr_matrix(sp.diags(1.0 / norms) @ co @ sp.diags(1.0 / norms))
-    for row in range(n_items):
-        start, end = co.indptr[row], co.indptr[row + 1]
-        cols = co.indices[start:end]
-        vals = co.data[start:end]
-        if cols.size > k:
-            keep = np.argpartition(-vals, k - 1)[:k]
-            cols, vals = cols[keep], vals[keep]
-        order = np.lexsort((cols, -vals))
-        indices.frombytes(cols[order].astype(np.int32).tobytes())
-        data.frombytes(vals[order].astype(np.float32).tobytes())
-        indptr.append(len(indices))
+    inverse = sp.diags(1.0 / norms)
+    xt = x.T.tocsr()
+    xt.sort_indices()
+    work = _cumulative_work(xt, np.diff(x.indptr))
+    start = 0
+    while start < n_items:
+        base = work[start - 1] if start else 0
+        end = int(np.searchsorted(work, base + _BLOCK_ENTRIES, side="right"))
+        end = min(max(end, start + 1), n_items)
+        co = (xt[start:end] @ x).tocsr()
+        co.sort_indices()
+        co.setdiag(0.0, k=start)
+        co.eliminate_zeros()
+        co = sp.csr_matrix(sp.diags(1.0 / norms[start:end]) @ co @ inverse)
+        for row in range(end - start):
+            lo, hi = co.indptr[row], co.indptr[row + 1]
+            cols = co.indices[lo:hi]
+            vals = co.data[lo:hi]
+            if cols.size > k:
+                keep = np.argpartition(-vals, k - 1)[:k]
+                cols, vals = cols[keep], vals[keep]
+            order = np.lexsort((cols, -vals))
+            indices.frombytes(cols[order].astype(np.int32).tobytes())
+            data.frombytes(vals[order].astype(np.float32).tobytes())
+            indptr.append(len(indices))
+        start = end
     return indptr, indices, data
+
+
+def _cumulative_work(xt: sp.csr_matrix, basket_size: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Per item, the products rows up to its own take in ``X.T @ X`` (its baskets' sizes)."""
+    running = np.concatenate(([0], np.cumsum(basket_size[xt.indices])))
+    return np.asarray(running[xt.indptr[1:]], dtype=np.int64)
 
 
 def _repurchase(
@@ -276,3 +377,31 @@ def _best_sellers(
 def decay_weight(age_days: float, half_life_days: float) -> float:
     """``0.5 ** (age / half_life)``, 1 for events in the future."""
     return math.pow(0.5, max(age_days, 0.0) / half_life_days)
+
+
+def _capped(
+    basket: NDArray[np.int64],
+    item: NDArray[np.int64],
+    weight: NDArray[np.float64],
+    age_days: NDArray[np.float64],
+    n_items: int,
+    cap: int | None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Keep, per basket, the lines of its ``cap`` most recently bought distinct items.
+
+    Ties in recency go to the lower item position, so the choice is deterministic.
+    """
+    if cap is None or basket.size == 0 or int(np.bincount(basket).max()) <= cap:
+        return basket, item, weight
+    key = basket * max(n_items, 1) + item
+    by_key = np.lexsort((age_days, key))
+    newest = np.ones(key.size, dtype=bool)
+    newest[1:] = key[by_key][1:] != key[by_key][:-1]
+    pair = by_key[newest]  # the newest line of each (basket, item)
+    rank_order = np.lexsort((item[pair], age_days[pair], basket[pair]))
+    pair_basket = basket[pair][rank_order]
+    starts = np.flatnonzero(np.r_[True, pair_basket[1:] != pair_basket[:-1]])
+    rank = np.arange(pair_basket.size) - np.repeat(starts, np.diff(np.r_[starts, pair_basket.size]))
+    kept_keys = key[pair][rank_order][rank < cap]
+    keep = np.isin(key, kept_keys)
+    return basket[keep], item[keep], weight[keep]
