@@ -148,7 +148,7 @@ class IndexConfig(_Strict):
     columns: dict[str, Literal[INDEX_FIELDS]] = Field(default_factory=dict)  # type: ignore[valid-type]
     defaults: dict[Literal[INDEX_FIELDS], str] = Field(default_factory=dict)  # type: ignore[valid-type]
     max_bad_lines: int = Field(default=100, ge=0)
-    chunk_rows: int = Field(default=1_000_000, ge=1)
+    chunk_rows: int = Field(default=250_000, ge=1)
 
 
 class RankingConfig(_Strict):

@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+import pyarrow as pa
+
 from personalize.config import IndexConfig
 from personalize.indexing._bad import BadLine, BadLines
 from personalize.indexing._columns import Columns
@@ -84,6 +86,7 @@ def read_event_columns(
         rate_unit="rows",
     )
     acc = Columns(bad)
+    pool = pa.default_memory_pool()
     before = 0
     for path, size in zip(files, sizes, strict=True):
         report.files.append(str(path))
@@ -92,6 +95,8 @@ def read_event_columns(
         ):
             acc.add(str(path), chunk)
             bar.update((before + min(chunk.done_bytes, size)) >> 20, acc.rows)
+            del chunk
+            pool.release_unused()  # Arrow's allocator keeps freed chunks otherwise
         before += size
     bar.close(before >> 20, acc.rows)
     report.rows = acc.rows

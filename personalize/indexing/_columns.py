@@ -54,6 +54,8 @@ class _Space:
     def globalize(self, chunk: int, local: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """Global ids of a chunk's local ids (``close`` first)."""
         assert self._global is not None
+        if self._offsets[chunk] == self._offsets[chunk + 1]:  # nothing but nulls
+            return np.full(len(local), -1, dtype=np.int32)
         mapped = self._global[self._offsets[chunk] + np.maximum(local, 0)]
         return np.where(local >= 0, mapped, -1).astype(np.int32, copy=False)
 
@@ -73,7 +75,8 @@ class Columns:
         self.items, self.orders = _Space(), _Space()
         self.customers, self.sessions = _Space(), _Space()
         self._parts: dict[str, list[Any]] = {
-            k: [] for k in ("p_item", "p_order", "p_cust", "p_time", "v_item", "v_session", "v_time")
+            k: []
+            for k in ("p_item", "p_order", "p_cust", "p_time", "v_item", "v_session", "v_time")
         }
         self.rows = 0
         self.skipped = 0
@@ -130,7 +133,10 @@ class Columns:
         if order.null_count:
             # An order line without an order: the customer's purchases at that instant.
             made_up = pc.binary_join_element_wise(
-                _NO_ORDER + "", customer.fill_null("None"), pa.array(at[purchase]).cast(pa.string()), "@"
+                _NO_ORDER + "",
+                customer.fill_null("None"),
+                pa.array(at[purchase]).cast(pa.string()),
+                "@",
             )
             order = pc.if_else(order.is_null(), made_up, order)
         self._parts["p_item"].append((chunk_no, item))
@@ -154,6 +160,7 @@ class Columns:
             space = spaces.get(name)
             if space is None:
                 out[name] = np.concatenate(parts) if parts else np.zeros(0)
+                parts.clear()
                 continue
             total = sum(len(local) for _, local in parts)
             column = np.empty(total, dtype=np.int32)

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -91,9 +92,7 @@ def _sources(
     for field in INDEX_FIELDS:
         if field not in chosen and field in header and field not in columns:
             chosen[field] = field
-    missing = [
-        f for f in ("type", "product_id", "at") if f not in chosen and f not in defaults
-    ]
+    missing = [f for f in ("type", "product_id", "at") if f not in chosen and f not in defaults]
     if missing:
         raise DataError(
             f"{path}: no column for {', '.join(missing)} (columns: {', '.join(header)});"
@@ -138,7 +137,7 @@ def _parquet(
     path: Path, columns: Mapping[str, str], defaults: Mapping[str, str], chunk_rows: int
 ) -> Iterator[Chunk]:
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering keeps every chunk
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file: {exc}") from exc
     sources = _sources(path, parquet.schema_arrow.names, columns, defaults)
@@ -178,15 +177,19 @@ class _Counting(io.RawIOBase):
         return int(got or 0)
 
 
-def _open(path: Path) -> tuple[_Counting, IO[bytes]]:
-    raw = path.open("rb")
-    gzipped = raw.read(2) == _GZIP_MAGIC
-    raw.seek(0)
-    counting = _Counting(raw)
-    stream: IO[bytes] = io.BufferedReader(counting, 1 << 20)
-    if gzipped:
-        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
-    return counting, stream
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[_Counting, IO[bytes]]]:
+    """The file's bytes (gunzipped when it starts with the gzip magic) and their counter."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        counting = _Counting(raw)
+        with io.BufferedReader(counting, 1 << 20) as buffered:
+            if gzipped:
+                with gzip.GzipFile(fileobj=buffered, mode="rb") as unzipped:
+                    yield counting, unzipped  # type: ignore[misc]
+            else:
+                yield counting, buffered
 
 
 def _csv(
@@ -196,8 +199,7 @@ def _csv(
     chunk_rows: int,
     bad: BadLines,
 ) -> Iterator[Chunk]:
-    counting, stream = _open(path)
-    with stream:
+    with _opened(path) as (counting, stream):
         try:
             first = stream.readline().decode("utf-8-sig")
         except (OSError, EOFError, UnicodeDecodeError) as exc:
@@ -213,24 +215,33 @@ def _csv(
         def skip(row: Any) -> str:
             line = int(row.number) if row.number >= 0 else -1
             invalid.append(line)
-            bad.add(str(path), line, f"{row.actual_columns} fields, expected {row.expected_columns}")
+            bad.add(
+                str(path), line, f"{row.actual_columns} fields, expected {row.expected_columns}"
+            )
             return "skip"
 
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(
-                column_names=header,
-                use_threads=False,
-                block_size=max(min(chunk_rows * 64, 256 << 20), 1 << 16),
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=wanted,
-                column_types=dict.fromkeys(wanted, pa.string()),
-                strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    column_names=header,
+                    use_threads=False,
+                    block_size=max(min(chunk_rows * 64, 256 << 20), 1 << 16),
+                ),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=wanted,
+                    column_types=dict.fromkeys(wanted, pa.string()),
+                    strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc):
+                return
+            raise DataError(f"{path}:2: cannot be read: {exc}") from exc
+        except (pa.ArrowException, OSError, EOFError) as exc:
+            raise DataError(f"{path}:2: cannot be read: {exc}") from exc
         rows = 0
         while True:
             try:
@@ -269,13 +280,25 @@ def _jsonl(
     chunk_rows: int,
     bad: BadLines,
 ) -> Iterator[Chunk]:
-    counting, stream = _open(path)
+    with _opened(path) as (counting, stream):
+        yield from _json_lines(path, counting, stream, columns, defaults, chunk_rows, bad)
+
+
+def _json_lines(
+    path: Path,
+    counting: _Counting,
+    stream: IO[bytes],
+    columns: Mapping[str, str],
+    defaults: Mapping[str, str],
+    chunk_rows: int,
+    bad: BadLines,
+) -> Iterator[Chunk]:
     text = io.TextIOWrapper(stream, encoding="utf-8")
     fields: dict[str, str] | None = None
     values: dict[str, list[Any]] = {}
     lines: list[int] = []
     number = 0
-    with text:
+    with text:  # closes the stream too; _opened closes it again harmlessly
         while True:
             try:
                 raw = text.readline()
@@ -322,5 +345,7 @@ def _scalar(value: Any) -> str | None:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float):
-        return repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
+        return (
+            repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
+        )
     return json.dumps(value)

@@ -249,7 +249,7 @@ def log_scale(raw: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 #: Upper bound on the co-occurrence entries computed at once (one block of item rows).
-_BLOCK_ENTRIES = 4_000_000
+_BLOCK_ENTRIES = 2_000_000
 
 
 def _neighbours(
@@ -261,22 +261,22 @@ def _neighbours(
 ) -> tuple[array[int], array[int], array[float]]:
     """Cosine top-K neighbours over a basket x item matrix of ``log1p(sum of weights)``.
 
-    ``X.T @ X`` is computed a block of item rows at a time, so memory stays bounded by
-    ``_BLOCK_ENTRIES`` whatever the catalog; each row's sums run over baskets in
-    ascending order, so a block gives the very same numbers as the whole product.
+    Every number has one defined order of summation, so other engines (Spark) can give
+    the very same bits: a cell sums its lines in input order; ``X.T @ X`` sums over
+    baskets in ascending order; a cosine is ``(d_i * co_ij) * d_j`` with ``d = 1 / norm``.
+    Neighbours are ranked by similarity, then by item position (ties included). The
+    product is computed a block of item rows at a time, at most ``_BLOCK_ENTRIES``
+    products each, so memory stays bounded whatever the catalog.
     """
     indptr = array("q", [0])
     indices, data = array("i"), array("f")
     if basket.size == 0 or n_items == 0:
         return array("q", [0] * (n_items + 1)), indices, data
-    n_baskets = int(basket.max()) + 1
-    x = sp.csr_matrix((weight, (basket, item)), shape=(n_baskets, n_items), dtype=np.float64)
-    x.data = np.log1p(x.data)
-    x.sort_indices()
+    x = _cells(basket, item, weight, n_items)
     # The diagonal of X.T @ X, summed in ascending basket order like the product itself.
     norms = np.sqrt(np.bincount(x.indices, weights=x.data * x.data, minlength=n_items))
     norms[norms == 0] = 1.0
-    inverse = sp.diags(1.0 / norms)
+    inverse = 1.0 / norms
     xt = x.T.tocsr()
     xt.sort_indices()
     work = _cumulative_work(xt, np.diff(x.indptr))
@@ -285,29 +285,54 @@ def _neighbours(
         base = work[start - 1] if start else 0
         end = int(np.searchsorted(work, base + _BLOCK_ENTRIES, side="right"))
         end = min(max(end, start + 1), n_items)
-        co = (xt[start:end] @ x).tocsr()
-        co.sort_indices()
-        co.setdiag(0.0, k=start)
-        co.eliminate_zeros()
-        co = sp.csr_matrix(sp.diags(1.0 / norms[start:end]) @ co @ inverse)
-        for row in range(end - start):
-            lo, hi = co.indptr[row], co.indptr[row + 1]
-            cols = co.indices[lo:hi]
-            vals = co.data[lo:hi]
-            if cols.size > k:
-                keep = np.argpartition(-vals, k - 1)[:k]
-                cols, vals = cols[keep], vals[keep]
-            order = np.lexsort((cols, -vals))
-            indices.frombytes(cols[order].astype(np.int32).tobytes())
-            data.frombytes(vals[order].astype(np.float32).tobytes())
-            indptr.append(len(indices))
+        rows, cols, vals = _cosine_rows(xt[start:end] @ x, start, inverse)
+        ranked = np.lexsort((cols, -vals, rows))
+        rows, cols, vals = rows[ranked], cols[ranked], vals[ranked]
+        counts = np.bincount(rows - start, minlength=end - start)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        best = np.arange(rows.size) - first < k
+        indices.frombytes(cols[best].astype(np.int32).tobytes())
+        data.frombytes(vals[best].astype(np.float32).tobytes())
+        indptr.extend((indptr[-1] + np.cumsum(np.minimum(counts, k))).tolist())
         start = end
     return indptr, indices, data
 
 
+def _cells(
+    basket: NDArray[np.int64], item: NDArray[np.int64], weight: NDArray[np.float64], n_items: int
+) -> sp.csr_matrix:
+    """The basket x item matrix: ``log1p`` of each cell's weights, summed in input order."""
+    key = basket * n_items + item
+    by_key = np.argsort(key, kind="stable")
+    key = key[by_key]
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    sums = np.bincount(np.cumsum(first) - 1, weights=weight[by_key])
+    key = key[first]
+    rows = key // n_items
+    n_baskets = int(rows[-1]) + 1
+    indptr = np.zeros(n_baskets + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_baskets), out=indptr[1:])
+    cols = (key % n_items).astype(np.int32)
+    return sp.csr_matrix((np.log1p(sums), cols, indptr), shape=(n_baskets, n_items))
+
+
+def _cosine_rows(
+    co: sp.csr_matrix, start: int, inverse: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+    """Rows ``start``.. of ``X.T @ X`` as (row, column, cosine), diagonal and zeros left out."""
+    rows = np.repeat(np.arange(start, start + co.shape[0]), np.diff(co.indptr))
+    keep = (co.indices != rows) & (co.data != 0)
+    rows, cols = rows[keep], co.indices[keep]
+    scaled = (inverse[rows] * co.data[keep]) * inverse[cols]
+    nonzero = scaled != 0
+    return rows[nonzero], cols[nonzero], scaled[nonzero]
+
+
 def _cumulative_work(xt: sp.csr_matrix, basket_size: NDArray[np.int64]) -> NDArray[np.int64]:
     """Per item, the products rows up to its own take in ``X.T @ X`` (its baskets' sizes)."""
-    running = np.concatenate(([0], np.cumsum(basket_size[xt.indices])))
+    running = np.zeros(xt.indices.size + 1, dtype=np.int64)
+    np.cumsum(basket_size.astype(np.int32)[xt.indices], out=running[1:])
     return np.asarray(running[xt.indptr[1:]], dtype=np.int64)
 
 
@@ -389,19 +414,28 @@ def _capped(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
     """Keep, per basket, the lines of its ``cap`` most recently bought distinct items.
 
-    Ties in recency go to the lower item position, so the choice is deterministic.
+    Ties in recency go to the lower item position, so the choice is deterministic. Only
+    the lines of baskets with more than ``cap`` lines are looked at.
     """
-    if cap is None or basket.size == 0 or int(np.bincount(basket).max()) <= cap:
+    if cap is None or basket.size == 0:
         return basket, item, weight
-    key = basket * max(n_items, 1) + item
-    by_key = np.lexsort((age_days, key))
-    newest = np.ones(key.size, dtype=bool)
-    newest[1:] = key[by_key][1:] != key[by_key][:-1]
-    pair = by_key[newest]  # the newest line of each (basket, item)
-    rank_order = np.lexsort((item[pair], age_days[pair], basket[pair]))
-    pair_basket = basket[pair][rank_order]
-    starts = np.flatnonzero(np.r_[True, pair_basket[1:] != pair_basket[:-1]])
-    rank = np.arange(pair_basket.size) - np.repeat(starts, np.diff(np.r_[starts, pair_basket.size]))
-    kept_keys = key[pair][rank_order][rank < cap]
-    keep = np.isin(key, kept_keys)
+    lines = np.bincount(basket)
+    if int(lines.max()) <= cap:
+        return basket, item, weight
+    heavy = np.flatnonzero(lines[basket] > cap)
+    key = basket[heavy] * max(n_items, 1) + item[heavy]
+    by_key = np.lexsort((age_days[heavy], key))
+    first = np.ones(by_key.size, dtype=bool)
+    first[1:] = key[by_key[1:]] != key[by_key[:-1]]
+    pair_of_line = np.cumsum(first) - 1  # in by_key order
+    newest = by_key[first]  # per (basket, item): its most recent line
+    pair_basket = basket[heavy][newest]
+    rank_order = np.lexsort((item[heavy][newest], age_days[heavy][newest], pair_basket))
+    ranked_basket = pair_basket[rank_order]
+    starts = np.flatnonzero(np.r_[True, ranked_basket[1:] != ranked_basket[:-1]])
+    sizes = np.diff(np.r_[starts, ranked_basket.size])
+    kept_pair = np.empty(newest.size, dtype=bool)
+    kept_pair[rank_order] = np.arange(ranked_basket.size) - np.repeat(starts, sizes) < cap
+    keep = np.ones(basket.size, dtype=bool)
+    keep[heavy[by_key]] = kept_pair[pair_of_line]
     return basket[keep], item[keep], weight[keep]
