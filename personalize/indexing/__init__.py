@@ -6,6 +6,13 @@ Parquet; gzipped or not), with a column mapping for a store's own export.
 build`` is its command line. See ``docs/scale.md``.
 """
 
+try:
+    import pyarrow  # noqa: F401
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
+    raise ModuleNotFoundError(
+        "personalize.indexing reads files with pyarrow: pip install 'personalize[arrow]'"
+    ) from exc
+
 from personalize.indexing._bad import BadLine
 from personalize.indexing._build import BuildReport, build_index_from_files, read_event_columns
 

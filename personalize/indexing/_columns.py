@@ -157,11 +157,11 @@ class Columns:
         }
         out: dict[str, np.ndarray[Any, Any]] = {}
         for name, parts in self._parts.items():
-            space = spaces.get(name)
-            if space is None:
+            if name not in spaces:
                 out[name] = np.concatenate(parts) if parts else np.zeros(0)
                 parts.clear()
                 continue
+            space = spaces[name]
             total = sum(len(local) for _, local in parts)
             column = np.empty(total, dtype=np.int32)
             pos = 0

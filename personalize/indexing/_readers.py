@@ -213,7 +213,7 @@ def _csv(
         invalid: list[int] = []
 
         def skip(row: Any) -> str:
-            line = int(row.number) if row.number >= 0 else -1
+            line = int(row.number) + 1 if row.number >= 0 else -1  # after the header
             invalid.append(line)
             bad.add(
                 str(path), line, f"{row.actual_columns} fields, expected {row.expected_columns}"

@@ -65,7 +65,7 @@ def build_index(
     """
     config = config or IndexConfig()
     spark = df.sparkSession
-    zone = spark.conf.get("spark.sql.session.timeZone")
+    zone = spark.conf.get("spark.sql.session.timeZone") or "UTC"
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # naive times are UTC, as in-process
     try:
         index = _build(df, catalog, config, now)
@@ -82,7 +82,9 @@ def _build(
     events = _normalized(df, config)
     bad = events.filter(F.col("type").isNull() | F.col("us").isNull()).count()
     if bad > config.max_bad_lines:
-        raise DataError(f"{bad} rows without a type or a readable time (at most {config.max_bad_lines})")
+        raise DataError(
+            f"{bad} rows without a type or a readable time (at most {config.max_bad_lines})"
+        )
     rows = events.filter(F.col("type").isNotNull() & F.col("us").isNotNull())
     rows = rows.filter(F.col("product_id").isNotNull())
     is_purchase = F.col("type") == "purchase"
@@ -99,7 +101,9 @@ def _build(
         ),
     )
     orders, _ = _dense(purchases, "order_key", names=False)
-    customers, customer_names = _dense(purchases.filter(F.col("customer_id").isNotNull()), "customer_id")
+    customers, customer_names = _dense(
+        purchases.filter(F.col("customer_id").isNotNull()), "customer_id"
+    )
     views = kept.filter(is_view)
     sessions, _ = _dense(views, "session_id", names=False)
     n_items, n_customers = len(item_names), len(customer_names)
@@ -127,18 +131,33 @@ def _build(
     repurchase = _repurchase(lines, n_items)
 
     if config.co_purchase_scope == "customer":
-        basket = F.when(F.col("cust") >= 0, F.col("cust")).otherwise(F.lit(n_customers) + F.col("order"))
+        basket = F.when(F.col("cust") >= 0, F.col("cust")).otherwise(
+            F.lit(n_customers) + F.col("order")
+        )
     else:
         basket = F.col("order")
     baskets = lines.withColumn("basket", basket)
     if config.max_items_per_customer is not None:
         baskets = _capped(baskets, config.max_items_per_customer)
-    co_purchase = _neighbours(baskets.select("basket", "item", F.col("order").alias("pos"), F.col("decay").alias("w")), n_items, config.max_neighbours)
+    co_purchase = _neighbours(
+        baskets.select("basket", "item", F.col("order").alias("pos"), F.col("decay").alias("w")),
+        n_items,
+        config.max_neighbours,
+    )
 
     v = views.join(F.broadcast(items), "product_id").join(sessions, "session_id")
     v = v.withColumn("age", F.greatest(F.lit(ref) - F.col("t"), F.lit(0.0)) / F.lit(_DAY))
     v = _powers(v.select("seq", "item", "session", "age"), config)
-    co_view = _neighbours(v.select(F.col("session").alias("basket"), "item", F.col("seq").alias("pos"), F.col("decay").alias("w")), n_items, config.max_neighbours)
+    co_view = _neighbours(
+        v.select(
+            F.col("session").alias("basket"),
+            "item",
+            F.col("seq").alias("pos"),
+            F.col("decay").alias("w"),
+        ),
+        n_items,
+        config.max_neighbours,
+    )
 
     popularity = log_scale(popularity_raw)
     category_top: dict[str, tuple[str, ...]] = {}
@@ -188,7 +207,9 @@ def _normalized(df: DataFrame, config: IndexConfig) -> DataFrame:
     for field in INDEX_FIELDS:
         if field not in chosen and field in names and field not in config.columns:
             chosen[field] = field
-    missing = [f for f in ("type", "product_id", "at") if f not in chosen and f not in config.defaults]
+    missing = [
+        f for f in ("type", "product_id", "at") if f not in chosen and f not in config.defaults
+    ]
     if missing:
         raise DataError(f"no column for {', '.join(missing)} (columns: {', '.join(df.columns)})")
     columns = [F.monotonically_increasing_id().alias("seq")]
@@ -218,9 +239,16 @@ def _micros(df: DataFrame, source: str | None, column: Any) -> Any:
 
 def _dense(frame: DataFrame, column: str, *, names: bool = True) -> tuple[DataFrame, list[str]]:
     """Ids 0.. of ``column``'s values in first-seen order, and the values in that order."""
-    name = {"product_id": "item", "order_key": "order", "customer_id": "customer", "session_id": "session"}[column]
+    name = {
+        "product_id": "item",
+        "order_key": "order",
+        "customer_id": "customer",
+        "session_id": "session",
+    }[column]
     firsts = frame.groupBy(column).agg(F.min("seq").alias("_first"))
-    ids = firsts.select(column, (F.row_number().over(Window.orderBy("_first")) - 1).alias(name)).cache()
+    ids = firsts.select(
+        column, (F.row_number().over(Window.orderBy("_first")) - 1).alias(name)
+    ).cache()
     if not names:
         return ids, []
     ordered = ids.orderBy(name).collect()
@@ -230,21 +258,32 @@ def _dense(frame: DataFrame, column: str, *, names: bool = True) -> tuple[DataFr
 def _powers(frame: DataFrame, config: IndexConfig) -> DataFrame:
     """``decay`` and ``recent`` of ``age`` (days), by NumPy, as the in-process build."""
     half_life, trending = config.half_life_days, config.trending_half_life_days
-    schema = T.StructType([*frame.schema.fields, T.StructField("decay", T.DoubleType()), T.StructField("recent", T.DoubleType())])
+    schema = T.StructType(
+        [
+            *frame.schema.fields,
+            T.StructField("decay", T.DoubleType()),
+            T.StructField("recent", T.DoubleType()),
+        ]
+    )
 
     def power(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             age = batch.column("age").to_numpy(zero_copy_only=False)
             decay = np.power(0.5, age / half_life)
             recent = np.power(0.5, age / trending)
-            yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(decay), pa.array(recent)], names=[*batch.schema.names, "decay", "recent"])
+            yield pa.RecordBatch.from_arrays(
+                [*batch.columns, pa.array(decay), pa.array(recent)],
+                names=[*batch.schema.names, "decay", "recent"],
+            )
 
     return frame.mapInArrow(power, schema)
 
 
 def _ordered_sum(values: str, by: str) -> Any:
     """The sum of ``values`` added one by one in ascending ``by``."""
-    gathered = F.array_sort(F.collect_list(F.struct(F.col(by).alias("k"), F.col(values).alias("v"))))
+    gathered = F.array_sort(
+        F.collect_list(F.struct(F.col(by).alias("k"), F.col(values).alias("v")))
+    )
     return F.aggregate(gathered, F.lit(0.0), lambda acc, x: acc + x["v"])
 
 
@@ -257,7 +296,10 @@ def _per_item(lines: DataFrame, values: str, n_items: int) -> np.ndarray[Any, An
 
 def _repurchase(lines: DataFrame, n_items: int) -> np.ndarray[Any, Any]:
     pairs = lines.filter("cust >= 0").groupBy("cust", "item").count()
-    per_item = pairs.groupBy("item").agg(F.count("*").alias("buyers"), F.sum(F.when(F.col("count") > 1, 1).otherwise(0)).alias("repeaters"))
+    per_item = pairs.groupBy("item").agg(
+        F.count("*").alias("buyers"),
+        F.sum(F.when(F.col("count") > 1, 1).otherwise(0)).alias("repeaters"),
+    )
     buyers, repeaters = np.zeros(n_items, dtype=np.int64), np.zeros(n_items)
     for row in per_item.collect():
         buyers[row["item"]] = row["buyers"]
@@ -281,7 +323,9 @@ def _neighbours(lines: DataFrame, n_items: int, k: int) -> _Csr:
     def log1p(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             x = np.log1p(batch.column("total").to_numpy(zero_copy_only=False))
-            yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(x)], names=[*batch.schema.names, "x"])
+            yield pa.RecordBatch.from_arrays(
+                [*batch.columns, pa.array(x)], names=[*batch.schema.names, "x"]
+            )
 
     x = cells.mapInArrow(log1p, schema).select("basket", "item", "x").cache()
     left = x.select("basket", F.col("item").alias("i"), F.col("x").alias("xi"))
@@ -289,22 +333,35 @@ def _neighbours(lines: DataFrame, n_items: int, k: int) -> _Csr:
     products = left.join(right, "basket").withColumn("p", F.col("xi") * F.col("xj"))
     co = products.groupBy("i", "j").agg(_ordered_sum("p", "basket").alias("co")).cache()
     norms = co.filter("i = j").select(F.col("i").alias("n_item"), F.sqrt("co").alias("norm"))
-    inverse = norms.select("n_item", (F.lit(1.0) / F.when(F.col("norm") == 0, 1.0).otherwise(F.col("norm"))).alias("inv"))
+    inverse = norms.select(
+        "n_item",
+        (F.lit(1.0) / F.when(F.col("norm") == 0, 1.0).otherwise(F.col("norm"))).alias("inv"),
+    )
     cos = (
         co.filter((F.col("i") != F.col("j")) & (F.col("co") != 0))
-        .join(F.broadcast(inverse.withColumnRenamed("n_item", "i").withColumnRenamed("inv", "inv_i")), "i")
-        .join(F.broadcast(inverse.withColumnRenamed("n_item", "j").withColumnRenamed("inv", "inv_j")), "j")
+        .join(
+            F.broadcast(inverse.withColumnRenamed("n_item", "i").withColumnRenamed("inv", "inv_i")),
+            "i",
+        )
+        .join(
+            F.broadcast(inverse.withColumnRenamed("n_item", "j").withColumnRenamed("inv", "inv_j")),
+            "j",
+        )
         .select("i", "j", ((F.col("inv_i") * F.col("co")) * F.col("inv_j")).alias("cos"))
         .filter(F.col("cos") != 0)
     )
-    ranked = cos.withColumn("_rank", F.row_number().over(Window.partitionBy("i").orderBy(F.desc("cos"), "j"))).filter(F.col("_rank") <= k)
+    ranked = cos.withColumn(
+        "_rank", F.row_number().over(Window.partitionBy("i").orderBy(F.desc("cos"), "j"))
+    ).filter(F.col("_rank") <= k)
     counts = np.zeros(n_items, dtype=np.int64)
     rows = ranked.orderBy("i", "_rank").collect()
     indices, data = array("i"), array("f")
     for row in rows:
         counts[row["i"]] += 1
     indices.frombytes(np.array([row["j"] for row in rows], dtype=np.int32).tobytes())
-    data.frombytes(np.array([row["cos"] for row in rows], dtype=np.float64).astype(np.float32).tobytes())
+    data.frombytes(
+        np.array([row["cos"] for row in rows], dtype=np.float64).astype(np.float32).tobytes()
+    )
     indptr = array("q", [0])
     indptr.extend(np.cumsum(counts).tolist())
     x.unpersist()

@@ -50,9 +50,7 @@ def write_events(path: Path, events: list[Event]) -> Path:
     records = rows(events)
     name = path.name.removesuffix(".gz")
     if name.endswith(".parquet"):
-        table = pa.table(
-            {f: pa.array([r[f] for r in records], type=pa.string()) for f in FIELDS}
-        )
+        table = pa.table({f: pa.array([r[f] for r in records], type=pa.string()) for f in FIELDS})
         pq.write_table(table, path)
         return path
     opener = gzip.open if path.name.endswith(".gz") else open

@@ -49,13 +49,17 @@ def test_streamed_index_equals_the_in_process_index(
 
 
 def test_several_files_read_in_order_equal_one_log(tmp_path: Path) -> None:
+    lines = [("a", "1", "x"), ("b", "1", "x"), ("c", "2", "y"), ("a", "3", "y"), ("b", "4", "z")]
     events = [
-        Event(type="purchase", product_id=p, order_id=o, customer_id=c, at=datetime(2024, 1, d, tzinfo=UTC))
-        for d, (p, o, c) in enumerate(
-            [("a", "1", "x"), ("b", "1", "x"), ("c", "2", "y"), ("a", "3", "y"), ("b", "4", "z")],
-            start=1,
+        Event(
+            type="purchase",
+            product_id=p,
+            order_id=o,
+            customer_id=c,
+            at=datetime(2024, 1, day, tzinfo=UTC),
         )
-    ]  # fmt: skip
+        for day, (p, o, c) in enumerate(lines, start=1)
+    ]
     first = write_events(tmp_path / "one.csv", events[:2])
     second = write_events(tmp_path / "two.parquet", events[2:])
     streamed = build_index_from_files([first, second], config=UNCAPPED)
@@ -81,7 +85,10 @@ def retail_prefix(shared_data: Path, folder: Path, lines: int) -> Path:
     """The first ``lines`` order lines of the retail log, as the store exported them."""
     source = shared_data / "retail" / "online_retail.csv.gz"
     target = folder / "retail.csv"
-    with gzip.open(source, "rt", encoding="utf-8") as src, target.open("w", encoding="utf-8") as out:
+    with (
+        gzip.open(source, "rt", encoding="utf-8") as src,
+        target.open("w", encoding="utf-8") as out,
+    ):
         for number, line in enumerate(src):
             if number > lines:
                 break
@@ -93,7 +100,9 @@ def test_retail_export_read_as_it_is_gives_the_in_process_index(
     shared_data: Path, tmp_path: Path
 ) -> None:
     path = retail_prefix(shared_data, tmp_path, 40_000)
-    config = UNCAPPED.model_copy(update={"columns": RETAIL_COLUMNS, "defaults": {"type": "purchase"}})
+    config = UNCAPPED.model_copy(
+        update={"columns": RETAIL_COLUMNS, "defaults": {"type": "purchase"}}
+    )
     report = BuildReport()
     streamed = build_index_from_files([path], config=config, report=report)
     expected = InteractionIndex.build(_retail_events(path))
@@ -130,10 +139,17 @@ def test_cap_keeps_each_customers_most_recent_distinct_items(tmp_path: Path) -> 
 
 def test_cap_above_the_largest_customer_changes_nothing(tmp_path: Path) -> None:
     events = [
-        Event(type="purchase", product_id=f"p{i % 7}", order_id=f"o{i % 3}", customer_id=f"c{i % 2}",
-              at=datetime(2024, 1, 1 + i, tzinfo=UTC))
+        Event(
+            type="purchase",
+            product_id=f"p{i % 7}",
+            order_id=f"o{i % 3}",
+            customer_id=f"c{i % 2}",
+            at=datetime(2024, 1, 1 + i, tzinfo=UTC),
+        )
         for i in range(20)
-    ]  # fmt: skip
+    ]
     path = write_events(tmp_path / "events.jsonl", events)
     capped = build_index_from_files([path], config=IndexConfig(max_items_per_customer=7))
-    assert saved(capped, tmp_path / "a.idx") == saved(InteractionIndex.build(events), tmp_path / "b.idx")
+    assert saved(capped, tmp_path / "a.idx") == saved(
+        InteractionIndex.build(events), tmp_path / "b.idx"
+    )

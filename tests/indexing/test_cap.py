@@ -9,9 +9,7 @@ from hypothesis import strategies as st
 from personalize.ranking._build import _capped
 
 
-def reference(
-    basket: list[int], item: list[int], age: list[float], cap: int
-) -> list[bool]:
+def reference(basket: list[int], item: list[int], age: list[float], cap: int) -> list[bool]:
     """Plain Python: per basket, rank its distinct items by newest line, keep ``cap``."""
     newest: dict[tuple[int, int], float] = {}
     for b, i, a in zip(basket, item, age, strict=True):
