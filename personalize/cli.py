@@ -322,6 +322,10 @@ def _parser() -> argparse.ArgumentParser:
         "--control", default="control", help="group to compare the others with (if present)"
     )
     kpi.set_defaults(run=_kpi)
+
+    from personalize._cli_index import add_index_parser
+
+    add_index_parser(sub)
     return parser
 
 

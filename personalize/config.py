@@ -32,6 +32,7 @@ __all__ = [
     "Condition",
     "DiversityConfig",
     "Experiment",
+    "IndexConfig",
     "LandingRule",
     "NamespaceRange",
     "Offer",
@@ -114,6 +115,44 @@ class DiversityConfig(_Strict):
     max_per_brand: int | None = Field(default=None, ge=1)
 
 
+#: The event fields a file's columns can be mapped to (``ranking.index.columns``).
+INDEX_FIELDS = ("type", "product_id", "at", "order_id", "session_id", "customer_id")
+
+
+class IndexConfig(_Strict):
+    """How the interaction index is built (``ranking.index``); see ``docs/scale.md``.
+
+    Attributes:
+        half_life_days: Half-life of an interaction's weight in neighbours and popularity.
+        trending_half_life_days: Half-life of the recent velocity (trending).
+        max_neighbours: Neighbours kept per product.
+        co_purchase_scope: ``customer`` or ``order``: what makes two items neighbours.
+        country_top_size: Best sellers kept per country.
+        category_top_size: Best sellers kept per category and per brand.
+        max_items_per_customer: Co-purchase counts at most this many distinct items per
+            customer (or order), the most recently bought; ``None`` counts all of them,
+            at a cost quadratic in the largest customer.
+        columns: A file's column name to the event field it holds, for reading a store's
+            export as it is (``InvoiceNo: order_id``).
+        defaults: Event field to the value used when the file has no such column
+            (``type: purchase`` for an order-line export).
+        max_bad_lines: Unreadable lines skipped and reported before the build fails.
+        chunk_rows: Rows read per columnar chunk.
+    """
+
+    half_life_days: float = Field(default=180.0, gt=0)
+    trending_half_life_days: float = Field(default=14.0, gt=0)
+    max_neighbours: int = Field(default=50, ge=1)
+    co_purchase_scope: Literal["customer", "order"] = "customer"
+    country_top_size: int = Field(default=200, ge=0)
+    category_top_size: int = Field(default=200, ge=0)
+    max_items_per_customer: int | None = Field(default=500, ge=1)
+    columns: dict[str, Literal[INDEX_FIELDS]] = Field(default_factory=dict)  # type: ignore[valid-type]
+    defaults: dict[Literal[INDEX_FIELDS], str] = Field(default_factory=dict)  # type: ignore[valid-type]
+    max_bad_lines: int = Field(default=100, ge=0)
+    chunk_rows: int = Field(default=250_000, ge=1)
+
+
 class RankingConfig(_Strict):
     """How candidates are scored and filtered.
 
@@ -130,6 +169,7 @@ class RankingConfig(_Strict):
         repeat_half_life_days: Half-life of a past purchase's weight as a repeat candidate.
         popular_candidates: How many best sellers (and trending products) join the
             candidates of every request.
+        index: How the interaction index is built.
     """
 
     weights: dict[str, float] = Field(default_factory=dict)
@@ -141,6 +181,7 @@ class RankingConfig(_Strict):
     anchor_half_life_days: float = Field(default=60.0, gt=0)
     repeat_half_life_days: float = Field(default=1000.0, gt=0)
     popular_candidates: int = Field(default=60, ge=0)
+    index: IndexConfig = Field(default_factory=IndexConfig)
 
     def effective_weights(self) -> dict[str, float]:
         """The default weights overlaid with the configured ones."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from personalize.catalog import Catalog
 
-__all__ = ["build_index", "log_scale", "utc_from_timestamp"]
+__all__ = ["EventColumns", "build_index", "index_from_columns", "log_scale", "utc_from_timestamp"]
 
 _VIEW_TYPES = frozenset({"view", "page_view"})
 _DAY = 86400.0
@@ -46,6 +47,29 @@ class _Ids:
             pos = self.pos[name] = len(self.names)
             self.names.append(name)
         return pos
+
+
+@dataclass(frozen=True, slots=True)
+class EventColumns:
+    """The events of an index build as integer columns (what the Python pass produces).
+
+    Ids are dense and numbered in first-seen order; times are POSIX seconds. Purchases
+    with ``p_cust`` -1 have no customer. The arrays are anything exposing a buffer of the
+    named type (``array``, NumPy), purchases in ``int32``/``float64``, views likewise.
+    """
+
+    items: list[str]
+    customers: list[str]
+    orders: int
+    sessions: int
+    p_item: Any
+    p_order: Any
+    p_cust: Any
+    p_time: Any
+    v_item: Any
+    v_session: Any
+    v_time: Any
+    skipped: int = 0
 
 
 def build_index(
@@ -88,7 +112,53 @@ def build_index(
             v_time.append(at)
         else:
             skipped += 1
+    columns = EventColumns(
+        items.names, customers.names, len(orders.names), len(sessions.names),
+        p_item, p_order, p_cust, p_time, v_item, v_session, v_time, skipped,
+    )  # fmt: skip
+    return index_from_columns(
+        columns,
+        catalog=catalog,
+        now=now,
+        half_life_days=half_life_days,
+        trending_half_life_days=trending_half_life_days,
+        max_neighbours=max_neighbours,
+        customer_country=customer_country,
+        co_purchase_scope=co_purchase_scope,
+        country_top_size=country_top_size,
+        category_top_size=category_top_size,
+    )
 
+
+def index_from_columns(
+    columns: EventColumns,
+    *,
+    catalog: Catalog | None,
+    now: datetime | None,
+    half_life_days: float,
+    trending_half_life_days: float,
+    max_neighbours: int,
+    customer_country: Mapping[str, str],
+    co_purchase_scope: str,
+    country_top_size: int,
+    category_top_size: int,
+    max_items_per_basket: int | None = None,
+) -> dict[str, Any]:
+    """The index parts of events already turned into columns (see :func:`build_index`).
+
+    ``max_items_per_basket`` caps the co-purchase neighbours' quadratic cost: a customer
+    (or order) with more distinct items counts only its most recently bought ones there.
+    """
+    items, customers = _Ids(), _Ids()
+    items.names, customers.names = columns.items, columns.customers
+    p_item, p_order, p_cust, p_time = (
+        columns.p_item,
+        columns.p_order,
+        columns.p_cust,
+        columns.p_time,
+    )
+    v_item, v_session, v_time = columns.v_item, columns.v_session, columns.v_time
+    skipped = columns.skipped
     n_items = len(items.names)
     times = np.concatenate([np.frombuffer(p_time), np.frombuffer(v_time)])
     latest = float(times.max()) if times.size else 0.0
@@ -113,7 +183,8 @@ def build_index(
         basket = np.where(cust_o >= 0, cust_o, len(customers.names) + order_o)
     else:
         basket = order_o
-    co_purchase = _neighbours(basket, item_o, decay, n_items, max_neighbours)
+    capped = _capped(basket, item_o, decay, age_days, n_items, max_items_per_basket)
+    co_purchase = _neighbours(*capped, n_items, max_neighbours)
 
     view_item = np.frombuffer(v_item, dtype=np.int32).astype(np.int64)
     view_session = np.frombuffer(v_session, dtype=np.int32).astype(np.int64)
@@ -150,10 +221,10 @@ def build_index(
         "built_at": built_at,
         "stats": {
             "purchase_lines": len(p_item),
-            "orders": len(orders.names),
+            "orders": columns.orders,
             "customers": len(customers.names),
             "views": len(v_item),
-            "sessions": len(sessions.names),
+            "sessions": columns.sessions,
             "items": n_items,
             "skipped_events": skipped,
             "half_life_days": half_life_days,
@@ -190,6 +261,10 @@ def log_scale(raw: NDArray[np.float64]) -> NDArray[np.float64]:
     return scaled / top if top > 0 else scaled
 
 
+#: Upper bound on the co-occurrence entries computed at once (one block of item rows).
+_BLOCK_ENTRIES = 2_000_000
+
+
 def _neighbours(
     basket: NDArray[np.int64],
     item: NDArray[np.int64],
@@ -197,32 +272,81 @@ def _neighbours(
     n_items: int,
     k: int,
 ) -> tuple[array[int], array[int], array[float]]:
-    """Cosine top-K neighbours over a basket x item matrix of ``log1p(sum of weights)``."""
+    """Cosine top-K neighbours over a basket x item matrix of ``log1p(sum of weights)``.
+
+    Every number has one defined order of summation, so other engines (Spark) can give
+    the very same bits: a cell sums its lines in input order; ``X.T @ X`` sums over
+    baskets in ascending order; a cosine is ``(d_i * co_ij) * d_j`` with ``d = 1 / norm``.
+    Neighbours are ranked by similarity, then by item position (ties included). The
+    product is computed a block of item rows at a time, at most ``_BLOCK_ENTRIES``
+    products each, so memory stays bounded whatever the catalog.
+    """
     indptr = array("q", [0])
     indices, data = array("i"), array("f")
     if basket.size == 0 or n_items == 0:
         return array("q", [0] * (n_items + 1)), indices, data
-    n_baskets = int(basket.max()) + 1
-    x = sp.csr_matrix((weight, (basket, item)), shape=(n_baskets, n_items), dtype=np.float64)
-    x.data = np.log1p(x.data)
-    co = (x.T @ x).tocsr()
-    norms = np.sqrt(co.diagonal())
+    x = _cells(basket, item, weight, n_items)
+    # The diagonal of X.T @ X, summed in ascending basket order like the product itself.
+    norms = np.sqrt(np.bincount(x.indices, weights=x.data * x.data, minlength=n_items))
     norms[norms == 0] = 1.0
-    co.setdiag(0.0)
-    co.eliminate_zeros()
-    co = sp.csr_matrix(sp.diags(1.0 / norms) @ co @ sp.diags(1.0 / norms))
-    for row in range(n_items):
-        start, end = co.indptr[row], co.indptr[row + 1]
-        cols = co.indices[start:end]
-        vals = co.data[start:end]
-        if cols.size > k:
-            keep = np.argpartition(-vals, k - 1)[:k]
-            cols, vals = cols[keep], vals[keep]
-        order = np.lexsort((cols, -vals))
-        indices.frombytes(cols[order].astype(np.int32).tobytes())
-        data.frombytes(vals[order].astype(np.float32).tobytes())
-        indptr.append(len(indices))
+    inverse = 1.0 / norms
+    xt = x.T.tocsr()
+    xt.sort_indices()
+    work = _cumulative_work(xt, np.diff(x.indptr))
+    start = 0
+    while start < n_items:
+        base = work[start - 1] if start else 0
+        end = int(np.searchsorted(work, base + _BLOCK_ENTRIES, side="right"))
+        end = min(max(end, start + 1), n_items)
+        rows, cols, vals = _cosine_rows(xt[start:end] @ x, start, inverse)
+        ranked = np.lexsort((cols, -vals, rows))
+        rows, cols, vals = rows[ranked], cols[ranked], vals[ranked]
+        counts = np.bincount(rows - start, minlength=end - start)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        best = np.arange(rows.size) - first < k
+        indices.frombytes(cols[best].astype(np.int32).tobytes())
+        data.frombytes(vals[best].astype(np.float32).tobytes())
+        indptr.extend((indptr[-1] + np.cumsum(np.minimum(counts, k))).tolist())
+        start = end
     return indptr, indices, data
+
+
+def _cells(
+    basket: NDArray[np.int64], item: NDArray[np.int64], weight: NDArray[np.float64], n_items: int
+) -> sp.csr_matrix:
+    """The basket x item matrix: ``log1p`` of each cell's weights, summed in input order."""
+    key = basket * n_items + item
+    by_key = np.argsort(key, kind="stable")
+    key = key[by_key]
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    sums = np.bincount(np.cumsum(first) - 1, weights=weight[by_key])
+    key = key[first]
+    rows = key // n_items
+    n_baskets = int(rows[-1]) + 1
+    indptr = np.zeros(n_baskets + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_baskets), out=indptr[1:])
+    cols = (key % n_items).astype(np.int32)
+    return sp.csr_matrix((np.log1p(sums), cols, indptr), shape=(n_baskets, n_items))
+
+
+def _cosine_rows(
+    co: sp.csr_matrix, start: int, inverse: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+    """Rows ``start``.. of ``X.T @ X`` as (row, column, cosine), diagonal and zeros left out."""
+    rows = np.repeat(np.arange(start, start + co.shape[0]), np.diff(co.indptr))
+    keep = (co.indices != rows) & (co.data != 0)
+    rows, cols = rows[keep], co.indices[keep]
+    scaled = (inverse[rows] * co.data[keep]) * inverse[cols]
+    nonzero = scaled != 0
+    return rows[nonzero], cols[nonzero], scaled[nonzero]
+
+
+def _cumulative_work(xt: sp.csr_matrix, basket_size: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Per item, the products rows up to its own take in ``X.T @ X`` (its baskets' sizes)."""
+    running = np.zeros(xt.indices.size + 1, dtype=np.int64)
+    np.cumsum(basket_size.astype(np.int32)[xt.indices], out=running[1:])
+    return np.asarray(running[xt.indptr[1:]], dtype=np.int64)
 
 
 def _repurchase(
@@ -291,3 +415,40 @@ def _best_sellers(
 def decay_weight(age_days: float, half_life_days: float) -> float:
     """``0.5 ** (age / half_life)``, 1 for events in the future."""
     return math.pow(0.5, max(age_days, 0.0) / half_life_days)
+
+
+def _capped(
+    basket: NDArray[np.int64],
+    item: NDArray[np.int64],
+    weight: NDArray[np.float64],
+    age_days: NDArray[np.float64],
+    n_items: int,
+    cap: int | None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Keep, per basket, the lines of its ``cap`` most recently bought distinct items.
+
+    Ties in recency go to the lower item position, so the choice is deterministic. Only
+    the lines of baskets with more than ``cap`` lines are looked at.
+    """
+    if cap is None or basket.size == 0:
+        return basket, item, weight
+    lines = np.bincount(basket)
+    if int(lines.max()) <= cap:
+        return basket, item, weight
+    heavy = np.flatnonzero(lines[basket] > cap)
+    key = basket[heavy] * max(n_items, 1) + item[heavy]
+    by_key = np.lexsort((age_days[heavy], key))
+    first = np.ones(by_key.size, dtype=bool)
+    first[1:] = key[by_key[1:]] != key[by_key[:-1]]
+    pair_of_line = np.cumsum(first) - 1  # in by_key order
+    newest = by_key[first]  # per (basket, item): its most recent line
+    pair_basket = basket[heavy][newest]
+    rank_order = np.lexsort((item[heavy][newest], age_days[heavy][newest], pair_basket))
+    ranked_basket = pair_basket[rank_order]
+    starts = np.flatnonzero(np.r_[True, ranked_basket[1:] != ranked_basket[:-1]])
+    sizes = np.diff(np.r_[starts, ranked_basket.size])
+    kept_pair = np.empty(newest.size, dtype=bool)
+    kept_pair[rank_order] = np.arange(ranked_basket.size) - np.repeat(starts, sizes) < cap
+    keep = np.ones(basket.size, dtype=bool)
+    keep[heavy[by_key]] = kept_pair[pair_of_line]
+    return basket[keep], item[keep], weight[keep]

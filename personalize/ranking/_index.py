@@ -176,6 +176,13 @@ class InteractionIndex:
             country_top_size=country_top_size,
             category_top_size=category_top_size,
         )
+        return cls.from_parts(parts)
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, Any]) -> InteractionIndex:
+        """The index of the parts a build returns (``co_purchase`` and ``co_view`` as
+        ``(indptr, indices, data)`` triples, the rest as constructor arguments)."""
+        parts = dict(parts)
         return cls(
             co_purchase=_Csr(*parts.pop("co_purchase")),
             co_view=_Csr(*parts.pop("co_view")),
