@@ -60,10 +60,13 @@ class ConfigCompiler:
     Args:
         registry: Operators, facts, actions, scorers and candidate sources.
         catalog: The products.
-        index: The interaction index.
+        index: The interaction index; ``None`` for a compiler that only checks raw
+            documents (:meth:`raw_problems`), before the index is built.
     """
 
-    def __init__(self, registry: Registry, catalog: Catalog, index: InteractionIndex) -> None:
+    def __init__(
+        self, registry: Registry, catalog: Catalog, index: InteractionIndex | None
+    ) -> None:
         self._registry = registry
         self._catalog = catalog
         self._index = index
@@ -123,6 +126,8 @@ class ConfigCompiler:
         problems.extend(
             unknown_weights(config.ranking.weights, self._plugin_weights(), "ranking.weights")
         )
+        if self._index is None:
+            raise TypeError("this compiler checks documents only; it has no interaction index")
         ranker = Ranker(
             self._catalog,
             self._index,

@@ -40,7 +40,7 @@ from personalize._tracking import (
     served_events,
 )
 from personalize.catalog import Catalog
-from personalize.config import PersonalizerConfig, load_config
+from personalize.config import IndexConfig, PersonalizerConfig, load_config
 from personalize.context import CDNName, Context, ContextResolver, ForwardedHeader
 from personalize.experiments import Assignment, Exposure
 from personalize.offers import OfferChoice
@@ -133,11 +133,12 @@ class Personalizer:
         for plugin in [*plugins, *(load_entry_point_plugins() if autoload_plugins else ())]:
             self._registry.install(plugin)
         self._catalog = catalog if catalog is not None else Catalog()
-        self._index = _as_index(interactions, self._catalog)
-        self._compiler = ConfigCompiler(self._registry, self._catalog, self._index)
+        checker = ConfigCompiler(self._registry, self._catalog, None)
         parsed = load_config(
-            config if config is not None else {}, also_check=self._compiler.raw_condition_problems
+            config if config is not None else {}, also_check=checker.raw_condition_problems
         )
+        self._index = _as_index(interactions, self._catalog, parsed.ranking.index)
+        self._compiler = ConfigCompiler(self._registry, self._catalog, self._index)
         self._startup_notes: tuple[str, ...] = ()
         settings = parsed.settings
         if trusted_proxies is None:
@@ -670,10 +671,22 @@ def _aware(value: datetime | None) -> datetime:
 
 
 def _as_index(
-    interactions: Iterable[Event] | InteractionIndex | str | Path | None, catalog: Catalog
+    interactions: Iterable[Event] | InteractionIndex | str | Path | None,
+    catalog: Catalog,
+    options: IndexConfig,
 ) -> InteractionIndex:
+    """The index given, loaded, or built from events with the ``ranking.index`` options."""
     if isinstance(interactions, InteractionIndex):
         return interactions
     if isinstance(interactions, str | Path):
         return InteractionIndex.load(interactions)
-    return InteractionIndex.build(interactions or (), catalog=catalog)
+    return InteractionIndex.build(
+        interactions or (),
+        catalog=catalog,
+        half_life_days=options.half_life_days,
+        trending_half_life_days=options.trending_half_life_days,
+        max_neighbours=options.max_neighbours,
+        co_purchase_scope=options.co_purchase_scope,
+        country_top_size=options.country_top_size,
+        category_top_size=options.category_top_size,
+    )

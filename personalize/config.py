@@ -140,10 +140,10 @@ class IndexConfig(_Strict):
         chunk_rows: Rows read per columnar chunk.
     """
 
-    half_life_days: float = Field(default=180.0, gt=0)
-    trending_half_life_days: float = Field(default=14.0, gt=0)
+    half_life_days: float = Field(default=30.0, gt=0)
+    trending_half_life_days: float = Field(default=7.0, gt=0)
     max_neighbours: int = Field(default=50, ge=1)
-    co_purchase_scope: Literal["customer", "order"] = "customer"
+    co_purchase_scope: Literal["customer", "order"] = "order"
     country_top_size: int = Field(default=200, ge=0)
     category_top_size: int = Field(default=200, ge=0)
     max_items_per_customer: int | None = Field(default=500, ge=1)

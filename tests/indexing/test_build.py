@@ -126,8 +126,11 @@ def test_cap_keeps_each_customers_most_recent_distinct_items(tmp_path: Path) -> 
     events = [bought(p, day, "x") for day, p in enumerate("abcd", start=1)]
     events += [bought("a", 9, "y"), bought("d", 9, "y")]
     path = write_events(tmp_path / "events.csv", events)
-    capped = build_index_from_files([path], config=IndexConfig(max_items_per_customer=2))
-    uncapped = build_index_from_files([path], config=UNCAPPED)
+    capped = build_index_from_files(
+        [path], config=IndexConfig(max_items_per_customer=2, co_purchase_scope="customer")
+    )
+    per_customer = IndexConfig(max_items_per_customer=None, co_purchase_scope="customer")
+    uncapped = build_index_from_files([path], config=per_customer)
     # With two items per customer, x counts only c and d: a and b are no neighbours of hers.
     assert set(uncapped.co_purchase("b")[0]) == {"a", "c", "d"}
     assert set(capped.co_purchase("b")[0]) == set()
