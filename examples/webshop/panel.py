@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 PANEL_COOKIE = "pz_demo"
+#: How far ahead of the real clock the panel's clock may be.
+MAX_AHEAD = timedelta(hours=12)
 
 #: City -> (country, region, latitude, longitude, IANA zone), sent as Cloudflare headers.
 CITIES: dict[str, tuple[str, str, float, float, str]] = {
@@ -82,7 +84,8 @@ class Panel:
     """The demo visitor: city, device, arrival, loyalty tier and the clock.
 
     ``date`` and ``time`` are the visitor's local date and time (``YYYY-MM-DD``, ``HH:MM``);
-    empty means the real clock.
+    empty means the real clock. The clock may go back in time but not more than
+    :data:`MAX_AHEAD` ahead: stores refuse events from further in the future.
     """
 
     city: str = "Toronto"
@@ -145,7 +148,8 @@ class Panel:
             local = datetime.fromisoformat(f"{self.date or today}T{self.time or '12:00'}")
         except ValueError:
             return None
-        return local.replace(tzinfo=self.zone)
+        clock = local.replace(tzinfo=self.zone)
+        return clock if clock <= datetime.now(UTC) + MAX_AHEAD else None
 
     def now(self) -> datetime:
         """The time of this visit: the panel's clock, else the real one."""
