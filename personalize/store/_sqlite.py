@@ -81,6 +81,7 @@ class SQLiteStore:
         self._busy_ms = int(busy_timeout * 1000)
         self._synchronous = synchronous
         self._local = threading.local()
+        self._write_lock = threading.Lock()
         reset_after_fork(self)
         self._db().executescript(_SCHEMA)
         self.purge()
@@ -99,17 +100,21 @@ class SQLiteStore:
         # The parent's connections are abandoned, never closed here: closing them in the
         # child would release locks the parent holds.
         self._local = threading.local()
+        self._write_lock = threading.Lock()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        # Threads of one process queue on a lock of their own: SQLite's busy handler,
+        # which other processes still wait on, sleeps in steps of up to 100 ms.
+        with self._write_lock:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def close(self) -> None:
         """Close this thread's connection."""
