@@ -10,6 +10,7 @@ its async methods) never blocks its event loop on the store.
 
 from __future__ import annotations
 
+import inspect
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 from personalize._models import Event, History, Request
 from personalize.errors import ConfigError
+from personalize.store import EventError
 from personalize.web._identity import Identity, IdentitySettings
 
 if TYPE_CHECKING:
@@ -152,6 +154,32 @@ class Personalization:
     async def atrack(self, *events: Event) -> None:
         """:meth:`track` for async views: the store's I/O is awaited."""
         await self._personalizer().atrack_many(events)
+
+    def records_page(self, method: str, path: str, status: int, content_type: str) -> bool:
+        """Whether a response is a page view to record: a ``GET`` answered with an HTML
+        page (status below 400), unless the view set :attr:`track_page_view` to ``False``
+        or no sync store is there to write it (the sync adapters' check)."""
+        store = self.personalizer.store if self.personalizer is not None else None
+        return (
+            self.track_page_view
+            and method == "GET"
+            and status < 400
+            and content_type.lower().startswith("text/html")
+            and store is not None
+            and not inspect.iscoroutinefunction(store.append)
+            and bool(path)
+        )
+
+    def track_page(self) -> None:
+        """Record this request as a ``page_view`` through the sync store (sync adapters).
+
+        A URL or referrer the store refuses (:class:`~personalize.store.EventError`) is
+        not recorded; it never fails the response.
+        """
+        try:
+            self.track(self.page_view())
+        except EventError:
+            return
 
     def _time(self) -> datetime:
         now = self.now
