@@ -1,7 +1,10 @@
 """Store latencies: history() per backend, append throughput, and history() by history length.
 
 Run: ``PYTHONPATH=. python benchmarks/bench_store.py [--redis redis://127.0.0.1:6379/0]``;
-``--faults`` instead kills a redis-server mid-run and reports how reads and appends behave.
+``--faults`` instead kills a redis-server mid-run and reports how reads and appends behave;
+``--decisions`` measures the whole decision (``Personalizer.personalize`` on the example
+shop) by history length, with a store (memory, SQLite, Redis) and without one (the whole
+``History`` passed in).
 Without ``--redis`` a redis-server is started on a free port (``redis-server`` must be on
 PATH). Latencies are thread-CPU (``time.thread_time_ns``) and wall, p50 and p99.
 """
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from personalize import Event
 from personalize.store import (
@@ -32,6 +36,9 @@ from personalize.store import (
     Store,
     StoreUnavailable,
 )
+
+if TYPE_CHECKING:
+    from personalize import Personalizer
 
 LENGTHS = (10, 100, 1_000, 10_000)
 RETENTION = Retention(max_events=20_000)
@@ -75,6 +82,18 @@ def _time(call: Callable[[], object], runs: int) -> tuple[float, float, float, f
         cpu.append(time.thread_time_ns() - c0)
         wall.append(time.perf_counter_ns() - w0)
     return (*_percentiles(cpu), *_percentiles(wall))
+
+
+def _interleaved(calls: dict[Any, Callable[[], object]], rounds: int) -> dict[Any, list[int]]:
+    """Thread-CPU samples of each call, taken in turn (after a warm-up round of 20)."""
+    samples: dict[int, list[int]] = {key: [] for key in calls}
+    for round_ in range(rounds + 20):
+        for key, call in calls.items():
+            started = time.thread_time_ns()
+            call()
+            if round_ >= 20:
+                samples[key].append(time.thread_time_ns() - started)
+    return samples
 
 
 def _start_redis() -> tuple[str, subprocess.Popen[bytes]]:
@@ -138,11 +157,143 @@ def faults() -> None:
     process.wait()
 
 
+def _shop_events(customer: str, count: int, products: list[str]) -> list[Event]:
+    """A customer's history on the example shop: views, carts, purchases, emails, offers."""
+    rng = random.Random(customer)
+    start = datetime.now(UTC) - timedelta(days=300)
+    step = timedelta(days=299) / count
+    kinds = ["view"] * 6 + ["add_to_cart", "purchase", "email_open", "offer_shown"]
+    events = []
+    for i in range(count):
+        kind = rng.choice(kinds)
+        events.append(
+            Event(
+                type=kind,
+                customer_id=customer,
+                session_id=f"s{i // 8}",
+                at=start + step * i,
+                product_id=rng.choice(products),
+                category="outerwear" if kind == "view" and i % 3 == 0 else None,
+                price=49.0 if kind in ("add_to_cart", "purchase") else None,
+                offer_id="comeback10" if kind == "offer_shown" else None,
+            )
+        )
+    return events
+
+
+def _breakdown(
+    p: Personalizer, store: MemoryStore, calls: dict[int, Callable[[], object]], runs: int
+) -> None:
+    """Where the time of a decision goes, at the shortest and the longest history."""
+    parts: dict[tuple[int, str], Callable[[], object]] = {}
+    for length in (LENGTHS[0], LENGTHS[-1]):
+        request = calls[length].args[0]  # type: ignore[attr-defined]
+        read = partial(store.history, request.user_id, request.session_id, now=request.now)
+        history = read()
+        ctx = p._resolver.resolve(request, history)
+        ranker = p._state.base.ranker
+        parts[(length, "whole decision")] = calls[length]
+        parts[(length, "store.history()")] = read
+        parts[(length, "context")] = partial(p._resolver.resolve, request, history)
+        parts[(length, "ranking")] = partial(ranker.rank, ctx, placement="home", limit=10)
+    samples = _interleaved(parts, runs)  # type: ignore[arg-type]
+    print(f"| memory: part | {LENGTHS[0]} events | {LENGTHS[-1]:,} events |")
+    print("| --- | ---: | ---: |")
+    for name in ("whole decision", "store.history()", "context", "ranking"):
+        short, long = (
+            statistics.median(samples[(n, name)]) / 1e3 for n in (LENGTHS[0], LENGTHS[-1])
+        )  # type: ignore[index]
+        print(f"| {name} | {short:.0f} | {long:.0f} |")
+    print()
+
+
+def decisions(runs: int, url: str, pool: int | None) -> None:
+    """The whole-decision curve: p50/p99 thread-CPU by history length and store.
+
+    ``pool`` limits the customers' events to that many products (the same state at every
+    length once they are all seen), to separate history length from profile size.
+    """
+    from personalize import Catalog, History, Personalizer, Request
+    from personalize.cli import example_store
+
+    shop = example_store()
+    catalog = Catalog.from_file(shop / "catalog.json")
+    with (shop / "events.jsonl").open() as fh:
+        interactions = [Event.model_validate_json(line) for line in fh]
+    base = Personalizer.from_file(
+        shop / "personalization.yaml",
+        catalog=catalog,
+        interactions=interactions,
+        autoload_plugins=False,
+        store=None,
+    )
+    config = base.config.model_dump(by_alias=True, exclude_unset=True)
+    config.setdefault("settings", {})["record"] = {
+        "offers": False,
+        "exposures": False,
+        "sessions": False,
+    }
+    products = [product.id for product in catalog][:pool]
+    folder = Path(tempfile.mkdtemp())
+    stores: dict[str, Store | None] = {
+        "none (History passed)": None,
+        "memory": MemoryStore(RETENTION),
+        "sqlite": SQLiteStore(folder / "decide.db", RETENTION),
+        "redis": RedisStore(url, RETENTION, timeout=1.0, prefix=f"decide{time.time_ns()}:"),
+    }
+    print(
+        f"Whole decision by history length over {len(products)} products,"
+        " thread-CPU microseconds (record off):"
+    )
+    print("| store | events | p50 | p99 | p50 / p50 at 10 |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    breakdowns: list[Callable[[], None]] = []
+    try:
+        for name, store in stores.items():
+            p = Personalizer(
+                config,
+                catalog=catalog,
+                interactions=base.index,
+                autoload_plugins=False,
+                store=store,
+            )
+            calls: dict[int, Callable[[], object]] = {}
+            for length in LENGTHS:
+                customer = f"d{length}"
+                events = _shop_events(customer, length, products)
+                now = events[-1].at + timedelta(minutes=5)
+                request = Request(
+                    user_id=customer, session_id=f"s{length // 8}", now=now, url="https://shop/"
+                )
+                if store is None:
+                    calls[length] = partial(p.personalize, request, History(events=events))
+                else:
+                    for i in range(0, length, 500):
+                        store.append(events[i : i + 500])
+                    calls[length] = partial(p.personalize, request)
+            # Round robin over the lengths, so that the machine's drift hits all alike.
+            rounds = runs if store is not None else max(20, runs // 10)
+            samples = _interleaved(calls, rounds)
+            first = statistics.median(samples[LENGTHS[0]]) / 1e3
+            for length in LENGTHS:
+                cpu50, cpu99 = _percentiles(samples[length])
+                print(f"| {name} | {length:,} | {cpu50:.0f} | {cpu99:.0f} | {cpu50 / first:.2f}x |")
+            if isinstance(store, MemoryStore):
+                breakdowns.append(partial(_breakdown, p, store, calls, runs))
+        print()
+        for breakdown in breakdowns:
+            breakdown()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--redis", help="a Redis URL (default: start a redis-server)")
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--faults", action="store_true", help="run the Redis fault scenario")
+    parser.add_argument("--decisions", action="store_true", help="the whole-decision curve")
+    parser.add_argument("--products", type=int, help="--decisions: events over this many products")
     args = parser.parse_args()
     if args.faults:
         faults()
@@ -151,6 +302,14 @@ def main() -> None:
     url = args.redis
     if url is None:
         url, process = _start_redis()
+    if args.decisions:
+        try:
+            decisions(args.runs, url, args.products)
+        finally:
+            if process is not None:
+                process.kill()
+                process.wait()
+        return
     folder = Path(tempfile.mkdtemp())
     stores: dict[str, Store] = {
         "memory": MemoryStore(RETENTION),

@@ -127,8 +127,8 @@ class ConfigCompiler:
             self._catalog,
             self._index,
             config.ranking,
-            scorers=self._registry.scorers,
-            sources=self._registry.candidate_sources,
+            scorers=self._registry.plugin_scorers(),
+            sources=self._registry.plugin_candidate_sources(),
         )
         return Compiled(config, rules, landing, offers, ranker)
 
@@ -169,7 +169,8 @@ class ConfigCompiler:
 
     def _plugin_weights(self) -> frozenset[str]:
         """Weight names plugins add: their scorers' features and their candidate sources."""
-        return frozenset({*self._registry.scorers, *self._registry.candidate_sources})
+        registry = self._registry
+        return frozenset({*registry.plugin_scorers(), *registry.plugin_candidate_sources()})
 
     #: The name the facade passes to ``load_config`` (it once covered conditions only).
     raw_condition_problems = raw_problems

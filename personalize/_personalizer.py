@@ -22,7 +22,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
@@ -30,6 +30,15 @@ from typing import Any, TypeVar
 
 from personalize._compile import Compiled, ConfigCompiler
 from personalize._models import Event, History, Request, bounded_id, bounded_ids
+from personalize._tracking import (
+    DEFAULT_STORE,
+    StoreOption,
+    Tracking,
+    Visitor,
+    aware,
+    recordable,
+    served_events,
+)
 from personalize.catalog import Catalog
 from personalize.config import PersonalizerConfig, load_config
 from personalize.context import CDNName, Context, ContextResolver, ForwardedHeader
@@ -43,6 +52,7 @@ from personalize.ranking import (
 )
 from personalize.result import DecisionTrace, Result
 from personalize.rules import Evaluation, RuleOutcome
+from personalize.store import AsyncStore, EventError, Store
 
 __all__ = ["ErrorHandler", "ExposureHandler", "Personalizer"]
 
@@ -87,6 +97,10 @@ class Personalizer:
             objects are still freed by reference counting, but never by the cycle
             collector (call :func:`gc.unfreeze` to undo). Pass ``False`` if the
             application manages the collector itself.
+        store: Where visitor state lives (:mod:`personalize.store`): a ``Store``, an
+            ``AsyncStore`` (for :meth:`apersonalize` and :meth:`atrack` only), the default
+            ``"memory"`` (a bounded in-process ``MemoryStore``), or ``None`` for none (the
+            caller then passes every ``History``).
 
     The client-address and CDN options are read when the personalizer is built;
     :meth:`reload` does not change them.
@@ -111,6 +125,7 @@ class Personalizer:
         on_exposure: ExposureHandler | None = None,
         resolver: ContextResolver | None = None,
         freeze_gc: bool = True,
+        store: StoreOption = DEFAULT_STORE,
     ) -> None:
         self._on_error = on_error
         self._on_exposure = on_exposure
@@ -136,6 +151,7 @@ class Personalizer:
         )
         self._reload_lock = threading.Lock()
         self._state = self._compiler.state(parsed)
+        self._tracking = Tracking(store, timedelta(minutes=settings.session_timeout))
         self._freeze_gc = freeze_gc
         if freeze_gc:
             _freeze_loaded()
@@ -219,15 +235,23 @@ class Personalizer:
         request: Request,
         history: History | None = None,
         *,
+        customer_id: str | None = None,
         placement: str = "home",
         limit: int | None = None,
         product_id: str | None = None,
     ) -> Result:
         """Decide what this visitor sees. Never raises on request or history data.
 
+        Without ``history``, the history is read from the store (for ``customer_id``, else
+        ``request.user_id``; the session is ``request.session_id``), and what was served
+        is recorded there as ``settings.record`` says. A store that fails degrades to no
+        history, with a line in ``trace.errors``.
+
         Args:
             request: The incoming request.
-            history: The customer's past events, loyalty details and profile.
+            history: The customer's past events, loyalty details and profile; given, the
+                store is neither read nor written.
+            customer_id: Whose state the store holds (default ``request.user_id``).
             placement: Where the products show: ``home``, ``pdp``, ``cart``, ``category`` ...
             limit: How many products (default ``settings.default_limit``).
             product_id: The product being viewed, for ``pdp`` and ``cart`` complements.
@@ -235,8 +259,26 @@ class Personalizer:
         Returns:
             The decision, with ``explain()`` for its reasons.
         """
-        state = self._state
+        if history is not None or not self._tracking.enabled:
+            return self._decide(request, history, placement, limit, product_id, DecisionTrace())
         trace = DecisionTrace()
+        visitor = Visitor.of(request, customer_id)
+        stored = self._read_history(request, visitor, trace)
+        result = self._decide(request, stored, placement, limit, product_id, trace)
+        self._write(self._served(result, request, visitor, stored), trace)
+        return result
+
+    def _decide(
+        self,
+        request: Request,
+        history: History | None,
+        placement: str,
+        limit: int | None,
+        product_id: str | None,
+        trace: DecisionTrace,
+    ) -> Result:
+        """The decision itself: no store I/O (see :meth:`personalize`)."""
+        state = self._state
         history = history if history is not None else _EMPTY_HISTORY
         base = state.base
         limit = limit if limit is not None else base.config.settings.default_limit
@@ -244,20 +286,28 @@ class Personalizer:
         request = bounded_ids(request, notes)
         product_id = bounded_id(product_id, "product_id", notes)
 
-        ctx = self._guard("context", trace, lambda: self._resolver.resolve(request, history), None)
+        moment = _aware(request.now)  # the clock is read once per request
+        ctx = self._guard(
+            "context",
+            trace,
+            lambda: self._resolver.resolve(request, history, now=moment, notes=notes),
+            None,
+        )
+        query = ctx.query if ctx is not None else None  # None: the plan parses the URL
         if ctx is None:
-            ctx = Context(user_id=request.user_id, session_id=request.session_id)
-        if notes:
-            ctx = replace(ctx, notes=ctx.notes + tuple(notes))
+            ctx = Context(user_id=request.user_id, session_id=request.session_id, notes=(*notes,))
         facts = ctx.facts()
         ctx = self._plugin_facts(ctx, facts, trace)
-        now = ctx.time.local or _aware(request.now)
+        now = ctx.time.local or moment
 
         assignment = self._guard(
             "experiments",
             trace,
             lambda: state.plan.assign(
-                request, facts, evaluation=self._evaluation(now, trace, "experiments")
+                request,
+                facts,
+                evaluation=self._evaluation(now, trace, "experiments"),
+                query=query,
             ),
             None,
         )
@@ -281,6 +331,7 @@ class Personalizer:
             None,
         )
         if outcome is not None:
+            facts = dict(outcome.facts)  # with the segments, for landing and offers
             ctx = replace(ctx, segments=outcome.segments)
             trace.defer("rules", lambda: outcome.trace.render().splitlines())
         actions = outcome.actions if outcome is not None else ()
@@ -316,6 +367,7 @@ class Personalizer:
             lambda: compiled.offers.choose(
                 facts,
                 events=history.events,
+                profile=history.profile,
                 now=now,
                 visitor_local=ctx.time.local,
                 placement=placement,
@@ -343,6 +395,149 @@ class Personalizer:
             trace=trace,
             currency=base.config.settings.currency,
         )
+
+    # -- visitor state: the store, tracking, asyncio (see personalize._tracking) ---------
+
+    @property
+    def store(self) -> Store | AsyncStore | None:
+        """The store visitor state is read from and written to (``None``: no store)."""
+        tracking = self._tracking
+        return tracking.store if tracking.store is not None else tracking.async_store
+
+    @property
+    def failed_writes(self) -> int:
+        """Store writes (tracking and recording) that failed, since the start."""
+        return self._tracking.failed_writes
+
+    def track(self, event: Event) -> None:
+        """Write one event to the store. See :meth:`track_many`."""
+        self.track_many((event,))
+
+    def track_many(self, events: Iterable[Event]) -> None:
+        """Write events to the store (``customer_id`` or ``session_id`` says whose).
+
+        A store that fails does not raise here: the failure goes to ``on_error`` (where
+        ``track``) and :attr:`failed_writes` (a ``RedisStore`` also buffers the events and
+        sends them when Redis is back).
+
+        Raises:
+            EventError: An event is invalid (unknown type, NaN price ...); nothing of the
+                batch is stored.
+            RuntimeError: The store is an ``AsyncStore`` (use :meth:`atrack`), or there is
+                no store.
+        """
+        store = self._tracking.store
+        if store is None:
+            raise RuntimeError(_NO_SYNC_STORE if self._tracking.enabled else _NO_STORE)
+        try:
+            store.append(events)
+        except EventError:
+            raise
+        except Exception as exc:  # the store failed: never into the request
+            self._tracking.failed_writes += 1
+            self._report(exc, "track")
+
+    async def atrack(self, event: Event) -> None:
+        """The asyncio :meth:`track`."""
+        await self.atrack_many((event,))
+
+    async def atrack_many(self, events: Iterable[Event]) -> None:
+        """The asyncio :meth:`track_many`: store I/O is awaited."""
+        if self._tracking.async_store is None:
+            self.track_many(events)
+            return
+        try:
+            await self._tracking.async_store.append(list(events))
+        except EventError:
+            raise
+        except Exception as exc:  # the store failed: never into the request
+            self._tracking.failed_writes += 1
+            self._report(exc, "track")
+
+    async def apersonalize(
+        self,
+        request: Request,
+        history: History | None = None,
+        *,
+        customer_id: str | None = None,
+        placement: str = "home",
+        limit: int | None = None,
+        product_id: str | None = None,
+    ) -> Result:
+        """The asyncio :meth:`personalize`: store I/O is awaited, the decision is computed
+        in this thread (it does no I/O)."""
+        tracking = self._tracking
+        if history is not None or tracking.async_store is None:
+            if tracking.store is not None and history is None:
+                return self.personalize(
+                    request,
+                    customer_id=customer_id,
+                    placement=placement,
+                    limit=limit,
+                    product_id=product_id,
+                )
+            return self._decide(request, history, placement, limit, product_id, DecisionTrace())
+        trace = DecisionTrace()
+        visitor = Visitor.of(request, customer_id)
+        stored = _EMPTY_HISTORY
+        if visitor is not None:
+            try:
+                stored = await tracking.async_store.history(
+                    visitor.customer_id, visitor.session_id, now=_store_now(request)
+                )
+            except Exception as exc:  # the store failed: serve without history
+                self._degrade(trace, "store", exc)
+        result = self._decide(request, stored, placement, limit, product_id, trace)
+        events = self._served(result, request, visitor, stored)
+        if events:
+            try:
+                await tracking.async_store.append(events)
+            except Exception as exc:  # recording must not fail the request
+                tracking.failed_writes += 1
+                self._degrade(trace, "store: record", exc)
+        return result
+
+    def _read_history(
+        self, request: Request, visitor: Visitor | None, trace: DecisionTrace
+    ) -> History:
+        """The visitor's history from the sync store; on failure none, with a trace line."""
+        store = self._tracking.store
+        if visitor is None:
+            return _EMPTY_HISTORY
+        if store is None:
+            trace.error("store", _NO_SYNC_STORE)
+            return _EMPTY_HISTORY
+        try:
+            return store.history(visitor.customer_id, visitor.session_id, now=_store_now(request))
+        except Exception as exc:  # StoreUnavailable, or any backend failure: degrade
+            self._degrade(trace, "store", exc)
+            return _EMPTY_HISTORY
+
+    def _served(
+        self, result: Result, request: Request, visitor: Visitor | None, history: History
+    ) -> list[Event]:
+        if visitor is None:
+            return []
+        now = _store_now(request)
+        if not recordable(now):
+            result.trace.lines("store").append(
+                f"nothing recorded: the request time {now.isoformat()} is outside the"
+                " store's range (after 2000, at most a day ahead)"
+            )
+            return []
+        record = self._state.base.config.settings.record
+        return served_events(result, request, visitor, history, record, now)
+
+    def _write(self, events: list[Event], trace: DecisionTrace) -> None:
+        """Record served events in the sync store; a failure is a trace line, never raised."""
+        store = self._tracking.store
+        if not events or store is None:
+            return
+        try:
+            store.append(events)
+        except Exception as exc:  # recording must not fail the request
+            self._tracking.failed_writes += 1
+            self._degrade(trace, "store: record", exc)
 
     # -- internals -----------------------------------------------------------------------
 
@@ -453,6 +648,15 @@ def _freeze_loaded() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+_NO_STORE = "this personalizer has no store (Personalizer(store=...))"
+_NO_SYNC_STORE = "the store is an AsyncStore: use apersonalize() and atrack()"
+
+
+def _store_now(request: Request) -> datetime:
+    """The request's time for the store, aware (naive is UTC); the clock without one."""
+    return aware(request.now)
 
 
 def _fired(outcome: RuleOutcome | None) -> tuple[str, ...]:

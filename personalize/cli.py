@@ -23,9 +23,9 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from maxminddb import InvalidDatabaseError
@@ -43,6 +43,9 @@ from personalize.catalog import Catalog
 from personalize.config import load_config
 from personalize.errors import ConfigError, PersonalizeError
 from personalize.result import Result
+
+if TYPE_CHECKING:
+    from personalize._personalizer import Personalizer
 
 #: Exit statuses (see the module docstring).
 _PROBLEMS_FOUND = 1
@@ -111,12 +114,15 @@ def _demo(args: argparse.Namespace) -> int:
     store = example_store()
     catalog = Catalog.from_file(store / "catalog.json")
     events = _read_events(store / "events.jsonl")
+    from personalize.store import MemoryStore
+
     p = Personalizer.from_file(
         store / "personalization.yaml",
         catalog=catalog,
         interactions=events,
         geoip=demo_geoip_path(),
         autoload_plugins=False,
+        store=MemoryStore(),
     )
     visitors = json.loads((store / "visitors.json").read_text(encoding="utf-8"))
     for visitor in visitors:
@@ -131,7 +137,46 @@ def _demo(args: argparse.Namespace) -> int:
         print(result.explain(trace=args.explain, currency=p.config.settings.currency))
         print(_titles(result, catalog))
         print()
+    _demo_tracked(p, catalog, args)
     return 0
+
+
+def _demo_tracked(p: Personalizer, catalog: Catalog, args: argparse.Namespace) -> None:
+    """A returning visitor whose history comes from the store: events tracked two days ago
+    (a cart left behind), then two pages of today's visit from a Google search."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    before = now - timedelta(days=2)
+    p.track_many(
+        Event(type=kind, customer_id="c-demo", session_id="visit-1", at=before, **fields)
+        for kind, fields in (
+            ("view", {"product_id": "coat-parka", "category": "outerwear"}),
+            ("add_to_cart", {"product_id": "coat-parka", "price": 189.0}),
+        )
+    )
+    landing = Request(
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+        " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        ip="192.0.2.10",
+        referrer="https://www.google.com/",
+        url="https://shop.example/",
+        now=now,
+        user_id="c-demo",
+        session_id="visit-2",
+    )
+    p.personalize(landing, limit=args.limit)  # records the visit's entry and the offers shown
+    page_two = landing.model_copy(
+        update={"referrer": "https://shop.example/", "url": "https://shop.example/c/outerwear"}
+    )
+    result = p.personalize(page_two, limit=args.limit)
+    print("=" * 78)
+    print("Tracked returning visitor: history read from the store (p.track + MemoryStore)")
+    print("=" * 78)
+    cart = result.context.behaviour.abandoned_cart
+    print(f"Abandoned cart from tracked events: {', '.join(cart.items)} ({cart.value:g})")
+    print(f"Page two of a visit from Google reads referral: {result.context.referral.source}")
+    print(result.explain(trace=args.explain, currency=p.config.settings.currency))
+    print(_titles(result, catalog))
+    print()
 
 
 def _titles(result: Result, catalog: Catalog) -> str:

@@ -18,13 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from personalize._document import nesting_problems, read_document
+from personalize._types import CDNName, ForwardedHeader
 from personalize._validation import (
     DUPLICATE_ID,
     document_problems,
     format_path,
     problems_from_validation,
 )
-from personalize.context import CDNName, ForwardedHeader
 from personalize.errors import ConfigError, Problem
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "OfferCap",
     "PersonalizerConfig",
     "RankingConfig",
+    "RecordSettings",
     "Rule",
     "Settings",
     "Variant",
@@ -258,6 +259,26 @@ class Experiment(_Strict):
     namespace: NamespaceRange | None = None
 
 
+class RecordSettings(_Strict):
+    """What the personalizer records in its store about what it served.
+
+    Attributes:
+        offers: An ``offer_shown`` event per offer served, so frequency caps hold with no
+            application code.
+        exposures: An ``exposure`` event per visitor and experiment, the first time the
+            visitor is enrolled (deduplicated through the store's summary).
+        impressions: An ``impression`` event per recommended product, with the decision id
+            (off by default: one event per product and request).
+        sessions: The visit's entry (``url`` and ``referrer``) as a product-less
+            ``page_view``, when the store does not know the visit's entry yet.
+    """
+
+    offers: bool = True
+    exposures: bool = True
+    impressions: bool = False
+    sessions: bool = True
+
+
 class Settings(_Strict):
     """Store-wide settings.
 
@@ -279,6 +300,9 @@ class Settings(_Strict):
         trusted_cdn: The CDNs whose geo headers are believed (``cloudflare``,
             ``cloudfront``, ``vercel``, ``fastly``, ``appengine``); default none, since any
             client can send them.
+        record: What the personalizer records in its store (see :class:`RecordSettings`).
+        session_timeout: Minutes of inactivity that end a visit, for the store the
+            personalizer builds itself (a store passed in keeps its own retention).
     """
 
     timezone: str = "UTC"
@@ -290,6 +314,8 @@ class Settings(_Strict):
     trusted_proxies: int = Field(default=0, ge=0)
     forwarded_header: ForwardedHeader | None = None
     trusted_cdn: list[CDNName] = Field(default_factory=list)
+    record: RecordSettings = Field(default_factory=RecordSettings)
+    session_timeout: float = Field(default=30.0, gt=0, le=24 * 60)
 
     @field_validator("forwarded_header", "trusted_cdn", mode="before")
     @classmethod

@@ -2,27 +2,34 @@
 
 Offers are compiled once. Per request, :meth:`CompiledOffers.choose` walks them by priority
 (highest first, ties in file order) and keeps an offer when its condition holds, its window
-is open, its placement fits, it is under every cap (counted from ``offer_shown`` /
-``offer_redeemed`` events in the customer's history) and no higher offer of its group was
-kept; it stops at ``settings.max_offers``. A plugin operator that raises in an offer's
-condition makes it false; the error goes to the ``report`` of the
+is open, its placement fits, it is under every cap (counted from the offer counters of a
+store's profile, else from ``offer_shown`` / ``offer_redeemed`` events in the history) and
+no higher offer of its group was kept; it stops at ``settings.max_offers``. A plugin
+operator that raises in an offer's condition makes it false; the error goes to the ``report`` of the
 :class:`~personalize.rules.Evaluation` passed to ``choose``.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from personalize._models import Event
+from personalize._models import Event, Profile
 from personalize.config import Offer, OfferCap
 from personalize.errors import Problem
 from personalize.rules import Evaluation
 from personalize.schedule import Window, compile_window
 
-__all__ = ["CompiledOffers", "OfferChoice", "compile_offers", "count_offer_events"]
+__all__ = [
+    "CompiledOffers",
+    "OfferChoice",
+    "compile_offers",
+    "count_offer_events",
+    "count_profile_offers",
+]
 
 _CAP_EVENT = {"shown": "offer_shown", "redeemed": "offer_redeemed"}
 
@@ -73,6 +80,51 @@ def count_offer_events(
     return ages
 
 
+def count_profile_offers(profile: Profile, now: datetime) -> dict[tuple[str, str], list[float]]:
+    """Like :func:`count_offer_events`, from the offer counters of a store's profile."""
+    ages: dict[tuple[str, str], list[float]] = {}
+    day = timedelta(days=1)
+    for kind, counters in _counters(profile):
+        for offer_id, times in counters.items():
+            found = [age for at in times if (age := (now - at) / day) >= 0]
+            if found:
+                ages[(offer_id, kind)] = found
+    return ages
+
+
+def _counters(profile: Profile) -> tuple[tuple[str, Mapping[str, list[datetime]]], ...]:
+    return (("offer_shown", profile.offers_shown), ("offer_redeemed", profile.offers_redeemed))
+
+
+#: How many times an offer was shown or redeemed (``kind``) in the last ``days`` (``None``:
+#: ever) before the request.
+_Count = Callable[[str, str, "float | None"], int]
+
+
+def _event_counter(events: Iterable[Event], now: datetime) -> _Count:
+    ages = count_offer_events(events, now)
+
+    def count(offer_id: str, kind: str, days: float | None) -> int:
+        seen = ages.get((offer_id, kind), ())
+        return sum(1 for age in seen if days is None or age <= days)
+
+    return count
+
+
+def _profile_counter(profile: Profile, now: datetime) -> _Count:
+    """Counts from a store's profile: its times are sorted, so a count is two bisections."""
+    counters = dict(_counters(profile))
+
+    def count(offer_id: str, kind: str, days: float | None) -> int:
+        times = counters[kind].get(offer_id)
+        if not times:
+            return 0
+        end = bisect_right(times, now)
+        return end - (bisect_left(times, now - timedelta(days=days)) if days is not None else 0)
+
+    return count
+
+
 class CompiledOffers:
     """The offers of a configuration, compiled once and sorted by priority."""
 
@@ -90,6 +142,7 @@ class CompiledOffers:
         facts: Mapping[str, Any],
         *,
         events: Iterable[Event] = (),
+        profile: Profile | None = None,
         now: datetime,
         visitor_local: datetime | None = None,
         placement: str | None = None,
@@ -101,6 +154,8 @@ class CompiledOffers:
         Args:
             facts: The request's facts.
             events: The customer's history events (offer events are counted for caps).
+            profile: The history's profile; when a store made it (``complete``), caps
+                read its offer counters and ``events`` are not walked.
             now: The request time (aware).
             visitor_local: The visitor's local time, for windows in the visitor's zone.
             placement: Where the offers will show.
@@ -111,7 +166,7 @@ class CompiledOffers:
         visitor = visitor_local.tzinfo if visitor_local is not None else None
         chosen: list[OfferChoice] = []
         taken_groups: dict[str, str] = {}
-        ages: dict[tuple[str, str], list[float]] | None = None
+        count: _Count | None = None
         for c in self._offers:
             offer = c.offer
             if len(chosen) >= self._max_offers:
@@ -135,9 +190,13 @@ class CompiledOffers:
                 note(f"offer {offer.id}: condition not met")
                 continue
             if c.caps:
-                if ages is None:
-                    ages = count_offer_events(events, now)
-                capped = _first_cap_reached(offer.id, c.caps, ages)
+                if count is None:
+                    count = (
+                        _profile_counter(profile, now)
+                        if profile is not None and profile.complete
+                        else _event_counter(events, now)
+                    )
+                capped = _first_cap_reached(offer.id, c.caps, count)
                 if capped is not None:
                     note(f"offer {offer.id}: capped ({capped})")
                     continue
@@ -161,12 +220,9 @@ def _ignore(_: str) -> None:
     return None
 
 
-def _first_cap_reached(
-    offer_id: str, caps: Sequence[OfferCap], ages: Mapping[tuple[str, str], list[float]]
-) -> str | None:
+def _first_cap_reached(offer_id: str, caps: Sequence[OfferCap], counter: _Count) -> str | None:
     for cap in caps:
-        seen = ages.get((offer_id, _CAP_EVENT[cap.count]), ())
-        count = sum(1 for age in seen if cap.days is None or age <= cap.days)
+        count = counter(offer_id, _CAP_EVENT[cap.count], cap.days)
         if count >= cap.per_customer:
             span = f" in {cap.days:g} days" if cap.days is not None else ""
             return f"{cap.count} {count} time(s){span}, cap {cap.per_customer}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.redis_server"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The shared data beside the repository (``PERSONALIZE_SHARED_DATA`` points elsewhere).

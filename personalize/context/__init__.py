@@ -21,6 +21,7 @@ from personalize.context._model import (
 )
 from personalize.context._referral import REFERRAL_HOSTS, UTM_MEDIUMS
 from personalize.context._resolver import ContextResolver
+from personalize.context._url import ParsedUrl, parse_url
 
 __all__ = [
     "FACT_SCHEMA",
@@ -40,8 +41,10 @@ __all__ = [
     "Geo",
     "HistoryFacts",
     "Loyalty",
+    "ParsedUrl",
     "Referral",
     "TimeFacts",
     "build_profile",
     "demo_geoip_path",
+    "parse_url",
 ]

@@ -32,7 +32,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Literal, get_args
+
+from personalize._types import FORWARDED_HEADERS, ForwardedHeader
 
 __all__ = [
     "FORWARDED_HEADERS",
@@ -44,9 +45,6 @@ __all__ = [
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-#: The forwarding headers a deployment can trust (lower case).
-ForwardedHeader = Literal["forwarded", "x-forwarded-for", "x-real-ip"]
-FORWARDED_HEADERS: tuple[str, ...] = get_args(ForwardedHeader)
 
 #: Longest tail of a forwarding header read (the right end: the entries our proxies wrote).
 MAX_CHAIN_CHARS = 8192

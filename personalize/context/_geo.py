@@ -27,13 +27,13 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, get_args
 from urllib.parse import unquote
 
 import geoip2.database
 import geoip2.errors
 from cachetools import LRUCache
 
+from personalize._types import CDN_NAMES, CDNName
 from personalize.context._client_ip import IPAddress
 from personalize.context._model import Geo
 from personalize.errors import ConfigError, Problem
@@ -51,9 +51,6 @@ __all__ = [
     "untrusted_cdn_notes",
 ]
 
-#: The CDNs whose geo headers can be trusted (``settings.trusted_cdn``).
-CDNName = Literal["appengine", "cloudflare", "cloudfront", "fastly", "vercel"]
-CDN_NAMES: tuple[str, ...] = get_args(CDNName)
 
 #: Climate bands by absolute latitude: (upper bound, band); at or above the last: ``polar``.
 CLIMATE_BANDS: tuple[tuple[float, str], ...] = (

@@ -48,6 +48,7 @@ __all__ = [
     "RECENTLY_VIEWED_LIMIT",
     "HistorySummary",
     "build_profile",
+    "session_entry",
     "summarize",
 ]
 
@@ -169,7 +170,11 @@ def summarize(
     """
     if history is None:
         return HistorySummary(Behaviour(), HistoryFacts(), Loyalty(), Engagement())
-    profile = clean_profile(history.profile, notes) if history.profile is not None else None
+    profile = history.profile
+    if profile is not None and not profile.from_a_store:
+        profile = clean_profile(profile, notes)
+    if profile is not None and profile.complete:
+        return _from_summary(profile, history.loyalty, now, notes)
     recent: dict[str, int] = {}  # product -> position of its latest view
     categories: dict[str, int] = {}
     sessions: dict[str, _Session] = {}
@@ -279,6 +284,68 @@ def summarize(
             score=round(100.0 * (1.0 - math.exp(-points / ENGAGEMENT_SCALE)), 1),
         ),
     )
+
+
+def _from_summary(
+    profile: Profile, loyalty: Mapping[str, Any], now: datetime, notes: list[str]
+) -> HistorySummary:
+    """The facts of a store's profile, which summarizes every event: no event is read."""
+    counts = profile.cart
+    cart_count = sum(counts.values())
+    abandoned = AbandonedCart()
+    if profile.abandoned_cart:
+        ended = profile.abandoned_cart_at
+        abandoned = AbandonedCart(
+            items=tuple(profile.abandoned_cart),
+            value=profile.abandoned_cart_value,
+            count=sum(profile.abandoned_cart.values()),
+            age_days=(now - ended).total_seconds() / _DAY if ended is not None else None,
+            session_id=profile.abandoned_cart_session,
+        )
+    first_day = (now - ENGAGEMENT_WINDOW).date().isoformat()
+    today = now.date().isoformat()
+    points = sum(p for day, p in profile.engagement_points.items() if first_day <= day <= today)
+    behaviour = Behaviour(
+        recently_viewed=tuple(profile.recently_viewed[:RECENTLY_VIEWED_LIMIT]),
+        viewed_categories=MappingProxyType(dict(profile.viewed_categories)),
+        cart=Cart(
+            items=tuple(counts),
+            quantities=MappingProxyType(dict(counts)),
+            value=profile.cart_value,
+            count=cart_count,
+        ),
+        abandoned_cart=abandoned,
+        last_session_products=tuple(profile.last_session_products[:RECENTLY_VIEWED_LIMIT]),
+        last_session_category=profile.last_session_category,
+    )
+    return HistorySummary(
+        behaviour=behaviour,
+        history=_history_facts(profile, _Purchases(), now, notes),
+        loyalty=_loyalty(loyalty, notes),
+        engagement=Engagement(
+            email_opens=profile.email_opens,
+            email_clicks=profile.email_clicks,
+            chats=profile.chats,
+            score=round(100.0 * (1.0 - math.exp(-points / ENGAGEMENT_SCALE)), 1),
+        ),
+    )
+
+
+def session_entry(
+    profile: Profile | None, session_id: str | None
+) -> tuple[str | None, str | None] | None:
+    """The entry ``(url, referrer)`` of the visit a request belongs to, when a store knows it.
+
+    The visit is the store profile's open session (the store ends an idle one on read):
+    the request names it, or names no session at all.
+    """
+    if profile is None or not profile.complete or profile.session_id is None:
+        return None
+    if session_id is not None and session_id != profile.session_id:
+        return None
+    if profile.session_url is None and profile.session_referrer is None:
+        return None
+    return profile.session_url, profile.session_referrer
 
 
 def _change(cart: dict[str, float], product: str, delta: float) -> None:

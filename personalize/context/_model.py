@@ -174,6 +174,8 @@ class Context:
         notes: What degraded while resolving (a malformed IP, an unknown user agent ...),
             in the order it happened; shown by ``explain()``.
         extra: Facts that plugins provide, by their top-level name.
+        query: The query string of the request's URL as ``(name, value)`` pairs, in
+            order, parsed once by the resolver (experiments read ``pz_force`` from it).
     """
 
     device: Device = field(default_factory=Device)
@@ -190,6 +192,7 @@ class Context:
     session_id: str | None = None
     notes: tuple[str, ...] = ()
     extra: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    query: tuple[tuple[str, str], ...] = ()
 
     def facts(self) -> dict[str, Any]:
         """The context as the nested mapping that compiled conditions read."""

@@ -117,13 +117,15 @@ def clean_profile(profile: Profile, notes: list[str]) -> Profile:
     if not repairs:
         return profile
     notes.append("history: profile sanitized: " + "; ".join(repairs))
-    return Profile.model_construct(
-        purchase_counts=counts,
-        last_purchased=last,
-        order_count=order_count or 0,
-        lifetime_value=value,
-        first_purchase_at=first,
-        last_purchase_at=latest,
+    return profile.model_copy(
+        update={
+            "purchase_counts": counts,
+            "last_purchased": last,
+            "order_count": order_count or 0,
+            "lifetime_value": value,
+            "first_purchase_at": first,
+            "last_purchase_at": latest,
+        }
     )
 
 

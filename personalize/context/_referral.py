@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from personalize.context._model import Referral
+from personalize.context._url import MAX_URL_CHARS, ParsedUrl, bare_host
 
 __all__ = [
     "AFFILIATE_CLICK_IDS",
@@ -30,9 +31,6 @@ __all__ = [
     "UTM_MEDIUMS",
     "ReferralClassifier",
 ]
-
-#: Longest URL or referrer read; the rest is ignored.
-MAX_URL_CHARS = 4096
 
 #: Referrer hosts (or app ids, as in ``android-app://``) and the source they mean.
 REFERRAL_HOSTS: Mapping[str, str] = {
@@ -208,7 +206,7 @@ class ReferralClassifier:
         table = {**REFERRAL_HOSTS, **(hosts or {})}
         self._exact = {k.lower(): v for k, v in table.items() if not k.endswith(".*")}
         self._brands = {k[:-2].lower(): v for k, v in table.items() if k.endswith(".*")}
-        self._internal = frozenset(_bare_host(h.lower()) for h in internal_hosts)
+        self._internal = frozenset(bare_host(h.lower()) for h in internal_hosts)
 
     def host_class(self, host: str) -> str | None:
         """The source class of a host (or app id), or ``None`` when it is not listed."""
@@ -232,8 +230,8 @@ class ReferralClassifier:
             return self.host_class(name)
         return self._brands.get(name) or self._exact.get(f"{name}.com")
 
-    def classify(self, url: str | None, referrer: str | None, notes: list[str]) -> Referral:
-        """The referral of a request to ``url`` coming from ``referrer``."""
+    def classify(self, url: ParsedUrl, referrer: str | None, notes: list[str]) -> Referral:
+        """The referral of a request to ``url`` (parsed by the resolver) from ``referrer``."""
         params, page_host = _query(url, notes)
         utm_medium = _first(params, "utm_medium")
         utm_source = _first(params, "utm_source")
@@ -244,7 +242,7 @@ class ReferralClassifier:
         if referrer:
             try:
                 parts = urlsplit(referrer.strip()[:MAX_URL_CHARS])
-                ref_host = _bare_host((parts.hostname or "").lower())
+                ref_host = bare_host((parts.hostname or "").lower())
                 ref_params = parse_qs(parts.query, max_num_fields=100)
             except ValueError:
                 notes.append("referral: malformed referrer")
@@ -279,22 +277,18 @@ class ReferralClassifier:
         )
 
 
-def _bare_host(host: str) -> str:
-    host = host.rstrip(".")
-    return host[4:] if host.startswith("www.") else host
+#: Most query fields read; a URL with more is read as malformed.
+_MAX_FIELDS = 200
 
 
-def _query(url: str | None, notes: list[str]) -> tuple[dict[str, list[str]], str]:
-    if not url:
-        return {}, ""
-    try:
-        parts = urlsplit(url.strip()[:MAX_URL_CHARS])
-        params = parse_qs(parts.query, max_num_fields=200)
-        host = _bare_host((parts.hostname or "").lower())
-    except ValueError:
+def _query(url: ParsedUrl, notes: list[str]) -> tuple[dict[str, list[str]], str]:
+    if url.malformed or 1 + url.query.count("&") > _MAX_FIELDS:
         notes.append("referral: malformed url")
         return {}, ""
-    return {k.lower(): v for k, v in params.items()}, host
+    params: dict[str, list[str]] = {}
+    for name, value in url.pairs:
+        params.setdefault(name, []).append(value)
+    return {k.lower(): v for k, v in params.items()}, url.host
 
 
 def _first(params: Mapping[str, list[str]], key: str) -> str | None:

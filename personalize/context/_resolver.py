@@ -28,10 +28,11 @@ from personalize.context._geo import (
     geo_from_headers,
     untrusted_cdn_notes,
 )
-from personalize.context._history import summarize
-from personalize.context._model import Context, Device, Geo
+from personalize.context._history import session_entry, summarize
+from personalize.context._model import Context, Device, Geo, Referral
 from personalize.context._referral import ReferralClassifier
 from personalize.context._time import load_zone, time_facts
+from personalize.context._url import ParsedUrl, parse_url
 from personalize.errors import ConfigError, Problem
 
 __all__ = ["ContextResolver"]
@@ -126,19 +127,27 @@ class ContextResolver:
         return self._geo.database_type if self._geo is not None else None
 
     def resolve(
-        self, request: Request, history: History | None = None, *, now: datetime | None = None
+        self,
+        request: Request,
+        history: History | None = None,
+        *,
+        now: datetime | None = None,
+        notes: Iterable[str] = (),
     ) -> Context:
-        """Resolve the context of ``request`` for the customer with ``history``.
+        """Resolve the complete context of ``request`` for the customer with ``history``.
 
         Args:
             request: The incoming request.
             history: The customer's past events and loyalty details, if known.
             now: The moment to resolve at; defaults to ``request.now``, then the clock.
+            notes: What the caller already noted about the request (an id cut to length
+                ...); they follow the resolver's own notes in :attr:`Context.notes`.
 
         Returns:
             The context. Never raises on request or history data.
         """
-        notes: list[str] = []
+        earlier = tuple(notes)
+        notes = []
         moment = _plausible(as_utc(now or request.now or datetime.now(UTC)), notes)
         raw = dict(list(request.headers.items())[:MAX_HEADERS])
         headers = lower_keys(raw)
@@ -153,11 +162,12 @@ class ContextResolver:
         )
         geo = self._locate(address, headers, notes)
         summary = summarize(history, moment, request.session_id, notes)
+        url = parse_url(request.url)
         return Context(
             device=device,
             geo=geo,
             time=time_facts(moment, geo.timezone, self._default_zone, geo.hemisphere, notes),
-            referral=self._referrals.classify(request.url, request.referrer, notes),
+            referral=self._referral(url, request, history, notes),
             behaviour=summary.behaviour,
             history=summary.history,
             loyalty=summary.loyalty,
@@ -165,8 +175,21 @@ class ContextResolver:
             client_ip=str(address) if address is not None else ip_text,
             user_id=request.user_id,
             session_id=request.session_id,
-            notes=tuple(notes),
+            notes=(*notes, *earlier),
+            query=url.pairs,
         )
+
+    def _referral(
+        self, url: ParsedUrl, request: Request, history: History | None, notes: list[str]
+    ) -> Referral:
+        """The request's referral; a page inside a visit reads the visit's entry referral."""
+        referral = self._referrals.classify(url, request.referrer, notes)
+        if referral.source not in ("internal", "direct") or history is None:
+            return referral
+        entry = session_entry(history.profile, request.session_id)
+        if entry is None:
+            return referral
+        return self._referrals.classify(parse_url(entry[0]), entry[1], notes)
 
     def _device(
         self, user_agent: str | None, headers: Mapping[str, str], notes: list[str]

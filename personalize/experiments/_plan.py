@@ -22,14 +22,14 @@ Per experiment, in this order (first match decides):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from personalize._models import Request
 from personalize.config import PersonalizerConfig
+from personalize.context import parse_url
 from personalize.errors import ConfigError, Problem
 from personalize.experiments._hashing import bucket_from, bucket_ranges, fnv1a32, in_range
 from personalize.experiments._overrides import apply_overrides
@@ -182,10 +182,17 @@ class ExperimentPlan:
             if key:
                 yield key, config
 
-    def forced_from(self, request: Request) -> dict[str, str]:
+    def forced_from(
+        self, request: Request, query: Sequence[tuple[str, str]] | None = None
+    ) -> dict[str, str]:
         """The variants a request forces through the query string or the header.
 
         The header is read first; the query string wins for an experiment named in both.
+
+        Args:
+            request: The request (its headers, and its URL when ``query`` is not given).
+            query: The URL's query pairs as the resolver parsed them
+                (:attr:`personalize.context.Context.query`).
         """
         if self.force_param is None:
             return {}
@@ -193,11 +200,12 @@ class ExperimentPlan:
         for name, value in request.headers.items():
             if name.lower() == self.force_header:
                 forced.update(parse_forced(value))
-        url = request.url
-        if url and self.force_param in url:
-            for name, value in parse_qsl(_query(url)):
-                if name == self.force_param:
-                    forced.update(parse_forced(value))
+        if query is None:
+            url = request.url
+            query = parse_url(url).pairs if url and self.force_param in url else ()
+        for name, value in query:
+            if name == self.force_param:
+                forced.update(parse_forced(value))
         return forced
 
     def assign(
@@ -206,6 +214,7 @@ class ExperimentPlan:
         facts: Mapping[str, Any] | None = None,
         *,
         evaluation: Any = None,
+        query: Sequence[tuple[str, str]] | None = None,
     ) -> Assignment:
         """Enroll one request in the experiments.
 
@@ -218,13 +227,16 @@ class ExperimentPlan:
                 :class:`~personalize.rules.Evaluation` carrying the request time and the
                 reporter of plugin errors (a failing plugin operator is then reported, not
                 swallowed).
+            query: The URL's query pairs the resolver parsed
+                (:attr:`personalize.context.Context.query`); without them the URL is
+                parsed here.
 
         Returns:
             The :class:`Assignment`. Never raises on request data.
         """
         if not self._experiments:
             return _EMPTY
-        forced = self.forced_from(request) if self.force_param is not None else {}
+        forced = self.forced_from(request, query) if self.force_param is not None else {}
         variants: dict[str, str] = {}
         key: list[tuple[str, str]] = []
         exposures: list[Exposure] = []
@@ -369,14 +381,6 @@ def compile_experiments(
         force_header=force_header_name(settings.force_variant_param).lower(),
         _experiments=tuple(compiled),
     )
-
-
-def _query(url: str) -> str:
-    """The query string of ``url``, also when ``urlsplit`` rejects it (``http://[::1/x?q``)."""
-    try:
-        return urlsplit(url).query
-    except ValueError:
-        return url.partition("?")[2].partition("#")[0]
 
 
 def _combine(

@@ -6,6 +6,7 @@ Build a :class:`Simulator` from a configuration and a catalog, then
 non-personalized control. See ``docs/journeys.md`` for the model and its limits.
 """
 
+from personalize.journeys._arms import ARM_EXPERIMENT, CONTROL, PERSONALIZED, with_arms
 from personalize.journeys._choice import ChoiceModel, choose, pick, sigmoid
 from personalize.journeys._plots import INSTALL_HINT, plot_daily_revenue, plot_kpis
 from personalize.journeys._population import (
@@ -19,17 +20,9 @@ from personalize.journeys._population import (
     stable_seed,
 )
 from personalize.journeys._progress import ProgressBar
+from personalize.journeys._records import Served, SessionRecord, SimulationSummary
 from personalize.journeys._report import CAVEAT, kpi_markdown, write_report
-from personalize.journeys._simulator import (
-    ARM_EXPERIMENT,
-    CONTROL,
-    PERSONALIZED,
-    Served,
-    SessionRecord,
-    SimulationSummary,
-    Simulator,
-    with_arms,
-)
+from personalize.journeys._simulator import Simulator
 
 __all__ = [
     "ARM_EXPERIMENT",

@@ -11,13 +11,9 @@ import math
 from pathlib import Path
 
 from personalize._models import Event
+from personalize.journeys._arms import ARM_EXPERIMENT, CONTROL, PERSONALIZED
 from personalize.journeys._plots import INSTALL_HINT, plot_daily_revenue, plot_kpis
-from personalize.journeys._simulator import (
-    ARM_EXPERIMENT,
-    CONTROL,
-    PERSONALIZED,
-    SimulationSummary,
-)
+from personalize.journeys._records import SimulationSummary
 from personalize.metrics import (
     KpiTable,
     compare,

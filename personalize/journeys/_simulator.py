@@ -22,7 +22,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,176 +30,22 @@ from personalize._atomic import atomic_text
 from personalize._models import Event, History, Request
 from personalize._personalizer import Personalizer
 from personalize.catalog import Catalog
-from personalize.config import Experiment, PersonalizerConfig, Variant, load_config
+from personalize.config import PersonalizerConfig, load_config
 from personalize.context import demo_geoip_path
-from personalize.errors import ConfigError, Problem
+from personalize.journeys._arms import ARM_EXPERIMENT, CONTROL, PERSONALIZED, arm_shares, with_arms
 from personalize.journeys._choice import ChoiceModel, choose, pick
+from personalize.journeys._past import past_events
 from personalize.journeys._population import DEVICES, REFERRALS, Population, Shopper, stable_seed
 from personalize.journeys._progress import ProgressBar
+from personalize.journeys._records import Served, SessionRecord, SimulationSummary
+from personalize.journeys._visit import Visit, offer_percent
 from personalize.ranking import InteractionIndex
 
-__all__ = [
-    "ARM_EXPERIMENT",
-    "CONTROL",
-    "PERSONALIZED",
-    "Served",
-    "SessionRecord",
-    "SimulationSummary",
-    "Simulator",
-    "with_arms",
-]
-
-#: The experiment the simulator adds to split shoppers between the two arms.
-ARM_EXPERIMENT = "sim-arm"
-#: The non-personalized arm (a holdout variant of :data:`ARM_EXPERIMENT`).
-CONTROL = "control"
-#: The arm that sees the configuration as written.
-PERSONALIZED = "personalized"
+__all__ = ["Simulator"]
 
 _SHOP = "https://shop.example"
 _REMINDER = _SHOP + "/cart?utm_source=cart-reminder&utm_medium=email&utm_campaign=cart-reminder"
 _LEAVE, _NAVIGATE, _CHECKOUT = -1, -2, -3
-
-
-def with_arms(
-    config: PersonalizerConfig, *, control_share: float = 0.5, seed: int | str = 0
-) -> PersonalizerConfig:
-    """The configuration with the :data:`ARM_EXPERIMENT` experiment put first.
-
-    Args:
-        config: The configuration to test.
-        control_share: Share of shoppers in the non-personalized (holdout) arm.
-        seed: Salts the arm's hash seed, so another run seed reshuffles the arms.
-
-    Raises:
-        ConfigError: The configuration already has an experiment of that key, or the share
-            is outside ``(0, 1)``.
-    """
-    problems = []
-    if any(exp.key == ARM_EXPERIMENT for exp in config.experiments):
-        problems.append(Problem("experiments", f"the key {ARM_EXPERIMENT!r} is the simulator's"))
-    if not 0.0 < control_share < 1.0:
-        problems.append(Problem("control_share", f"must be in (0, 1), not {control_share}"))
-    if problems:
-        raise ConfigError(problems)
-    arms = Experiment(
-        key=ARM_EXPERIMENT,
-        seed=f"{ARM_EXPERIMENT}:{seed}",
-        variants=[
-            Variant(key=CONTROL, weight=control_share, holdout=True),
-            Variant(key=PERSONALIZED, weight=1.0 - control_share),
-        ],
-    )
-    return config.model_copy(update={"experiments": [arms, *config.experiments]})
-
-
-@dataclass(frozen=True, slots=True)
-class Served:
-    """What the Personalizer served on one page.
-
-    Attributes:
-        at: When.
-        placement: ``home`` or ``pdp``.
-        products: The product ids shown, best first.
-        offers: The offer ids shown.
-        product_id: The product of the page, for ``pdp``.
-    """
-
-    at: datetime
-    placement: str
-    products: tuple[str, ...]
-    offers: tuple[str, ...]
-    product_id: str | None = None
-
-
-@dataclass(slots=True)
-class SessionRecord:
-    """One simulated session.
-
-    Attributes:
-        session_id: ``<user_id>-d<day>``.
-        shopper: The shopper's index.
-        day: Day of the simulation (0-based).
-        arm: ``control`` or ``personalized``.
-        events: What happened, in order.
-        served: What the Personalizer served, page by page.
-        comeback: The shopper came back to a cart they had abandoned.
-        abandoned: The session ended with a cart and no purchase.
-    """
-
-    session_id: str
-    shopper: int
-    day: int
-    arm: str = CONTROL
-    events: list[Event] = field(default_factory=list)
-    served: list[Served] = field(default_factory=list)
-    comeback: bool = False
-    abandoned: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SimulationSummary:
-    """What a run did and how long it took.
-
-    Attributes:
-        shoppers: Shoppers simulated.
-        sessions: Sessions simulated.
-        events: Events written.
-        arms: Arm to its sessions.
-        shares: Arm to its expected share of shoppers.
-        seconds: Wall time of the run.
-        personalizer_seconds: Time spent inside ``Personalizer.personalize``.
-        personalizer_calls: How many decisions were asked for.
-        seed: The run's seed.
-        days: Simulated days.
-        start: The first day.
-        experiments: The configuration's own experiment keys (``sim-arm`` excluded).
-        shoppers_per_arm: Arm to its shoppers (the unit the arms are assigned by).
-        variant_shares: Experiment key to each variant's expected share.
-    """
-
-    shoppers: int
-    sessions: int
-    events: int
-    arms: Mapping[str, int]
-    shares: Mapping[str, float]
-    seconds: float
-    personalizer_seconds: float
-    personalizer_calls: int
-    seed: int | str
-    days: int
-    start: date
-    experiments: tuple[str, ...] = ()
-    shoppers_per_arm: Mapping[str, int] = field(default_factory=dict)
-    variant_shares: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-
-    @property
-    def sessions_per_second(self) -> float:
-        """Sessions simulated per second of wall time."""
-        return self.sessions / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def personalizer_share(self) -> float:
-        """Fraction of the wall time spent inside the Personalizer."""
-        return self.personalizer_seconds / self.seconds if self.seconds > 0 else 0.0
-
-
-@dataclass(slots=True)
-class _Visit:
-    """The mutable state of one session being simulated."""
-
-    record: SessionRecord
-    shopper: Shopper
-    rng: random.Random
-    request: Request
-    history: list[Event]
-    now: datetime
-    variant: str | None = None
-    experiments: dict[str, str] = field(default_factory=dict)
-    cart: dict[str, float] = field(default_factory=dict)
-    viewed: set[str] = field(default_factory=set)
-    offers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    pages: int = 0
 
 
 class Simulator:
@@ -342,7 +187,7 @@ class Simulator:
             start=self.start,
             experiments=tuple(e.key for e in self.config.experiments[1:]),
             shoppers_per_arm=shoppers_per_arm,
-            variant_shares={e.key: _shares(e) for e in self.config.experiments[1:]},
+            variant_shares={e.key: arm_shares(e) for e in self.config.experiments[1:]},
         )
 
     def journeys(self, shopper: Shopper) -> Iterator[SessionRecord]:
@@ -351,7 +196,7 @@ class Simulator:
         Depends only on the shopper, the seed and the inputs, never on other shoppers.
         """
         rng = random.Random(stable_seed(self.seed, "journey", shopper.index))
-        history = self._past(shopper)
+        history = past_events(shopper, self._origin, self._category, self._prices)
         abandoned: dict[str, float] = {}
         abandoned_day = -10
         first = rng.randrange(self.days)
@@ -405,7 +250,7 @@ class Simulator:
             user_id=shopper.user_id,
             session_id=session_id,
         )
-        visit = _Visit(record, shopper, rng, request, history, now)
+        visit = Visit(record, shopper, rng, request, history, now)
         shown = self._land(visit)
         if abandoned and rng.random() < choice.cart_recall:
             self._page(visit, "/cart")
@@ -429,7 +274,7 @@ class Simulator:
         record.abandoned = bool(visit.cart)
         return record
 
-    def _land(self, visit: _Visit) -> list[str]:
+    def _land(self, visit: Visit) -> list[str]:
         result = self._serve(visit, "home", self.home_limit, None)
         arm = result.experiments.get(ARM_EXPERIMENT, CONTROL)
         visit.record.arm = arm
@@ -440,7 +285,7 @@ class Simulator:
         self._show_offers(visit, result.offers)
         return [rec.product_id for rec in result.products]
 
-    def _serve(self, visit: _Visit, placement: str, limit: int, product_id: str | None) -> Any:
+    def _serve(self, visit: Visit, placement: str, limit: int, product_id: str | None) -> Any:
         request = visit.request.model_copy(update={"now": visit.now})
         history = History.model_construct(
             events=visit.history + visit.record.events,
@@ -464,7 +309,7 @@ class Simulator:
         )
         return result
 
-    def _emit(self, visit: _Visit, kind: str, **fields: Any) -> None:
+    def _emit(self, visit: Visit, kind: str, **fields: Any) -> None:
         visit.record.events.append(
             Event.model_construct(
                 type=kind,
@@ -477,13 +322,13 @@ class Simulator:
             )
         )
 
-    def _page(self, visit: _Visit, page: str, *, served_after: bool = False) -> None:
+    def _page(self, visit: Visit, page: str, *, served_after: bool = False) -> None:
         if visit.pages and not served_after:
             visit.now += timedelta(seconds=self.choice.dwell(visit.rng))
         visit.pages += 1
         self._emit(visit, "page_view", page=page)
 
-    def _show_offers(self, visit: _Visit, offers: Iterable[Any]) -> None:
+    def _show_offers(self, visit: Visit, offers: Iterable[Any]) -> None:
         for offer in offers:
             if offer.offer_id not in visit.offers:
                 visit.offers[offer.offer_id] = offer.value
@@ -497,7 +342,7 @@ class Simulator:
             base += self.choice.season_bonus
         return base
 
-    def _click(self, visit: _Visit, shown: list[str]) -> int:
+    def _click(self, visit: Visit, shown: list[str]) -> int:
         choice, shopper = self.choice, visit.shopper
         options = [_LEAVE, _NAVIGATE]
         utilities = [choice.leave_per_page * visit.pages, choice.navigate]
@@ -514,12 +359,12 @@ class Simulator:
             utilities.append(choice.click_utility(self._affinity(shopper, product_id), term, rank))
         return options[choose(visit.rng, utilities)]
 
-    def _favourite(self, visit: _Visit) -> str:
+    def _favourite(self, visit: Visit) -> str:
         categories = [c for c in visit.shopper.affinity if c in self._members]
         weights = [visit.shopper.affinity[c] ** 2 for c in categories]
         return categories[pick(visit.rng, weights)]
 
-    def _product_page(self, visit: _Visit, product_id: str) -> list[str]:
+    def _product_page(self, visit: Visit, product_id: str) -> list[str]:
         choice, shopper = self.choice, visit.shopper
         self._page(visit, f"/p/{product_id}")
         visit.viewed.add(product_id)
@@ -534,19 +379,19 @@ class Simulator:
             self._add(visit, product_id, price or 0.0)
         return [rec.product_id for rec in result.products]
 
-    def _add(self, visit: _Visit, product_id: str, price: float) -> None:
+    def _add(self, visit: Visit, product_id: str, price: float) -> None:
         visit.now += timedelta(seconds=3)
         visit.cart[product_id] = price
         self._emit(visit, "add_to_cart", product_id=product_id, price=price, quantity=1.0)
 
-    def _checkout(self, visit: _Visit, device: str) -> None:
+    def _checkout(self, visit: Visit, device: str) -> None:
         choice, shopper = self.choice, visit.shopper
         self._page(visit, "/checkout")
         total = sum(visit.cart.values())
         best, percent = None, 0.0
         free_shipping = None
         for offer_id, value in visit.offers.items():
-            worth = _percent(value, total)
+            worth = offer_percent(value, total)
             if worth > percent:
                 best, percent = offer_id, worth
             if value.get("free_shipping") and free_shipping is None:
@@ -576,43 +421,3 @@ class Simulator:
         for offer_id in dict.fromkeys(o for o in (best, free_shipping) if o is not None):
             self._emit(visit, "offer_redeemed", offer_id=offer_id, order_id=order)
         visit.cart.clear()
-
-    def _past(self, shopper: Shopper) -> list[Event]:
-        """Purchases before the simulation (members' earlier orders); not written out."""
-        events = []
-        for k, (product_id, days_ago) in enumerate(shopper.past_orders):
-            at = (self._origin - timedelta(days=days_ago)).replace(microsecond=0)
-            session = f"{shopper.user_id}-past{k}"
-            category = self._category.get(product_id)
-            price = self._prices.get(product_id)
-            events.append(
-                Event.model_construct(
-                    type="view", at=at, session_id=session, product_id=product_id,
-                    category=category, customer_id=shopper.user_id,
-                )
-            )  # fmt: skip
-            events.append(
-                Event.model_construct(
-                    type="purchase", at=at + timedelta(minutes=5), session_id=session,
-                    product_id=product_id, price=price, order_id=f"{session}-o",
-                    customer_id=shopper.user_id,
-                )
-            )  # fmt: skip
-        events.sort(key=lambda e: e.at)
-        return events
-
-
-def _shares(experiment: Experiment) -> dict[str, float]:
-    total = sum(v.weight for v in experiment.variants) or 1.0
-    return {v.key: v.weight / total for v in experiment.variants}
-
-
-def _percent(value: Mapping[str, Any], total: float) -> float:
-    """An offer's worth as a percentage of the cart (0 for non-discounts)."""
-    percent = value.get("percent")
-    if isinstance(percent, int | float) and not isinstance(percent, bool):
-        return max(0.0, min(float(percent), 100.0))
-    amount = value.get("amount")
-    if isinstance(amount, int | float) and not isinstance(amount, bool) and total > 0:
-        return max(0.0, min(100.0 * float(amount) / total, 100.0))
-    return 0.0

@@ -1,10 +1,13 @@
 """Commerce KPIs from event logs, with confidence intervals and significance tests.
 
 Read a log with :func:`read_events`, build a table with :func:`kpis` or :func:`kpis_by`,
-compare variants with :func:`compare` and :func:`srm`, print with :func:`format_table`.
+compare variants with :func:`compare` and :func:`srm`, print with :func:`format_table`;
+:func:`attribution_by` gives recommendation click-through, attributed revenue and offer
+redemption per variant.
 See ``docs/metrics.md`` for every definition.
 """
 
+from personalize.metrics._attribution import ATTRIBUTION_WINDOW, Attribution, attribution_by
 from personalize.metrics._compare import METRICS, Comparison, compare, format_table, srm
 from personalize.metrics._events import iter_events, read_events, write_events
 from personalize.metrics._kpis import (
@@ -30,7 +33,9 @@ from personalize.metrics._stats import (
 )
 
 __all__ = [
+    "ATTRIBUTION_WINDOW",
     "METRICS",
+    "Attribution",
     "Comparison",
     "GroupKey",
     "KpiTable",
@@ -38,6 +43,7 @@ __all__ = [
     "SessionKpis",
     "SrmResult",
     "TestResult",
+    "attribution_by",
     "chi_square_sf",
     "compare",
     "format_table",

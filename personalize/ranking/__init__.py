@@ -5,6 +5,7 @@ over a catalog; ``ranker.rank(context, placement=..., limit=...)`` returns a :cl
 of :class:`Recommendation` values with their reasons and a trace.
 """
 
+from personalize.ranking._builtins import install_builtins
 from personalize.ranking._continue import ContinueShopping, continue_shopping
 from personalize.ranking._index import InteractionIndex, Neighbours
 from personalize.ranking._ranker import CASCADE, Ranker
@@ -32,4 +33,5 @@ __all__ = [
     "Recommendation",
     "Scorer",
     "continue_shopping",
+    "install_builtins",
 ]

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from personalize.catalog import Catalog
-    from personalize.ranking._index import InteractionIndex
 
 __all__ = ["build_index", "log_scale", "utc_from_timestamp"]
 
@@ -50,7 +49,6 @@ class _Ids:
 
 
 def build_index(
-    cls: type[InteractionIndex],
     events: Iterable[Event],
     *,
     catalog: Catalog | None,
@@ -62,8 +60,12 @@ def build_index(
     co_purchase_scope: str,
     country_top_size: int,
     category_top_size: int,
-) -> InteractionIndex:
-    """Build an :class:`~personalize.ranking.InteractionIndex` (see its ``build``)."""
+) -> dict[str, Any]:
+    """The parts of an :class:`~personalize.ranking.InteractionIndex` (see its ``build``).
+
+    Returns the index's constructor arguments; ``co_purchase`` and ``co_view`` are
+    ``(indptr, indices, data)`` triples of its CSR neighbour lists.
+    """
     items, orders, customers, sessions = _Ids(), _Ids(), _Ids(), _Ids()
     p_item, p_order, p_cust, p_time = array("i"), array("i"), array("i"), array("d")
     v_item, v_session, v_time = array("i"), array("i"), array("d")
@@ -134,22 +136,19 @@ def build_index(
         brand_top = _best_sellers(brands, pop_of, category_top_size)
         complements = {p.id: p.complements for p in catalog if p.complements}
 
-    from personalize.ranking._index import InteractionIndex, _Csr
-
-    assert issubclass(cls, InteractionIndex)
-    return cls(
-        items=items.names,
-        co_purchase=_Csr(*co_purchase),
-        co_view=_Csr(*co_view),
-        popularity=array("f", popularity.astype(np.float32).tobytes()),
-        trending=array("f", log_scale(trending_raw).astype(np.float32).tobytes()),
-        repurchase=array("f", _repurchase(cust_o, item_o, n_items).astype(np.float32).tobytes()),
-        country_top=country_top,
-        category_top=category_top,
-        brand_top=brand_top,
-        complements=complements,
-        built_at=built_at,
-        stats={
+    return {
+        "items": items.names,
+        "co_purchase": co_purchase,
+        "co_view": co_view,
+        "popularity": array("f", popularity.astype(np.float32).tobytes()),
+        "trending": array("f", log_scale(trending_raw).astype(np.float32).tobytes()),
+        "repurchase": array("f", _repurchase(cust_o, item_o, n_items).astype(np.float32).tobytes()),
+        "country_top": country_top,
+        "category_top": category_top,
+        "brand_top": brand_top,
+        "complements": complements,
+        "built_at": built_at,
+        "stats": {
             "purchase_lines": len(p_item),
             "orders": len(orders.names),
             "customers": len(customers.names),
@@ -162,7 +161,7 @@ def build_index(
             "max_neighbours": max_neighbours,
             "co_purchase_scope": co_purchase_scope,
         },
-    )
+    }
 
 
 def utc_from_timestamp(seconds: float) -> datetime:

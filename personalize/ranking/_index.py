@@ -158,14 +158,13 @@ class InteractionIndex:
         Raises:
             DataError: ``co_purchase_scope`` is neither ``customer`` nor ``order``.
         """
-        from personalize.ranking._build import build_index
+        from personalize.ranking._build import build_index  # numpy and scipy load on use
 
         if co_purchase_scope not in {"customer", "order"}:
             raise DataError(
                 f"co_purchase_scope must be 'customer' or 'order', not {co_purchase_scope!r}"
             )
-        return build_index(
-            cls,
+        parts = build_index(
             events,
             catalog=catalog,
             now=now,
@@ -176,6 +175,11 @@ class InteractionIndex:
             co_purchase_scope=co_purchase_scope,
             country_top_size=country_top_size,
             category_top_size=category_top_size,
+        )
+        return cls(
+            co_purchase=_Csr(*parts.pop("co_purchase")),
+            co_view=_Csr(*parts.pop("co_view")),
+            **parts,
         )
 
     # -- lookups ------------------------------------------------------------------------

@@ -28,10 +28,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from personalize._registry import ErrorSink, guarded
 from personalize.catalog import Catalog
 from personalize.config import RankingConfig
 from personalize.context import Context
-from personalize.plugins import ErrorSink, guarded
 from personalize.ranking._boosts import Boosts
 from personalize.ranking._index import InteractionIndex
 from personalize.ranking._scoring import (

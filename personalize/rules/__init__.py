@@ -5,6 +5,7 @@
 ``RuleSet.evaluate`` runs them for one request.
 """
 
+from personalize.rules._action_compiler import ActionCompiler
 from personalize.rules._actions import (
     Action,
     Boost,
@@ -23,12 +24,8 @@ from personalize.rules._builtin_actions import (
     PinSpec,
     SetWeightsSpec,
 )
-from personalize.rules._compiler import (
-    ActionCompiler,
-    CompiledCondition,
-    ConditionCompiler,
-    compile_condition,
-)
+from personalize.rules._builtins import builtin_registry, install_builtins
+from personalize.rules._compiler import CompiledCondition, ConditionCompiler, compile_condition
 from personalize.rules._nodes import Evaluation, Failure
 from personalize.rules._ruleset import RuleOutcome, RuleSet
 from personalize.rules._trace import Trace, TraceEntry
@@ -57,5 +54,7 @@ __all__ = [
     "SetWeightsSpec",
     "Trace",
     "TraceEntry",
+    "builtin_registry",
     "compile_condition",
+    "install_builtins",
 ]

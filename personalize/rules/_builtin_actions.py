@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 from personalize.rules._actions import Action, Boost, Exclude, Filter, Pin, SetWeights
 
 if TYPE_CHECKING:
-    from personalize.plugins import Registry
-    from personalize.rules._compiler import ActionCompiler
+    from personalize._registry import Registry
+    from personalize.rules._action_compiler import ActionCompiler
 
 __all__ = [
     "BoostSpec",

@@ -7,11 +7,14 @@ commonest of them; these functions are the semantics, used everywhere else.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from personalize._registry import Registry
+from personalize.context import FACT_SCHEMA
 from personalize.rules._regex import Regex
 from personalize.rules._values import (
     Membership,
@@ -21,10 +24,7 @@ from personalize.rules._values import (
     padded_version,
 )
 
-if TYPE_CHECKING:
-    from personalize.plugins import Registry
-
-__all__ = ["TYPE_NAMES", "install_builtins", "prepare_regex"]
+__all__ = ["TYPE_NAMES", "builtin_registry", "install_builtins", "prepare_regex"]
 
 #: The names ``$type`` accepts.
 TYPE_NAMES = frozenset({"string", "number", "boolean", "array", "object", "null", "undefined"})
@@ -233,3 +233,20 @@ def install_builtins(registry: Registry) -> None:
     from personalize.rules._builtin_actions import install_actions
 
     install_actions(registry)
+
+
+@functools.cache
+def _template() -> Registry:
+    registry = Registry(reserved_facts=FACT_SCHEMA)
+    install_builtins(registry)
+    return registry  # never handed out: callers get copies
+
+
+def builtin_registry() -> Registry:
+    """A fresh registry holding the rule engine's built-in operators and actions.
+
+    What :func:`~personalize.rules.compile_condition` and :meth:`RuleSet.compile
+    <personalize.rules.RuleSet.compile>` use when no registry is given. Each call returns
+    an independent copy, so nothing registered on one reaches another.
+    """
+    return _template().copy()

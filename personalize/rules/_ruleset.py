@@ -18,13 +18,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from personalize._registry import ErrorSink, Registry
 from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig, format_path
 from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError, Problem
-from personalize.plugins import ErrorSink, Registry
+from personalize.rules._action_compiler import ActionCompiler
 from personalize.rules._actions import Action, Boost, Exclude, Filter
-from personalize.rules._compiler import ActionCompiler, CompiledCondition, ConditionCompiler
+from personalize.rules._builtins import builtin_registry
+from personalize.rules._compiler import CompiledCondition, ConditionCompiler
 from personalize.rules._dates import now_of
 from personalize.rules._nodes import Evaluation
 from personalize.rules._trace import Trace
@@ -42,12 +44,15 @@ class RuleOutcome:
         fired: Ids of the rules that fired, in priority order.
         actions: Their actions, in the same order.
         trace: Every condition's result (and why a false one failed).
+        facts: The facts the rules read, with ``segments`` (the matched ids, sorted):
+            what the later stages (landing, offers) evaluate their conditions on.
     """
 
     segments: frozenset[str]
     fired: tuple[str, ...]
     actions: tuple[Action, ...]
     trace: Trace
+    facts: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,7 @@ class RuleSet:
         """
         if not isinstance(config, PersonalizerConfig):
             config = _validate(config)
-        registry = registry if registry is not None else Registry.with_builtins()
+        registry = registry if registry is not None else builtin_registry()
         if schema is None:
             schema = {**FACT_SCHEMA, **registry.fact_schema}
         compiler = ConditionCompiler(
@@ -154,7 +159,7 @@ class RuleSet:
 
     def evaluate(
         self,
-        facts: dict[str, Any],
+        facts: Mapping[str, Any],
         *,
         placement: str | None = None,
         now: datetime | None = None,
@@ -162,7 +167,8 @@ class RuleSet:
     ) -> RuleOutcome:
         """Evaluate segments, then rules, against one request's facts.
 
-        Writes the matched segment ids (sorted) to ``facts["segments"]``.
+        ``facts`` is left as it is; the outcome's :attr:`~RuleOutcome.facts` are a copy
+        with the matched segment ids (sorted) under ``segments``.
 
         Args:
             facts: The request's facts (``Context.facts()`` plus plugin facts).
@@ -172,6 +178,8 @@ class RuleSet:
                 ``now`` fact, else ``time.local``, else the current time).
             on_error: Also receives every plugin error (they are in the trace anyway).
         """
+        matched: list[str] = []
+        facts = {**facts, "segments": matched}  # segments may be defined on segments
         if now is None:
             now = now_of(facts) or datetime.now(UTC)
         trace = Trace(facts, now)
@@ -183,8 +191,6 @@ class RuleSet:
                 on_error(exc, label)
 
         ev = Evaluation(now, report)
-        matched: list[str] = []
-        facts["segments"] = matched
         for name, seg in self._segments:
             ok = seg.predicate(facts, ev)
             if ok:
@@ -217,7 +223,7 @@ class RuleSet:
                 actions.extend(rule.actions)
             if rule.stop:
                 break
-        return RuleOutcome(frozenset(matched), tuple(fired), tuple(actions), trace)
+        return RuleOutcome(frozenset(matched), tuple(fired), tuple(actions), trace, facts)
 
 
 def _bind_now(action: Action, ev: Evaluation) -> Action:

@@ -32,7 +32,15 @@ MAX_ID_CHARS = 256
 MAX_URL_CHARS = 4096
 MAX_QUANTITY = 1e6
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_IDS = ("product_id", "order_id", "session_id", "customer_id", "category", "offer_id")
+_IDS = (
+    "product_id",
+    "order_id",
+    "session_id",
+    "customer_id",
+    "category",
+    "offer_id",
+    "decision_id",
+)
 _TEXTS = ("channel", "page", "variant")
 _EVENTS = TypeAdapter(list[Event])
 

@@ -17,7 +17,9 @@ def test_demo_personalizes_three_visitors(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     for name in ("Night owl", "Returning gold member", "Newsletter newcomer"):
         assert name in out
-    assert out.count("Products:") == 3
+    assert out.count("Products:") == 4
+    assert "Abandoned cart from tracked events: coat-parka (189)" in out
+    assert "Page two of a visit from Google reads referral: search" in out
     assert "Landing: /ca/" in out
     assert "Landing: /summer/" in out
     assert "COMEBACK10" in out

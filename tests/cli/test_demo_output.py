@@ -45,7 +45,7 @@ def _product_lines(text: str) -> list[tuple[str, str]]:
 
 def test_every_score_adds_up_to_its_reasons_times_its_boost(demo_output: str) -> None:
     lines = _product_lines(demo_output)
-    assert len(lines) == 18  # three visitors, six products each
+    assert len(lines) == 24  # three visitors and the tracked one, six products each
     boosted = 0
     for product_id, rest in lines:
         if rest.startswith("pinned at"):

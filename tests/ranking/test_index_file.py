@@ -132,13 +132,18 @@ def test_a_save_that_fills_the_disk_leaves_the_old_index_whole(tmp_path: Path) -
     small = shop_index(max_neighbours=1)
     small.save(path)
     before = path.read_bytes()
-    limit = len(before) + 40  # the bigger index does not fit: EFBIG, like a full disk
+    big = shop_index()
+    big.save(tmp_path / "big.idx")
+    size = (tmp_path / "big.idx").stat().st_size
+    (tmp_path / "big.idx").unlink()
+    assert size > len(before), "the test needs an index bigger than the saved one"
+    limit = (len(before) + size) // 2  # the bigger index does not fit: EFBIG, like a full disk
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
     try:
         with pytest.raises(OSError, match="too large"):
-            shop_index().save(path)
+            big.save(path)
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, previous)

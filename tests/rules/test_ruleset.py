@@ -48,7 +48,8 @@ def test_segments_defined_on_segments_evaluate_in_dependency_order() -> None:
     facts = _facts()
     outcome = ruleset.evaluate(facts)
     assert outcome.segments == {"big_spenders", "vip_mobile", "vip_by_path"}
-    assert facts["segments"] == ["big_spenders", "vip_by_path", "vip_mobile"]
+    assert outcome.facts["segments"] == ["big_spenders", "vip_by_path", "vip_mobile"]
+    assert "segments" not in facts  # the caller's facts are left as they are
 
 
 def test_segment_cycles_and_unknown_references_are_errors() -> None:

@@ -1,8 +1,10 @@
-"""Plugins: the registry of operators, facts, actions, scorers and candidate sources.
+"""The registry container: operators, facts, actions, scorers and candidate sources.
 
-Every :class:`Personalizer` owns a :class:`Registry`. It starts with the built-ins, which
-register through the same methods a plugin calls, so a plugin can do anything a built-in
-can. A plugin is any object with a ``name`` and a ``setup(registry)`` method::
+This module sits at the bottom of the package: it imports nothing of the rules, the
+context or the ranking, and describes what it holds with small :class:`~typing.Protocol`
+types. The public face, :class:`personalize.plugins.Registry`, seeds it with the built-ins
+through the same ``register_*`` methods a plugin calls, so a plugin can do anything a
+built-in can. A plugin is any object with a ``name`` and a ``setup(registry)`` method::
 
     class Weather:
         name = "weather"
@@ -10,9 +12,7 @@ can. A plugin is any object with a ``name`` and a ``setup(registry)`` method::
         def setup(self, registry: Registry) -> None:
             registry.register_fact("weather", lookup, schema={"weather.temp_c": "number"})
 
-Plugins are passed explicitly or discovered through the ``personalize.plugins`` entry-point
-group (:func:`load_entry_point_plugins`); set ``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1`` to
-switch discovery off. Everything a plugin registers is checked when it registers, and a
+Everything a plugin registers is checked when it registers, and a
 problem raises :class:`~personalize.errors.PluginError` naming the plugin.
 
 A plugin that raises while a request is evaluated never breaks the request: every call
@@ -26,39 +26,40 @@ leads, and the only other place that catches broadly, is described in
 from __future__ import annotations
 
 import inspect
-import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from personalize._plugin_parts import (
+    BUILTIN,
+    ActionBuilder,
+    ActionSpec,
+    CandidateSourceFn,
+    ErrorSink,
+    FactSpec,
+    OperatorSpec,
+    ScorerFn,
+    guarded,
+)
 from personalize.errors import PluginError
-
-if TYPE_CHECKING:
-    from personalize.rules import Action
 
 __all__ = [
     "ARG_KINDS",
-    "AUTOLOAD_ENV",
-    "ENTRY_POINT_GROUP",
     "RESERVED_OPERATORS",
+    "ActionBuilder",
     "ActionSpec",
+    "CandidateSourceFn",
     "ErrorSink",
     "FactSpec",
     "OperatorSpec",
     "Plugin",
     "Registry",
+    "ScorerFn",
     "guarded",
-    "load_entry_point_plugins",
 ]
 
-#: The entry-point group plugins are discovered in.
-ENTRY_POINT_GROUP = "personalize.plugins"
-#: Set this environment variable to ``1`` to switch entry-point discovery off.
-AUTOLOAD_ENV = "PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD"
 #: Operators the condition compiler implements itself; no registry may claim these names.
 RESERVED_OPERATORS = frozenset(
     {
@@ -72,11 +73,6 @@ ARG_KINDS = frozenset({"any", "string", "number", "boolean", "array", "object", 
 _FACT_KINDS = frozenset({"string", "number", "boolean", "datetime", "array", "object", "any"})
 _OPERATOR_NAME = re.compile(r"\$[A-Za-z][A-Za-z0-9_]*\Z")
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
-_BUILTIN = "builtin"
-
-#: Receives a plugin's exception and a label naming the call (``operator $rainy``).
-ErrorSink = Callable[[Exception, str], None]
-_T = TypeVar("_T")
 
 
 @runtime_checkable
@@ -87,70 +83,6 @@ class Plugin(Protocol):
 
     def setup(self, registry: Registry) -> None:
         """Register the plugin's operators, facts, actions, scorers and sources."""
-
-
-@dataclass(frozen=True, slots=True)
-class OperatorSpec:
-    """A registered operator.
-
-    Attributes:
-        name: The operator, with its ``$``.
-        fn: ``fn(actual, arg) -> bool``; ``arg`` is the prepared constant.
-        arg_kind: What the constant must be (one of :data:`ARG_KINDS`).
-        fact_kinds: The fact kinds it applies to (``None``: any).
-        prepare: Turns the constant into ``arg`` once, at load; raises ``ValueError`` or
-            ``TypeError`` when the constant is invalid.
-        doc: One line for the docs and error messages.
-        plugin: Who registered it (``builtin`` for the SDK's own).
-    """
-
-    name: str
-    fn: Callable[[Any, Any], bool]
-    arg_kind: str = "any"
-    fact_kinds: frozenset[str] | None = None
-    prepare: Callable[[Any], Any] | None = None
-    doc: str = ""
-    plugin: str = _BUILTIN
-
-    @property
-    def builtin(self) -> bool:
-        """Whether the SDK itself registered it."""
-        return self.plugin == _BUILTIN
-
-
-@dataclass(frozen=True, slots=True)
-class FactSpec:
-    """A registered fact provider: computes the top-level fact namespace ``name``.
-
-    Attributes:
-        name: The namespace (``weather``).
-        provider: ``provider(facts) -> value`` of the namespace, called once per request.
-        schema: Its fact paths and their kinds (``{"weather.temp_c": "number"}``).
-        plugin: Who registered it.
-    """
-
-    name: str
-    provider: Callable[[Mapping[str, Any]], Any]
-    schema: Mapping[str, str]
-    plugin: str = _BUILTIN
-
-
-@dataclass(frozen=True, slots=True)
-class ActionSpec:
-    """A registered rule action (``boost``, ``pin`` ...).
-
-    Attributes:
-        name: The key used in a rule's ``then:`` list.
-        spec_model: The pydantic model that validates the action's body.
-        build: ``build(spec, rule_id, compiler) -> Action``; ``compiler`` compiles the
-            action's product selectors (``compiler.compile_selector(spec.where)``).
-        plugin: Who registered it.
-    """
-
-    name: str
-    spec_model: type[BaseModel]
-    build: Callable[[Any, str, Any], Action]
-    plugin: str = _BUILTIN
 
 
 def _arity_ok(fn: Callable[..., Any], count: int) -> bool:
@@ -166,8 +98,11 @@ def _arity_ok(fn: Callable[..., Any], count: int) -> bool:
 class Registry:
     """The operators, facts, actions, scorers and candidate sources one personalizer uses.
 
+    The container starts empty; :class:`personalize.plugins.Registry` seeds it.
+
     Args:
-        builtins: Seed the registry with the SDK's own operators and actions.
+        reserved_facts: Fact namespaces computed by the request context, which no fact
+            provider may claim.
 
     Attributes:
         operators: Operator name to spec.
@@ -178,27 +113,46 @@ class Registry:
         plugins: Installed plugins by name.
     """
 
-    def __init__(self, *, builtins: bool = False) -> None:
+    def __init__(self, *, reserved_facts: Collection[str] = ()) -> None:
         self.operators: dict[str, OperatorSpec] = {}
         self.facts: dict[str, FactSpec] = {}
         self.actions: dict[str, ActionSpec] = {}
-        self.scorers: dict[str, Callable[..., Any]] = {}
-        self.candidate_sources: dict[str, Callable[..., Any]] = {}
+        self.scorers: dict[str, ScorerFn] = {}
+        self.candidate_sources: dict[str, CandidateSourceFn] = {}
         self.plugins: dict[str, Plugin] = {}
-        self._owner = _BUILTIN
+        self._reserved_facts = frozenset(reserved_facts)
+        self._owner = BUILTIN
         self._owners: dict[tuple[str, str], str] = {}
-        if builtins:
-            from personalize.rules._builtins import install_builtins
 
-            install_builtins(self)
+    def copy(self) -> Registry:
+        """An independent registry holding the same parts (the built-ins' template)."""
+        other = Registry.__new__(type(self))
+        Registry.__init__(other, reserved_facts=self._reserved_facts)
+        for mine, theirs in zip(self._tables(), other._tables(), strict=True):
+            theirs.update(mine)
+        other.plugins.update(self.plugins)
+        return other
 
-    @classmethod
-    def with_builtins(cls) -> Registry:
-        """A registry holding the SDK's own operators and actions."""
-        return cls(builtins=True)
+    def owner(self, kind: str, name: str) -> str:
+        """Who registered the scorer or candidate source ``name`` (``builtin`` or a plugin).
+
+        Args:
+            kind: ``scorer`` or ``candidate source``.
+            name: The registered name.
+        """
+        return self._owners[(kind, name)]
+
+    def plugin_scorers(self) -> dict[str, ScorerFn]:
+        """The scorers plugins registered (the built-ins left out)."""
+        return {n: f for n, f in self.scorers.items() if self.owner("scorer", n) != BUILTIN}
+
+    def plugin_candidate_sources(self) -> dict[str, CandidateSourceFn]:
+        """The candidate sources plugins registered (the built-ins left out)."""
+        kind = "candidate source"
+        return {n: f for n, f in self.candidate_sources.items() if self.owner(kind, n) != BUILTIN}
 
     def _fail(self, message: str) -> PluginError:
-        who = "built-in" if self._owner == _BUILTIN else f"plugin {self._owner!r}"
+        who = "built-in" if self._owner == BUILTIN else f"plugin {self._owner!r}"
         return PluginError(f"{who}: {message}")
 
     def _check_clash(self, table: Mapping[str, Any], kind: str, name: str) -> None:
@@ -258,11 +212,9 @@ class Registry:
             PluginError: A bad name, a clash with a context fact or another plugin's
                 namespace, a non-callable provider or a bad schema.
         """
-        from personalize.context import FACT_SCHEMA
-
         if not isinstance(name, str) or not _PLAIN_NAME.match(name):
             raise self._fail(f"fact namespace {name!r} must be a plain name")
-        if name in FACT_SCHEMA:
+        if name in self._reserved_facts:
             raise self._fail(f"fact namespace {name!r} clashes with a built-in context fact")
         self._check_clash(self.facts, "fact namespace", name)
         if not callable(provider) or not _arity_ok(provider, 1):
@@ -281,7 +233,7 @@ class Registry:
         self,
         name: str,
         spec_model: type[BaseModel],
-        build: Callable[[Any, str, Any], Action],
+        build: ActionBuilder,
     ) -> None:
         """Add a rule action: ``then: [{name: {...}}]``.
 
@@ -302,17 +254,16 @@ class Registry:
             raise self._fail(f"action {name}: build must be callable as build(spec, rule_id, c)")
         self.actions[name] = ActionSpec(name, spec_model, build, plugin=self._owner)
 
-    def register_scorer(self, name: str, fn: Callable[..., Any]) -> None:
-        """Add a ranking scorer (its protocol is defined by :mod:`personalize.ranking`)."""
+    def register_scorer(self, name: str, fn: ScorerFn) -> None:
+        """Add a ranking scorer: ``fn(product_id, request) -> float`` (:class:`ScorerFn`)."""
         self._register_callable(self.scorers, "scorer", name, fn)
 
-    def register_candidate_source(self, name: str, fn: Callable[..., Any]) -> None:
-        """Add a candidate source (its protocol is defined by :mod:`personalize.ranking`)."""
+    def register_candidate_source(self, name: str, fn: CandidateSourceFn) -> None:
+        """Add a candidate source: ``fn(request) -> {product_id: value}``
+        (:class:`CandidateSourceFn`)."""
         self._register_callable(self.candidate_sources, "candidate source", name, fn)
 
-    def _register_callable(
-        self, table: dict[str, Callable[..., Any]], kind: str, name: str, fn: Callable[..., Any]
-    ) -> None:
+    def _register_callable(self, table: dict[str, Any], kind: str, name: str, fn: Any) -> None:
         if not isinstance(name, str) or not _PLAIN_NAME.match(name):
             raise self._fail(f"{kind} name {name!r} must be a plain name")
         self._check_clash(table, kind, name)
@@ -334,7 +285,7 @@ class Registry:
         setup = getattr(plugin, "setup", None)
         if not callable(setup) or not _arity_ok(setup, 1):
             raise PluginError(f"plugin {name!r}: needs a method setup(registry)")
-        if name in self.plugins or name == _BUILTIN:
+        if name in self.plugins or name == BUILTIN:
             raise PluginError(f"plugin {name!r}: a plugin of that name is installed already")
         saved = self._snapshot()
         self._owner = name
@@ -347,7 +298,7 @@ class Registry:
             self._restore(saved)
             raise PluginError(f"plugin {name!r}: setup failed: {exc!r}") from exc
         finally:
-            self._owner = _BUILTIN
+            self._owner = BUILTIN
         self.plugins[name] = plugin
 
     def install_all(self, plugins: Iterable[Plugin]) -> Registry:
@@ -402,50 +353,3 @@ class Registry:
             if value is not missing:
                 out[name] = value
         return out
-
-
-def guarded(fn: Callable[..., _T], label: str, fallback: _T) -> Callable[..., _T]:
-    """Wrap a plugin callable so that its exceptions are reported instead of raised.
-
-    The wrapper is called as ``call(report, *args)``: it returns ``fn(*args)``, or, when
-    ``fn`` raises, hands the exception and ``label`` to ``report`` (when not ``None``) and
-    returns ``fallback``.
-    """
-
-    def call(report: ErrorSink | None, *args: Any) -> _T:
-        try:
-            return fn(*args)
-        except Exception as exc:  # a plugin must never break a request
-            if report is not None:
-                report(exc, label)
-            return fallback
-
-    return call
-
-
-def load_entry_point_plugins() -> list[Plugin]:
-    """The plugins advertised in the ``personalize.plugins`` entry-point group.
-
-    An entry point may name a plugin object, or a class that is instantiated without
-    arguments. Returns an empty list when ``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1``.
-
-    Raises:
-        PluginError: An entry point cannot be loaded or is not a plugin.
-    """
-    if os.environ.get(AUTOLOAD_ENV, "").strip() not in {"", "0"}:
-        return []
-    found: list[Plugin] = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        try:
-            obj = ep.load()
-            if isinstance(obj, type):
-                obj = obj()
-        except Exception as exc:
-            raise PluginError(f"plugin entry point {ep.name!r} ({ep.value}): {exc!r}") from exc
-        if not isinstance(obj, Plugin):
-            raise PluginError(
-                f"plugin entry point {ep.name!r} ({ep.value}): not a plugin "
-                "(needs 'name' and 'setup(registry)')"
-            )
-        found.append(obj)
-    return found

@@ -1,0 +1,158 @@
+"""The facade's visitor state: reading a history from the store, recording what was served.
+
+:class:`Tracking` holds the personalizer's store (sync, async, or both) and turns a
+decision into the events ``settings.record`` asks for: ``offer_shown`` per offer (so caps
+hold with no application code), ``exposure`` per visitor and experiment (once: the store's
+summary remembers it), ``impression`` per product (with the decision id) and the visit's
+entry (``url`` and ``referrer``, as a product-less ``page_view``). See ``docs/state.md``.
+
+Reads and writes never raise into a request: a read that fails degrades to no history, a
+write that fails is reported and counted in :attr:`Tracking.failed_writes`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from personalize._models import Event, History, Profile, Request
+from personalize.config import RecordSettings
+from personalize.result import Result
+from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
+
+__all__ = [
+    "DEFAULT_STORE",
+    "StoreOption",
+    "Tracking",
+    "Visitor",
+    "aware",
+    "recordable",
+    "served_events",
+]
+
+#: ``Personalizer(store=...)``'s default: a bounded in-process :class:`MemoryStore`.
+DEFAULT_STORE: Literal["memory"] = "memory"
+#: What ``Personalizer(store=...)`` accepts.
+StoreOption = Store | AsyncStore | Literal["memory"] | None
+#: Customers the default store keeps (least recently seen go first), and events each.
+DEFAULT_CUSTOMERS = 10_000
+DEFAULT_EVENTS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Whose state a request reads and writes: the customer, else the anonymous session."""
+
+    customer_id: str | None
+    session_id: str | None
+
+    @classmethod
+    def of(cls, request: Request, customer_id: str | None) -> Visitor | None:
+        """The visitor of ``request`` (``customer_id`` defaults to ``request.user_id``)."""
+        customer = customer_id if customer_id is not None else request.user_id
+        if customer is None and request.session_id is None:
+            return None
+        return cls(customer, request.session_id)
+
+
+class Tracking:
+    """The store of a personalizer and what it records.
+
+    Args:
+        store: A :class:`Store`, an :class:`AsyncStore`, ``"memory"`` for a bounded
+            :class:`MemoryStore` built here, or ``None`` for no store.
+        session_timeout: The idle time that ends a visit, for the store built here.
+    """
+
+    __slots__ = ("async_store", "failed_writes", "store")
+
+    def __init__(self, store: StoreOption, session_timeout: timedelta) -> None:
+        if store == DEFAULT_STORE:
+            store = MemoryStore(
+                Retention(max_events=DEFAULT_EVENTS, session_timeout=session_timeout),
+                max_customers=DEFAULT_CUSTOMERS,
+            )
+        self.store: Store | None = None
+        self.async_store: AsyncStore | None = None
+        #: Recording writes that failed (reported through ``on_error``).
+        self.failed_writes = 0
+        if store is None or isinstance(store, str):
+            return
+        if inspect.iscoroutinefunction(store.history):
+            self.async_store = store  # type: ignore[assignment]
+        else:
+            self.store = store  # type: ignore[assignment]
+            self.async_store = None if isinstance(store, MemoryStore) else ThreadedAsyncStore(store)  # type: ignore[arg-type]
+
+    @property
+    def enabled(self) -> bool:
+        """Whether there is a store at all."""
+        return self.store is not None or self.async_store is not None
+
+
+def served_events(
+    result: Result,
+    request: Request,
+    visitor: Visitor,
+    history: History,
+    record: RecordSettings,
+    now: datetime,
+) -> list[Event]:
+    """The events that record what ``result`` served, as ``record`` asks."""
+    base: dict[str, Any] = {
+        "customer_id": visitor.customer_id,
+        "session_id": visitor.session_id,
+        "at": now,
+        "decision_id": result.decision_id,
+        "experiments": dict(result.experiments),
+    }
+    events: list[Event] = []
+    profile = history.profile
+    if record.sessions and (request.url or request.referrer) and not _knows_entry(profile, visitor):
+        events.append(
+            Event.model_construct(
+                type="page_view", url=request.url, referrer=request.referrer, **base
+            )
+        )
+    if record.exposures and result.experiments:
+        known = profile.exposures if profile is not None else {}
+        new = {k: v for k, v in result.experiments.items() if known.get(k) != v}
+        if new:
+            events.append(Event.model_construct(type="exposure", **{**base, "experiments": new}))
+    if record.offers:
+        events.extend(
+            Event.model_construct(type="offer_shown", offer_id=o.offer_id, **base)
+            for o in result.offers
+        )
+    if record.impressions:
+        events.extend(
+            Event.model_construct(type="impression", product_id=r.product_id, **base)
+            for r in result.products
+        )
+    return events
+
+
+def _knows_entry(profile: Profile | None, visitor: Visitor) -> bool:
+    """Whether the store already knows how the visitor's current visit began."""
+    if profile is None or not profile.complete or profile.session_id is None:
+        return False
+    if visitor.session_id is not None and profile.session_id != visitor.session_id:
+        return False
+    return profile.session_url is not None or profile.session_referrer is not None
+
+
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def recordable(at: datetime) -> bool:
+    """Whether a store accepts an event at ``at`` (after 2000, at most a day ahead)."""
+    return _EARLIEST <= at <= datetime.now(UTC) + timedelta(hours=23)
+
+
+def aware(value: datetime | None) -> datetime:
+    """``value`` as an aware time (naive is UTC); the clock when ``None``."""
+    if value is None:
+        return datetime.now(UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,177 @@
+"""Attribution KPIs per variant: recommendation click-through, attributed revenue, offer
+redemption, from ``impression``, ``click``, ``purchase`` and offer events.
+
+Definitions (``docs/metrics.md``):
+
+* **impressions**: distinct ``(decision_id, product_id)`` of ``impression`` events;
+  **clicks**: distinct pairs of ``click`` events matching an impression.
+  ``ctr = clicks / impressions``.
+* **attributed revenue**: ``price * quantity`` of each purchase line of a clicked product
+  by the same visitor (``customer_id``, else ``session_id``) within ``window`` after the
+  click (the latest such click gets it; a line counts once).
+* **offer redemption rate**: visitor-offer pairs with an ``offer_redeemed`` at or after
+  their first ``offer_shown``, over the visitor-offer pairs shown.
+
+The group of an impression, click or show is read from that event (``variant`` or
+``experiments.<key>``); a purchase goes to the group of the click it is attributed to, a
+redemption to the group of the show.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from personalize._models import Event
+from personalize.metrics._kpis import GroupKey, _grouper
+
+__all__ = ["ATTRIBUTION_WINDOW", "Attribution", "attribution_by"]
+
+#: How long after a click a purchase of the clicked product is attributed to it.
+ATTRIBUTION_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """The attribution KPIs of one group.
+
+    Attributes:
+        impressions: Recommended products shown (distinct decision and product).
+        clicks: Those clicked.
+        attributed_revenue: Revenue of purchases of clicked products within the window.
+        attributed_orders: Purchase lines attributed.
+        offers_shown: Visitor-offer pairs shown.
+        offers_redeemed: Those redeemed at or after being shown.
+    """
+
+    impressions: int = 0
+    clicks: int = 0
+    attributed_revenue: float = 0.0
+    attributed_orders: int = 0
+    offers_shown: int = 0
+    offers_redeemed: int = 0
+
+    @property
+    def ctr(self) -> float | None:
+        """Click-through rate of recommendations (``None`` without impressions)."""
+        return self.clicks / self.impressions if self.impressions else None
+
+    @property
+    def redemption_rate(self) -> float | None:
+        """Offer redemption rate (``None`` when no offer was shown)."""
+        return self.offers_redeemed / self.offers_shown if self.offers_shown else None
+
+
+def _get(event: Event | Mapping[str, Any], name: str) -> Any:
+    return event.get(name) if isinstance(event, Mapping) else getattr(event, name, None)
+
+
+def _at(event: Event | Mapping[str, Any]) -> datetime | None:
+    value = _get(event, "at")
+    if isinstance(value, str):
+        return Event.model_validate({"type": "view", "at": value}).at
+    return value if isinstance(value, datetime) else None
+
+
+def _owner(event: Event | Mapping[str, Any]) -> str | None:
+    customer, session = _get(event, "customer_id"), _get(event, "session_id")
+    return f"c:{customer}" if customer else (f"s:{session}" if session else None)
+
+
+class _Group:
+    __slots__ = ("clicks", "impressions", "orders", "redeemed", "revenue", "shown")
+
+    def __init__(self) -> None:
+        self.impressions: set[tuple[str, str]] = set()
+        self.clicks: set[tuple[str, str]] = set()
+        self.revenue = 0.0
+        self.orders = 0
+        self.shown: set[tuple[str, str]] = set()
+        self.redeemed: set[tuple[str, str]] = set()
+
+
+def attribution_by(
+    events: Iterable[Event | Mapping[str, Any]],
+    key: GroupKey = "variant",
+    *,
+    window: timedelta = ATTRIBUTION_WINDOW,
+) -> dict[str, Attribution]:
+    """Attribution KPIs per group (per variant by default), sorted by group name.
+
+    Args:
+        events: :class:`~personalize.Event` objects or mappings of their fields, any order.
+        key: How to group (see :data:`~personalize.metrics.GroupKey`).
+        window: How long after a click a purchase of that product is attributed.
+    """
+    group_of = _grouper(key)
+    assert group_of is not None
+    rows: list[tuple[datetime, int, Event | Mapping[str, Any]]] = []
+    for i, event in enumerate(events):
+        at = _at(event)
+        if at is not None:
+            rows.append((at, i, event))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    groups: dict[str, _Group] = {}
+    clicked: dict[tuple[str, str], list[tuple[datetime, str]]] = {}  # (owner, product)
+    first_shown: dict[tuple[str, str], tuple[datetime, str]] = {}  # (owner, offer)
+    impression_group: dict[tuple[str, str], str] = {}
+    purchases: list[tuple[datetime, Event | Mapping[str, Any]]] = []
+    for at, _, event in rows:
+        kind, product, decision = _get(event, "type"), _get(event, "product_id"), None
+        owner = _owner(event)
+        if kind in ("impression", "click"):
+            decision = _get(event, "decision_id")
+            if not decision or not product:
+                continue
+            pair = (decision, product)
+            if kind == "impression":
+                group = group_of(event)
+                if group is not None:
+                    impression_group.setdefault(pair, str(group))
+                    groups.setdefault(str(group), _Group()).impressions.add(pair)
+            elif pair in impression_group:
+                group_name = impression_group[pair]
+                groups[group_name].clicks.add(pair)
+                if owner is not None:
+                    clicked.setdefault((owner, product), []).append((at, group_name))
+        elif kind == "purchase" and owner is not None and product:
+            purchases.append((at, event))
+        elif kind in ("offer_shown", "offer_redeemed") and owner is not None:
+            offer = _get(event, "offer_id")
+            if not offer:
+                continue
+            if kind == "offer_shown":
+                group = group_of(event)
+                if group is not None and (owner, offer) not in first_shown:
+                    first_shown[(owner, offer)] = (at, str(group))
+                    groups.setdefault(str(group), _Group()).shown.add((owner, offer))
+            elif (shown := first_shown.get((owner, offer))) is not None and at >= shown[0]:
+                groups[shown[1]].redeemed.add((owner, offer))
+    for at, event in purchases:
+        owner, product = _owner(event), _get(event, "product_id")
+        clicks = clicked.get((str(owner), str(product)))
+        if not clicks:
+            continue
+        latest = bisect_right([c[0] for c in clicks], at) - 1
+        if latest < 0 or at - clicks[latest][0] > window:
+            continue
+        price, quantity = _get(event, "price"), _get(event, "quantity")
+        amount = float(price or 0.0) * float(1.0 if quantity is None else quantity)
+        target = groups[clicks[latest][1]]
+        target.revenue += amount if math.isfinite(amount) else 0.0
+        target.orders += 1
+    return {
+        name: Attribution(
+            impressions=len(g.impressions),
+            clicks=len(g.clicks),
+            attributed_revenue=g.revenue,
+            attributed_orders=g.orders,
+            offers_shown=len(g.shown),
+            offers_redeemed=len(g.redeemed),
+        )
+        for name, g in sorted(groups.items())
+    }

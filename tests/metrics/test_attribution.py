@@ -1,0 +1,107 @@
+"""Attribution KPIs on hand-made logs, every figure computed by hand in the comments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from personalize import Event
+from personalize.metrics import Attribution, attribution_by
+
+T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+
+
+def _e(kind: str, minutes: float, **fields: object) -> Event:
+    return Event(type=kind, at=T0 + timedelta(minutes=minutes), **fields)  # type: ignore[arg-type]
+
+
+def _log() -> list[Event]:
+    a = {"customer_id": "ann", "variant": "A"}
+    b = {"customer_id": "bob", "variant": "B"}
+    return [
+        # Variant A, decision d1: 4 products shown, 2 clicked (p1 twice: counts once).
+        *(
+            _e("impression", 0, product_id=p, decision_id="d1", **a)
+            for p in ("p1", "p2", "p3", "p4")
+        ),
+        _e("click", 1, product_id="p1", decision_id="d1", **a),
+        _e("click", 2, product_id="p1", decision_id="d1", **a),
+        _e("click", 3, product_id="p3", decision_id="d1", **a),
+        # A click on a product that decision did not show is not a recommendation click.
+        _e("click", 3, product_id="p9", decision_id="d1", **a),
+        # p1 bought 2 x 20 a day later: attributed (40). p3 bought after 8 days: not.
+        _e("purchase", 60 * 24, product_id="p1", price=20.0, quantity=2, customer_id="ann"),
+        _e("purchase", 60 * 24 * 8 + 4, product_id="p3", price=99.0, customer_id="ann"),
+        # p2 was shown, never clicked: its purchase is not attributed.
+        _e("purchase", 60, product_id="p2", price=5.0, customer_id="ann"),
+        # Variant B, decision d2: 2 shown, 1 clicked, bought 30 before the click: not.
+        *(_e("impression", 0, product_id=p, decision_id="d2", **b) for p in ("p1", "p5")),
+        _e("purchase", 0.5, product_id="p5", price=30.0, customer_id="bob"),
+        _e("click", 1, product_id="p5", decision_id="d2", **b),
+        _e("purchase", 2, product_id="p5", price=12.5, customer_id="bob"),
+        # Offers: ann shown twice and redeemed (1 of 1); bob shown two offers, redeemed one
+        # of them, and redeemed a third never shown (ignored): 1 of 2.
+        _e("offer_shown", 0, offer_id="o1", **a),
+        _e("offer_shown", 5, offer_id="o1", **a),
+        _e("offer_redeemed", 9, offer_id="o1", customer_id="ann"),
+        _e("offer_shown", 0, offer_id="o1", **b),
+        _e("offer_shown", 0, offer_id="o2", **b),
+        _e("offer_redeemed", 4, offer_id="o2", customer_id="bob"),
+        _e("offer_redeemed", 4, offer_id="o3", customer_id="bob"),
+    ]
+
+
+def test_attribution_per_variant_matches_the_hand_computed_figures() -> None:
+    table = attribution_by(_log())
+    assert table == {
+        "A": Attribution(
+            impressions=4,
+            clicks=2,
+            attributed_revenue=40.0,
+            attributed_orders=1,
+            offers_shown=1,
+            offers_redeemed=1,
+        ),
+        "B": Attribution(
+            impressions=2,
+            clicks=1,
+            attributed_revenue=12.5,
+            attributed_orders=1,
+            offers_shown=2,
+            offers_redeemed=1,
+        ),
+    }
+    assert table["A"].ctr == 0.5
+    assert table["B"].ctr == 0.5
+    assert table["A"].redemption_rate == 1.0
+    assert table["B"].redemption_rate == 0.5
+
+
+def test_a_wider_window_attributes_the_late_purchase() -> None:
+    # p3's purchase 8 days and 1 minute after its click joins A with a 9-day window.
+    table = attribution_by(_log(), window=timedelta(days=9))
+    assert table["A"].attributed_revenue == pytest.approx(40.0 + 99.0)
+    assert table["A"].attributed_orders == 2
+
+
+def test_a_redemption_before_the_show_is_not_counted_and_mappings_work() -> None:
+    log = [
+        {
+            "type": "offer_redeemed",
+            "at": "2026-11-02T09:00:00Z",
+            "offer_id": "o",
+            "session_id": "s",
+        },
+        {
+            "type": "offer_shown",
+            "at": "2026-11-02T10:00:00Z",
+            "offer_id": "o",
+            "session_id": "s",
+            "experiments": {"exp": "x"},
+        },
+    ]
+    table = attribution_by(log, "experiments.exp")
+    assert table == {"x": Attribution(offers_shown=1)}
+    assert table["x"].redemption_rate == 0.0
+    assert table["x"].ctr is None
