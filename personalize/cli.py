@@ -16,6 +16,8 @@ with status 141 as if killed by ``SIGPIPE``.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import shlex
@@ -23,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from maxminddb import InvalidDatabaseError
@@ -65,8 +67,48 @@ def example_store() -> Path:
     return Path(__file__).resolve().parents[1] / "examples" / "store"
 
 
+def webshop() -> Any:
+    """The demo webshop package (``examples/webshop``; ``personalize/_webshop`` in a wheel).
+
+    Needs the ``demo`` extra (FastAPI, Jinja2, uvicorn).
+    """
+    try:
+        return importlib.import_module("personalize._webshop")
+    except ModuleNotFoundError as exc:
+        if exc.name != "personalize._webshop":
+            raise
+    folder = Path(__file__).resolve().parents[1] / "examples" / "webshop"
+    spec = importlib.util.spec_from_file_location(
+        "personalize_webshop", folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    if spec is None or spec.loader is None:  # pragma: no cover - a broken checkout
+        raise ModuleNotFoundError(f"the demo webshop is missing from {folder}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _demo_web(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        shop = webshop()
+    except ImportError as exc:
+        print(f"demo --web needs {exc.name}: pip install 'personalize[demo]'", file=sys.stderr)
+        return _USAGE
+    app = shop.create_app(args.store)
+    print(f"personalize demo shop on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    print(f"visitor state: {app.state.store_path}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from personalize._personalizer import Personalizer
+
+    if args.web:
+        return _demo_web(args)
     from personalize.context import demo_geoip_path
 
     store = example_store()
@@ -271,6 +313,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="personalize three contrasting visitors of a demo store")
     demo.add_argument("--limit", type=_positive, default=6, help="products per visitor")
     demo.add_argument("--explain", action="store_true", help="print the full trace")
+    demo.add_argument("--web", action="store_true", help="serve the demo shop in a browser instead")
+    demo.add_argument("--host", default="127.0.0.1", help="with --web: the address to bind")
+    demo.add_argument("--port", type=_positive, default=8000, help="with --web: the port")
+    demo.add_argument(
+        "--store", help="with --web: the SQLite file for visitor state (default: a temp file)"
+    )
     demo.set_defaults(run=_demo)
 
     check = sub.add_parser("check", help="validate a configuration and list every problem")

@@ -14,6 +14,7 @@ from cachetools import TTLCache
 
 from personalize._models import Event, History
 from personalize.store._events import check_events, owner
+from personalize.store._fork import reset_after_fork
 from personalize.store._protocol import (
     RECENT_EVENTS,
     Retention,
@@ -48,6 +49,11 @@ class MemoryStore:
         self._customers: TTLCache[str, _Customer] = TTLCache(
             maxsize=max_customers, ttl=self.retention.max_age.total_seconds()
         )
+        self._lock = threading.Lock()
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        # Another thread may have held the lock at the fork; the child's copy is its own.
         self._lock = threading.Lock()
 
     def __len__(self) -> int:

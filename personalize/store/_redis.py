@@ -28,6 +28,7 @@ from typing import Any
 from personalize._models import Event, History
 from personalize.store._errors import StoreUnavailable
 from personalize.store._events import check_events, decode_all, dumps, encode, owner
+from personalize.store._fork import reset_after_fork
 from personalize.store._protocol import (
     RECENT_EVENTS,
     Retention,
@@ -104,6 +105,16 @@ class RedisStore:
         self._down_until = 0.0
         #: Events dropped because the buffer was full.
         self.dropped = 0
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        # redis-py re-opens its connection pools in a new process by itself. The buffer
+        # belongs to the parent (which flushes it), the flusher thread does not exist here,
+        # and a lock held by another thread at the fork would stay held.
+        self._pending = deque()
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._flusher = None
 
     @property
     def pending(self) -> int:

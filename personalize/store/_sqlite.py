@@ -22,6 +22,7 @@ from typing import Any
 
 from personalize._models import Event, History
 from personalize.store._events import check_events, decode_all, dumps, encode, owner
+from personalize.store._fork import reset_after_fork
 from personalize.store._protocol import (
     RECENT_EVENTS,
     Retention,
@@ -53,7 +54,8 @@ CREATE TABLE IF NOT EXISTS summaries (
 class SQLiteStore:
     """Visitor state in a SQLite file.
 
-    Each thread gets its own connection. Customers idle for ``retention.max_age`` and
+    Each thread gets its own connection, and a forked child opens its own (connections
+    are never shared across ``os.fork()``). Customers idle for ``retention.max_age`` and
     events past it are deleted by :meth:`purge` (also run on open).
 
     Args:
@@ -79,6 +81,8 @@ class SQLiteStore:
         self._busy_ms = int(busy_timeout * 1000)
         self._synchronous = synchronous
         self._local = threading.local()
+        self._write_lock = threading.Lock()
+        reset_after_fork(self)
         self._db().executescript(_SCHEMA)
         self.purge()
 
@@ -92,16 +96,25 @@ class SQLiteStore:
             self._local.db = db
         return db
 
+    def _after_fork(self) -> None:
+        # The parent's connections are abandoned, never closed here: closing them in the
+        # child would release locks the parent holds.
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        # Threads of one process queue on a lock of their own: SQLite's busy handler,
+        # which other processes still wait on, sleeps in steps of up to 100 ms.
+        with self._write_lock:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def close(self) -> None:
         """Close this thread's connection."""

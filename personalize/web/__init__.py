@@ -7,6 +7,11 @@ imports its framework only when imported (install the matching extra):
   dependency (``pip install 'personalize[fastapi]'``);
 - :mod:`personalize.web.flask`: the ``Personalize`` Flask extension (``[flask]``);
 - :mod:`personalize.web.django`: a Django middleware configured in settings (``[django]``).
+
+Visitor state goes through the :class:`~personalize.Personalizer`'s store: each adapter
+records the HTML pages it serves as ``page_view`` events, and views record clicks and other
+events with :meth:`Personalization.track` (``atrack`` in async views, which never block the
+event loop on the store).
 """
 
 from personalize.web._core import Personalization

@@ -1,13 +1,24 @@
-"""What every adapter hands a view: the request, the visitor, and ``personalize`` bound
-to both."""
+"""What every adapter hands a view: the request, the visitor, and ``personalize`` and
+``track`` bound to both.
+
+Visitor state goes through the :class:`~personalize.Personalizer`'s store: ``personalize``
+reads the visitor's history from it (and records what was served), ``track`` writes the
+visitor's events to it. The ``a``-prefixed twins await the store's I/O, so an async app
+with an ``AsyncStore`` (or a sync store, which the personalizer runs in worker threads for
+its async methods) never blocks its event loop on the store.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+import inspect
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
-from personalize._models import History, Request
+from personalize._models import Event, History, Request
 from personalize.errors import ConfigError
+from personalize.store import EventError
 from personalize.web._identity import Identity, IdentitySettings
 
 if TYPE_CHECKING:
@@ -28,9 +39,13 @@ class Personalization:
     Attributes:
         identity: The visitor, from the cookie (or fresh).
         personalizer: The :class:`~personalize.Personalizer` that decides, if registered.
+        now: The time of this request as the SDK sees it (``None``: the clock). Set it to
+            replay or simulate a visit; events built by :meth:`event` carry it too.
+        track_page_view: Whether the adapter records this request as a ``page_view``
+            (where it does; a view may set it to ``False``).
     """
 
-    __slots__ = ("_request", "identity", "personalizer")
+    __slots__ = ("_request", "identity", "now", "personalizer", "track_page_view")
 
     def __init__(
         self, request: Request, identity: Identity, personalizer: Personalizer | None = None
@@ -38,14 +53,20 @@ class Personalization:
         self._request = request
         self.identity = identity
         self.personalizer = personalizer
+        self.now: datetime | None = None
+        self.track_page_view = True
 
     @property
     def request(self) -> Request:
         """The request as the SDK reads it, with ``user_id`` (the customer, else the
         anonymous visitor) and ``session_id`` from :attr:`identity`."""
-        return self._request.model_copy(
-            update={"user_id": self.identity.user_id, "session_id": self.identity.session_id}
-        )
+        update: dict[str, Any] = {
+            "user_id": self.identity.user_id,
+            "session_id": self.identity.session_id,
+        }
+        if self.now is not None:
+            update["now"] = self.now
+        return self._request.model_copy(update=update)
 
     def link_customer(self, customer_id: str | None) -> None:
         """Link the signed-in customer to this visitor (``None`` on log-out).
@@ -53,6 +74,15 @@ class Personalization:
         The link is written to the cookie with the response, so later requests carry it.
         """
         self.identity = self.identity.link_customer(customer_id)
+
+    def new_session(self) -> None:
+        """Start a new session for this visitor now (the visitor id stays).
+
+        The store then reads the previous session as ended: a cart left in it becomes
+        the abandoned cart, its products what the visitor "left off with".
+        """
+        # The cookie's clock is the real one: only events and decisions see ``now``.
+        self.identity = self.identity.restart_session(time.time())
 
     def personalize(
         self,
@@ -64,6 +94,8 @@ class Personalization:
     ) -> Result:
         """Decide what this visitor sees; see :meth:`personalize.Personalizer.personalize`.
 
+        Without ``history`` the visitor's history comes from the personalizer's store
+        (keyed by :attr:`Identity.user_id`: the customer, else the anonymous visitor).
         Never raises on request or history data. Raises :class:`~personalize.ConfigError`
         when no :class:`~personalize.Personalizer` was registered with the adapter.
         """
@@ -82,13 +114,78 @@ class Personalization:
         """:meth:`personalize` for async views.
 
         The decision itself is in-process CPU work of about a millisecond, so it runs on
-        the event loop; any I/O it needs (the visitor's history) is awaited here.
+        the event loop; the store I/O around it (reading the history, recording what was
+        served) is awaited (see :meth:`personalize.Personalizer.apersonalize`).
         """
-        # The one place an async app waits: the visitor's history will be awaited from
-        # the Personalizer's async store here, before the in-process decision below.
-        return self.personalize(
-            placement=placement, limit=limit, product_id=product_id, history=history
+        return await self._personalizer().apersonalize(
+            self.request, history, placement=placement, limit=limit, product_id=product_id
         )
+
+    def event(self, type: str, **fields: Any) -> Event:
+        """An event of this visitor in this session, at :attr:`now` (else the clock).
+
+        Args:
+            type: The event type (``view``, ``add_to_cart``, ``click`` ...).
+            **fields: The other :class:`~personalize.Event` fields (``product_id``,
+                ``price``, ``decision_id`` ...).
+        """
+        owner = {"customer_id": self.identity.user_id, "session_id": self.identity.session_id}
+        return Event.model_validate({"at": self._time(), **owner, **fields, "type": type})
+
+    def page_view(self) -> Event:
+        """This request as a ``page_view`` event: its path, URL and referrer."""
+        request = self._request
+        return self.event(
+            "page_view", page=_path(request.url), url=request.url, referrer=request.referrer
+        )
+
+    def click(self, product_id: str, decision_id: str | None) -> Event:
+        """A click on a recommended product, attributed to the decision that showed it."""
+        return self.event("click", product_id=product_id, decision_id=decision_id)
+
+    def track(self, *events: Event) -> None:
+        """Write events of this visitor to the personalizer's store (sync apps).
+
+        Build them with :meth:`event`, :meth:`page_view` or :meth:`click`. A failing store
+        does not raise (see :meth:`personalize.Personalizer.track_many`).
+        """
+        self._personalizer().track_many(events)
+
+    async def atrack(self, *events: Event) -> None:
+        """:meth:`track` for async views: the store's I/O is awaited."""
+        await self._personalizer().atrack_many(events)
+
+    def records_page(self, method: str, path: str, status: int, content_type: str) -> bool:
+        """Whether a response is a page view to record: a ``GET`` answered with an HTML
+        page (status below 400), unless the view set :attr:`track_page_view` to ``False``
+        or no sync store is there to write it (the sync adapters' check)."""
+        store = self.personalizer.store if self.personalizer is not None else None
+        return (
+            self.track_page_view
+            and method == "GET"
+            and status < 400
+            and content_type.lower().startswith("text/html")
+            and store is not None
+            and not inspect.iscoroutinefunction(store.append)
+            and bool(path)
+        )
+
+    def track_page(self) -> None:
+        """Record this request as a ``page_view`` through the sync store (sync adapters).
+
+        A URL or referrer the store refuses (:class:`~personalize.store.EventError`) is
+        not recorded; it never fails the response.
+        """
+        try:
+            self.track(self.page_view())
+        except EventError:
+            return
+
+    def _time(self) -> datetime:
+        now = self.now
+        if now is None:
+            return datetime.now(UTC)
+        return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
 
     def _personalizer(self) -> Personalizer:
         if self.personalizer is None:
@@ -97,6 +194,13 @@ class Personalization:
                 "(or set app.state.personalizer in Starlette/FastAPI)"
             )
         return self.personalizer
+
+
+def _path(url: str | None) -> str | None:
+    if url is None:
+        return None
+    path = urlsplit(url).path
+    return path or "/"
 
 
 def identity_settings(

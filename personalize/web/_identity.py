@@ -119,6 +119,12 @@ class Identity:
             return self
         return replace(self, customer_id=customer_id)
 
+    def restart_session(self, now: float) -> Identity:
+        """This visitor in a fresh session that starts at ``now`` (Unix seconds)."""
+        return replace(
+            self, session_id=_new_id(), session_started=now, last_seen=now, new_session=True
+        )
+
 
 def new_identity(now: float) -> Identity:
     """A fresh visitor with a fresh session."""

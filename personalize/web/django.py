@@ -10,6 +10,8 @@ PERSONALIZE = {
     "SESSION_TIMEOUT": timedelta(minutes=30),
     "SECURE": True,
     "SAME_SITE": "lax",
+    "TRACK_PAGE_VIEWS": True,  # HTML pages served to GETs become page_view events
+    "UNTRACKED_PATHS": ["/static/", "/favicon.ico"],
 }
 ```
 
@@ -49,6 +51,8 @@ _KEYS = {
     "SESSION_TIMEOUT",
     "SECURE",
     "SAME_SITE",
+    "TRACK_PAGE_VIEWS",
+    "UNTRACKED_PATHS",
 }
 
 
@@ -61,10 +65,12 @@ class PersonalizeMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        config = getattr(django_settings, "PERSONALIZE", {})
         self.personalizer, self.settings = load_settings(
-            getattr(django_settings, "PERSONALIZE", {}),
-            default_secret=getattr(django_settings, "SECRET_KEY", None),
+            config, default_secret=getattr(django_settings, "SECRET_KEY", None)
         )
+        self.track_page_views = bool(config.get("TRACK_PAGE_VIEWS", True))
+        self.untracked_paths = tuple(config.get("UNTRACKED_PATHS", ("/static/", "/favicon.ico")))
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         """Personalize one request and set the refreshed cookie on its response."""
@@ -84,6 +90,15 @@ class PersonalizeMiddleware:
             httponly=True,
             samesite=s.same_site.capitalize(),
         )
+        path = request.path
+        if (
+            self.track_page_views
+            and not path.startswith(self.untracked_paths)
+            and pz.records_page(
+                request.method or "", path, response.status_code, response.get("Content-Type", "")
+            )
+        ):
+            pz.track_page()
         return response
 
 
@@ -121,6 +136,11 @@ def load_settings(
             problems.append(Problem(f"PERSONALIZE.{key}", "must be a timedelta or seconds"))
             value = default
         durations[key] = value
+    if not isinstance(config.get("TRACK_PAGE_VIEWS", True), bool):
+        problems.append(Problem("PERSONALIZE.TRACK_PAGE_VIEWS", "must be true or false"))
+    untracked = config.get("UNTRACKED_PATHS", ())
+    if not isinstance(untracked, list | tuple) or not all(isinstance(x, str) for x in untracked):
+        problems.append(Problem("PERSONALIZE.UNTRACKED_PATHS", "must be a list of path prefixes"))
     secure = config.get("SECURE", True)
     if not isinstance(secure, bool):
         problems.append(Problem("PERSONALIZE.SECURE", "must be true or false"))

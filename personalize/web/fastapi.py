@@ -13,16 +13,19 @@ async def home(pz: Personalization = Depends(personalization)) -> Result:
 The middleware reads the visitor cookie, builds the :class:`~personalize.Request` from the
 ASGI scope, puts a :class:`~personalize.web.Personalization` in ``scope["state"]`` (so
 ``request.state.personalization`` in views) and adds the refreshed cookie to the response.
+Once an HTML page has been answered (a ``GET`` with a status below 400), it records the
+request as a ``page_view`` in the personalizer's store, awaited through the async store.
 It is plain ASGI, so streaming responses and background tasks pass through untouched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from datetime import timedelta
 from typing import Any, Literal
 
 from personalize._personalizer import Personalizer
+from personalize.store import EventError
 from personalize.web._core import Personalization, identity_settings
 from personalize.web._identity import IdentitySettings, identity_cookie, read_identity
 from personalize.web._request import request_from_asgi
@@ -60,6 +63,10 @@ class PersonalizeMiddleware:
         session_timeout: Idle time after which a new session starts.
         secure: Mark the cookie ``Secure`` (HTTPS only); turn off for local HTTP only.
         same_site: The cookie's ``SameSite`` attribute.
+        track_page_views: Record each HTML page served (``GET``, status below 400) as a
+            ``page_view`` in the personalizer's store; a view opts out with
+            ``pz.track_page_view = False``.
+        untracked_paths: Path prefixes never recorded as page views.
     """
 
     def __init__(
@@ -74,9 +81,13 @@ class PersonalizeMiddleware:
         session_timeout: timedelta = timedelta(minutes=30),
         secure: bool = True,
         same_site: Literal["lax", "strict", "none"] = "lax",
+        track_page_views: bool = True,
+        untracked_paths: Iterable[str] = ("/static/", "/favicon.ico"),
     ) -> None:
         self.app = app
         self.personalizer = personalizer
+        self.track_page_views = track_page_views
+        self.untracked_paths = tuple(untracked_paths)
         self.settings = identity_settings(
             settings,
             secret,
@@ -98,14 +109,31 @@ class PersonalizeMiddleware:
         state = scope.setdefault("state", {})
         state[STATE_KEY] = pz
 
+        served = False
+
         async def send_with_cookie(message: Message) -> None:
+            nonlocal served
             if message.get("type") == "http.response.start":
                 cookie = identity_cookie(pz.identity, self.settings).encode("latin-1")
                 headers = [*message.get("headers", ()), (b"set-cookie", cookie)]
                 message = {**message, "headers": headers}
+                served = _is_page(message)
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+        if served and pz.track_page_view and self._tracks(scope, pz):
+            try:
+                await pz.atrack(pz.page_view())
+            except EventError:  # a URL or referrer the store refuses: not a page to record
+                return
+
+    def _tracks(self, scope: Scope, pz: Personalization) -> bool:
+        if not self.track_page_views or scope.get("method") != "GET":
+            return False
+        path = scope.get("path")
+        if not isinstance(path, str) or path.startswith(self.untracked_paths):
+            return False
+        return pz.personalizer is not None and pz.personalizer.store is not None
 
 
 async def personalization(request: HTTPConnection) -> Personalization:
@@ -121,6 +149,17 @@ async def personalization(request: HTTPConnection) -> Personalization:
             "app.add_middleware(PersonalizeMiddleware, personalizer=..., secret=...)"
         )
     return found
+
+
+def _is_page(start: Message) -> bool:
+    """Whether a response start is a successful HTML page."""
+    status = start.get("status")
+    if not isinstance(status, int) or status >= 400:
+        return False
+    for name, value in start.get("headers", ()):
+        if bytes(name).lower() == b"content-type":
+            return bytes(value).lower().startswith(b"text/html")
+    return False
 
 
 def _app_personalizer(scope: Scope) -> Personalizer | None:

@@ -13,11 +13,13 @@ def home() -> dict[str, Any]:
 Before each request the extension reads the visitor cookie and builds the
 :class:`~personalize.Request` from the WSGI environ; the
 :class:`~personalize.web.Personalization` is bound to ``flask.g``. After the request the
-refreshed cookie is added to the response.
+refreshed cookie is added to the response, and an HTML page answered to a ``GET`` is
+recorded as a ``page_view`` in the personalizer's store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Literal
 
@@ -52,6 +54,10 @@ class Personalize:
         session_timeout: Idle time after which a new session starts.
         secure: Mark the cookie ``Secure`` (HTTPS only); turn off for local HTTP only.
         same_site: The cookie's ``SameSite`` attribute.
+        track_page_views: Record each HTML page served (``GET``, status below 400) as a
+            ``page_view`` in the personalizer's store; a view opts out with
+            ``personalization().track_page_view = False``.
+        untracked_paths: Path prefixes never recorded as page views.
     """
 
     def __init__(
@@ -66,8 +72,12 @@ class Personalize:
         session_timeout: timedelta = timedelta(minutes=30),
         secure: bool = True,
         same_site: Literal["lax", "strict", "none"] = "lax",
+        track_page_views: bool = True,
+        untracked_paths: Iterable[str] = ("/static/", "/favicon.ico"),
     ) -> None:
         self.personalizer = personalizer
+        self.track_page_views = track_page_views
+        self.untracked_paths = tuple(untracked_paths)
         self.settings = identity_settings(
             settings,
             secret,
@@ -95,6 +105,15 @@ class Personalize:
         pz = flask.g.get(_G_KEY)
         if isinstance(pz, Personalization):
             response.headers.add("Set-Cookie", identity_cookie(pz.identity, self.settings))
+            path = flask.request.path
+            if (
+                self.track_page_views
+                and not path.startswith(self.untracked_paths)
+                and pz.records_page(
+                    flask.request.method, path, response.status_code, response.content_type or ""
+                )
+            ):
+                pz.track_page()
         return response
 
 

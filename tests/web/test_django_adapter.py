@@ -31,7 +31,11 @@ def login(request: HttpRequest, customer_id: str) -> HttpResponse:
     return HttpResponse(request.personalization.identity.user_id)
 
 
-urlpatterns = [path("", home), path("login/<str:customer_id>", login)]
+def page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("<p>a page</p>", content_type="text/html; charset=utf-8")
+
+
+urlpatterns = [path("", home), path("page", page), path("login/<str:customer_id>", login)]
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +123,27 @@ def test_bad_settings_report_every_problem_with_its_path() -> None:
         f"PERSONALIZE.{key}"
         for key in ("COLOR", "PERSONALIZER", "MAX_AGE", "SECURE", "SECRET", "COOKIE_NAME")
     )
+
+
+def test_an_html_page_is_recorded_as_a_page_view_and_json_is_not(
+    base_url: str, web_personalizer: Personalizer
+) -> None:
+    from personalize.web import IdentitySettings, read_identity
+
+    with httpx.Client(base_url=base_url) as client:
+        client.get("/page", headers={"Referer": "https://www.google.com/"})
+        response = client.get("/")
+    secret = IdentitySettings(secret="django-test-secret-key-0123456789", secure=False)
+    visitor = read_identity(f"pz_visitor={response.cookies['pz_visitor']}", secret).visitor_id
+
+    events = web_personalizer.store.export(visitor)["events"]  # type: ignore[union-attr]
+    pages = [(e.get("page"), e.get("referrer")) for e in events if e["type"] == "page_view"]
+    assert ("/page", "https://www.google.com/") in pages
+    assert all(page != "/" for page, _ in pages)
+
+
+def test_page_view_settings_are_checked() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"SECRET": "x" * 20, "TRACK_PAGE_VIEWS": "yes", "UNTRACKED_PATHS": "/s/"})
+    paths = [p.path for p in info.value.problems]
+    assert paths == ["PERSONALIZE.TRACK_PAGE_VIEWS", "PERSONALIZE.UNTRACKED_PATHS"]

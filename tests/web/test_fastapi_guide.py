@@ -12,6 +12,7 @@ import pytest
 from web_servers import asgi_server
 
 from personalize import ResultModel
+from personalize.store import SQLiteStore
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "fastapi.md"
 
@@ -24,11 +25,17 @@ def guide_app_code() -> str:
 
 
 @pytest.fixture(scope="module")
-def base_url(repo_root: Path) -> Any:
+def guide_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("guide") / "visitors.sqlite"
+
+
+@pytest.fixture(scope="module")
+def base_url(repo_root: Path, guide_store: Path) -> Any:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(repo_root)
         mp.setenv("PZ_SECRET", "guide-test-secret-0123456789")
         mp.setenv("PZ_COOKIE_SECURE", "0")
+        mp.setenv("PZ_STORE", str(guide_store))
         namespace: dict[str, Any] = {"__name__": "shop"}
         exec(compile(guide_app_code(), str(GUIDE), "exec"), namespace)
     with asgi_server(namespace["app"]) as base:
@@ -37,6 +44,29 @@ def base_url(repo_root: Path) -> Any:
 
 def test_the_guide_app_is_short() -> None:
     assert len(guide_app_code().splitlines()) <= 50
+
+
+def test_the_guide_app_has_no_glue_beyond_the_adapter() -> None:
+    code = guide_app_code()
+    for glue in ("Request(", "History(", "Event(", ".headers", "cookie", ".history("):
+        assert glue not in code
+
+
+def test_views_and_clicks_of_the_guide_app_reach_the_store_with_the_decision_id(
+    base_url: str, guide_store: Path
+) -> None:
+    with httpx.Client(base_url=base_url) as client:
+        page = client.get("/products/coat-parka").json()
+        clicked = page["products"][0]["product_id"]
+        recorded = client.post(f"/clicks/{clicked}", params={"decision_id": page["decision_id"]})
+        assert recorded.json() == {"clicked": clicked}
+        later = client.get("/").json()
+    visitor = later["context"]["user_id"]
+
+    events = SQLiteStore(guide_store).export(visitor)["events"]
+    assert [e["product_id"] for e in events if e["type"] == "view"] == ["coat-parka"]
+    clicks = [(e["product_id"], e["decision_id"]) for e in events if e["type"] == "click"]
+    assert clicks == [(clicked, page["decision_id"])]
 
 
 def test_home_returns_a_personalized_result(base_url: str) -> None:

@@ -28,6 +28,10 @@ def _app(personalizer: Personalizer) -> flask.Flask:
     def home() -> dict[str, Any]:
         return personalization().personalize(placement="home", limit=3).to_dict()
 
+    @app.get("/page")
+    def page() -> str:
+        return "<p>a page</p>"
+
     @app.post("/login/<customer_id>")
     def login(customer_id: str) -> str:
         personalization().link_customer(customer_id)
@@ -92,3 +96,20 @@ def test_init_app_supports_application_factories(web_personalizer: Personalizer)
 
     with app.test_client() as client:
         assert client.get("/").text == Personalization.__name__
+
+
+def test_an_html_page_is_recorded_as_a_page_view_and_json_is_not(
+    base_url: str, web_personalizer: Personalizer
+) -> None:
+    from personalize.web import read_identity
+
+    with httpx.Client(base_url=base_url) as client:
+        client.get("/page", headers={"Referer": "https://www.google.com/"})
+        response = client.get("/")
+    settings = IdentitySettings(secret="flask-test-secret-0123456", secure=False)
+    visitor = read_identity(f"pz_visitor={response.cookies['pz_visitor']}", settings).visitor_id
+
+    events = web_personalizer.store.export(visitor)["events"]  # type: ignore[union-attr]
+    pages = [(e.get("page"), e.get("referrer")) for e in events if e["type"] == "page_view"]
+    assert ("/page", "https://www.google.com/") in pages
+    assert all(page != "/" for page, _ in pages)
