@@ -276,6 +276,10 @@ def _parser() -> argparse.ArgumentParser:
         "--control", default="control", help="group to compare the others with (if present)"
     )
     kpi.set_defaults(run=_kpi)
+
+    from personalize._cli_evaluate import add_commands
+
+    add_commands(sub)  # evaluate, tune
     return parser
 
 

@@ -41,8 +41,8 @@ def read_log(path: str | Path) -> list[Event]:
 
 
 def _read_retail(path: Path) -> list[Event]:
-    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
-    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in RETAIL_COLUMNS if c not in (reader.fieldnames or ())]
         if missing:

@@ -17,6 +17,7 @@ class ProgressBar:
         stream: Where to draw; stderr by default.
         enabled: Draw at all; ``None`` draws only when ``stream`` is a terminal.
         unit: What is counted.
+        rate_unit: What the rate counts (the second argument of :meth:`update`).
         width: Characters of the bar itself.
     """
 
@@ -28,12 +29,14 @@ class ProgressBar:
         enabled: bool | None = None,
         unit: str = "shoppers",
         width: int = 30,
+        rate_unit: str = "sessions",
     ) -> None:
         self.total = max(total, 1)
         self.stream = stream if stream is not None else sys.stderr
         isatty = getattr(self.stream, "isatty", None)
         self.enabled = enabled if enabled is not None else bool(isatty and isatty())
         self.unit = unit
+        self.rate_unit = rate_unit
         self.width = width
         self._started = time.perf_counter()
         self._drawn = 0.0
@@ -50,11 +53,12 @@ class ProgressBar:
         fraction = min(done / self.total, 1.0)
         filled = round(self.width * fraction)
         rate = sessions / elapsed
+        digits = 0 if rate >= 10 else 2
         eta = elapsed * (1 - fraction) / fraction if fraction > 0 else 0.0
         minutes, seconds = divmod(round(eta), 60)
         self.stream.write(
             f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}"
-            f"  {done}/{self.total} {self.unit}  {rate:,.0f} sessions/s"
+            f"  {done}/{self.total} {self.unit}  {rate:,.{digits}f} {self.rate_unit}/s"
             f"  ETA {minutes}:{seconds:02d} "
         )
         self.stream.flush()
