@@ -8,13 +8,16 @@ configuration on it, so a search over ranking settings never rebuilds an index.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from personalize._models import Event, History
 from personalize.catalog import Catalog
 from personalize.evaluation._log import Purchases, Split
 from personalize.ranking import InteractionIndex
+
+if TYPE_CHECKING:
+    from personalize import Personalizer
 
 __all__ = ["Prepared", "personalizer_lists", "prepare", "prepared_lists"]
 
@@ -36,6 +39,25 @@ class Prepared:
     index: InteractionIndex
     histories: dict[int, list[Event]]
     positions: dict[str, int]
+    _personalizers: list[Personalizer] = field(default_factory=list)
+
+    def personalizer(self, config: Mapping[str, Any]) -> Personalizer:
+        """A personalizer over this split's index with ``config`` in force.
+
+        Built once (the context resolver is costly to build) and reloaded for every other
+        configuration.
+        """
+        from personalize import Personalizer
+
+        if not self._personalizers:
+            self._personalizers.append(
+                Personalizer(
+                    config, catalog=self.catalog, interactions=self.index, autoload_plugins=False
+                )
+            )
+        else:
+            self._personalizers[0].reload(config)
+        return self._personalizers[0]
 
 
 def prepare(
@@ -89,13 +111,11 @@ def prepared_lists(
     ``ranking.exclude_purchased`` is set by the mode; ``Request(now=cutoff)``,
     ``placement="home"``.
     """
-    from personalize import Personalizer, Request
+    from personalize import Request
 
     whole = dict(config or {})
     whole["ranking"] = {**whole.get("ranking", {}), "exclude_purchased": mode == "new"}
-    personalizer = Personalizer(
-        whole, catalog=prepared.catalog, interactions=prepared.index, autoload_plugins=False
-    )
+    personalizer = prepared.personalizer(whole)
     request = Request(now=prepared.split.cutoff)
     position = prepared.positions
     out: dict[int, list[int]] = {}
