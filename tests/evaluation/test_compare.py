@@ -62,7 +62,9 @@ def test_evaluate_reports_every_recommender_in_both_modes_with_a_bootstrap_ci() 
             ran = [n for n in names if n in row]
             assert vs["baseline"] == max(ran, key=lambda n: row[n]["NDCG@10"]), mode
             assert vs["ci95"][0] <= vs["diff"] <= vs["ci95"][1]
-            assert vs["diff"] == pytest.approx(row[OURS]["NDCG@10"] - row[vs["baseline"]]["NDCG@10"])
+            assert vs["diff"] == pytest.approx(
+                row[OURS]["NDCG@10"] - row[vs["baseline"]]["NDCG@10"]
+            )
     assert set(report["mean"]["all"]) == {OURS, *names}
 
 

@@ -40,7 +40,8 @@ def search(prepared: list[Prepared], seed: int = 1) -> Search:
 def test_features_without_a_signal_in_the_log_are_not_searched(prepared: list[Prepared]) -> None:
     weights = searched_weights(prepared)
     assert "co_view" not in weights  # no views
-    assert "complement" not in weights and "new_arrival" not in weights
+    assert "complement" not in weights
+    assert "new_arrival" not in weights
     assert {"repeat", "co_purchase", "affinity", "popularity", "trending"} <= set(weights)
 
 
