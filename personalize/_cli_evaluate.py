@@ -146,7 +146,7 @@ def _baselines(text: str) -> list[str]:
     if any(n in ("ALS", "BM25 item-kNN") for n in names):
         try:
             import implicit  # type: ignore[import-untyped]  # noqa: F401
-            from threadpoolctl import threadpool_limits
+            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
             threadpool_limits(1, "blas")  # implicit asks for a single-threaded BLAS
         except ImportError:
