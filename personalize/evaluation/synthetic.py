@@ -94,7 +94,8 @@ def grocery_log(
 
 
 def _p(weights: np.ndarray) -> np.ndarray:
-    return weights / weights.sum()
+    share: np.ndarray = weights / weights.sum()
+    return share
 
 
 def _buy(product: Product, customer: str, order: str, at: datetime) -> Event:
