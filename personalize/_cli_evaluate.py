@@ -74,6 +74,9 @@ def add_commands(sub: Any) -> None:
         default=300,
         help="customers sampled per validation month and mode (0: all; default 300)",
     )
+    tu.add_argument(
+        "--mode", choices=[*MODES, "both"], default="both", help="the modes the score averages"
+    )
     tu.add_argument("--out", help="write the chosen settings to this YAML fragment")
     tu.add_argument("--state", help="JSON file of the trials: resume from it, update it")
     tu.add_argument("--stop-after", type=_positive, help=argparse.SUPPRESS)
@@ -305,8 +308,15 @@ def _tune(args: argparse.Namespace) -> int:
     base = dict(log.config)
     ranking = dict(base.get("ranking", {}))
     start = start_settings(ranking, searched_weights(prepared))
+    modes = list(MODES) if args.mode == "both" else [args.mode]
     search = Search(
-        prepared, start, args.seed, k=args.k, base_config=base, customers=args.customers
+        prepared,
+        start,
+        args.seed,
+        k=args.k,
+        base_config=base,
+        customers=args.customers,
+        modes=modes,
     )
     state = Path(args.state) if args.state else None
     bar = ProgressBar(

@@ -6,7 +6,8 @@ settings of the best trial so far to other values of their grids, drawn from a g
 seeded with ``(seed, trial)``. So a trial depends only on the seed and the trials before it,
 and a run resumed from its state file ends exactly where an uninterrupted one does.
 
-The score of a trial is the mean NDCG@k over the validation months and both modes. The index
+The score of a trial is the mean NDCG@k over the validation months and the modes (both by
+default). The index
 of each month is built once (:func:`~personalize.evaluation._run.prepare`): only ranking
 settings are searched, and none of them needs an index rebuild.
 """
@@ -118,6 +119,7 @@ class Search:
         k: The list length.
         base_config: The rest of the configuration, under the searched settings.
         customers: At most this many customers per month and mode (a seeded sample; 0: all).
+        modes: The modes the score averages over.
     """
 
     prepared: Sequence[Prepared]
@@ -126,13 +128,14 @@ class Search:
     k: int = 10
     base_config: Mapping[str, Any] = field(default_factory=dict)
     customers: int = 0
+    modes: Sequence[str] = MODES
     trials: list[Trial] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._cases = {
             (p.split.label, mode): _sample(p.split, mode, self.customers, self.seed)
             for p in self.prepared
-            for mode in MODES
+            for mode in self.modes
         }
 
     def signature(self) -> dict[str, Any]:
@@ -142,6 +145,7 @@ class Search:
             "k": self.k,
             "months": [p.split.label for p in self.prepared],
             "customers": self.customers,
+            "modes": list(self.modes),
             "start": self.start,
             "config": json.loads(json.dumps(self.base_config, default=str)),
         }
@@ -181,7 +185,7 @@ class Search:
         config["ranking"] = {**config.get("ranking", {}), **ranking_section(settings)}
         parts: dict[str, float] = {}
         for prepared in self.prepared:
-            for mode in MODES:
+            for mode in self.modes:
                 cases = self._cases[(prepared.split.label, mode)]
                 customers = [c for c, _ in cases]
                 lists = prepared_lists(prepared, mode, customers, self.k, config=config)

@@ -118,3 +118,11 @@ def test_a_state_file_of_another_search_is_refused(
     state.write_text("[]")
     with pytest.raises(ValueError, match="not a tune state file"):
         search(prepared).run(2, state=state)
+
+
+def test_a_search_of_one_mode_scores_that_mode_only(prepared: list[Prepared]) -> None:
+    start = start_settings({}, searched_weights(prepared))
+    s = Search(prepared, start, 1, customers=15, modes=("new",))
+    s.run(1)
+    assert [part.split()[1] for part in s.trials[0].parts] == ["new"]
+    assert s.trials[0].score == next(iter(s.trials[0].parts.values()))
