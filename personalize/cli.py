@@ -4,7 +4,7 @@
 configuration; ``schema`` prints its JSON Schema; ``explain`` explains one decision for a
 request and history given as JSON; ``simulate`` runs synthetic shoppers through a
 configuration against a non-personalized control; ``kpi`` prints the KPI table of an event
-log.
+log; ``evaluate`` and ``tune`` measure and tune the ranking offline (``_cli_evaluate``).
 
 Exit status: 0 on success; 1 when ``check`` finds problems; 2 for a usage error or a
 mistake in an input (a missing or unreadable file, invalid JSON or YAML, an invalid
@@ -374,6 +374,10 @@ def _parser() -> argparse.ArgumentParser:
     from personalize._cli_index import add_index_parser
 
     add_index_parser(sub)
+
+    from personalize._cli_evaluate import add_commands
+
+    add_commands(sub)  # evaluate, tune
     return parser
 
 

@@ -50,7 +50,6 @@ LAYERS: tuple[frozenset[str], ...] = (
             "personalize._compile",
             "personalize._personalizer",
             "personalize._tracking",
-            "personalize.indexing",
             "personalize._catalog_check",
             "personalize.metrics",
             "personalize.evaluation",
@@ -61,6 +60,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
             "personalize.journeys",
+            "personalize.indexing",
             "personalize.cli",
             "personalize._cli_inputs",
             "personalize._cli_evaluate",

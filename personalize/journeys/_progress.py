@@ -17,7 +17,7 @@ class ProgressBar:
         stream: Where to draw; stderr by default.
         enabled: Draw at all; ``None`` draws only when ``stream`` is a terminal.
         unit: What is counted.
-        rate_unit: What the rate counts.
+        rate_unit: What the rate counts (the second argument of :meth:`update`).
         width: Characters of the bar itself.
     """
 
@@ -28,8 +28,8 @@ class ProgressBar:
         stream: TextIO | None = None,
         enabled: bool | None = None,
         unit: str = "shoppers",
-        rate_unit: str = "sessions",
         width: int = 30,
+        rate_unit: str = "sessions",
     ) -> None:
         self.total = max(total, 1)
         self.stream = stream if stream is not None else sys.stderr
@@ -53,11 +53,12 @@ class ProgressBar:
         fraction = min(done / self.total, 1.0)
         filled = round(self.width * fraction)
         rate = sessions / elapsed
+        digits = 0 if rate >= 10 else 2
         eta = elapsed * (1 - fraction) / fraction if fraction > 0 else 0.0
         minutes, seconds = divmod(round(eta), 60)
         self.stream.write(
             f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}"
-            f"  {done}/{self.total} {self.unit}  {rate:,.0f} {self.rate_unit}/s"
+            f"  {done}/{self.total} {self.unit}  {rate:,.{digits}f} {self.rate_unit}/s"
             f"  ETA {minutes}:{seconds:02d} "
         )
         self.stream.flush()

@@ -1,0 +1,86 @@
+"""Reading an event log for evaluation: the project's JSONL events or a retail invoice CSV.
+
+The retail format is the UCI Online Retail one (``InvoiceNo, StockCode, Description,
+Quantity, InvoiceDate, UnitPrice, CustomerID, Country``, optionally gzipped): rows with a
+customer, a positive quantity and price, and an invoice not starting with ``C`` (a
+cancellation) become purchase events, exactly as ``benchmarks/eval_retail.py`` reads them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from personalize._models import Event, Product
+from personalize.catalog import Catalog
+from personalize.errors import DataError
+
+__all__ = ["RETAIL_COLUMNS", "catalog_from_events", "read_log"]
+
+#: The columns a retail CSV must have.
+RETAIL_COLUMNS = ("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID")
+
+
+def read_log(path: str | Path) -> list[Event]:
+    """The events of ``path``: a retail CSV (``.csv``, ``.csv.gz``) or a JSONL event log.
+
+    Raises:
+        DataError: A line cannot be read; the message names the file and the line.
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz")):
+        return _read_retail(path)
+    from personalize.metrics import read_events
+
+    return read_events(path)
+
+
+def _read_retail(path: Path) -> list[Event]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in RETAIL_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise DataError(f"{path.name}: not a retail invoice CSV (missing {', '.join(missing)})")
+        events = []
+        for number, row in enumerate(reader, start=2):
+            try:
+                event = _retail_event(row)
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"{path.name}:{number}: invalid row ({exc})") from None
+            if event is not None:
+                events.append(event)
+    return events
+
+
+def _retail_event(row: dict[str, str]) -> Event | None:
+    if not row["CustomerID"] or row["InvoiceNo"].startswith("C"):
+        return None
+    quantity, price = float(row["Quantity"]), float(row["UnitPrice"])
+    if quantity <= 0 or price <= 0:
+        return None
+    at = datetime.fromisoformat(row["InvoiceDate"])
+    return Event(
+        type="purchase",
+        product_id=row["StockCode"],
+        at=at if at.tzinfo else at.replace(tzinfo=UTC),
+        quantity=quantity,
+        price=price,
+        order_id=row["InvoiceNo"],
+        customer_id=row["CustomerID"],
+    )
+
+
+def catalog_from_events(events: Iterable[Event]) -> Catalog:
+    """Every product the events name, with the first price seen (for a log without a catalog)."""
+    seen: dict[str, Product] = {}
+    for event in events:
+        pid = event.product_id
+        if pid is not None and pid not in seen:
+            seen[pid] = Product(id=pid, price=event.price)
+    return Catalog(seen.values())
