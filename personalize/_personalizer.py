@@ -222,6 +222,7 @@ class Personalizer:
         placement: str = "home",
         limit: int | None = None,
         product_id: str | None = None,
+        channel: str = "web",
     ) -> Result:
         """Decide what this visitor sees. Never raises on request or history data.
 
@@ -231,6 +232,8 @@ class Personalizer:
             placement: Where the products show: ``home``, ``pdp``, ``cart``, ``category`` ...
             limit: How many products (default ``settings.default_limit``).
             product_id: The product being viewed, for ``pdp`` and ``cart`` complements.
+            channel: Where the decision goes out: ``web`` (the site) or ``email`` (a
+                campaign); rules and offers restricted to other ``channels`` are skipped.
 
         Returns:
             The decision, with ``explain()`` for its reasons.
@@ -276,7 +279,11 @@ class Personalizer:
             "rules",
             trace,
             lambda: compiled.rules.evaluate(
-                facts, placement=placement, now=now, on_error=self._reporter(trace, "rules")
+                facts,
+                placement=placement,
+                now=now,
+                on_error=self._reporter(trace, "rules"),
+                channel=channel,
             ),
             None,
         )
@@ -321,6 +328,7 @@ class Personalizer:
                 placement=placement,
                 trace=offer_lines,
                 evaluation=self._evaluation(now, trace, "offers"),
+                channel=channel,
             ),
             no_offers,
         )

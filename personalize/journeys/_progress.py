@@ -17,6 +17,7 @@ class ProgressBar:
         stream: Where to draw; stderr by default.
         enabled: Draw at all; ``None`` draws only when ``stream`` is a terminal.
         unit: What is counted.
+        rate_unit: What the rate counts.
         width: Characters of the bar itself.
     """
 
@@ -27,6 +28,7 @@ class ProgressBar:
         stream: TextIO | None = None,
         enabled: bool | None = None,
         unit: str = "shoppers",
+        rate_unit: str = "sessions",
         width: int = 30,
     ) -> None:
         self.total = max(total, 1)
@@ -34,6 +36,7 @@ class ProgressBar:
         isatty = getattr(self.stream, "isatty", None)
         self.enabled = enabled if enabled is not None else bool(isatty and isatty())
         self.unit = unit
+        self.rate_unit = rate_unit
         self.width = width
         self._started = time.perf_counter()
         self._drawn = 0.0
@@ -54,7 +57,7 @@ class ProgressBar:
         minutes, seconds = divmod(round(eta), 60)
         self.stream.write(
             f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}"
-            f"  {done}/{self.total} {self.unit}  {rate:,.0f} sessions/s"
+            f"  {done}/{self.total} {self.unit}  {rate:,.0f} {self.rate_unit}/s"
             f"  ETA {minutes}:{seconds:02d} "
         )
         self.stream.flush()
