@@ -4,7 +4,8 @@
 configuration; ``schema`` prints its JSON Schema; ``explain`` explains one decision for a
 request and history given as JSON; ``simulate`` runs synthetic shoppers through a
 configuration against a non-personalized control; ``kpi`` prints the KPI table of an event
-log.
+log; ``campaign`` plans an email campaign (offers with codes, products, links) for a file of
+customers.
 
 Exit status: 0 on success; 1 when ``check`` finds problems; 2 for a usage error or a
 mistake in an input (a missing or unreadable file, invalid JSON or YAML, an invalid
@@ -28,6 +29,7 @@ import yaml
 from maxminddb import InvalidDatabaseError
 
 from personalize import __version__
+from personalize._cli_campaign import add_campaign_parser
 from personalize._cli_inputs import (
     UsageError,
     describe_os_error,
@@ -276,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
         "--control", default="control", help="group to compare the others with (if present)"
     )
     kpi.set_defaults(run=_kpi)
+    add_campaign_parser(sub)
     return parser
 
 
