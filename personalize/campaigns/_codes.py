@@ -14,8 +14,7 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 __all__ = ["DEFAULT_CODE_FORMAT", "CodeFormat", "issue_code", "verify_code"]
 
@@ -25,7 +24,7 @@ _FIELD = re.compile(r"\{(prefix|code)(?::(\d+))?\}")
 _MAX_LENGTH = 52  # base32 characters of a SHA-256 digest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CodeFormat:
     """A code template: literal text with ``{prefix}`` and ``{code:N}`` fields.
 
@@ -37,41 +36,40 @@ class CodeFormat:
     """
 
     template: str = DEFAULT_CODE_FORMAT
+    length: int = field(init=False, default=8)
+    _parts: tuple[str, ...] = field(init=False, repr=False, default=())
+    _pattern: re.Pattern[str] = field(init=False, repr=False, default=re.compile(""))
 
     def __post_init__(self) -> None:
-        codes = [m for m in _FIELD.finditer(self.template) if m.group(1) == "code"]
+        fields = list(_FIELD.finditer(self.template))
+        codes = [m for m in fields if m.group(1) == "code"]
         if len(codes) != 1:
             raise ValueError(f"code format {self.template!r}: needs exactly one {{code}} field")
-        if not 4 <= self.length <= _MAX_LENGTH:
+        length = int(codes[0].group(2) or 8)
+        if not 4 <= length <= _MAX_LENGTH:
             raise ValueError(f"code format {self.template!r}: {{code:N}} needs 4 <= N <= 52")
-        if "{" in _FIELD.sub("", self.template) or "}" in _FIELD.sub("", self.template):
+        literal = _FIELD.sub("", self.template)
+        if "{" in literal or "}" in literal:
             raise ValueError(f"code format {self.template!r}: only {{prefix}} and {{code:N}}")
-
-    @property
-    def length(self) -> int:
-        """Digest characters in a code."""
-        for m in _FIELD.finditer(self.template):
-            if m.group(1) == "code":
-                return int(m.group(2) or 8)
-        return 8
-
-    @cached_property
-    def _pattern(self) -> re.Pattern[str]:
-        parts: list[str] = []
+        parts: list[str] = []  # literal, field, literal, field ... literal
+        pattern: list[str] = []
         last = 0
-        for m in _FIELD.finditer(self.template):
-            parts.append(re.escape(self.template[last : m.start()]))
-            if m.group(1) == "prefix":
-                parts.append(".*?")
-            else:
-                parts.append(f"(?P<code>[A-Z2-7]{{{self.length}}})")
+        for m in fields:
+            parts += [self.template[last : m.start()], m.group(1)]
+            pattern.append(re.escape(self.template[last : m.start()]))
+            pattern.append(".*?" if m.group(1) == "prefix" else f"(?P<code>[A-Z2-7]{{{length}}})")
             last = m.end()
-        parts.append(re.escape(self.template[last:]))
-        return re.compile("".join(parts), re.DOTALL)
+        parts.append(self.template[last:])
+        pattern.append(re.escape(self.template[last:]))
+        object.__setattr__(self, "length", length)
+        object.__setattr__(self, "_parts", tuple(parts))
+        object.__setattr__(self, "_pattern", re.compile("".join(pattern), re.DOTALL))
 
     def render(self, prefix: str, digest: str) -> str:
         """The template filled with ``prefix`` and ``digest`` (already cut to length)."""
-        return _FIELD.sub(lambda m: prefix if m.group(1) == "prefix" else digest, self.template)
+        values = {"prefix": prefix, "code": digest}
+        parts = self._parts
+        return "".join(p if i % 2 == 0 else values[p] for i, p in enumerate(parts))
 
     def digest_of(self, code: str) -> str | None:
         """The digest part of ``code``, or ``None`` when it does not fit the template."""
