@@ -15,20 +15,30 @@ from personalize.campaigns._rows import (
     CampaignRow,
     SkippedCustomer,
 )
+from personalize.campaigns._run import (
+    CampaignJob,
+    CampaignSummary,
+    load_personalizer,
+    run_campaign,
+)
 from personalize.campaigns._sources import histories_from_file, read_customers
 
 __all__ = [
     "COUNTRY_HEADER",
     "DEFAULT_CODE_FORMAT",
     "SENT",
+    "CampaignJob",
     "CampaignOffer",
     "CampaignProduct",
     "CampaignRow",
+    "CampaignSummary",
     "CodeFormat",
     "SkippedCustomer",
     "histories_from_file",
     "issue_code",
+    "load_personalizer",
     "plan_campaign",
     "read_customers",
+    "run_campaign",
     "verify_code",
 ]
