@@ -108,6 +108,11 @@ def build_shop(folder: Path, with_history: int, customers: int, seed: int = 7) -
                 "country": COUNTRY_HEADERS[c % len(COUNTRY_HEADERS)],
             }
             f.write(json.dumps(record) + "\n")
+    return shop_job(folder)
+
+
+def shop_job(folder: Path) -> CampaignJob:
+    """The campaign job over a shop built by :func:`build_shop`."""
     return CampaignJob(
         config=folder / "personalization.yaml",
         catalog=folder / "catalog.json",
@@ -142,15 +147,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--cpu-sample", type=int, default=2_000)
     parser.add_argument("--folder", help="keep the shop here (default: a temporary folder)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the shop in --folder")
     args = parser.parse_args()
     folder = Path(args.folder or tempfile.mkdtemp(prefix="bench_campaign_"))
     folder.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    job = build_shop(folder, args.with_history, args.customers)
-    print(f"shop built in {time.perf_counter() - t:.1f} s in {folder}")
-    sample = list(read_customers(folder / "customers.jsonl"))[: args.cpu_sample]
-    cpu = cpu_per_customer(CampaignJob(**{**_fields(job), "campaign_id": "cpu-probe"}), sample)
-    print(f"thread-CPU per customer: median {cpu[0]:.3f} ms, p99 {cpu[1]:.3f} ms")
+    if args.reuse and (folder / "customers.jsonl").exists():
+        job = shop_job(folder)
+    else:
+        job = build_shop(folder, args.with_history, args.customers)
+    print(f"shop ready in {time.perf_counter() - t:.1f} s in {folder}")
+    if args.cpu_sample > 0:
+        customers = read_customers(folder / "customers.jsonl")
+        sample = [c for _, c in zip(range(args.cpu_sample), customers, strict=False)]
+        probe = CampaignJob(**{**_fields(job), "campaign_id": "cpu-probe"})
+        cpu = cpu_per_customer(probe, sample)
+        print(f"thread-CPU per customer: median {cpu[0]:.3f} ms, p99 {cpu[1]:.3f} ms")
     for workers in args.workers:
         run = CampaignJob(**{**_fields(job), "campaign_id": f"bench-w{workers}"})
         out = folder / f"rows-w{workers}.jsonl"
