@@ -34,6 +34,7 @@ EVENT_TYPES = frozenset(
         "search",
         "offer_shown",
         "offer_redeemed",
+        "offer_sent",
         "email_open",
         "email_click",
         "chat",
@@ -117,7 +118,8 @@ class Event(BaseModel):
         session_id: The session the event happened in.
         customer_id: The customer, when events of many customers are mixed.
         category: The category viewed, for category views.
-        offer_id: The offer shown or redeemed, for offer events.
+        offer_id: The offer shown, sent or redeemed, for offer events.
+        campaign_id: The campaign an ``offer_sent`` event belongs to.
         channel: Where an interaction happened (``email``, ``chat``, ``web`` ...).
         page: The page path, for page views (``/``, ``/c/outerwear``).
         variant: The variant the session was served, for KPI comparisons.
@@ -141,6 +143,7 @@ class Event(BaseModel):
     customer_id: str | None = None
     category: str | None = None
     offer_id: str | None = None
+    campaign_id: str | None = None
     channel: str | None = None
     page: str | None = None
     variant: str | None = None

@@ -240,6 +240,7 @@ class Personalizer:
         placement: str = "home",
         limit: int | None = None,
         product_id: str | None = None,
+        channel: str = "web",
     ) -> Result:
         """Decide what this visitor sees. Never raises on request or history data.
 
@@ -256,16 +257,20 @@ class Personalizer:
             placement: Where the products show: ``home``, ``pdp``, ``cart``, ``category`` ...
             limit: How many products (default ``settings.default_limit``).
             product_id: The product being viewed, for ``pdp`` and ``cart`` complements.
+            channel: Where the decision goes out: ``web`` (the site) or ``email`` (a
+                campaign); rules and offers restricted to other ``channels`` are skipped.
 
         Returns:
             The decision, with ``explain()`` for its reasons.
         """
         if history is not None or not self._tracking.enabled:
-            return self._decide(request, history, placement, limit, product_id, DecisionTrace())
+            return self._decide(
+                request, history, placement, limit, product_id, DecisionTrace(), channel
+            )
         trace = DecisionTrace()
         visitor = Visitor.of(request, customer_id)
         stored = self._read_history(request, visitor, trace)
-        result = self._decide(request, stored, placement, limit, product_id, trace)
+        result = self._decide(request, stored, placement, limit, product_id, trace, channel)
         self._write(self._served(result, request, visitor, stored), trace)
         return result
 
@@ -277,6 +282,7 @@ class Personalizer:
         limit: int | None,
         product_id: str | None,
         trace: DecisionTrace,
+        channel: str = "web",
     ) -> Result:
         """The decision itself: no store I/O (see :meth:`personalize`)."""
         state = self._state
@@ -327,7 +333,11 @@ class Personalizer:
             "rules",
             trace,
             lambda: compiled.rules.evaluate(
-                facts, placement=placement, now=now, on_error=self._reporter(trace, "rules")
+                facts,
+                placement=placement,
+                now=now,
+                on_error=self._reporter(trace, "rules"),
+                channel=channel,
             ),
             None,
         )
@@ -374,6 +384,7 @@ class Personalizer:
                 placement=placement,
                 trace=offer_lines,
                 evaluation=self._evaluation(now, trace, "offers"),
+                channel=channel,
             ),
             no_offers,
         )
@@ -464,6 +475,7 @@ class Personalizer:
         placement: str = "home",
         limit: int | None = None,
         product_id: str | None = None,
+        channel: str = "web",
     ) -> Result:
         """The asyncio :meth:`personalize`: store I/O is awaited, the decision is computed
         in this thread (it does no I/O)."""
@@ -476,8 +488,11 @@ class Personalizer:
                     placement=placement,
                     limit=limit,
                     product_id=product_id,
+                    channel=channel,
                 )
-            return self._decide(request, history, placement, limit, product_id, DecisionTrace())
+            return self._decide(
+                request, history, placement, limit, product_id, DecisionTrace(), channel
+            )
         trace = DecisionTrace()
         visitor = Visitor.of(request, customer_id)
         stored = _EMPTY_HISTORY
@@ -488,7 +503,7 @@ class Personalizer:
                 )
             except Exception as exc:  # the store failed: serve without history
                 self._degrade(trace, "store", exc)
-        result = self._decide(request, stored, placement, limit, product_id, trace)
+        result = self._decide(request, stored, placement, limit, product_id, trace, channel)
         events = self._served(result, request, visitor, stored)
         if events:
             try:

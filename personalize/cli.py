@@ -4,7 +4,9 @@
 configuration; ``schema`` prints its JSON Schema; ``explain`` explains one decision for a
 request and history given as JSON; ``simulate`` runs synthetic shoppers through a
 configuration against a non-personalized control; ``kpi`` prints the KPI table of an event
-log; ``evaluate`` and ``tune`` measure and tune the ranking offline (``_cli_evaluate``).
+log; ``evaluate`` and ``tune`` measure and tune the ranking offline (``_cli_evaluate``);
+``campaign`` plans an email campaign (offers with codes, products, links) for a file of
+customers.
 
 Exit status: 0 on success; 1 when ``check`` finds problems; 2 for a usage error or a
 mistake in an input (a missing or unreadable file, invalid JSON or YAML, an invalid
@@ -31,6 +33,7 @@ import yaml
 from maxminddb import InvalidDatabaseError
 
 from personalize import __version__
+from personalize._cli_campaign import add_campaign_parser
 from personalize._cli_inputs import (
     UsageError,
     describe_os_error,
@@ -378,6 +381,8 @@ def _parser() -> argparse.ArgumentParser:
     from personalize._cli_evaluate import add_commands
 
     add_commands(sub)  # evaluate, tune
+
+    add_campaign_parser(sub)
     return parser
 
 

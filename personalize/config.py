@@ -29,6 +29,7 @@ from personalize.errors import ConfigError, Problem
 
 __all__ = [
     "ActiveWindow",
+    "Channel",
     "Condition",
     "DiversityConfig",
     "Experiment",
@@ -49,6 +50,8 @@ __all__ = [
 
 #: A condition in the rule language: a MongoDB-style query over fact paths.
 Condition = dict[str, Any]
+#: Where a decision goes out: on the site (``web``) or in a campaign (``email``).
+Channel = Literal["web", "email"]
 
 #: The ranking features that weights apply to, with their default weights.
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -91,6 +94,7 @@ class Rule(_Strict):
         when: The condition; empty means always.
         priority: Higher runs first; ties keep file order.
         placements: Where it applies (``home``, ``pdp``, ``cart`` ...); ``None`` means all.
+        channels: The channels it applies on (``web``, ``email``); ``None`` means all.
         active: The window in which it is live.
         stop: Stop evaluating lower-priority rules once this one fires.
         enabled: Switched off rules are compiled but never fire (experiments flip this).
@@ -102,6 +106,7 @@ class Rule(_Strict):
     when: Condition = Field(default_factory=dict)
     priority: int = 0
     placements: list[str] | None = None
+    channels: list[Channel] | None = None
     active: ActiveWindow | None = None
     stop: bool = False
     enabled: bool = True
@@ -223,6 +228,7 @@ class Offer(_Strict):
         group: Exclusivity group: at most one offer per group.
         priority: Higher wins within a group and ranks first.
         placements: Where it may show; ``None`` means everywhere.
+        channels: The channels it may go out on (``web``, ``email``); ``None`` means all.
         active: Its schedule window.
     """
 
@@ -235,6 +241,7 @@ class Offer(_Strict):
     group: str | None = None
     priority: int = 0
     placements: list[str] | None = None
+    channels: list[Channel] | None = None
     active: ActiveWindow | None = None
     enabled: bool = True
 

@@ -2,10 +2,11 @@
 
 Offers are compiled once. Per request, :meth:`CompiledOffers.choose` walks them by priority
 (highest first, ties in file order) and keeps an offer when its condition holds, its window
-is open, its placement fits, it is under every cap (counted from the offer counters of a
-store's profile, else from ``offer_shown`` / ``offer_redeemed`` events in the history) and
-no higher offer of its group was kept; it stops at ``settings.max_offers``. A plugin
-operator that raises in an offer's condition makes it false; the error goes to the ``report`` of the
+is open, its placement and channel fit, it is under every cap (counted from the offer
+counters of a store's profile, else from ``offer_shown``, ``offer_sent`` and
+``offer_redeemed`` events in the history; a sent offer counts as shown) and no higher offer
+of its group was kept; it stops at ``settings.max_offers``. A plugin operator that raises in
+an offer's condition makes it false; the error goes to the ``report`` of the
 :class:`~personalize.rules.Evaluation` passed to ``choose``.
 """
 
@@ -31,7 +32,9 @@ __all__ = [
     "count_profile_offers",
 ]
 
-_CAP_EVENT = {"shown": "offer_shown", "redeemed": "offer_redeemed"}
+#: The event types a cap counts: an offer sent in a campaign counts as shown.
+_CAP_EVENTS = {"shown": ("offer_shown", "offer_sent"), "redeemed": ("offer_redeemed",)}
+_CAP_KIND = {"offer_shown": "shown", "offer_sent": "shown", "offer_redeemed": "redeemed"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +67,24 @@ class _CompiledOffer:
     caps: tuple[OfferCap, ...]
     placements: frozenset[str] | None
     reason: str = field(default="")
+    channels: frozenset[str] | None = None
 
 
 def count_offer_events(
     events: Iterable[Event], now: datetime
 ) -> dict[tuple[str, str], list[float]]:
-    """Ages in days of offer events, by ``(offer_id, event type)``; future events are ignored."""
+    """Ages in days of offer events, by ``(offer_id, event type)``; future events are ignored.
+
+    ``offer_sent`` (an offer sent in a campaign) is counted under ``offer_shown``.
+    """
     ages: dict[tuple[str, str], list[float]] = {}
     for event in events:
-        if event.offer_id is None or event.type not in ("offer_shown", "offer_redeemed"):
+        kind = _CAP_KIND.get(event.type)
+        if event.offer_id is None or kind is None:
             continue
         age = (now - event.at) / timedelta(days=1)
         if age >= 0:
-            ages.setdefault((event.offer_id, event.type), []).append(age)
+            ages.setdefault((event.offer_id, _CAP_EVENTS[kind][0]), []).append(age)
     return ages
 
 
@@ -148,6 +156,7 @@ class CompiledOffers:
         placement: str | None = None,
         trace: list[str] | None = None,
         evaluation: Evaluation | None = None,
+        channel: str = "web",
     ) -> list[OfferChoice]:
         """The offers to show, best first.
 
@@ -161,6 +170,8 @@ class CompiledOffers:
             placement: Where the offers will show.
             trace: When given, one line per offer says why it was kept or skipped.
             evaluation: The request time and the reporter of plugin errors.
+            channel: Where the offers go out (``web``, ``email``); offers limited to other
+                channels are skipped.
         """
         note = trace.append if trace is not None else _ignore
         visitor = visitor_local.tzinfo if visitor_local is not None else None
@@ -177,6 +188,9 @@ class CompiledOffers:
                 continue
             if c.placements is not None and placement not in c.placements:
                 note(f"offer {offer.id}: not for placement {placement!r}")
+                continue
+            if c.channels is not None and channel not in c.channels:
+                note(f"offer {offer.id}: not for channel {channel!r}")
                 continue
             if c.window is not None and not c.window.is_open(now, visitor):
                 note(f"offer {offer.id}: outside its active window")
@@ -222,7 +236,7 @@ def _ignore(_: str) -> None:
 
 def _first_cap_reached(offer_id: str, caps: Sequence[OfferCap], counter: _Count) -> str | None:
     for cap in caps:
-        count = counter(offer_id, _CAP_EVENT[cap.count], cap.days)
+        count = counter(offer_id, _CAP_EVENTS[cap.count][0], cap.days)
         if count >= cap.per_customer:
             span = f" in {cap.days:g} days" if cap.days is not None else ""
             return f"{cap.count} {count} time(s){span}, cap {cap.per_customer}"
@@ -260,6 +274,7 @@ def compile_offers(
                 caps=tuple(offer.caps()),
                 placements=frozenset(offer.placements) if offer.placements is not None else None,
                 reason=_describe(offer),
+                channels=frozenset(offer.channels) if offer.channels is not None else None,
             )
         )
     return CompiledOffers(compiled, max_offers)

@@ -64,6 +64,7 @@ class _Rule:
     enabled: bool
     actions: tuple[Action, ...]
     timed_actions: bool
+    channels: frozenset[str] | None = None
 
 
 class RuleSet:
@@ -77,11 +78,14 @@ class RuleSet:
         self._segments = segments
         self._rules = rules
         # What the request loop reads of each rule, unpacked once; ``gated`` rules have a
-        # switch, placements or a window to check before their condition.
+        # switch, placements, channels or a window to check before their condition.
         self._steps = tuple(
             (
                 rule,
-                not rule.enabled or rule.placements is not None or rule.window is not None,
+                not rule.enabled
+                or rule.placements is not None
+                or rule.window is not None
+                or rule.channels is not None,
                 rule.condition.predicate,
                 rule.condition.node,
                 rule.id,
@@ -149,7 +153,8 @@ class RuleSet:
             placements = frozenset(rule.placements) if rule.placements is not None else None
             rules.append(
                 _Rule(rule.id, condition, placements, window, rule.stop, rule.enabled,
-                      actions, timed)
+                      actions, timed,
+                      frozenset(rule.channels) if rule.channels is not None else None)
             )  # fmt: skip
         if problems:
             raise ConfigError(problems)
@@ -163,6 +168,7 @@ class RuleSet:
         placement: str | None = None,
         now: datetime | None = None,
         on_error: ErrorSink | None = None,
+        channel: str = "web",
     ) -> RuleOutcome:
         """Evaluate segments, then rules, against one request's facts.
 
@@ -176,6 +182,8 @@ class RuleSet:
             now: The request time, for active windows and relative dates (default: the
                 ``now`` fact, else ``time.local``, else the current time).
             on_error: Also receives every plugin error (they are in the trace anyway).
+            channel: Where the decision goes out (``web``, ``email``); rules limited to
+                other channels are skipped.
         """
         matched: list[str] = []
         facts = {**facts, "segments": matched}  # segments may be defined on segments
@@ -206,6 +214,8 @@ class RuleSet:
                     skipped = "disabled"
                 elif rule.placements is not None and placement not in rule.placements:
                     skipped = "placement"
+                elif rule.channels is not None and channel not in rule.channels:
+                    skipped = "channel"
                 elif rule.window is not None and not rule.window.is_open(now, visitor):
                     skipped = "inactive"
                 if skipped is not None:

@@ -20,7 +20,8 @@ What each part means, and where it is exact:
 * cart values use the latest price seen on that product's cart events in the cart.
 * engagement points are kept per UTC day for the last 90 days, so the score's window is
   read to the day.
-* offers: the latest :data:`OFFER_TIMES` show and redeem times per offer, so a cap of up to
+* offers: the latest :data:`OFFER_TIMES` show and redeem times per offer (an offer sent in
+  a campaign, ``offer_sent``, counts as shown), so a cap of up to
   100 in any window is counted exactly.
 """
 
@@ -50,7 +51,7 @@ _VIEWS = frozenset({"view", "page_view"})
 _POINTS = {"email_open": 1.0, "email_click": 3.0, "chat": 5.0, "add_to_cart": 2.0}
 _VIEW_POINTS = 0.5
 _ORDER_POINTS = 10.0
-_OFFER_KIND = {"offer_shown": "shown", "offer_redeemed": "redeemed"}
+_OFFER_KIND = {"offer_shown": "shown", "offer_sent": "shown", "offer_redeemed": "redeemed"}
 _COUNTERS = {"email_open": "opens", "email_click": "clicks", "chat": "chats"}
 
 

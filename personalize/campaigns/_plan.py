@@ -1,0 +1,289 @@
+"""Planning a campaign: one decision per customer on the ``email`` channel, recorded once.
+
+For each customer, :func:`plan_campaign` reads the history, builds an email
+:class:`~personalize.Request` (no user agent or address; the country of the customer
+record, when it has one; the campaign time), asks the personalizer for the ``email``
+placement on the ``email`` channel, gives every chosen offer the customer's own code, and
+records an ``offer_sent`` event per offer in the store, with the campaign id, so that caps
+on the site count what the email sent.
+
+The store is the campaign's ledger. Before deciding, the customer's own ``offer_sent``
+events of this campaign are looked for among the history's recent events: when there are
+some, an earlier run of the same campaign already recorded this customer, so nothing is
+recorded again and the row carries the offers recorded then, with the same codes (codes
+are deterministic). Those events are also left out of the history the decision is made
+on, so that a re-run decides as the first run did instead of capping its own offers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from personalize._models import Event, History, Request
+from personalize._personalizer import Personalizer
+from personalize.campaigns._codes import DEFAULT_CODE_FORMAT, CodeFormat, issue_code
+from personalize.campaigns._rows import (
+    CampaignOffer,
+    CampaignProduct,
+    CampaignRow,
+    SkippedCustomer,
+)
+from personalize.campaigns._sources import HistoryReader, customer_of, history_reader
+from personalize.offers import OfferChoice
+from personalize.store import MAX_ID_CHARS, Store
+
+__all__ = ["COUNTRY_HEADER", "SENT", "plan_campaign"]
+
+#: The event type that records an offer sent in a campaign.
+SENT = "offer_sent"
+#: The header the customer's country is passed in (trust ``cloudflare`` to read it).
+COUNTRY_HEADER = "CF-IPCountry"
+_SAME_TIME = timedelta(milliseconds=1)
+
+#: Called with each customer left out and why.
+SkipHandler = Callable[[SkippedCustomer], None]
+
+
+def plan_campaign(
+    personalizer: Personalizer,
+    customers: Iterable[str | Mapping[str, Any]],
+    *,
+    campaign_id: str,
+    secret: bytes | str,
+    placement: str = "email",
+    limit: int = 6,
+    now: datetime | None = None,
+    store: Store | None = None,
+    histories: Mapping[str, Any] | str | Path | None = None,
+    code_format: CodeFormat | str = DEFAULT_CODE_FORMAT,
+    link_base: str = "",
+    on_skip: SkipHandler | None = None,
+    batch_size: int = 200,
+) -> Iterator[CampaignRow]:
+    """Plan an email campaign: a row per customer, in input order.
+
+    Args:
+        personalizer: Decides offers and products; build it with
+            ``trusted_cdn=["cloudflare"]`` for the customers' countries to count (see
+            :func:`~personalize.campaigns.load_personalizer`).
+        customers: Customer ids, or records with a ``customer_id`` (or ``id``) and
+            placeholder fields (``first_name``, ``email``, ``country`` ...).
+        campaign_id: Names the campaign: a re-run with the same id records nothing twice
+            and issues the same codes.
+        secret: The key coupon codes are derived from.
+        placement: The placement the products are ranked for.
+        limit: How many products per email.
+        now: The campaign time (default: now); offers' windows and caps are read at it.
+        store: Where histories are read and ``offer_sent`` events recorded.
+        histories: Instead of a store: customer id to history (a :class:`History`, a list
+            of events or ``{"events": ..., "loyalty": ...}``), or the path of a JSONL file
+            of them. Nothing is recorded then.
+        code_format: The coupon code template.
+        link_base: Prefixed to landing pages that are paths (``https://shop.example``).
+        on_skip: Called with each customer left out (no usable id, or a history that
+            cannot be read); the run goes on.
+        batch_size: Customers per store write; rows are yielded once their batch is
+            recorded.
+
+    Yields:
+        A :class:`CampaignRow` per customer not skipped.
+
+    Raises:
+        ValueError: A bad argument (campaign id, both or neither of ``store`` and
+            ``histories``, an empty secret, a bad code format).
+        StoreUnavailable: Recording failed; a re-run with the same id resumes.
+    """
+    if not 0 < len(campaign_id) <= MAX_ID_CHARS:
+        raise ValueError(f"campaign_id must have 1 to {MAX_ID_CHARS} characters")
+    if not secret:
+        raise ValueError("the campaign secret must not be empty")
+    fmt = code_format if isinstance(code_format, CodeFormat) else CodeFormat(code_format)
+    when = _aware(now)
+    read = history_reader(store=store, histories=histories, now=when)
+    planner = _Planner(personalizer, campaign_id, secret, fmt, placement, limit, when, link_base)
+    rows: list[CampaignRow] = []
+    sends: list[Event] = []
+    for position, customer in enumerate(customers):
+        planned = planner.plan(position, customer, read)
+        if isinstance(planned, SkippedCustomer):
+            if on_skip is not None:
+                on_skip(planned)
+            continue
+        row, events = planned
+        rows.append(row)
+        sends.extend(events)
+        if len(rows) >= batch_size:
+            yield from _flush(store, rows, sends)
+    yield from _flush(store, rows, sends)
+
+
+def _flush(store: Store | None, rows: list[CampaignRow], sends: list[Event]) -> list[CampaignRow]:
+    """Record the batch's sends in one write, then hand its rows out."""
+    if sends and store is not None:
+        store.append(sends)
+    done = list(rows)
+    rows.clear()
+    sends.clear()
+    return done
+
+
+class _Planner:
+    """The per-customer step, with what every customer shares bound once."""
+
+    def __init__(
+        self,
+        personalizer: Personalizer,
+        campaign_id: str,
+        secret: bytes | str,
+        code_format: CodeFormat,
+        placement: str,
+        limit: int,
+        now: datetime,
+        link_base: str,
+    ) -> None:
+        self.personalizer = personalizer
+        self.campaign_id = campaign_id
+        self.secret = secret
+        self.code_format = code_format
+        self.placement = placement
+        self.limit = limit
+        self.now = now
+        self.link_base = link_base.rstrip("/")
+        self.utm = urlencode(
+            {"utm_source": "email", "utm_medium": "email", "utm_campaign": campaign_id}
+        )
+        self.offers = {offer.id: offer for offer in personalizer.config.offers}
+
+    def plan(
+        self, position: int, customer: str | Mapping[str, Any], read: HistoryReader
+    ) -> SkippedCustomer | tuple[CampaignRow, list[Event]]:
+        try:
+            customer_id, fields = customer_of(customer)
+        except ValueError as exc:
+            return SkippedCustomer(None, str(exc), position)
+        try:
+            history = read(customer_id)
+        except Exception as exc:  # the campaign's boundary: skip this customer, go on
+            return SkippedCustomer(customer_id, f"history unreadable: {_describe(exc)}", position)
+        history, recorded = _without_own_sends(history, self.campaign_id)
+        country = fields.get("country")
+        request = Request(
+            now=self.now,
+            user_id=customer_id,
+            headers={COUNTRY_HEADER: country} if isinstance(country, str) and country else {},
+        )
+        result = self.personalizer.personalize(
+            request, history, placement=self.placement, limit=self.limit, channel="email"
+        )
+        chosen = self._offers(result.offers, recorded)
+        offers = tuple(
+            CampaignOffer(
+                offer_id=o.offer_id,
+                code=issue_code(
+                    o.offer_id,
+                    customer_id,
+                    self.campaign_id,
+                    self.secret,
+                    prefix=o.code if o.code is not None else o.offer_id,
+                    code_format=self.code_format,
+                ),
+                value=o.value,
+                reason=o.reason,
+            )
+            for o in chosen
+        )
+        catalog = self.personalizer.catalog
+        products = tuple(
+            CampaignProduct(
+                product_id=r.product_id,
+                title=product.title if (product := catalog.get(r.product_id)) else None,
+                score=r.score,
+                reasons=r.reasons,
+                rules=r.rules,
+            )
+            for r in result.products
+        )
+        row = CampaignRow(
+            customer_id=customer_id,
+            fields=fields,
+            offers=offers,
+            products=products,
+            link=self._link(result.landing.page if result.landing is not None else "/"),
+            resumed=bool(recorded),
+        )
+        if recorded:
+            return row, []
+        events = [
+            Event(
+                type=SENT,
+                at=self.now,
+                customer_id=customer_id,
+                offer_id=o.offer_id,
+                campaign_id=self.campaign_id,
+                channel="email",
+            )
+            for o in offers
+        ]
+        return row, events
+
+    def _offers(
+        self, chosen: Sequence[OfferChoice], recorded: Sequence[Event]
+    ) -> list[OfferChoice]:
+        """The offers of the row: as decided now, or as an earlier run recorded them."""
+        if not recorded:
+            return list(chosen)
+        decided = {o.offer_id: o for o in chosen}
+        out: list[OfferChoice] = []
+        for event in recorded:
+            offer_id = event.offer_id or ""
+            if offer_id in decided:
+                out.append(decided[offer_id])
+            elif (offer := self.offers.get(offer_id)) is not None:
+                out.append(
+                    OfferChoice(
+                        offer_id=offer.id,
+                        code=offer.code,
+                        value=offer.value,
+                        reason="sent by an earlier run of this campaign",
+                        group=offer.group,
+                        priority=offer.priority,
+                    )
+                )
+        return out
+
+    def _link(self, page: str) -> str:
+        base = page if "://" in page else f"{self.link_base}{page}"
+        return f"{base}{'&' if '?' in base else '?'}{self.utm}"
+
+
+def _without_own_sends(history: History, campaign_id: str) -> tuple[History, list[Event]]:
+    """The history without this campaign's ``offer_sent`` events, and those events."""
+    own = [e for e in history.events if e.type == SENT and e.campaign_id == campaign_id]
+    if not own:
+        return history, own
+    events = [e for e in history.events if not (e.type == SENT and e.campaign_id == campaign_id)]
+    profile = history.profile
+    if profile is not None and profile.offers_shown:
+        shown = {k: list(v) for k, v in profile.offers_shown.items()}
+        for event in own:
+            times = shown.get(event.offer_id or "", [])
+            match = next((t for t in times if abs(t - event.at) < _SAME_TIME), None)
+            if match is not None:
+                times.remove(match)
+        profile = profile.model_copy(update={"offers_shown": shown})
+    return History.model_construct(events=events, loyalty=history.loyalty, profile=profile), own
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

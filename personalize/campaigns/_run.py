@@ -1,0 +1,238 @@
+"""Running a campaign from saved files, in one process or several (``personalize campaign``).
+
+The customers are read in chunks; each chunk is planned by a worker process that loaded the
+personalizer (configuration, catalog, index) and opened the store once, when it started.
+Chunks come back in input order, so the output does not depend on the number of workers.
+Each worker records its chunk's ``offer_sent`` events itself, one store write per chunk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+from typing import Any
+
+from personalize._personalizer import Personalizer
+from personalize.campaigns._codes import DEFAULT_CODE_FORMAT
+from personalize.campaigns._output import RowWriter
+from personalize.campaigns._plan import plan_campaign
+from personalize.campaigns._rows import CampaignRow, SkippedCustomer
+from personalize.campaigns._sources import histories_from_file
+from personalize.catalog import Catalog
+from personalize.store import Store, store_from_url
+
+__all__ = ["CampaignJob", "CampaignSummary", "load_personalizer", "run_campaign"]
+
+#: Called after each chunk with the customers done so far.
+ProgressHandler = Callable[[int], None]
+
+
+def load_personalizer(
+    config: str | Path, catalog: str | Path, index: str | Path, *, geoip: str | Path | None = None
+) -> Personalizer:
+    """The personalizer of a campaign, from the saved configuration, catalog and index.
+
+    It trusts the ``cloudflare`` country header, which is how a campaign passes each
+    customer's country (:data:`~personalize.campaigns.COUNTRY_HEADER`); campaign requests
+    are built by the campaign, never by a client.
+    """
+    return Personalizer.from_file(
+        config,
+        catalog=Catalog.from_file(catalog),
+        interactions=Path(index),
+        geoip=geoip,
+        trusted_cdn=["cloudflare"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignJob:
+    """Everything a worker needs to plan its chunks: files, the store and the settings.
+
+    Attributes:
+        config: The configuration file.
+        catalog: The catalog file.
+        index: The saved interaction index.
+        campaign_id: The campaign's id.
+        secret: The key codes are derived from.
+        now: The campaign time.
+        store_url: Where histories are read and sends recorded (``sqlite:///...``).
+        histories: Instead of a store, a JSONL file of histories (nothing is recorded).
+        placement: The placement products are ranked for.
+        limit: Products per email.
+        code_format: The coupon code template.
+        link_base: Prefixed to landing paths.
+        geoip: A MaxMind database, if the configuration uses geo facts beyond the country.
+    """
+
+    config: Path
+    catalog: Path
+    index: Path
+    campaign_id: str
+    secret: str
+    now: datetime
+    store_url: str | None = None
+    histories: Path | None = None
+    placement: str = "email"
+    limit: int = 6
+    code_format: str = DEFAULT_CODE_FORMAT
+    link_base: str = ""
+    geoip: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    """What a run did.
+
+    Attributes:
+        customers: Customers read.
+        rows: Rows written.
+        skipped: Customers left out (listed in the error file).
+        offers: Offers in the rows.
+        resumed: Rows whose offers an earlier run of the campaign had recorded.
+        seconds: Wall time of the run.
+    """
+
+    customers: int
+    rows: int
+    skipped: int
+    offers: int
+    resumed: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-able data, with the rate in customers per second."""
+        rate = self.customers / self.seconds if self.seconds > 0 else 0.0
+        return {
+            "customers": self.customers,
+            "rows": self.rows,
+            "skipped": self.skipped,
+            "offers": self.offers,
+            "resumed": self.resumed,
+            "seconds": round(self.seconds, 3),
+            "customers_per_second": round(rate, 1),
+        }
+
+
+Chunk = list[tuple[int, Any]]
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(job: CampaignJob) -> None:
+    """Load the personalizer and open the store, once per worker process."""
+    _worker["job"] = job
+    _worker["personalizer"] = load_personalizer(job.config, job.catalog, job.index, geoip=job.geoip)
+    _worker["store"] = store_from_url(job.store_url) if job.store_url is not None else None
+    _worker["histories"] = histories_from_file(job.histories) if job.histories else None
+
+
+def plan_chunk(chunk: Chunk) -> tuple[list[CampaignRow], list[SkippedCustomer]]:
+    """Plan one chunk of ``(position, customer)`` in a started worker."""
+    job: CampaignJob = _worker["job"]
+    skipped: list[SkippedCustomer] = []
+    offset = chunk[0][0] if chunk else 0
+    store: Store | None = _worker["store"]
+    histories: Mapping[str, Any] | None = _worker["histories"]
+    rows = list(
+        plan_campaign(
+            _worker["personalizer"],
+            (customer for _, customer in chunk),
+            campaign_id=job.campaign_id,
+            secret=job.secret,
+            placement=job.placement,
+            limit=job.limit,
+            now=job.now,
+            store=store,
+            histories=histories,
+            code_format=job.code_format,
+            link_base=job.link_base,
+            on_skip=lambda s: skipped.append(replace(s, position=s.position + offset)),
+            batch_size=len(chunk) or 1,
+        )
+    )
+    return rows, skipped
+
+
+def _chunks(customers: Iterable[Any], size: int) -> Iterator[Chunk]:
+    numbered = enumerate(customers)
+    while chunk := list(itertools.islice(numbered, size)):
+        yield chunk
+
+
+def run_campaign(
+    job: CampaignJob,
+    customers: Iterable[Any],
+    out: str | Path,
+    *,
+    errors: str | Path | None = None,
+    workers: int = 1,
+    chunk_size: int = 500,
+    on_progress: ProgressHandler | None = None,
+) -> CampaignSummary:
+    """Plan the campaign for ``customers`` and write the rows to ``out``.
+
+    Args:
+        job: The files and settings.
+        customers: Customer ids or records, e.g. from
+            :func:`~personalize.campaigns.read_customers`.
+        out: The output file, ``.jsonl``, ``.csv`` or ``.parquet``; replaced at the end.
+        errors: A JSONL file listing the customers left out (default: ``out`` with
+            ``.errors.jsonl``).
+        workers: Processes; 1 plans in this process.
+        chunk_size: Customers per chunk (and per store write).
+        on_progress: Called after each chunk with the customers done so far.
+
+    Returns:
+        What the run did.
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    errors = Path(errors) if errors is not None else out.with_name(out.stem + ".errors.jsonl")
+    counts = {"customers": 0, "rows": 0, "skipped": 0, "offers": 0, "resumed": 0}
+    chunks = _chunks(customers, chunk_size)
+    skipped_tmp = errors.with_name(f".{errors.name}.{os.getpid()}.tmp")
+    with RowWriter(out) as writer, skipped_tmp.open("w", encoding="utf-8") as skipped_file:
+        for rows, skipped in _results(job, chunks, workers):
+            writer.write(rows)
+            skipped_file.writelines(json.dumps(s.to_dict()) + "\n" for s in skipped)
+            counts["customers"] += len(rows) + len(skipped)
+            counts["rows"] += len(rows)
+            counts["skipped"] += len(skipped)
+            counts["offers"] += sum(len(r.offers) for r in rows)
+            counts["resumed"] += sum(r.resumed for r in rows)
+            if on_progress is not None:
+                on_progress(counts["customers"])
+    os.replace(skipped_tmp, errors)
+    return CampaignSummary(**counts, seconds=time.perf_counter() - started)
+
+
+def _results(
+    job: CampaignJob, chunks: Iterator[Chunk], workers: int
+) -> Iterator[tuple[list[CampaignRow], list[SkippedCustomer]]]:
+    if workers <= 1:
+        _start_worker(job)
+        try:
+            yield from map(plan_chunk, chunks)
+        finally:
+            _worker.clear()
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_start_worker, initargs=(job,)) as pool:
+        # Bounded read-ahead (``imap`` would read every customer at once): at most two
+        # chunks per worker wait, in input order.
+        pending: deque[AsyncResult[tuple[list[CampaignRow], list[SkippedCustomer]]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(plan_chunk, (chunk,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()

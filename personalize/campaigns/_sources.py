@@ -1,0 +1,187 @@
+"""Where a campaign's customers and their histories come from.
+
+Customers are ids or records (``{"customer_id": "c1", "first_name": "Ada", "email": ...}``,
+``id`` also accepted), from an iterable or a JSONL, CSV or Parquet file (JSONL and CSV may
+be gzipped). Histories come from a :class:`~personalize.store.Store`, a mapping of customer
+id to history, or a JSONL file with one ``{"customer_id", "events", "loyalty"}`` per line.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, cast
+
+from personalize._models import History
+from personalize.store import MAX_ID_CHARS, Store
+
+__all__ = [
+    "HistoryReader",
+    "customer_of",
+    "histories_from_file",
+    "history_reader",
+    "read_customers",
+]
+
+#: Gives the history of one customer; raises when it cannot be read.
+HistoryReader = Callable[[str], History]
+
+_ID_KEYS = ("customer_id", "id")
+_ID_IN_TEXT = re.compile(rb'"customer_id"\s*:\s*"((?:[^"\\]|\\.){1,256})"')
+_EMPTY = History()
+
+
+class HistoryUnreadable(ValueError):
+    """The stored history of a customer is not valid JSON or not a valid history."""
+
+
+def customer_of(customer: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The id and the placeholder fields of a customer given as an id or a record.
+
+    Raises:
+        ValueError: The record has no usable id (missing, empty, not text, too long).
+    """
+    key: Any
+    if isinstance(customer, str):
+        key, fields = customer, {}
+    else:
+        fields = dict(customer)
+        key = next((fields.pop(k) for k in _ID_KEYS if k in fields), None)
+        for k in _ID_KEYS:
+            fields.pop(k, None)
+        if isinstance(key, int) and not isinstance(key, bool):
+            key = str(key)
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_ID_CHARS:
+        raise ValueError(f"needs a customer_id of 1 to {MAX_ID_CHARS} characters")
+    return key, fields
+
+
+def history_reader(
+    *,
+    store: Store | None,
+    histories: Mapping[str, Any] | str | Path | None,
+    now: datetime,
+) -> HistoryReader:
+    """One way to read a customer's history, from ``store`` or ``histories``.
+
+    Raises:
+        ValueError: Both or neither were given.
+    """
+    if (store is None) == (histories is None):
+        raise ValueError("give exactly one of store= and histories=")
+    if store is not None:
+        return lambda customer_id: store.history(customer_id=customer_id, now=now)
+    assert histories is not None
+    if isinstance(histories, str | Path):
+        histories = histories_from_file(histories)
+    table = histories
+    return lambda customer_id: _as_history(table.get(customer_id))
+
+
+def _as_history(value: Any) -> History:
+    if value is None:
+        return _EMPTY
+    if isinstance(value, History):
+        return value
+    if isinstance(value, bytes | str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise HistoryUnreadable(f"history is not valid JSON: {exc}") from None
+    if isinstance(value, list):
+        value = {"events": value}
+    if isinstance(value, Mapping):
+        value = {k: v for k, v in value.items() if k != "customer_id"}
+    return History.model_validate(value)
+
+
+def histories_from_file(path: str | Path) -> dict[str, bytes]:
+    """Customer id to the raw JSON of their history line, parsed when it is needed.
+
+    A line that is not valid JSON but names a ``customer_id`` makes that customer's history
+    unreadable (the campaign skips them and reports it); other bad lines are ignored.
+    """
+    table: dict[str, bytes] = {}
+    with _open(Path(path)) as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                key = record.get("customer_id") if isinstance(record, dict) else None
+            except ValueError:
+                found = _ID_IN_TEXT.search(line)
+                key = json.loads(b'"' + found.group(1) + b'"') if found else None
+            if isinstance(key, str):
+                table[key] = line
+    return table
+
+
+def read_customers(path: str | Path) -> Iterator[dict[str, Any]]:
+    """The customer records of a JSONL, CSV or Parquet file, streamed in file order.
+
+    Raises:
+        ValueError: The file's extension is none of these.
+    """
+    path = Path(path)
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return _jsonl_records(path)
+    if name.endswith(".csv"):
+        return _csv_records(path)
+    if name.endswith(".parquet"):
+        return _parquet_records(path)
+    raise ValueError(f"{path}: customers must be .jsonl, .csv or .parquet")
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _jsonl_records(path: Path) -> Iterator[dict[str, Any]]:
+    with _open(path) as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            yield record if isinstance(record, dict) else {"_line": number}
+
+
+def _csv_records(path: Path) -> Iterator[dict[str, Any]]:
+    with _open(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+        for row in csv.DictReader(text):
+            yield {k: (v if v != "" else None) for k, v in row.items() if k is not None}
+
+
+def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
+        yield from batch.to_pylist()
+
+
+def count_customers(path: str | Path) -> int | None:
+    """How many customers a file holds (Parquet: from its metadata), else ``None``."""
+    path = Path(path)
+    if path.name.lower().endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    total = 0
+    with _open(path) as lines:
+        for line in lines:
+            total += bool(line.strip())
+    if path.name.lower().removesuffix(".gz").endswith(".csv"):
+        total = max(total - 1, 0)
+    return total
