@@ -10,7 +10,10 @@ from tests.campaigns.conftest import CONFIG, NOW
 
 @pytest.fixture(scope="module")
 def p() -> Personalizer:
-    return Personalizer(CONFIG, autoload_plugins=False, freeze_gc=False, trusted_cdn=["cloudflare"])
+    # no store: each decision stands alone (a store would record the offers shown)
+    return Personalizer(
+        CONFIG, autoload_plugins=False, freeze_gc=False, trusted_cdn=["cloudflare"], store=None
+    )
 
 
 def decide(p: Personalizer, channel: str) -> Any:
