@@ -96,7 +96,9 @@ def test_evaluate_reports_a_user_mistake_in_one_line(
 
 def test_evaluate_of_a_missing_log_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "nowhere.jsonl"]) == 2
-    assert capsys.readouterr().err == "personalize: event log not found: nowhere.jsonl\n"
+    err = capsys.readouterr().err  # may start with a note that ALS and BM25 are skipped
+    assert err.endswith("personalize: event log not found: nowhere.jsonl\n")
+    assert "Traceback" not in err
 
 
 def test_evaluate_with_a_plot_but_no_matplotlib_says_what_to_install(
