@@ -45,20 +45,7 @@ from personalize._plugin_parts import (
 )
 from personalize.errors import PluginError
 
-__all__ = [
-    "ARG_KINDS",
-    "RESERVED_OPERATORS",
-    "ActionBuilder",
-    "ActionSpec",
-    "CandidateSourceFn",
-    "ErrorSink",
-    "FactSpec",
-    "OperatorSpec",
-    "Plugin",
-    "Registry",
-    "ScorerFn",
-    "guarded",
-]
+__all__ = ["ARG_KINDS", "RESERVED_OPERATORS", "Plugin", "Registry"]
 
 #: Operators the condition compiler implements itself; no registry may claim these names.
 RESERVED_OPERATORS = frozenset(

@@ -54,6 +54,39 @@ class Baseline:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """One call of a baseline: log, split, mode, whom to rank, how many, grid point."""
+
+    purchases: Purchases
+    split: Split
+    mode: str
+    customers: Sequence[int]
+    k: int
+    params: Mapping[str, Any]
+
+
+def _baseline(
+    name: str,
+    modes: tuple[str, ...],
+    grid: Mapping[str, Sequence[Any]],
+    rank: Callable[[_Ask], Lists],
+) -> Baseline:
+    """A :class:`Baseline` whose ``recommend`` bundles its arguments into one :class:`_Ask`."""
+
+    def recommend(
+        purchases: Purchases,
+        split: Split,
+        mode: str,
+        customers: Sequence[int],
+        k: int,
+        params: Mapping[str, Any],
+    ) -> Lists:
+        return rank(_Ask(purchases, split, mode, customers, k, params))
+
+    return Baseline(name, modes, grid, recommend)
+
+
 def _orders(purchases: Purchases, mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], ...]:
     """Distinct (order, item) rows of the masked lines: customer, item, order, time."""
     cust, item, order, at = (
@@ -85,17 +118,10 @@ def _top(
     return out
 
 
-def repeat_purchase(
-    purchases: Purchases,
-    split: Split,
-    mode: str,
-    customers: Sequence[int],
-    k: int,
-    params: Mapping[str, Any],
-) -> Lists:
+def repeat_purchase(ask: _Ask) -> Lists:
     """The customer's own products by order count, then latest purchase."""
-    cust, item, _, at = _orders(purchases, split.train)
-    wanted = set(customers)
+    cust, item, _, at = _orders(ask.purchases, ask.split.train)
+    wanted = set(ask.customers)
     counts: dict[int, dict[int, list[float]]] = {}
     for c, i, t in zip(cust.tolist(), item.tolist(), at.tolist(), strict=True):
         if c in wanted:
@@ -103,29 +129,22 @@ def repeat_purchase(
             row[0] += 1
             row[1] = max(row[1], t)
     return {
-        c: sorted(counts.get(c, {}), key=lambda i: (-counts[c][i][0], -counts[c][i][1], i))[:k]
-        for c in customers
+        c: sorted(counts.get(c, {}), key=lambda i: (-counts[c][i][0], -counts[c][i][1], i))[: ask.k]
+        for c in ask.customers
     }
 
 
-def recent_popularity(
-    purchases: Purchases,
-    split: Split,
-    mode: str,
-    customers: Sequence[int],
-    k: int,
-    params: Mapping[str, Any],
-) -> Lists:
+def recent_popularity(ask: _Ask) -> Lists:
     """Most orders in the last ``days`` days of train."""
-    _, item, _, at = _orders(purchases, split.train)
-    since = split.cutoff.timestamp() - params["days"] * _DAY
-    counts = np.bincount(item[at >= since], minlength=len(purchases.items)).astype(np.float64)
+    _, item, _, at = _orders(ask.purchases, ask.split.train)
+    since = ask.split.cutoff.timestamp() - ask.params["days"] * _DAY
+    counts = np.bincount(item[at >= since], minlength=len(ask.purchases.items)).astype(np.float64)
     ranked = np.lexsort((np.arange(counts.size), -counts))
     ranked = ranked[counts[ranked] > 0].tolist()
     out: Lists = {}
-    for c in customers:
-        skip = split.bought[c] if mode == "new" else frozenset()
-        out[c] = [i for i in ranked[: k + len(skip)] if i not in skip][:k]
+    for c in ask.customers:
+        skip = ask.split.bought[c] if ask.mode == "new" else frozenset()
+        out[c] = [i for i in ranked[: ask.k + len(skip)] if i not in skip][: ask.k]
     return out
 
 
@@ -157,33 +176,25 @@ def tifu_vectors(
     return sp.csr_matrix((w, (cust, item)), shape=shape)
 
 
-def tifu_knn(
-    purchases: Purchases,
-    split: Split,
-    mode: str,
-    customers: Sequence[int],
-    k: int,
-    params: Mapping[str, Any],
-) -> Lists:
+def tifu_knn(ask: _Ask) -> Lists:
     """TIFU-KNN: ``alpha * own + (1 - alpha) * mean of the k nearest customers' vectors``."""
-    vectors = tifu_vectors(
-        purchases, split, params["group_size"], params["r_basket"], params["r_group"]
-    )
+    p = ask.params
+    vectors = tifu_vectors(ask.purchases, ask.split, p["group_size"], p["r_basket"], p["r_group"])
     norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     unit = sp.csr_matrix(sp.diags(1.0 / norms) @ vectors)
-    rows = list(customers)
+    rows = list(ask.customers)
     sims = (unit[rows] @ unit.T).toarray()
     sims[np.arange(len(rows)), rows] = -np.inf  # never one's own neighbour
-    n = min(params["neighbours"], sims.shape[1] - 1)
+    n = min(ask.params["neighbours"], sims.shape[1] - 1)
     nearest = np.argpartition(-sims, n - 1, axis=1)[:, :n]
     mix = sp.csr_matrix(
         (np.full(nearest.size, 1.0 / n), (np.repeat(np.arange(len(rows)), n), nearest.ravel())),
         shape=(len(rows), vectors.shape[0]),
     )
-    alpha = params["alpha"]
+    alpha = ask.params["alpha"]
     scores = alpha * vectors[rows].toarray() + (1 - alpha) * (mix @ vectors).toarray()
-    return _top(scores, rows, split, mode, k)
+    return _top(scores, rows, ask.split, ask.mode, ask.k)
 
 
 def _user_items(purchases: Purchases, split: Split) -> sp.csr_matrix:
@@ -192,15 +203,14 @@ def _user_items(purchases: Purchases, split: Split) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(item.size, dtype=np.float32), (cust, item)), shape=shape)
 
 
-def _implicit(
-    model: Any, purchases: Purchases, split: Split, mode: str, customers: Sequence[int], k: int
-) -> Lists:
-    user_items = _user_items(purchases, split)
+def _implicit(model: Any, ask: _Ask) -> Lists:
+    user_items = _user_items(ask.purchases, ask.split)
     with warnings.catch_warnings():  # implicit converts its own BM25 weights to CSR, loudly
         warnings.simplefilter("ignore")
         model.fit(user_items, show_progress=False)
-    rows = np.array(list(customers), dtype=np.int64)
-    ids, _ = model.recommend(rows, user_items[rows], N=k, filter_already_liked_items=mode == "new")
+    rows = np.array(list(ask.customers), dtype=np.int64)
+    new = ask.mode == "new"
+    ids, _ = model.recommend(rows, user_items[rows], N=ask.k, filter_already_liked_items=new)
     return {int(c): [int(i) for i in row if i >= 0] for c, row in zip(rows, ids, strict=True)}
 
 
@@ -215,50 +225,38 @@ def _import_implicit() -> Any:
     return implicit
 
 
-def als(
-    purchases: Purchases,
-    split: Split,
-    mode: str,
-    customers: Sequence[int],
-    k: int,
-    params: Mapping[str, Any],
-) -> Lists:
+def als(ask: _Ask) -> Lists:
     """Implicit ALS (``implicit.als``), one thread, seeded."""
     implicit = _import_implicit()
     model = implicit.cpu.als.AlternatingLeastSquares(
-        factors=params["factors"],
-        regularization=params["regularization"],
-        alpha=params["alpha"],
+        factors=ask.params["factors"],
+        regularization=ask.params["regularization"],
+        alpha=ask.params["alpha"],
         iterations=15,
         num_threads=1,
         random_state=0,
     )
-    return _implicit(model, purchases, split, mode, customers, k)
+    return _implicit(model, ask)
 
 
-def bm25_item_knn(
-    purchases: Purchases,
-    split: Split,
-    mode: str,
-    customers: Sequence[int],
-    k: int,
-    params: Mapping[str, Any],
-) -> Lists:
+def bm25_item_knn(ask: _Ask) -> Lists:
     """Item-kNN over BM25-weighted co-occurrence (``implicit.nearest_neighbours``)."""
     implicit = _import_implicit()
     model = implicit.nearest_neighbours.BM25Recommender(
-        K=params["neighbours"], K1=params["k1"], B=params["b"], num_threads=1
+        K=ask.params["neighbours"], K1=ask.params["k1"], B=ask.params["b"], num_threads=1
     )
-    return _implicit(model, purchases, split, mode, customers, k)
+    return _implicit(model, ask)
 
 
 #: The baselines, by name.
 BASELINES: Mapping[str, Baseline] = {
     b.name: b
     for b in (
-        Baseline("repeat purchase", ("all",), {}, repeat_purchase),
-        Baseline("recent popularity", ("all", "new"), {"days": (7, 14, 30, 60)}, recent_popularity),
-        Baseline(
+        _baseline("repeat purchase", ("all",), {}, repeat_purchase),
+        _baseline(
+            "recent popularity", ("all", "new"), {"days": (7, 14, 30, 60)}, recent_popularity
+        ),
+        _baseline(
             "TIFU-KNN",
             ("all", "new"),
             {
@@ -270,13 +268,13 @@ BASELINES: Mapping[str, Baseline] = {
             },
             tifu_knn,
         ),
-        Baseline(
+        _baseline(
             "ALS",
             ("new",),
             {"factors": (64, 128), "regularization": (0.05,), "alpha": (0.5, 1.0, 10.0)},
             als,
         ),
-        Baseline(
+        _baseline(
             "BM25 item-kNN",
             ("new",),
             {"neighbours": (20, 50, 200), "k1": (1.2,), "b": (0.25, 0.75)},

@@ -14,19 +14,17 @@ rules and the ranking can name it; this module is the public face that seeds it.
 from __future__ import annotations
 
 from personalize import context, ranking, rules
-from personalize._registry import (
-    ARG_KINDS,
-    RESERVED_OPERATORS,
+from personalize._plugin_parts import (
     ActionBuilder,
     ActionSpec,
     CandidateSourceFn,
     ErrorSink,
     FactSpec,
     OperatorSpec,
-    Plugin,
     ScorerFn,
     guarded,
 )
+from personalize._registry import ARG_KINDS, RESERVED_OPERATORS, Plugin
 from personalize._registry import Registry as _Container
 from personalize.plugins._entry_points import (
     AUTOLOAD_ENV,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from personalize._registry import ErrorSink, guarded
+from personalize._plugin_parts import ErrorSink, guarded
 from personalize.catalog import Catalog
 from personalize.config import RankingConfig
 from personalize.context import Context

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from personalize._registry import ErrorSink, guarded
+from personalize._plugin_parts import ErrorSink, guarded
 from personalize.catalog import Catalog
 from personalize.config import DiversityConfig
 from personalize.ranking._types import RankingInput, Recommendation

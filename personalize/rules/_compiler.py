@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from personalize._models import PRODUCT_FACT_SCHEMA
-from personalize._registry import ErrorSink, Registry
+from personalize._plugin_parts import ErrorSink
+from personalize._registry import Registry
 from personalize.context import FACT_VALUES
 from personalize.errors import ConfigError, Problem
 from personalize.rules._actions import Predicate, ProductSelector

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from personalize._registry import ErrorSink
+from personalize._plugin_parts import ErrorSink
 
 __all__ = [
     "AllOf",

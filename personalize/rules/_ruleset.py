@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from personalize._registry import ErrorSink, Registry
+from personalize._plugin_parts import ErrorSink
+from personalize._registry import Registry
 from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig, format_path
 from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from personalize._document import MAX_DEPTH
-from personalize._registry import ErrorSink, OperatorSpec, Registry, guarded
+from personalize._plugin_parts import ErrorSink, OperatorSpec, guarded
+from personalize._registry import Registry
 from personalize.errors import Problem
 from personalize.rules._checks import (
     ORDER,

@@ -5,24 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from personalize._models import Event, History
-from personalize.store._errors import StoreUnavailable
-from personalize.store._events import check_events, decode_all, dumps, encode, owner
+from personalize.store._events import check_events, decode_all, dumps, encode
 from personalize.store._protocol import (
     RECENT_EVENTS,
     Retention,
     Store,
-    build_history,
     export_record,
     group,
 )
 from personalize.store._redis import MAX_PENDING, import_redis
-from personalize.store._summary import Summary
+from personalize.store._redis_core import RedisCore
 
 __all__ = ["AsyncRedisStore", "ThreadedAsyncStore"]
 
@@ -65,7 +62,7 @@ class ThreadedAsyncStore:
         return await asyncio.to_thread(self.store.export, customer_id)
 
 
-class AsyncRedisStore:
+class AsyncRedisStore(RedisCore):
     """:class:`~personalize.store.RedisStore` on ``redis.asyncio``: same keys, same guarantees.
 
     Buffered appends are flushed by a task of the running event loop.
@@ -96,12 +93,9 @@ class AsyncRedisStore:
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
-        self.retention = retention or Retention()
-        self.prefix = prefix
+        errors = (redis.RedisError, OSError, asyncio.TimeoutError)
+        self._init_core(retention, prefix, retry_after, max_pending, errors, redis.WatchError)
         self.timeout = timeout
-        self.retry_after = retry_after
-        self._errors = (redis.RedisError, OSError, asyncio.TimeoutError)
-        self._watch_error = redis.WatchError
         self._read = Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
         )
@@ -111,21 +105,8 @@ class AsyncRedisStore:
             socket_connect_timeout=write_timeout,
             retry=Retry(NoBackoff(), 0),
         )
-        self._pending: deque[Event] = deque()
-        self._max_pending = max_pending
         self._flusher: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
-        self._down_until = 0.0
-        #: Events dropped because the buffer was full.
-        self.dropped = 0
-
-    @property
-    def pending(self) -> int:
-        """Events buffered, waiting for Redis."""
-        return len(self._pending)
-
-    def _keys(self, key: str) -> tuple[str, str]:
-        return f"{self.prefix}{{{key}}}:e", f"{self.prefix}{{{key}}}:s"
 
     async def append(self, events: Iterable[Event]) -> None:
         """See :meth:`RedisStore.append`."""
@@ -188,10 +169,6 @@ class AsyncRedisStore:
                     except self._watch_error:
                         continue
 
-    def _summary(self, raw: bytes | str | None) -> Summary:
-        state = json.loads(raw) if raw is not None else None
-        return Summary(state, session_timeout=self.retention.session_timeout)
-
     async def history(
         self,
         customer_id: str | None = None,
@@ -200,25 +177,18 @@ class AsyncRedisStore:
         now: datetime | None = None,
     ) -> History:
         """See :meth:`RedisStore.history`."""
-        key = owner(customer_id, session_id)
-        if key is None:
+        keys = self._history_keys(customer_id, session_id)
+        if keys is None:
             return History()
-        if time.monotonic() < self._down_until:
-            raise StoreUnavailable("redis: unavailable (a recent request failed)")
-        events_key, summary_key = self._keys(key)
+        events_key, summary_key = keys
         try:
             async with self._read.pipeline(transaction=False) as pipe:
                 pipe.get(summary_key)
                 pipe.lrange(events_key, -RECENT_EVENTS, -1)
                 raw, bodies = await asyncio.wait_for(pipe.execute(), self.timeout)
         except self._errors as error:
-            self._down_until = time.monotonic() + self.retry_after
-            raise StoreUnavailable(f"redis: {type(error).__name__}: {error}") from error
-        if raw is None:
-            return History()
-        return build_history(
-            self._summary(raw), decode_all(bodies), now, session_id, self.retention
-        )
+            raise self._read_failed(error) from error
+        return self._history(raw, bodies, now, session_id)
 
     async def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""

@@ -27,16 +27,15 @@ from typing import Any
 
 from personalize._models import Event, History
 from personalize.store._errors import StoreUnavailable
-from personalize.store._events import check_events, decode_all, dumps, encode, owner
+from personalize.store._events import check_events, decode_all, dumps, encode
 from personalize.store._fork import reset_after_fork
 from personalize.store._protocol import (
     RECENT_EVENTS,
     Retention,
-    build_history,
     export_record,
     group,
 )
-from personalize.store._summary import Summary
+from personalize.store._redis_core import RedisCore
 
 __all__ = ["RedisStore", "import_redis"]
 
@@ -53,7 +52,7 @@ def import_redis() -> Any:
     return redis
 
 
-class RedisStore:
+class RedisStore(RedisCore):
     """Visitor state in Redis (sync client). See the module docstring for the guarantees.
 
     Args:
@@ -81,11 +80,14 @@ class RedisStore:
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
-        self.retention = retention or Retention()
-        self.prefix = prefix
-        self.retry_after = retry_after
-        self._errors = (redis.RedisError, OSError)
-        self._watch_error = redis.WatchError
+        self._init_core(
+            retention,
+            prefix,
+            retry_after,
+            max_pending,
+            (redis.RedisError, OSError),
+            redis.WatchError,
+        )
 
         def client(seconds: float) -> Any:
             return redis.Redis.from_url(
@@ -97,14 +99,9 @@ class RedisStore:
 
         self._read = client(timeout)
         self._writer = client(write_timeout)
-        self._pending: deque[Event] = deque()
-        self._max_pending = max_pending
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._flusher: threading.Thread | None = None
-        self._down_until = 0.0
-        #: Events dropped because the buffer was full.
-        self.dropped = 0
         reset_after_fork(self)
 
     def _after_fork(self) -> None:
@@ -115,14 +112,6 @@ class RedisStore:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._flusher = None
-
-    @property
-    def pending(self) -> int:
-        """Events buffered, waiting for Redis."""
-        return len(self._pending)
-
-    def _keys(self, key: str) -> tuple[str, str]:
-        return f"{self.prefix}{{{key}}}:e", f"{self.prefix}{{{key}}}:s"
 
     def append(self, events: Iterable[Event]) -> None:
         """Store ``events``; buffer them when Redis is down (see the module docstring).
@@ -205,10 +194,6 @@ class RedisStore:
                 except self._watch_error:
                     continue
 
-    def _summary(self, raw: bytes | None) -> Summary:
-        state = json.loads(raw) if raw is not None else None
-        return Summary(state, session_timeout=self.retention.session_timeout)
-
     def history(
         self,
         customer_id: str | None = None,
@@ -221,24 +206,18 @@ class RedisStore:
         Raises:
             StoreUnavailable: Redis did not answer within ``timeout``, or failed recently.
         """
-        key = owner(customer_id, session_id)
-        if key is None:
+        keys = self._history_keys(customer_id, session_id)
+        if keys is None:
             return History()
-        if time.monotonic() < self._down_until:
-            raise StoreUnavailable("redis: unavailable (a recent request failed)")
-        events_key, summary_key = self._keys(key)
+        events_key, summary_key = keys
         try:
             with self._read.pipeline(transaction=False) as pipe:
                 pipe.get(summary_key)
                 pipe.lrange(events_key, -RECENT_EVENTS, -1)
                 raw, bodies = pipe.execute()
         except self._errors as error:
-            self._down_until = time.monotonic() + self.retry_after
-            raise StoreUnavailable(f"redis: {type(error).__name__}: {error}") from error
-        if raw is None:
-            return History()
-        summary = self._summary(raw)
-        return build_history(summary, decode_all(bodies), now, session_id, self.retention)
+            raise self._read_failed(error) from error
+        return self._history(raw, bodies, now, session_id)
 
     def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""
