@@ -148,8 +148,8 @@ def _baselines(text: str) -> list[str]:
     names = [BASELINE_KEYS[k] for k in keys]
     if any(n in ("ALS", "BM25 item-kNN") for n in names):
         try:
-            import implicit  # type: ignore[import-untyped]  # noqa: F401
-            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+            import implicit  # noqa: F401
+            from threadpoolctl import threadpool_limits
 
             threadpool_limits(1, "blas")  # implicit asks for a single-threaded BLAS
         except ImportError:

@@ -217,7 +217,7 @@ def _implicit(model: Any, ask: _Ask) -> Lists:
 def _import_implicit() -> Any:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        import implicit  # type: ignore[import-untyped]
+        import implicit
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "the ALS and BM25 baselines need implicit: pip install 'personalize[evaluate]'"
