@@ -20,14 +20,14 @@ It is plain ASGI, so streaming responses and background tasks pass through untou
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Unpack
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from datetime import timedelta
+from typing import Any, Literal
 
 from personalize._personalizer import Personalizer
 from personalize.store import EventError
-from personalize.web._adapter import Adapter, AdapterOptions
-from personalize.web._core import Personalization
-from personalize.web._identity import identity_cookie, read_identity
+from personalize.web._core import Personalization, identity_settings
+from personalize.web._identity import IdentitySettings, identity_cookie, read_identity
 from personalize.web._request import request_from_asgi
 
 try:
@@ -49,7 +49,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 STATE_KEY = "personalization"
 
 
-class PersonalizeMiddleware(Adapter):
+class PersonalizeMiddleware:
     """ASGI middleware giving each HTTP request a :class:`~personalize.web.Personalization`.
 
     Args:
@@ -69,9 +69,34 @@ class PersonalizeMiddleware(Adapter):
         untracked_paths: Path prefixes never recorded as page views.
     """
 
-    def __init__(self, app: ASGIApp, **options: Unpack[AdapterOptions]) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        personalizer: Personalizer | None = None,
+        secret: str | bytes | None = None,
+        settings: IdentitySettings | None = None,
+        cookie_name: str = "pz_visitor",
+        max_age: timedelta = timedelta(days=365),
+        session_timeout: timedelta = timedelta(minutes=30),
+        secure: bool = True,
+        same_site: Literal["lax", "strict", "none"] = "lax",
+        track_page_views: bool = True,
+        untracked_paths: Iterable[str] = ("/static/", "/favicon.ico"),
+    ) -> None:
         self.app = app
+        self.personalizer = personalizer
+        self.track_page_views = track_page_views
+        self.untracked_paths = tuple(untracked_paths)
+        self.settings = identity_settings(
+            settings,
+            secret,
+            cookie_name=cookie_name,
+            max_age=max_age,
+            session_timeout=session_timeout,
+            secure=secure,
+            same_site=same_site,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection; only ``http`` requests are personalized."""

@@ -19,11 +19,13 @@ recorded as a ``page_view`` in the personalizer's store.
 
 from __future__ import annotations
 
-from typing import Unpack
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Literal
 
-from personalize.web._adapter import Adapter, AdapterOptions
-from personalize.web._core import Personalization
-from personalize.web._identity import identity_cookie, read_identity
+from personalize._personalizer import Personalizer
+from personalize.web._core import Personalization, identity_settings
+from personalize.web._identity import IdentitySettings, identity_cookie, read_identity
 from personalize.web._request import request_from_wsgi
 
 try:
@@ -39,7 +41,7 @@ _G_KEY = "personalization"
 _EXTENSION_KEY = "personalize"
 
 
-class Personalize(Adapter):
+class Personalize:
     """The Flask extension.
 
     Args:
@@ -58,8 +60,33 @@ class Personalize(Adapter):
         untracked_paths: Path prefixes never recorded as page views.
     """
 
-    def __init__(self, app: flask.Flask | None = None, **options: Unpack[AdapterOptions]) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        app: flask.Flask | None = None,
+        *,
+        personalizer: Personalizer | None = None,
+        secret: str | bytes | None = None,
+        settings: IdentitySettings | None = None,
+        cookie_name: str = "pz_visitor",
+        max_age: timedelta = timedelta(days=365),
+        session_timeout: timedelta = timedelta(minutes=30),
+        secure: bool = True,
+        same_site: Literal["lax", "strict", "none"] = "lax",
+        track_page_views: bool = True,
+        untracked_paths: Iterable[str] = ("/static/", "/favicon.ico"),
+    ) -> None:
+        self.personalizer = personalizer
+        self.track_page_views = track_page_views
+        self.untracked_paths = tuple(untracked_paths)
+        self.settings = identity_settings(
+            settings,
+            secret,
+            cookie_name=cookie_name,
+            max_age=max_age,
+            session_timeout=session_timeout,
+            secure=secure,
+            same_site=same_site,
+        )
         if app is not None:
             self.init_app(app)
 
