@@ -88,6 +88,33 @@ class CampaignJob:
     link_base: str = ""
     geoip: Path | None = None
 
+    def plan(
+        self,
+        personalizer: Personalizer,
+        customers: Iterable[Any],
+        *,
+        store: Store | None,
+        histories: Mapping[str, Any] | None,
+        on_skip: Callable[[SkippedCustomer], None],
+        batch_size: int,
+    ) -> Iterator[CampaignRow]:
+        """:func:`plan_campaign` with this job's settings (one place for workers and Spark)."""
+        return plan_campaign(
+            personalizer,
+            customers,
+            campaign_id=self.campaign_id,
+            secret=self.secret,
+            placement=self.placement,
+            limit=self.limit,
+            now=self.now,
+            store=store,
+            histories=histories,
+            code_format=self.code_format,
+            link_base=self.link_base,
+            on_skip=on_skip,
+            batch_size=batch_size,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignSummary:
@@ -143,18 +170,11 @@ def plan_chunk(chunk: Chunk) -> tuple[list[CampaignRow], list[SkippedCustomer]]:
     store: Store | None = _worker["store"]
     histories: Mapping[str, Any] | None = _worker["histories"]
     rows = list(
-        plan_campaign(
+        job.plan(
             _worker["personalizer"],
             (customer for _, customer in chunk),
-            campaign_id=job.campaign_id,
-            secret=job.secret,
-            placement=job.placement,
-            limit=job.limit,
-            now=job.now,
             store=store,
             histories=histories,
-            code_format=job.code_format,
-            link_base=job.link_base,
             on_skip=lambda s: skipped.append(replace(s, position=s.position + offset)),
             batch_size=len(chunk) or 1,
         )

@@ -8,6 +8,7 @@ with (``{"$gt": 50}``, ``{"$elemMatch": ...}``, a bare value);
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,7 +58,7 @@ _MEMBER_OPS = frozenset({"$in", "$nin", "$ini", "$nini"})
 _TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 
 
-class ValueCompiler:
+class ValueCompiler(ABC):
     """The state of one configuration's compilation and the value-level compiler."""
 
     problems: list[Problem]
@@ -77,8 +78,9 @@ class ValueCompiler:
     _depth: int
     _allowed: tuple[str, frozenset[str]] | None
 
+    @abstractmethod
     def _condition(self, cond: Any, where: str, *, selector: bool = False) -> CondNode:
-        raise NotImplementedError  # the condition half: ConditionCompiler
+        """Compile a nested condition (the condition half: ``ConditionCompiler``)."""
 
     def _problem(self, where: str, message: str, suggestion: str | None = None) -> None:
         self.problems.append(Problem(where, message, suggestion))

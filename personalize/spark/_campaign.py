@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from personalize.campaigns._codes import DEFAULT_CODE_FORMAT
-from personalize.campaigns._plan import plan_campaign as plan_in_process
 from personalize.campaigns._rows import SkippedCustomer
 from personalize.campaigns._run import CampaignJob, load_personalizer
 from personalize.campaigns._sources import histories_from_file
@@ -124,18 +123,11 @@ def _plan_batches(job: CampaignJob, names: list[str], batches: Iterator[Any]) ->
     for batch in batches:
         customers = batch.to_pylist()
         skipped: dict[int, SkippedCustomer] = {}
-        rows = plan_in_process(
+        rows = job.plan(
             personalizer,
             customers,
-            campaign_id=job.campaign_id,
-            secret=job.secret,
-            placement=job.placement,
-            limit=job.limit,
-            now=job.now,
             store=store,
             histories=histories,
-            code_format=job.code_format,
-            link_base=job.link_base,
             on_skip=partial(_remember, skipped),
             batch_size=max(len(customers), 1),
         )
