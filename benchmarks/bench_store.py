@@ -157,25 +157,61 @@ def faults() -> None:
     process.wait()
 
 
+#: The decisions' request time: the same local time for every length (rules and offers
+#: that depend on the hour or the day then fire alike).
+DECIDE_AT = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+#: How many of a customer's newest events every length shares (today's visit and the days
+#: before it), so that lengths differ only in older history.
+SHARED_TAIL = 10
+
+
 def _shop_events(customer: str, count: int, products: list[str]) -> list[Event]:
-    """A customer's history on the example shop: views, carts, purchases, emails, offers."""
+    """A customer's history on the example shop: views, carts, purchases, emails, offers.
+
+    The newest :data:`SHARED_TAIL` events are the same for every customer (a purchase a week
+    ago, then today's visit with views and a cart); the ``count - SHARED_TAIL`` older ones
+    are drawn at random over the 300 days before, so lengths differ only in old history.
+    """
     rng = random.Random(customer)
-    start = datetime.now(UTC) - timedelta(days=300)
-    step = timedelta(days=299) / count
     kinds = ["view"] * 6 + ["add_to_cart", "purchase", "email_open", "offer_shown"]
+    older = max(count - SHARED_TAIL, 0)
+    start = DECIDE_AT - timedelta(days=300)
+    step = timedelta(days=290) / max(older, 1)
     events = []
-    for i in range(count):
+    for i in range(older):
         kind = rng.choice(kinds)
         events.append(
             Event(
                 type=kind,
                 customer_id=customer,
-                session_id=f"s{i // 8}",
+                session_id=f"old{i // 8}",
                 at=start + step * i,
                 product_id=rng.choice(products),
                 category="outerwear" if kind == "view" and i % 3 == 0 else None,
                 price=49.0 if kind in ("add_to_cart", "purchase") else None,
                 offer_id="comeback10" if kind == "offer_shown" else None,
+            )
+        )
+    week_ago, today = DECIDE_AT - timedelta(days=7), DECIDE_AT - timedelta(minutes=20)
+    tail: list[tuple[str, datetime, str]] = [
+        ("view", week_ago, "w"),
+        ("add_to_cart", week_ago + timedelta(minutes=2), "w"),
+        ("purchase", week_ago + timedelta(minutes=5), "w"),
+        ("email_open", DECIDE_AT - timedelta(days=2), "e"),
+    ]
+    tail += [("view", today + timedelta(minutes=2 * i), "today") for i in range(4)]
+    tail += [("add_to_cart", today + timedelta(minutes=9), "today")]
+    tail += [("view", today + timedelta(minutes=10), "today")]
+    for n, (kind, at, session) in enumerate(tail[-min(count, SHARED_TAIL) :]):
+        events.append(
+            Event(
+                type=kind,
+                customer_id=customer,
+                session_id=f"{customer}-{session}",
+                at=at,
+                product_id=products[n % len(products)] if kind != "email_open" else None,
+                category="outerwear" if kind == "view" else None,
+                price=49.0 if kind in ("add_to_cart", "purchase") else None,
             )
         )
     return events
@@ -261,9 +297,11 @@ def decisions(runs: int, url: str, pool: int | None) -> None:
             for length in LENGTHS:
                 customer = f"d{length}"
                 events = _shop_events(customer, length, products)
-                now = events[-1].at + timedelta(minutes=5)
                 request = Request(
-                    user_id=customer, session_id=f"s{length // 8}", now=now, url="https://shop/"
+                    user_id=customer,
+                    session_id=f"{customer}-today",
+                    now=DECIDE_AT,
+                    url="https://shop/",
                 )
                 if store is None:
                     calls[length] = partial(p.personalize, request, History(events=events))

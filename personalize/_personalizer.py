@@ -499,7 +499,10 @@ class Personalizer:
         if visitor is not None:
             try:
                 stored = await tracking.async_store.history(
-                    visitor.customer_id, visitor.session_id, now=_store_now(request)
+                    visitor.customer_id,
+                    visitor.session_id,
+                    now=_store_now(request),
+                    **tracking.summary_only,
                 )
             except Exception as exc:  # the store failed: serve without history
                 self._degrade(trace, "store", exc)
@@ -524,7 +527,12 @@ class Personalizer:
             trace.error("store", _NO_SYNC_STORE)
             return _EMPTY_HISTORY
         try:
-            return store.history(visitor.customer_id, visitor.session_id, now=_store_now(request))
+            return store.history(
+                visitor.customer_id,
+                visitor.session_id,
+                now=_store_now(request),
+                **self._tracking.summary_only,
+            )
         except Exception as exc:  # StoreUnavailable, or any backend failure: degrade
             self._degrade(trace, "store", exc)
             return _EMPTY_HISTORY

@@ -21,6 +21,7 @@ from personalize._models import Event, History, Profile, Request
 from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
+from personalize.store._protocol import reads_summary_only
 
 __all__ = [
     "DEFAULT_STORE",
@@ -66,7 +67,7 @@ class Tracking:
         session_timeout: The idle time that ends a visit, for the store built here.
     """
 
-    __slots__ = ("async_store", "failed_writes", "store")
+    __slots__ = ("async_store", "failed_writes", "store", "summary_only")
 
     def __init__(self, store: StoreOption, session_timeout: timedelta) -> None:
         if store == DEFAULT_STORE:
@@ -78,8 +79,13 @@ class Tracking:
         self.async_store: AsyncStore | None = None
         #: Recording writes that failed (reported through ``on_error``).
         self.failed_writes = 0
+        #: The ``history`` keywords of a decision's read: the summary alone when the store
+        #: can (a decision reads no events when the profile is there).
+        self.summary_only: dict[str, bool] = {}
         if store is None or isinstance(store, str):
             return
+        if reads_summary_only(store):
+            self.summary_only = {"events": False}
         if inspect.iscoroutinefunction(store.history):
             self.async_store = store  # type: ignore[assignment]
         else:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from personalize._models import Event, History
-from personalize.store._events import check_events, decode_all, dumps, encode
+from personalize.store._events import check_events, decode_all, encode
 from personalize.store._protocol import (
     RECENT_EVENTS,
     Retention,
     Store,
     export_record,
     group,
+    reads_summary_only,
 )
 from personalize.store._redis import MAX_PENDING, import_redis
 from personalize.store._redis_core import RedisCore
@@ -34,6 +34,7 @@ class ThreadedAsyncStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.retention = store.retention
+        self._summary_only = reads_summary_only(store)
 
     async def append(self, events: Iterable[Event]) -> None:
         """See :meth:`Store.append`."""
@@ -45,9 +46,13 @@ class ThreadedAsyncStore:
         session_id: str | None = None,
         *,
         now: datetime | None = None,
+        events: bool = True,
     ) -> History:
-        """See :meth:`Store.history`."""
-        return await asyncio.to_thread(self.store.history, customer_id, session_id, now=now)
+        """See :meth:`Store.history` (``events=False`` is passed on when the store takes it)."""
+        options = {} if events or not self._summary_only else {"events": False}
+        return await asyncio.to_thread(
+            self.store.history, customer_id, session_id, now=now, **options
+        )
 
     async def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""
@@ -150,17 +155,19 @@ class AsyncRedisStore(RedisCore):
     async def _write(self, batch: Sequence[Event]) -> None:
         ttl = int(self.retention.max_age.total_seconds())
         for key, events in group(batch).items():
-            events_key, summary_key = self._keys(key)
+            events_key, summary_key, ledger_key = self._keys(key)
             bodies = [encode(e) for e in events]
             async with self._writer.pipeline(transaction=True) as pipe:
                 while True:
                     try:
-                        await pipe.watch(summary_key)
-                        summary = self._summary(await pipe.get(summary_key))
+                        await pipe.watch(summary_key, ledger_key)
+                        summary = self._summary(*await pipe.mget(summary_key, ledger_key))
                         for event in events:
                             summary.apply(event)
+                        state, ledger = summary.parts()
                         pipe.multi()  # type: ignore[no-untyped-call]
-                        pipe.set(summary_key, dumps(summary.to_json()), ex=ttl)
+                        pipe.set(summary_key, state, ex=ttl)
+                        pipe.set(ledger_key, ledger, ex=ttl)
                         pipe.rpush(events_key, *bodies)
                         pipe.ltrim(events_key, -self.retention.max_events, -1)
                         pipe.expire(events_key, ttl)
@@ -175,24 +182,26 @@ class AsyncRedisStore(RedisCore):
         session_id: str | None = None,
         *,
         now: datetime | None = None,
+        events: bool = True,
     ) -> History:
         """See :meth:`RedisStore.history`."""
         keys = self._history_keys(customer_id, session_id)
         if keys is None:
             return History()
-        events_key, summary_key = keys
+        events_key, summary_key, _ = keys
         try:
             async with self._read.pipeline(transaction=False) as pipe:
                 pipe.get(summary_key)
-                pipe.lrange(events_key, -RECENT_EVENTS, -1)
-                raw, bodies = await asyncio.wait_for(pipe.execute(), self.timeout)
+                if events:
+                    pipe.lrange(events_key, -RECENT_EVENTS, -1)
+                raw, *rest = await asyncio.wait_for(pipe.execute(), self.timeout)
         except self._errors as error:
             raise self._read_failed(error) from error
-        return self._history(raw, bodies, now, session_id)
+        return self._history(raw, rest[0] if rest else [], now, session_id)
 
     async def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""
-        _, summary_key = self._keys(f"c:{customer_id}")
+        _, summary_key, ledger_key = self._keys(f"c:{customer_id}")
         ttl = int(self.retention.max_age.total_seconds())
         async with self._writer.pipeline(transaction=True) as pipe:
             while True:
@@ -201,7 +210,8 @@ class AsyncRedisStore(RedisCore):
                     summary = self._summary(await pipe.get(summary_key))
                     summary.set_loyalty(dict(loyalty))
                     pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(summary_key, dumps(summary.to_json()), ex=ttl)
+                    pipe.set(summary_key, summary.parts()[0], ex=ttl)
+                    pipe.expire(ledger_key, ttl)
                     await pipe.execute()
                     return
                 except self._watch_error:
@@ -217,12 +227,13 @@ class AsyncRedisStore(RedisCore):
 
     async def export(self, customer_id: str) -> dict[str, Any]:
         """See :meth:`Store.export`."""
-        events_key, summary_key = self._keys(f"c:{customer_id}")
+        events_key, summary_key, ledger_key = self._keys(f"c:{customer_id}")
         async with self._writer.pipeline(transaction=True) as pipe:
             pipe.get(summary_key)
+            pipe.get(ledger_key)
             pipe.lrange(events_key, 0, -1)
-            raw, bodies = await pipe.execute()
-        state = json.loads(raw) if raw is not None else None
+            raw, ledger, bodies = await pipe.execute()
+        state = self._summary(raw, ledger).to_json() if raw is not None else None
         oldest = datetime.now(UTC) - self.retention.max_age
         events = [e for e in decode_all(bodies) if e.at >= oldest]
         return export_record(customer_id, events, state)

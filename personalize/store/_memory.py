@@ -81,6 +81,7 @@ class MemoryStore:
         session_id: str | None = None,
         *,
         now: datetime | None = None,
+        events: bool = True,
     ) -> History:
         """See :meth:`Store.history`."""
         key = owner(customer_id, session_id)
@@ -88,7 +89,7 @@ class MemoryStore:
             customer = self._customers.get(key) if key is not None else None
             if customer is None:
                 return History()
-            recent = list(islice(reversed(customer.events), RECENT_EVENTS))[::-1]
+            recent = list(islice(reversed(customer.events), RECENT_EVENTS))[::-1] if events else []
             return build_history(customer.summary, recent, now, session_id, self.retention)
 
     def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:

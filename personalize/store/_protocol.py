@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ __all__ = [
     "build_history",
     "export_record",
     "group",
+    "reads_summary_only",
 ]
 
 #: Events a history carries besides its summary, newest last.
@@ -68,8 +70,17 @@ class Store(Protocol):
         session_id: str | None = None,
         *,
         now: datetime | None = None,
+        events: bool = True,
     ) -> History:
         """The recent events and the summary of a customer (else of an anonymous session).
+
+        Args:
+            customer_id: The customer; ``None`` reads the anonymous session.
+            session_id: The visit (its cart and entry referral).
+            now: The time the history is read at (the session timeout, retention).
+            events: Whether to read the newest events too. ``False`` reads the summary
+                alone, which is all a decision needs: the read then costs the same
+                whatever the customer's history length, and ``History.events`` is empty.
 
         Raises:
             StoreUnavailable: The backend did not answer in time.
@@ -100,6 +111,7 @@ class AsyncStore(Protocol):
         session_id: str | None = None,
         *,
         now: datetime | None = None,
+        events: bool = True,
     ) -> History:
         """See :meth:`Store.history`."""
 
@@ -111,6 +123,17 @@ class AsyncStore(Protocol):
 
     async def export(self, customer_id: str) -> dict[str, Any]:
         """See :meth:`Store.export`."""
+
+
+def reads_summary_only(store: Store | AsyncStore) -> bool:
+    """Whether ``store.history`` takes ``events=False`` (a store written before it may not)."""
+    try:
+        parameters = inspect.signature(store.history).parameters
+    except (TypeError, ValueError):  # a callable without a signature: assume the old one
+        return False
+    return "events" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 def build_history(

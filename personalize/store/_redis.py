@@ -17,7 +17,6 @@ An append that timed out after Redis applied it is written again: delivery is at
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import deque
@@ -27,7 +26,7 @@ from typing import Any
 
 from personalize._models import Event, History
 from personalize.store._errors import StoreUnavailable
-from personalize.store._events import check_events, decode_all, dumps, encode
+from personalize.store._events import check_events, decode_all, encode
 from personalize.store._fork import reset_after_fork
 from personalize.store._protocol import (
     RECENT_EVENTS,
@@ -173,19 +172,20 @@ class RedisStore(RedisCore):
             self._write_one(key, events)
 
     def _write_one(self, key: str, events: Sequence[Event]) -> None:
-        events_key, summary_key = self._keys(key)
+        events_key, summary_key, ledger_key = self._keys(key)
         ttl = int(self.retention.max_age.total_seconds())
         bodies = [encode(e) for e in events]
         with self._writer.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    pipe.watch(summary_key)
-                    raw = pipe.get(summary_key)
-                    summary = self._summary(raw)
+                    pipe.watch(summary_key, ledger_key)
+                    summary = self._summary(*pipe.mget(summary_key, ledger_key))
                     for event in events:
                         summary.apply(event)
+                    state, ledger = summary.parts()
                     pipe.multi()
-                    pipe.set(summary_key, dumps(summary.to_json()), ex=ttl)
+                    pipe.set(summary_key, state, ex=ttl)
+                    pipe.set(ledger_key, ledger, ex=ttl)
                     pipe.rpush(events_key, *bodies)
                     pipe.ltrim(events_key, -self.retention.max_events, -1)
                     pipe.expire(events_key, ttl)
@@ -200,6 +200,7 @@ class RedisStore(RedisCore):
         session_id: str | None = None,
         *,
         now: datetime | None = None,
+        events: bool = True,
     ) -> History:
         """See :meth:`Store.history`.
 
@@ -209,19 +210,20 @@ class RedisStore(RedisCore):
         keys = self._history_keys(customer_id, session_id)
         if keys is None:
             return History()
-        events_key, summary_key = keys
+        events_key, summary_key, _ = keys
         try:
             with self._read.pipeline(transaction=False) as pipe:
                 pipe.get(summary_key)
-                pipe.lrange(events_key, -RECENT_EVENTS, -1)
-                raw, bodies = pipe.execute()
+                if events:
+                    pipe.lrange(events_key, -RECENT_EVENTS, -1)
+                raw, *rest = pipe.execute()
         except self._errors as error:
             raise self._read_failed(error) from error
-        return self._history(raw, bodies, now, session_id)
+        return self._history(raw, rest[0] if rest else [], now, session_id)
 
     def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""
-        _, summary_key = self._keys(f"c:{customer_id}")
+        _, summary_key, ledger_key = self._keys(f"c:{customer_id}")
         ttl = int(self.retention.max_age.total_seconds())
         with self._writer.pipeline(transaction=True) as pipe:
             while True:
@@ -230,7 +232,8 @@ class RedisStore(RedisCore):
                     summary = self._summary(pipe.get(summary_key))
                     summary.set_loyalty(dict(loyalty))
                     pipe.multi()
-                    pipe.set(summary_key, dumps(summary.to_json()), ex=ttl)
+                    pipe.set(summary_key, summary.parts()[0], ex=ttl)
+                    pipe.expire(ledger_key, ttl)
                     pipe.execute()
                     return
                 except self._watch_error:
@@ -254,12 +257,13 @@ class RedisStore(RedisCore):
 
     def export(self, customer_id: str) -> dict[str, Any]:
         """See :meth:`Store.export`."""
-        events_key, summary_key = self._keys(f"c:{customer_id}")
+        events_key, summary_key, ledger_key = self._keys(f"c:{customer_id}")
         with self._writer.pipeline(transaction=True) as pipe:
             pipe.get(summary_key)
+            pipe.get(ledger_key)
             pipe.lrange(events_key, 0, -1)
-            raw, bodies = pipe.execute()
-        state = json.loads(raw) if raw is not None else None
+            raw, ledger, bodies = pipe.execute()
+        state = self._summary(raw, ledger).to_json() if raw is not None else None
         oldest = datetime.now(UTC) - self.retention.max_age
         events = [e for e in decode_all(bodies) if e.at >= oldest]
         return export_record(customer_id, events, state)

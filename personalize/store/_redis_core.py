@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -46,16 +45,18 @@ class RedisCore:
         """Events buffered, waiting for Redis."""
         return len(self._pending)
 
-    def _keys(self, key: str) -> tuple[str, str]:
-        return f"{self.prefix}{{{key}}}:e", f"{self.prefix}{{{key}}}:s"
+    def _keys(self, key: str) -> tuple[str, str, str]:
+        """The keys of an owner: events, the summary state reads load, the append ledger
+        (one hash slot, so a cluster keeps them together)."""
+        base = f"{self.prefix}{{{key}}}"
+        return f"{base}:e", f"{base}:s", f"{base}:o"
 
-    def _summary(self, raw: bytes | str | None) -> Summary:
-        state = json.loads(raw) if raw is not None else None
-        return Summary(state, session_timeout=self.retention.session_timeout)
+    def _summary(self, raw: bytes | str | None, ledger: bytes | str | None = None) -> Summary:
+        return Summary.stored(raw, ledger, session_timeout=self.retention.session_timeout)
 
     def _history_keys(
         self, customer_id: str | None, session_id: str | None
-    ) -> tuple[str, str] | None:
+    ) -> tuple[str, str, str] | None:
         """The keys to read a history from; ``None`` for no owner; fail fast while down."""
         key = owner(customer_id, session_id)
         if key is None:

@@ -1,16 +1,16 @@
 """The embedded durable store: one SQLite file in WAL mode, shared by processes on one host.
 
-Two tables: ``events`` (one row per event, in arrival order) and ``summaries`` (one JSON
-state per customer). An append reads the summary, folds the events in and writes both
-tables in one ``BEGIN IMMEDIATE`` transaction, so concurrent writers queue on the write
-lock (up to ``busy_timeout``) instead of losing updates, and a crash mid-write rolls the
-whole batch back. ``append`` returns once the transaction is committed (``synchronous=FULL``
-by default: an acknowledged event survives a power cut as well as a ``kill -9``).
+Two tables: ``events`` (one row per event, in arrival order) and ``summaries`` (per
+customer, the JSON state that reads load and, apart from it, the ledger that only appends
+use). An append reads the summary, folds the events in and writes both tables in one
+``BEGIN IMMEDIATE`` transaction, so concurrent writers queue on the write lock (up to
+``busy_timeout``) instead of losing updates, and a crash mid-write rolls the whole batch
+back. ``append`` returns once the transaction is committed (``synchronous=FULL`` by default:
+an acknowledged event survives a power cut as well as a ``kill -9``).
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from personalize._models import Event, History
-from personalize.store._events import check_events, decode_all, dumps, encode, owner
+from personalize.store._events import check_events, decode_all, encode, owner
 from personalize.store._fork import reset_after_fork
 from personalize.store._protocol import (
     RECENT_EVENTS,
@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS summaries (
     owner TEXT PRIMARY KEY,
     last_at REAL NOT NULL,
     kept INTEGER NOT NULL DEFAULT 0,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    ledger TEXT
 );
 """
 
@@ -83,7 +84,11 @@ class SQLiteStore:
         self._local = threading.local()
         self._write_lock = threading.Lock()
         reset_after_fork(self)
-        self._db().executescript(_SCHEMA)
+        db = self._db()
+        db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(summaries)")}
+        if "ledger" not in columns:  # a file from before the ledger was kept apart
+            db.execute("ALTER TABLE summaries ADD COLUMN ledger TEXT")
         self.purge()
 
     def _db(self) -> sqlite3.Connection:
@@ -129,8 +134,10 @@ class SQLiteStore:
         timeout = self.retention.session_timeout
         with self._write() as db:
             for key, batch in groups.items():
-                row = db.execute("SELECT state FROM summaries WHERE owner = ?", (key,)).fetchone()
-                summary = Summary(json.loads(row[0]) if row else None, session_timeout=timeout)
+                row = db.execute(
+                    "SELECT state, ledger FROM summaries WHERE owner = ?", (key,)
+                ).fetchone()
+                summary = Summary.stored(*(row or (None, None)), session_timeout=timeout)
                 for event in batch:
                     summary.apply(event)
                 db.executemany(
@@ -142,11 +149,12 @@ class SQLiteStore:
 
     @staticmethod
     def _save(db: sqlite3.Connection, key: str, summary: Summary, added: int = 0) -> None:
+        state, ledger = summary.parts()
         db.execute(
-            "INSERT INTO summaries (owner, last_at, kept, state) VALUES (?, ?, ?, ?) "
+            "INSERT INTO summaries (owner, last_at, kept, state, ledger) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (owner) DO UPDATE SET last_at = excluded.last_at, "
-            "kept = kept + excluded.kept, state = excluded.state",
-            (key, time.time(), added, dumps(summary.to_json())),
+            "kept = kept + excluded.kept, state = excluded.state, ledger = excluded.ledger",
+            (key, time.time(), added, state, ledger),
         )
 
     def _trim(self, db: sqlite3.Connection, key: str) -> None:
@@ -167,6 +175,7 @@ class SQLiteStore:
         session_id: str | None = None,
         *,
         now: datetime | None = None,
+        events: bool = True,
     ) -> History:
         """See :meth:`Store.history`."""
         key = owner(customer_id, session_id)
@@ -178,9 +187,9 @@ class SQLiteStore:
             return History()
         bodies = db.execute(
             "SELECT body FROM events WHERE owner = ? ORDER BY seq DESC LIMIT ?",
-            (key, RECENT_EVENTS),
+            (key, RECENT_EVENTS if events else 0),
         ).fetchall()
-        summary = Summary(json.loads(row[0]), session_timeout=self.retention.session_timeout)
+        summary = Summary.stored(row[0], session_timeout=self.retention.session_timeout)
         recent = decode_all([b for (b,) in reversed(bodies)])
         return build_history(summary, recent, now, session_id, self.retention)
 
@@ -188,8 +197,10 @@ class SQLiteStore:
         """See :meth:`Store.set_loyalty`."""
         key = f"c:{customer_id}"
         with self._write() as db:
-            row = db.execute("SELECT state FROM summaries WHERE owner = ?", (key,)).fetchone()
-            summary = Summary(json.loads(row[0]) if row else None)
+            row = db.execute(
+                "SELECT state, ledger FROM summaries WHERE owner = ?", (key,)
+            ).fetchone()
+            summary = Summary.stored(*(row or (None, None)))
             summary.set_loyalty(dict(loyalty))
             self._save(db, key, summary)
 
@@ -205,11 +216,11 @@ class SQLiteStore:
         key = f"c:{customer_id}"
         db = self._db()
         oldest = time.time() - self.retention.max_age.total_seconds()
-        row = db.execute("SELECT state FROM summaries WHERE owner = ?", (key,)).fetchone()
+        row = db.execute("SELECT state, ledger FROM summaries WHERE owner = ?", (key,)).fetchone()
         bodies = db.execute(
             "SELECT body FROM events WHERE owner = ? AND at >= ? ORDER BY seq", (key, oldest)
         ).fetchall()
-        state = json.loads(row[0]) if row else None
+        state = Summary.stored(*row).to_json() if row else None
         return export_record(customer_id, decode_all([b for (b,) in bodies]), state)
 
     def count(self, customer_id: str) -> int:

@@ -27,6 +27,7 @@ What each part means, and where it is exact:
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -34,8 +35,16 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from personalize._models import Event, Profile
+from personalize.store._events import dumps
 
-__all__ = ["OFFER_TIMES", "RECENTLY_VIEWED", "RECENT_ORDERS", "SESSION_TIMEOUT", "Summary"]
+__all__ = [
+    "LEDGER_KEYS",
+    "OFFER_TIMES",
+    "RECENTLY_VIEWED",
+    "RECENT_ORDERS",
+    "SESSION_TIMEOUT",
+    "Summary",
+]
 
 RECENT_ORDERS = 100
 PURCHASED_PRODUCTS = 200
@@ -53,6 +62,10 @@ _VIEW_POINTS = 0.5
 _ORDER_POINTS = 10.0
 _OFFER_KIND = {"offer_shown": "shown", "offer_sent": "shown", "offer_redeemed": "redeemed"}
 _COUNTERS = {"email_open": "opens", "email_click": "clicks", "chat": "chats"}
+#: The parts of the state that only appends use (the lines of the latest orders, to tell a
+#: new order from another line of a known one). SQLite and Redis keep them apart from the
+#: rest, so that a read loads a state that does not grow with the number of orders.
+LEDGER_KEYS = ("recent_orders",)
 
 
 def _new_session(sid: str, at: float) -> dict[str, Any]:
@@ -116,6 +129,33 @@ class Summary:
     def to_json(self) -> dict[str, Any]:
         """The state, as JSON-able plain data."""
         return self.state
+
+    @classmethod
+    def stored(
+        cls,
+        state: str | bytes | None,
+        ledger: str | bytes | None = None,
+        *,
+        session_timeout: timedelta = SESSION_TIMEOUT,
+    ) -> Summary:
+        """A summary from the two JSON texts of :meth:`parts` (``None`` for a missing one).
+
+        A state stored whole, before the ledger was kept apart, still reads: its ledger is
+        in it, and moves out on the next write.
+        """
+        summary = cls(
+            json.loads(state) if state is not None else None, session_timeout=session_timeout
+        )
+        kept = json.loads(ledger) if ledger is not None else {}
+        for name in LEDGER_KEYS:
+            summary.state.setdefault(name, kept.get(name, {}))
+        return summary
+
+    def parts(self) -> tuple[str, str]:
+        """The state as the two JSON texts a store keeps: what reads need, and the ledger."""
+        state = {k: v for k, v in self.state.items() if k not in LEDGER_KEYS}
+        ledger = {k: self.state[k] for k in LEDGER_KEYS if k in self.state}
+        return dumps(state), dumps(ledger)
 
     def apply(self, event: Event) -> None:
         """Fold one event in: O(1), bounded by the fixed limits of this module."""
