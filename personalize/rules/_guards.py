@@ -25,7 +25,7 @@ most :data:`MAX_VALUES_PER_PATH` per path; any other value is answered afresh.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from personalize.rules._codegen import generate
 from personalize.rules._compiler import CompiledCondition
@@ -42,7 +42,7 @@ from personalize.rules._nodes import (
     VNot,
 )
 
-__all__ = ["MAX_VALUES_PER_PATH", "GuardIndex", "bits"]
+__all__ = ["MAX_VALUES_PER_PATH", "Gather", "GuardIndex", "bits"]
 
 #: The most values whose masks one guarded path remembers.
 MAX_VALUES_PER_PATH = 1024
@@ -53,6 +53,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _MISSING = (KeyError, TypeError, IndexError)
 
 Residual = Callable[..., bool]
+_T = TypeVar("_T")
 
 
 def bits(mask: int) -> Iterator[int]:
@@ -61,6 +62,44 @@ def bits(mask: int) -> Iterator[int]:
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
+
+
+class Gather(Generic[_T]):
+    """The items of the set bits of a mask, in bit order, gathered a byte at a time.
+
+    Args:
+        items: Per bit position, the items it stands for (a rule's actions ...).
+
+    The concatenation for each byte value at each byte position is built once and
+    remembered (at most 256 per byte position), so a mask of ``n`` bits costs ``n / 8``
+    steps however many bits are set.
+    """
+
+    __slots__ = ("_items", "_seen", "_width")
+
+    def __init__(self, items: Sequence[tuple[_T, ...]]) -> None:
+        self._items = tuple(items)
+        self._width = (len(items) + 7) // 8
+        self._seen: list[dict[int, tuple[_T, ...]]] = [{} for _ in range(self._width)]
+
+    def __call__(self, mask: int) -> list[_T]:
+        """The items of the set bits of ``mask`` (which has no bit beyond the items)."""
+        out: list[_T] = []
+        seen = self._seen
+        for k, byte in enumerate(mask.to_bytes(self._width, "little")):
+            if byte:
+                found = seen[k].get(byte)
+                if found is None:
+                    base = k * 8
+                    items = self._items
+                    found = seen[k][byte] = tuple(
+                        item
+                        for i in range(min(8, len(items) - base))
+                        if byte >> i & 1
+                        for item in items[base + i]
+                    )
+                out += found
+        return out
 
 
 def _is_guard(node: CondNode) -> bool:

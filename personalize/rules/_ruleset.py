@@ -29,7 +29,7 @@ from personalize.rules._actions import Action
 from personalize.rules._builtins import builtin_registry
 from personalize.rules._compiler import CompiledCondition, ConditionCompiler
 from personalize.rules._dates import now_of
-from personalize.rules._guards import GuardIndex, bits
+from personalize.rules._guards import Gather, GuardIndex
 from personalize.rules._nodes import CondNode, Evaluation
 from personalize.rules._trace import Trace, TraceEntry
 from personalize.schedule import Window, compile_window, store_zone, visitor_zone
@@ -84,6 +84,17 @@ class RuleSet:
         # switches, placements and channels are masks over the rules too.
         self._guards = GuardIndex([rule.condition for rule in rules])
         self._open_masks: dict[tuple[str | None, str], int] = {}
+        # Rules with a window, a residual condition or a stop are looked at one by one;
+        # the others fire as soon as their guards hold.
+        residuals = self._guards.residuals
+        self._special = sum(
+            1 << i
+            for i, rule in enumerate(rules)
+            if rule.window is not None or residuals[i] is not None or rule.stop
+        )
+        self._positions = Gather([(i,) for i in range(len(rules))])
+        self._ids = Gather([(rule.id,) for rule in rules])
+        self._actions = Gather([rule.actions for rule in rules])
 
     def _open(self, placement: str | None, channel: str) -> int:
         """The rules switched on, for ``placement`` and for ``channel``, as a bit mask."""
@@ -218,33 +229,37 @@ class RuleSet:
         visitor = visitor_zone(facts)
         rules = self._rules
         residuals = self._guards.residuals
-        fired: list[int] = []
+        held = self._guards.candidates(facts, self._open(placement, channel))
         end = len(rules)
-        for i in bits(self._guards.candidates(facts, self._open(placement, channel))):
-            rule = rules[i]
-            if rule.window is not None and not rule.window.is_open(now, visitor):
-                continue
-            residual = residuals[i]
-            if residual is not None:
-                at[0] = i
-                if not residual(facts, ev):
+        special = held & self._special
+        if special:
+            for i in self._positions(special):
+                rule = rules[i]
+                if rule.window is not None and not rule.window.is_open(now, visitor):
+                    held ^= 1 << i
                     continue
-            fired.append(i)
-            if rule.stop:
-                end = i + 1
-                break
-        trace.defer(partial(self._steps, fired, end, placement, channel, now, visitor, errors))
+                residual = residuals[i]
+                if residual is not None:
+                    at[0] = i
+                    if not residual(facts, ev):
+                        held ^= 1 << i
+                        continue
+                if rule.stop:
+                    end = i + 1
+                    held &= (1 << end) - 1
+                    break
+        trace.defer(partial(self._steps, held, end, placement, channel, now, visitor, errors))
         return RuleOutcome(
             frozenset(matched),
-            tuple(rules[i].id for i in fired),
-            tuple(action for i in fired for action in rules[i].actions),
+            tuple(self._ids(held)),
+            tuple(self._actions(held)),
             trace,
             facts,
         )
 
     def _steps(
         self,
-        fired: list[int],
+        held: int,
         end: int,
         placement: str | None,
         channel: str,
@@ -255,7 +270,6 @@ class RuleSet:
         """The trace of the rules of one evaluation, rebuilt when the trace is read: each
         rule up to the one that stopped it, skipped (and why), true or false, with the
         errors of plugins where they happened."""
-        held = set(fired)
         raised: dict[int, list[TraceEntry]] = {}
         for i, exc, label in errors:
             raised.setdefault(i, []).append(TraceEntry("error", label, False, error=exc))
@@ -269,7 +283,7 @@ class RuleSet:
             if skipped is not None:
                 steps.append(("rule", rule.id, False, None, skipped))
             else:
-                steps.append(("rule", rule.id, i in held, rule.condition.node, None))
+                steps.append(("rule", rule.id, bool(held >> i & 1), rule.condition.node, None))
         return steps
 
 
