@@ -171,17 +171,17 @@ class _Path:
     def mask(self, facts: Mapping[str, Any]) -> int:
         value: Any = facts
         try:
-            for key in self.keys:
-                value = value[key]
+            for step in self.keys:
+                value = value[step]
         except _MISSING:
             value = None
         cls = value.__class__
-        key = (cls, value) if cls in _SCALARS else None
+        key: tuple[type, Any] | None = (cls, value) if cls in _SCALARS else None
         if key is not None:
             found = self.masks.get(key)
             if found is not None:
                 return found
-        mask = self.free
+        mask: int = self.free
         for bit, tests in self.tests:
             if all(t.test(value, None) for t in tests):
                 mask |= bit
