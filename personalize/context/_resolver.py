@@ -212,16 +212,18 @@ class ContextResolver:
         if address is not None and not is_routable(address):
             notes.append(f"geo: {address} is a private or reserved address")
         elif address is not None and self._geo is not None:
-            geo = self._geo.lookup(address, notes)
-        if self._untrusted_cdns:
+            geo = self._geo.lookup(address, notes)  # finished already
+        if self._untrusted_cdns and headers:
             untrusted_cdn_notes(headers, self._untrusted_cdns, notes)
         if geo is None and self._trusted_cdns:
             geo = geo_from_headers(headers, notes, self._trusted_cdns)
+            if geo is not None:
+                return finish_geo(geo)
         if geo is None:
             if self._geo is None:
                 notes.append("geo: no database configured and no trusted CDN geo header")
             return Geo()
-        return finish_geo(geo)
+        return geo
 
 
 def _join_instances(raw: Mapping[str, str], name: str, headers: dict[str, str]) -> None:
