@@ -16,8 +16,8 @@ from personalize import Personalizer, Request
 from personalize.config import load_config
 from personalize.context import ContextResolver, demo_geoip_path
 from personalize.context._client_ip import (
-    FORWARDED_HEADERS,
     _NON_ROUTABLE,
+    FORWARDED_HEADERS,
     ForwardedHeader,
     client_ip,
     is_routable,

@@ -84,7 +84,9 @@ def test_equality_tests_become_guards_and_the_rest_a_residual() -> None:
     )
     assert index.guarded_paths == ("a", "c.d")
     residuals = index.residuals
-    assert residuals[0] is not None and residuals[1] is None and residuals[2] is not None
+    assert residuals[0] is not None
+    assert residuals[1] is None
+    assert residuals[2] is not None
     assert list(bits(index.candidates({"a": "y", "c": {"d": 1}}))) == [1, 2]
     assert list(bits(index.candidates({"a": "x"}))) == [0, 2]
 
