@@ -33,6 +33,7 @@ import ipaddress
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
+from functools import lru_cache
 
 from personalize._types import FORWARDED_HEADERS, ForwardedHeader
 
@@ -220,9 +221,13 @@ def _entry(
     return _parsed(text, notes)
 
 
+#: Parses of the addresses seen lately (an address is immutable; repeat visitors are common).
+_parse_seen = lru_cache(maxsize=4096)(parse_ip)
+
+
 def _parsed(text: str, notes: list[str]) -> tuple[str | None, IPAddress | None]:
     text = text.strip()[:_MAX_ENTRY_CHARS]
-    address = parse_ip(text)
+    address = _parse_seen(text)
     if address is None:
         notes.append(f"ip: malformed address {text[:60]!r}")
     return text, address
