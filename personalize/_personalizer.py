@@ -43,7 +43,7 @@ from personalize.catalog import Catalog
 from personalize.config import IndexConfig, PersonalizerConfig, load_config
 from personalize.context import CDNName, Context, ContextResolver, ForwardedHeader
 from personalize.experiments import Assignment, Exposure
-from personalize.offers import OfferChoice
+from personalize.offers import OfferChoice, OfferNote
 from personalize.plugins import ErrorSink, Plugin, Registry, load_entry_point_plugins
 from personalize.ranking import (
     ContinueShopping,
@@ -341,9 +341,11 @@ class Personalizer:
             ),
             None,
         )
+        later: Mapping[str, Any] = facts  # what landing and offers read
         if outcome is not None:
-            facts = dict(outcome.facts)  # with the segments, for landing and offers
-            ctx = replace(ctx, segments=outcome.segments)
+            later = outcome.facts  # with the segments (read only from here on)
+            if outcome.segments != ctx.segments:
+                ctx = replace(ctx, segments=outcome.segments)
             trace.defer("rules", lambda: outcome.trace.render().splitlines())
         actions = outcome.actions if outcome is not None else ()
         ranking = self._guard(
@@ -366,23 +368,24 @@ class Personalizer:
             "landing",
             trace,
             lambda: compiled.landing.choose(
-                facts, landing_lines, evaluation=self._evaluation(now, trace, "landing")
+                later, landing_lines, evaluation=self._evaluation(now, trace, "landing")
             ),
             None,
         )
-        offer_lines = trace.lines("offers")
+        offer_notes: list[OfferNote] = []  # formatted only when the trace is read
+        trace.defer("offers", partial(compiled.offers.describe, offer_notes))
         no_offers: list[OfferChoice] = []
         offers = self._guard(
             "offers",
             trace,
             lambda: compiled.offers.choose(
-                facts,
+                later,
                 events=history.events,
                 profile=history.profile,
                 now=now,
                 visitor_local=ctx.time.local,
                 placement=placement,
-                trace=offer_lines,
+                notes=offer_notes,
                 evaluation=self._evaluation(now, trace, "offers"),
                 channel=channel,
             ),

@@ -27,6 +27,7 @@ from personalize.schedule import Window, compile_window
 __all__ = [
     "CompiledOffers",
     "OfferChoice",
+    "OfferNote",
     "compile_offers",
     "count_offer_events",
     "count_profile_offers",
@@ -78,9 +79,9 @@ def count_offer_events(
     ``offer_sent`` (an offer sent in a campaign) is counted under ``offer_shown``.
     """
     ages: dict[tuple[str, str], list[float]] = {}
-    for event in events:
+    for event in [e for e in events if e.offer_id is not None]:  # few events have one
         kind = _CAP_KIND.get(event.type)
-        if event.offer_id is None or kind is None:
+        if kind is None or event.offer_id is None:
             continue
         age = (now - event.at) / timedelta(days=1)
         if age >= 0:
@@ -157,6 +158,7 @@ class CompiledOffers:
         trace: list[str] | None = None,
         evaluation: Evaluation | None = None,
         channel: str = "web",
+        notes: list[OfferNote] | None = None,
     ) -> list[OfferChoice]:
         """The offers to show, best first.
 
@@ -172,36 +174,57 @@ class CompiledOffers:
             evaluation: The request time and the reporter of plugin errors.
             channel: Where the offers go out (``web``, ``email``); offers limited to other
                 channels are skipped.
+            notes: When given, receives the same account unformatted, for
+                :meth:`describe` to turn into ``trace``'s lines later (or never).
         """
-        note = trace.append if trace is not None else _ignore
+        if notes is None and trace is not None:
+            notes = []
+        chosen = self._choose(
+            facts, events, profile, now, visitor_local, placement, evaluation, channel, notes
+        )
+        if trace is not None and notes is not None:
+            trace.extend(self.describe(notes))
+        return chosen
+
+    def _choose(
+        self,
+        facts: Mapping[str, Any],
+        events: Iterable[Event],
+        profile: Profile | None,
+        now: datetime,
+        visitor_local: datetime | None,
+        placement: str | None,
+        evaluation: Evaluation | None,
+        channel: str,
+        notes: list[OfferNote] | None,
+    ) -> list[OfferChoice]:
+        note = notes.append if notes is not None else _ignore
         visitor = visitor_local.tzinfo if visitor_local is not None else None
         chosen: list[OfferChoice] = []
         taken_groups: dict[str, str] = {}
         count: _Count | None = None
-        for c in self._offers:
+        for position, c in enumerate(self._offers):
             offer = c.offer
             if len(chosen) >= self._max_offers:
-                note(f"offer {offer.id}: skipped, already {self._max_offers} offer(s)")
-                continue
+                note((position, "full", None))  # this offer and every one after it
+                break
             if not offer.enabled:
-                note(f"offer {offer.id}: switched off")
+                note((position, "off", None))
                 continue
             if c.placements is not None and placement not in c.placements:
-                note(f"offer {offer.id}: not for placement {placement!r}")
+                note((position, "placement", placement))
                 continue
             if c.channels is not None and channel not in c.channels:
-                note(f"offer {offer.id}: not for channel {channel!r}")
+                note((position, "channel", channel))
                 continue
             if c.window is not None and not c.window.is_open(now, visitor):
-                note(f"offer {offer.id}: outside its active window")
+                note((position, "window", None))
                 continue
             if offer.group is not None and offer.group in taken_groups:
-                note(
-                    f"offer {offer.id}: group {offer.group!r} taken by {taken_groups[offer.group]}"
-                )
+                note((position, "group", taken_groups[offer.group]))
                 continue
             if not c.when(facts, evaluation):
-                note(f"offer {offer.id}: condition not met")
+                note((position, "condition", None))
                 continue
             if c.caps:
                 if count is None:
@@ -212,11 +235,11 @@ class CompiledOffers:
                     )
                 capped = _first_cap_reached(offer.id, c.caps, count)
                 if capped is not None:
-                    note(f"offer {offer.id}: capped ({capped})")
+                    note((position, "capped", capped))
                     continue
             if offer.group is not None:
                 taken_groups[offer.group] = offer.id
-            note(f"offer {offer.id}: chosen ({c.reason})")
+            note((position, "chosen", None))
             chosen.append(
                 OfferChoice(
                     offer_id=offer.id,
@@ -229,8 +252,40 @@ class CompiledOffers:
             )
         return chosen
 
+    def describe(self, notes: Iterable[OfferNote]) -> list[str]:
+        """The trace lines of the ``notes`` that :meth:`choose` recorded: one per offer."""
+        lines: list[str] = []
+        offers = self._offers
+        for position, what, detail in notes:
+            offer = offers[position].offer
+            if what == "full":
+                lines.extend(
+                    f"offer {later.offer.id}: skipped, already {self._max_offers} offer(s)"
+                    for later in offers[position:]
+                )
+            elif what == "chosen":
+                lines.append(f"offer {offer.id}: chosen ({offers[position].reason})")
+            else:
+                lines.append(f"offer {offer.id}: " + _WHY[what].format(detail=detail, offer=offer))
+        return lines
 
-def _ignore(_: str) -> None:
+
+#: What :meth:`CompiledOffers.choose` records per offer: its position, what happened, and
+#: a detail (the placement, the group's taker, the cap reached ...).
+OfferNote = tuple[int, str, Any]
+
+_WHY = {
+    "off": "switched off",
+    "placement": "not for placement {detail!r}",
+    "channel": "not for channel {detail!r}",
+    "window": "outside its active window",
+    "group": "group {offer.group!r} taken by {detail}",
+    "condition": "condition not met",
+    "capped": "capped ({detail})",
+}
+
+
+def _ignore(_: OfferNote) -> None:
     return None
 
 

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from bisect import bisect_right
 from collections.abc import Mapping
+from functools import lru_cache
 
 from personalize._types import FORWARDED_HEADERS, ForwardedHeader
 
@@ -98,9 +100,34 @@ def parse_ip(text: str) -> IPAddress | None:
     return address
 
 
+def _ranges(version: int) -> tuple[list[int], list[int]]:
+    """The non-routable networks of one IP version as sorted, disjoint integer ranges:
+    their first addresses, and their last."""
+    spans = sorted(
+        (int(net.network_address), int(net.broadcast_address))
+        for net in _NON_ROUTABLE
+        if net.version == version
+    )
+    firsts: list[int] = []
+    lasts: list[int] = []
+    for first, last in spans:
+        if lasts and first <= lasts[-1] + 1:
+            lasts[-1] = max(lasts[-1], last)
+        else:
+            firsts.append(first)
+            lasts.append(last)
+    return firsts, lasts
+
+
+_RANGES = {4: _ranges(4), 6: _ranges(6)}
+
+
 def is_routable(address: IPAddress) -> bool:
     """Whether ``address`` can belong to a visitor on the public internet."""
-    return not any(address.version == net.version and address in net for net in _NON_ROUTABLE)
+    firsts, lasts = _RANGES[address.version]
+    number = int(address)
+    at = bisect_right(firsts, number) - 1
+    return at < 0 or number > lasts[at]
 
 
 def _for_value(element: str) -> str | None:
@@ -194,9 +221,13 @@ def _entry(
     return _parsed(text, notes)
 
 
+#: Parses of the addresses seen lately (an address is immutable; repeat visitors are common).
+_parse_seen = lru_cache(maxsize=4096)(parse_ip)
+
+
 def _parsed(text: str, notes: list[str]) -> tuple[str | None, IPAddress | None]:
     text = text.strip()[:_MAX_ENTRY_CHARS]
-    address = parse_ip(text)
+    address = _parse_seen(text)
     if address is None:
         notes.append(f"ip: malformed address {text[:60]!r}")
     return text, address

@@ -327,6 +327,8 @@ def geo_from_headers(
 class GeoLocator:
     """Look addresses up in a MaxMind City or Country database, with an LRU cache.
 
+    The locations come back finished (:func:`finish_geo`), and are cached so.
+
     Args:
         geoip: A path to an ``.mmdb`` file or an open ``geoip2.database.Reader``.
         cache_size: How many addresses to remember (0 disables the cache).
@@ -380,6 +382,10 @@ class GeoLocator:
         return geo
 
     def _lookup(self, address: IPAddress, notes: list[str]) -> Geo | None:
+        geo = self._read(address, notes)
+        return finish_geo(geo) if geo is not None else None
+
+    def _read(self, address: IPAddress, notes: list[str]) -> Geo | None:
         try:
             if self._city:
                 city = self._reader.city(address)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import cast
 
 import geoip2.database
+from cachetools import LRUCache
 
 from personalize._models import History, Request, as_utc, lower_keys
 from personalize.context._client_ip import (
@@ -32,10 +34,13 @@ from personalize.context._history import session_entry, summarize
 from personalize.context._model import Context, Device, Geo, Referral
 from personalize.context._referral import ReferralClassifier
 from personalize.context._time import load_zone, time_facts
-from personalize.context._url import ParsedUrl, parse_url
+from personalize.context._url import MAX_URL_CHARS, ParsedUrl, parse_url
 from personalize.errors import ConfigError, Problem
 
 __all__ = ["ContextResolver"]
+
+#: A parsed page URL, its referral, and the notes working them out made.
+_Page = tuple[ParsedUrl, Referral, tuple[str, ...]]
 
 #: Headers beyond this many are ignored (a request may carry a huge header block).
 MAX_HEADERS = 256
@@ -120,6 +125,10 @@ class ContextResolver:
         self._devices = DeviceDetector(cache_size, ua_engine)
         self._geo = GeoLocator(geoip, cache_size) if geoip is not None else None
         self._referrals = ReferralClassifier(referral_hosts, internal_hosts or ())
+        self._pages: LRUCache[tuple[str | None, str | None], _Page] | None = (
+            LRUCache(maxsize=cache_size) if cache_size > 0 else None
+        )
+        self._pages_lock = threading.Lock()
 
     @property
     def database_type(self) -> str | None:
@@ -162,12 +171,13 @@ class ContextResolver:
         )
         geo = self._locate(address, headers, notes)
         summary = summarize(history, moment, request.session_id, notes)
-        url = parse_url(request.url)
+        local = time_facts(moment, geo.timezone, self._default_zone, geo.hemisphere, notes)
+        url, referral = self._page(request, notes)
         return Context(
             device=device,
             geo=geo,
-            time=time_facts(moment, geo.timezone, self._default_zone, geo.hemisphere, notes),
-            referral=self._referral(url, request, history, notes),
+            time=local,
+            referral=self._visit_referral(referral, request, history, notes),
             behaviour=summary.behaviour,
             history=summary.history,
             loyalty=summary.loyalty,
@@ -179,11 +189,36 @@ class ContextResolver:
             query=url.pairs,
         )
 
-    def _referral(
-        self, url: ParsedUrl, request: Request, history: History | None, notes: list[str]
+    def _page(self, request: Request, notes: list[str]) -> tuple[ParsedUrl, Referral]:
+        """The request's URL, parsed, and the referral it and its referrer make.
+
+        Both depend on the two strings only, so they are remembered for the pages and
+        referrers seen lately (with the notes they made); longer strings than are read
+        are worked out afresh.
+        """
+        text, referrer = request.url, request.referrer
+        key = (text, referrer)
+        short = len(text or "") <= MAX_URL_CHARS and len(referrer or "") <= MAX_URL_CHARS
+        cache = self._pages if short else None
+        if cache is not None:
+            with self._pages_lock:
+                hit = cache.get(key)
+            if hit is not None:
+                notes.extend(hit[2])
+                return hit[0], hit[1]
+        made: list[str] = []
+        url = parse_url(text)
+        referral = self._referrals.classify(url, referrer, made)
+        if cache is not None:
+            with self._pages_lock:
+                cache[key] = (url, referral, tuple(made))
+        notes.extend(made)
+        return url, referral
+
+    def _visit_referral(
+        self, referral: Referral, request: Request, history: History | None, notes: list[str]
     ) -> Referral:
         """The request's referral; a page inside a visit reads the visit's entry referral."""
-        referral = self._referrals.classify(url, request.referrer, notes)
         if referral.source not in ("internal", "direct") or history is None:
             return referral
         entry = session_entry(history.profile, request.session_id)
@@ -212,16 +247,18 @@ class ContextResolver:
         if address is not None and not is_routable(address):
             notes.append(f"geo: {address} is a private or reserved address")
         elif address is not None and self._geo is not None:
-            geo = self._geo.lookup(address, notes)
-        if self._untrusted_cdns:
+            geo = self._geo.lookup(address, notes)  # finished already
+        if self._untrusted_cdns and headers:
             untrusted_cdn_notes(headers, self._untrusted_cdns, notes)
         if geo is None and self._trusted_cdns:
             geo = geo_from_headers(headers, notes, self._trusted_cdns)
+            if geo is not None:
+                return finish_geo(geo)
         if geo is None:
             if self._geo is None:
                 notes.append("geo: no database configured and no trusted CDN geo header")
             return Geo()
-        return finish_geo(geo)
+        return geo
 
 
 def _join_instances(raw: Mapping[str, str], name: str, headers: dict[str, str]) -> None:

@@ -141,9 +141,10 @@ class VCheck(VNode):
         raw: The template may raise ``TypeError`` (where JavaScript would coerce); the
             generated code then falls back to ``check``. It is exact whenever it does not.
         needs_now: Whether ``check`` reads ``ev.now``.
+        plugin: Whether ``check`` calls a plugin's operator (which may raise or report).
     """
 
-    __slots__ = ("arg", "check", "inline", "needs_now", "op", "raw")
+    __slots__ = ("arg", "check", "inline", "needs_now", "op", "plugin", "raw")
 
     def __init__(
         self,
@@ -155,8 +156,10 @@ class VCheck(VNode):
         inline: tuple[str, dict[str, Any]] | None = None,
         raw: bool = False,
         needs_now: bool = False,
+        plugin: bool = False,
     ) -> None:
         super().__init__(where)
+        self.plugin = plugin
         self.raw = raw
         self.op = op
         self.arg = arg

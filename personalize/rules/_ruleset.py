@@ -12,7 +12,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,8 +29,9 @@ from personalize.rules._actions import Action
 from personalize.rules._builtins import builtin_registry
 from personalize.rules._compiler import CompiledCondition, ConditionCompiler
 from personalize.rules._dates import now_of
-from personalize.rules._nodes import Evaluation
-from personalize.rules._trace import Trace
+from personalize.rules._guards import Gather, GuardIndex
+from personalize.rules._nodes import CondNode, Evaluation
+from personalize.rules._trace import Trace, TraceEntry
 from personalize.schedule import Window, compile_window, store_zone, visitor_zone
 
 __all__ = ["RuleOutcome", "RuleSet"]
@@ -78,21 +80,35 @@ class RuleSet:
     ) -> None:
         self._segments = segments
         self._rules = rules
-        # What the request loop reads of each rule, unpacked once; ``gated`` rules have a
-        # switch, placements, channels or a window to check before their condition.
-        self._steps = tuple(
-            (
-                rule,
-                not rule.enabled
-                or rule.placements is not None
-                or rule.window is not None
-                or rule.channels is not None,
-                rule.condition.predicate,
-                rule.condition.node,
-                rule.id,
-            )
-            for rule in rules
+        # Only the rules whose guards hold run (see personalize.rules._guards); the
+        # switches, placements and channels are masks over the rules too.
+        self._guards = GuardIndex([rule.condition for rule in rules])
+        self._open_masks: dict[tuple[str | None, str], int] = {}
+        # Rules with a window, a residual condition or a stop are looked at one by one;
+        # the others fire as soon as their guards hold.
+        residuals = self._guards.residuals
+        self._special = sum(
+            1 << i
+            for i, rule in enumerate(rules)
+            if rule.window is not None or residuals[i] is not None or rule.stop
         )
+        self._positions = Gather([(i,) for i in range(len(rules))])
+        self._ids = Gather([(rule.id,) for rule in rules])
+        self._actions = Gather([rule.actions for rule in rules])
+
+    def _open(self, placement: str | None, channel: str) -> int:
+        """The rules switched on, for ``placement`` and for ``channel``, as a bit mask."""
+        key = (placement, channel)
+        mask = self._open_masks.get(key)
+        if mask is None:
+            mask = sum(
+                1 << i
+                for i, rule in enumerate(self._rules)
+                if _gate(rule, placement, channel) is None
+            )
+            if len(self._open_masks) < _MAX_GATE_KEYS:
+                self._open_masks[key] = mask
+        return mask
 
     @property
     def segment_ids(self) -> tuple[str, ...]:
@@ -192,9 +208,14 @@ class RuleSet:
             now = now_of(facts) or datetime.now(UTC)
         trace = Trace(facts, now)
         note = trace.note
+        errors: list[tuple[int, Exception, str]] = []  # (rule position, exception, label)
+        at = [-1]  # the position of the rule being evaluated; -1 for the segments
 
         def report(exc: Exception, label: str) -> None:
-            trace.error(exc, label)
+            if at[0] < 0:
+                trace.error(exc, label)
+            else:
+                errors.append((at[0], exc, label))
             if on_error is not None:
                 on_error(exc, label)
 
@@ -205,32 +226,80 @@ class RuleSet:
                 matched.append(name)
             note("segment", name, ok, seg.node)
         facts["segments"] = sorted(matched)
-        fired: list[str] = []
-        actions: list[Action] = []
         visitor = visitor_zone(facts)
-        for rule, gated, predicate, node, rule_id in self._steps:
-            if gated:
-                skipped = None
-                if not rule.enabled:
-                    skipped = "disabled"
-                elif rule.placements is not None and placement not in rule.placements:
-                    skipped = "placement"
-                elif rule.channels is not None and channel not in rule.channels:
-                    skipped = "channel"
-                elif rule.window is not None and not rule.window.is_open(now, visitor):
-                    skipped = "inactive"
-                if skipped is not None:
-                    note("rule", rule_id, False, None, skipped)
+        rules = self._rules
+        residuals = self._guards.residuals
+        held = self._guards.candidates(facts, self._open(placement, channel))
+        end = len(rules)
+        special = held & self._special
+        if special:
+            for i in self._positions(special):
+                rule = rules[i]
+                if rule.window is not None and not rule.window.is_open(now, visitor):
+                    held ^= 1 << i
                     continue
-            ok = predicate(facts, ev)
-            note("rule", rule_id, ok, node)
-            if not ok:
-                continue
-            fired.append(rule_id)
-            actions.extend(rule.actions)  # selectors reading the time get it from the ranking
-            if rule.stop:
-                break
-        return RuleOutcome(frozenset(matched), tuple(fired), tuple(actions), trace, facts)
+                residual = residuals[i]
+                if residual is not None:
+                    at[0] = i
+                    if not residual(facts, ev):
+                        held ^= 1 << i
+                        continue
+                if rule.stop:
+                    end = i + 1
+                    held &= (1 << end) - 1
+                    break
+        trace.defer(partial(self._steps, held, end, placement, channel, now, visitor, errors))
+        return RuleOutcome(
+            frozenset(matched),
+            tuple(self._ids(held)),
+            tuple(self._actions(held)),
+            trace,
+            facts,
+        )
+
+    def _steps(
+        self,
+        held: int,
+        end: int,
+        placement: str | None,
+        channel: str,
+        now: datetime,
+        visitor: tzinfo | None,
+        errors: list[tuple[int, Exception, str]],
+    ) -> list[TraceEntry | tuple[str, str, bool, CondNode | None, str | None]]:
+        """The trace of the rules of one evaluation, rebuilt when the trace is read: each
+        rule up to the one that stopped it, skipped (and why), true or false, with the
+        errors of plugins where they happened."""
+        raised: dict[int, list[TraceEntry]] = {}
+        for i, exc, label in errors:
+            raised.setdefault(i, []).append(TraceEntry("error", label, False, error=exc))
+        steps: list[TraceEntry | tuple[str, str, bool, CondNode | None, str | None]] = []
+        for i, rule in enumerate(self._rules[:end]):
+            steps.extend(raised.get(i, ()))
+            skipped = _gate(rule, placement, channel)
+            window = rule.window
+            if skipped is None and window is not None and not window.is_open(now, visitor):
+                skipped = "inactive"
+            if skipped is not None:
+                steps.append(("rule", rule.id, False, None, skipped))
+            else:
+                steps.append(("rule", rule.id, bool(held >> i & 1), rule.condition.node, None))
+        return steps
+
+
+#: The most (placement, channel) pairs whose masks a rule set remembers.
+_MAX_GATE_KEYS = 256
+
+
+def _gate(rule: _Rule, placement: str | None, channel: str) -> str | None:
+    """Why ``rule`` is skipped whatever the facts (switched off, placement, channel)."""
+    if not rule.enabled:
+        return "disabled"
+    if rule.placements is not None and placement not in rule.placements:
+        return "placement"
+    if rule.channels is not None and channel not in rule.channels:
+        return "channel"
+    return None
 
 
 def _validate(data: Mapping[str, Any]) -> PersonalizerConfig:

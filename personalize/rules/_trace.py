@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from personalize.rules._nodes import CondNode, Evaluation, Failure
 
@@ -77,6 +77,8 @@ class TraceEntry:
 
 #: A step recorded by :meth:`Trace.note`: kind, id, result, the condition, why skipped.
 _Note = tuple[str, str, bool, CondNode | None, str | None]
+#: Steps recorded by :meth:`Trace.defer`: produced only when the trace is read.
+_Steps = Callable[[], "list[TraceEntry | _Note]"]
 
 
 class Trace:
@@ -90,7 +92,7 @@ class Trace:
     __slots__ = ("_ev", "_facts", "_items")
 
     def __init__(self, facts: Any = None, now: Any = None) -> None:
-        self._items: list[TraceEntry | _Note] = []
+        self._items: list[TraceEntry | _Note | _Steps] = []
         self._facts = facts
         self._ev = Evaluation(now, None)
 
@@ -113,10 +115,30 @@ class Trace:
         """Record that a plugin raised (``label`` names the call)."""
         self._items.append(TraceEntry("error", label, False, error=exc))
 
+    def defer(self, steps: _Steps) -> None:
+        """Record the steps ``steps()`` returns, in this place, when the trace is first read.
+
+        An evaluation that can say what it did after the fact (the rules, from the ones
+        that fired) records nothing per step while the request runs.
+        """
+        self._items.append(steps)
+
+    def _expand(self) -> list[TraceEntry | _Note]:
+        items = self._items
+        if any(callable(item) for item in items):
+            flat: list[TraceEntry | _Note] = []
+            for item in items:
+                if callable(item):
+                    flat.extend(item())
+                else:
+                    flat.append(item)
+            items[:] = flat
+        return cast(list[TraceEntry | _Note], items)  # no callables left
+
     @property
     def entries(self) -> tuple[TraceEntry, ...]:
         """The entries, in the order they were recorded."""
-        items = self._items
+        items = self._expand()
         for i, item in enumerate(items):
             if isinstance(item, tuple):
                 items[i] = self._entry(item)
@@ -133,12 +155,12 @@ class Trace:
     def errors(self) -> tuple[TraceEntry, ...]:
         """The plugin errors."""
         return tuple(
-            item for item in self._items if isinstance(item, TraceEntry) and item.kind == "error"
+            item for item in self._expand() if isinstance(item, TraceEntry) and item.kind == "error"
         )
 
     def result(self, kind: str, id: str) -> bool | None:
         """The result recorded for ``kind``/``id``, or ``None``."""
-        for item in self._items:
+        for item in self._expand():
             if isinstance(item, tuple):
                 if item[0] == kind and item[1] == id:
                     return item[2]

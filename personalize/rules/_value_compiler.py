@@ -203,7 +203,7 @@ class ValueCompiler(ABC):
             def plugin_check(v: Any, x: Evaluation | None) -> bool:
                 return call(x.report if x is not None else default, v, prepared) is True
 
-            return VCheck(where, op, arg, plugin_check)
+            return VCheck(where, op, arg, plugin_check, plugin=True)
 
         def check(v: Any, x: Evaluation | None) -> bool:
             return bool(fn(v, prepared))

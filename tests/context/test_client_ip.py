@@ -16,6 +16,7 @@ from personalize import Personalizer, Request
 from personalize.config import load_config
 from personalize.context import ContextResolver, demo_geoip_path
 from personalize.context._client_ip import (
+    _NON_ROUTABLE,
     FORWARDED_HEADERS,
     ForwardedHeader,
     client_ip,
@@ -259,3 +260,18 @@ def test_documentation_ranges_are_routable_but_private_ranges_are_not() -> None:
     assert not is_routable(ipaddress.ip_address("172.16.0.1"))
     assert not is_routable(ipaddress.ip_address("100.64.0.1"))
     assert not is_routable(ipaddress.ip_address("fd00::1"))
+
+
+EDGES = [
+    ipaddress.ip_address(number) if net.version == 4 else ipaddress.IPv6Address(number)
+    for net in _NON_ROUTABLE
+    for edge in (int(net.network_address), int(net.broadcast_address))
+    for number in (edge - 1, edge, edge + 1)
+    if 0 <= number < 2 ** (32 if net.version == 4 else 128)
+]
+
+
+@given(st.one_of(st.ip_addresses(), st.sampled_from(EDGES)))
+def test_routable_means_in_none_of_the_non_routable_networks(address: Any) -> None:
+    outside = not any(address.version == n.version and address in n for n in _NON_ROUTABLE)
+    assert is_routable(address) is outside

@@ -115,3 +115,28 @@ def test_wildcard_brands_need_a_short_top_level_domain() -> None:
 def test_malformed_urls_degrade(url: str | None, referrer: str | None) -> None:
     context = ContextResolver().resolve(Request(url=url, referrer=referrer))
     assert context.referral.source in {"direct", "other"}
+
+
+@pytest.mark.parametrize(
+    ("url", "referrer"),
+    [
+        ("https://shop.example/?utm_medium=email&utm_campaign=x", None),
+        ("https://[::1/?utm_medium=email", "https://www.google.com/search?q=boots"),
+        ("https://shop.example/", "https://[bad"),
+        ("https://shop.example/?" + "&".join(f"k{i}=v" for i in range(300)), None),
+    ],
+)
+def test_a_remembered_page_gives_the_same_referral_query_and_notes(
+    url: str, referrer: str | None
+) -> None:
+    remembering, fresh = ContextResolver(), ContextResolver(cache_size=0)
+    request = Request(url=url, referrer=referrer, user_agent="Mozilla/5.0")
+    first = remembering.resolve(request)
+    for _ in range(2):
+        again, expected = remembering.resolve(request), fresh.resolve(request)
+        assert (again.referral, again.query, again.notes) == (
+            expected.referral,
+            expected.query,
+            expected.notes,
+        )
+        assert again.notes == first.notes

@@ -160,3 +160,36 @@ def test_trace_says_why_offers_were_skipped() -> None:
         "offer c: condition not met",
         "offer d: capped (redeemed 1 time(s), cap 1)",
     ]
+
+
+def test_every_offer_past_the_limit_is_traced_and_notes_describe_the_same_lines() -> None:
+    offers = _offers(
+        [
+            {"id": "a"},
+            {"id": "off", "enabled": False},
+            {"id": "cart-only", "placements": ["cart"]},
+            {"id": "email-only", "channels": ["email"]},
+            {"id": "past", "active": {"until": "2026-01-01"}},
+            {"id": "b"},
+            {"id": "late-1"},
+            {"id": "late-2"},
+        ],
+        max_offers=2,
+    )
+    trace: list[str] = []
+    notes: list[Any] = []
+    chosen = offers.choose(Context().facts(), now=NOW, placement="home", trace=trace)
+    assert [o.offer_id for o in chosen] == ["a", "b"]
+    assert trace == [
+        "offer a: chosen (offered to everyone)",
+        "offer off: switched off",
+        "offer cart-only: not for placement 'home'",
+        "offer email-only: not for channel 'web'",
+        "offer past: outside its active window",
+        "offer b: chosen (offered to everyone)",
+        "offer late-1: skipped, already 2 offer(s)",
+        "offer late-2: skipped, already 2 offer(s)",
+    ]
+    again = offers.choose(Context().facts(), now=NOW, placement="home", notes=notes)
+    assert again == chosen
+    assert offers.describe(notes) == trace
