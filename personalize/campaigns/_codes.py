@@ -135,16 +135,19 @@ class CodeIssuer:
         self._mac = hmac.new(_key(secret), digestmod=hashlib.sha256)
         self._tail = _tail(campaign_id)
         self._around: dict[str, tuple[str, str]] = {}
+        # Base32 turns each 5 bytes into 8 characters: the first N characters of the
+        # digest's encoding are those of its first 5 * ceil(N / 8) bytes.
+        self._bytes = 5 * -(-self._format.length // 8)
 
     def issue(self, offer_id: str, customer_id: str, prefix: str) -> str:
         """The code of ``offer_id`` for ``customer_id``, with ``prefix`` for ``{prefix}``."""
         mac = self._mac.copy()
         mac.update(_message(offer_id, customer_id, self._tail))
-        digest = base64.b32encode(mac.digest())[: self._format.length].decode("ascii")
+        digest = base64.b32encode(mac.digest()[: self._bytes])[: self._format.length]
         around = self._around.get(prefix)
         if around is None:
             around = self._around[prefix] = self._format.around(prefix)
-        return f"{around[0]}{digest}{around[1]}"
+        return f"{around[0]}{digest.decode('ascii')}{around[1]}"
 
 
 def issue_code(

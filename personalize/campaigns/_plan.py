@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 from personalize._models import Event, History, Request
 from personalize._personalizer import Personalizer
@@ -154,8 +155,8 @@ class _Planner:
         )
         self.offers = {offer.id: offer for offer in personalizer.config.offers}
         self.titles: dict[str, str | None] = {}
-        self.new_customers: dict[str | None, _Decision] | None = (
-            {} if _decides_alike(personalizer) else None
+        self.new_customers = _new_customer_decisions(
+            personalizer, (campaign_id, placement, limit, now, link_base)
         )
         self.sent = Event(
             type=SENT,
@@ -294,6 +295,29 @@ class _Planner:
     def _link(self, page: str) -> str:
         base = page if "://" in page else f"{self.link_base}{page}"
         return f"{base}{'&' if '?' in base else '?'}{self.utm}"
+
+
+#: Per personalizer, per campaign setting: its configuration then, and the decisions for
+#: new customers by country (kept across the chunks a worker plans).
+_NEW_CUSTOMERS: WeakKeyDictionary[
+    Personalizer, dict[tuple[Any, ...], tuple[object, dict[str | None, _Decision] | None]]
+] = WeakKeyDictionary()
+_MAX_SETTINGS = 8
+
+
+def _new_customer_decisions(
+    personalizer: Personalizer, settings: tuple[Any, ...]
+) -> dict[str | None, _Decision] | None:
+    """The shared decisions for new customers of a campaign, or ``None`` when they may
+    differ between customers (see :func:`_decides_alike`); reset by a reload."""
+    config = personalizer.config
+    memos = _NEW_CUSTOMERS.setdefault(personalizer, {})
+    entry = memos.get(settings)
+    if entry is None or entry[0] is not config:
+        if len(memos) >= _MAX_SETTINGS:
+            memos.clear()
+        entry = memos[settings] = (config, {} if _decides_alike(personalizer) else None)
+    return entry[1]
 
 
 def _decides_alike(personalizer: Personalizer) -> bool:

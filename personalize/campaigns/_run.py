@@ -23,14 +23,14 @@ from typing import Any
 
 from personalize._personalizer import Personalizer
 from personalize.campaigns._codes import DEFAULT_CODE_FORMAT
-from personalize.campaigns._output import RowWriter
+from personalize.campaigns._output import Encoded, RowWriter, encode_rows
 from personalize.campaigns._plan import plan_campaign
 from personalize.campaigns._rows import CampaignRow, SkippedCustomer
 from personalize.campaigns._sources import histories_from_file
 from personalize.catalog import Catalog
 from personalize.store import Store, store_from_url
 
-__all__ = ["CampaignJob", "CampaignSummary", "load_personalizer", "run_campaign"]
+__all__ = ["CampaignJob", "CampaignSummary", "PlannedChunk", "load_personalizer", "run_campaign"]
 
 #: Called after each chunk with the customers done so far.
 ProgressHandler = Callable[[int], None]
@@ -154,15 +154,35 @@ Chunk = list[tuple[int, Any]]
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(job: CampaignJob) -> None:
+@dataclass(frozen=True, slots=True)
+class PlannedChunk:
+    """What a worker sends back for a chunk: its rows encoded for the output, and counts.
+
+    Attributes:
+        encoded: The rows, encoded by :func:`~personalize.campaigns._output.encode_rows`.
+        rows: Rows in ``encoded``.
+        offers: Offers in them.
+        resumed: Rows an earlier run of the campaign had recorded.
+        skipped: The customers left out.
+    """
+
+    encoded: Encoded
+    rows: int
+    offers: int
+    resumed: int
+    skipped: list[SkippedCustomer]
+
+
+def _start_worker(job: CampaignJob, kind: str = ".jsonl") -> None:
     """Load the personalizer and open the store, once per worker process."""
     _worker["job"] = job
+    _worker["kind"] = kind
     _worker["personalizer"] = load_personalizer(job.config, job.catalog, job.index, geoip=job.geoip)
     _worker["store"] = store_from_url(job.store_url) if job.store_url is not None else None
     _worker["histories"] = histories_from_file(job.histories) if job.histories else None
 
 
-def plan_chunk(chunk: Chunk) -> tuple[list[CampaignRow], list[SkippedCustomer]]:
+def plan_chunk(chunk: Chunk) -> PlannedChunk:
     """Plan one chunk of ``(position, customer)`` in a started worker."""
     job: CampaignJob = _worker["job"]
     skipped: list[SkippedCustomer] = []
@@ -179,7 +199,13 @@ def plan_chunk(chunk: Chunk) -> tuple[list[CampaignRow], list[SkippedCustomer]]:
             batch_size=len(chunk) or 1,
         )
     )
-    return rows, skipped
+    return PlannedChunk(
+        encoded=encode_rows(rows, _worker["kind"]),
+        rows=len(rows),
+        offers=sum(len(r.offers) for r in rows),
+        resumed=sum(r.resumed for r in rows),
+        skipped=skipped,
+    )
 
 
 def _chunks(customers: Iterable[Any], size: int) -> Iterator[Chunk]:
@@ -221,14 +247,15 @@ def run_campaign(
     chunks = _chunks(customers, chunk_size)
     skipped_tmp = errors.with_name(f".{errors.name}.{os.getpid()}.tmp")
     with RowWriter(out) as writer, skipped_tmp.open("w", encoding="utf-8") as skipped_file:
-        for rows, skipped in _results(job, chunks, workers):
-            writer.write(rows)
+        for planned in _results(job, writer.kind, chunks, workers):
+            writer.write_encoded(planned.encoded, planned.rows)
+            skipped = planned.skipped
             skipped_file.writelines(json.dumps(s.to_dict()) + "\n" for s in skipped)
-            counts["customers"] += len(rows) + len(skipped)
-            counts["rows"] += len(rows)
+            counts["customers"] += planned.rows + len(skipped)
+            counts["rows"] += planned.rows
             counts["skipped"] += len(skipped)
-            counts["offers"] += sum(len(r.offers) for r in rows)
-            counts["resumed"] += sum(r.resumed for r in rows)
+            counts["offers"] += planned.offers
+            counts["resumed"] += planned.resumed
             if on_progress is not None:
                 on_progress(counts["customers"])
     os.replace(skipped_tmp, errors)
@@ -236,20 +263,20 @@ def run_campaign(
 
 
 def _results(
-    job: CampaignJob, chunks: Iterator[Chunk], workers: int
-) -> Iterator[tuple[list[CampaignRow], list[SkippedCustomer]]]:
+    job: CampaignJob, kind: str, chunks: Iterator[Chunk], workers: int
+) -> Iterator[PlannedChunk]:
     if workers <= 1:
-        _start_worker(job)
+        _start_worker(job, kind)
         try:
             yield from map(plan_chunk, chunks)
         finally:
             _worker.clear()
         return
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start_worker, initargs=(job,)) as pool:
+    with context.Pool(workers, initializer=_start_worker, initargs=(job, kind)) as pool:
         # Bounded read-ahead (``imap`` would read every customer at once): at most two
         # chunks per worker wait, in input order.
-        pending: deque[AsyncResult[tuple[list[CampaignRow], list[SkippedCustomer]]]] = deque()
+        pending: deque[AsyncResult[PlannedChunk]] = deque()
         for chunk in chunks:
             pending.append(pool.apply_async(plan_chunk, (chunk,)))
             if len(pending) >= 2 * workers:
