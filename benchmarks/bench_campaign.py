@@ -151,7 +151,9 @@ class Split:
         self.ns = {"decision": 0, "read": 0, "record": 0}
 
     def wrap(self, owner: Any, method: str, part: str) -> None:
-        inner = getattr(owner, method)
+        inner = getattr(owner, method, None)
+        if inner is None:
+            return
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             t = time.thread_time_ns()
@@ -173,6 +175,7 @@ def cpu_per_customer(job: CampaignJob, customers: list[Any]) -> dict[str, float]
     split = Split()
     split.wrap(_worker["personalizer"], "personalize", "decision")
     split.wrap(_worker["store"], "histories", "read")
+    split.wrap(_worker["store"], "history", "read")
     split.wrap(_worker["store"], "append", "record")
     chunks = [list(enumerate(customers[i : i + 500])) for i in range(0, len(customers), 500)]
     per: list[float] = []

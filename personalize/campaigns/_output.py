@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from personalize.campaigns._encode import jsonl_lines, records
 from personalize.campaigns._rows import CampaignRow
 
 __all__ = ["FORMATS", "Encoded", "RowWriter", "encode_rows"]
@@ -31,14 +32,7 @@ def encode_rows(rows: Sequence[CampaignRow], kind: str) -> Encoded:
 
     Workers encode their chunks, so the process that writes the file only writes.
     """
-    if kind == ".jsonl":
-        return "".join(
-            [
-                json.dumps(r.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
-                for r in rows
-            ]
-        )
-    return [r.to_record() for r in rows]
+    return jsonl_lines(rows) if kind == ".jsonl" else records(rows)
 
 
 class RowWriter:

@@ -240,8 +240,7 @@ class RedisStore(RedisCore):
         except self._errors as error:
             raise self._read_failed(error) from error
         return [
-            self._history(replies[i], replies[i + 1], now, None)
-            for i in range(0, len(replies), 2)
+            self._history(replies[i], replies[i + 1], now, None) for i in range(0, len(replies), 2)
         ]
 
     def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
