@@ -169,6 +169,7 @@ def cpu_per_customer(job: CampaignJob, customers: list[Any]) -> dict[str, float]
     """Thread-CPU milliseconds per customer in this process (chunks of 500): median and
     p99 over chunks, and the mean split into decision, history read, record and the rest
     (the campaign's own work: codes, rows, encoding)."""
+    from personalize.campaigns._plan import sent_events
     from personalize.campaigns._run import _start_worker, _worker, plan_chunk
 
     _start_worker(job)
@@ -182,7 +183,9 @@ def cpu_per_customer(job: CampaignJob, customers: list[Any]) -> dict[str, float]
     total = 0
     for chunk in chunks:
         t = time.thread_time_ns()
-        plan_chunk(chunk)
+        planned = plan_chunk(chunk)
+        if planned.sends:  # as run_campaign records them
+            _worker["store"].append(sent_events(job.campaign_id, job.now, planned.sends))
         spent = time.thread_time_ns() - t
         total += spent
         per.append(spent / 1e6 / len(chunk))
@@ -199,11 +202,11 @@ def cpu_per_customer(job: CampaignJob, customers: list[Any]) -> dict[str, float]
     }
 
 
-def cpu_seconds() -> float:
-    """User + system CPU of this process and its finished workers so far."""
+def cpu_seconds() -> tuple[float, float]:
+    """User + system CPU of this process, and of its finished workers, so far."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -265,7 +268,8 @@ def main() -> None:
             chunk_size=args.chunk_size,
             on_progress=progress,
         )
-        cpu = cpu_seconds() - cpu_before
+        main_cpu, workers_cpu = (b - a for a, b in zip(cpu_before, cpu_seconds(), strict=True))
+        cpu = main_cpu + workers_cpu
         peak = max(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
@@ -275,7 +279,8 @@ def main() -> None:
         print(
             f"workers={workers}: {n:,} customers in {figures['seconds']} s,"
             f" {figures['customers_per_second']:,.0f} customers/s, {figures['offers']:,} offers,"
-            f" CPU {cpu:.1f} s ({cpu * 1e3 / max(n, 1):.3f} ms per customer, all processes),"
+            f" CPU {cpu:.1f} s ({cpu * 1e3 / max(n, 1):.3f} ms per customer, all processes;"
+            f" this process {main_cpu:.1f} s),"
             f" peak RSS {peak / 1024:.0f} MB (largest process)"
         )
         with out.open() as f:

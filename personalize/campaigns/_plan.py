@@ -39,7 +39,7 @@ from personalize.campaigns._sources import HistoryReader, customer_of, history_r
 from personalize.offers import OfferChoice
 from personalize.store import MAX_ID_CHARS, Store
 
-__all__ = ["COUNTRY_HEADER", "SENT", "plan_campaign"]
+__all__ = ["COUNTRY_HEADER", "SENT", "Sends", "plan_batches", "plan_campaign", "sent_events"]
 
 #: The event type that records an offer sent in a campaign.
 SENT = "offer_sent"
@@ -101,18 +101,74 @@ def plan_campaign(
             ``histories``, an empty secret, a bad code format).
         StoreUnavailable: Recording failed; a re-run with the same id resumes.
     """
+    when = _aware(now)
+    batches = plan_batches(
+        personalizer,
+        customers,
+        campaign_id=campaign_id,
+        secret=secret,
+        placement=placement,
+        limit=limit,
+        now=when,
+        store=store,
+        histories=histories,
+        code_format=code_format,
+        link_base=link_base,
+        on_skip=on_skip,
+        batch_size=batch_size,
+    )
+    for rows, sends in batches:
+        if sends and store is not None:
+            store.append(sent_events(campaign_id, when, sends))  # recorded, then handed out
+        yield from rows
+
+
+#: The offers a batch sends: ``(customer_id, offer_id)`` pairs, to record as ``offer_sent``.
+Sends = list[tuple[str, str]]
+
+
+def plan_batches(
+    personalizer: Personalizer,
+    customers: Iterable[str | Mapping[str, Any]],
+    *,
+    campaign_id: str,
+    secret: bytes | str,
+    placement: str,
+    limit: int,
+    now: datetime,
+    store: Store | None,
+    histories: Mapping[str, Any] | str | Path | None,
+    code_format: CodeFormat | str,
+    link_base: str,
+    on_skip: SkipHandler | None,
+    batch_size: int,
+) -> Iterator[tuple[list[CampaignRow], Sends]]:
+    """:func:`plan_campaign` without the recording: each batch's rows and what it sends.
+
+    The caller records the sends (:func:`sent_events`) before it hands the rows out, so
+    that a stopped run never sent what it did not record.
+    """
     if not 0 < len(campaign_id) <= MAX_ID_CHARS:
         raise ValueError(f"campaign_id must have 1 to {MAX_ID_CHARS} characters")
     issuer = CodeIssuer(secret, campaign_id, code_format)
-    when = _aware(now)
-    read = history_reader(store=store, histories=histories, now=when)
-    planner = _Planner(personalizer, campaign_id, issuer, placement, limit, when, link_base)
+    read = history_reader(store=store, histories=histories, now=now)
+    planner = _Planner(personalizer, campaign_id, issuer, placement, limit, now, link_base)
     numbered = enumerate(customers)
     while batch := list(itertools.islice(numbered, max(batch_size, 1))):
-        rows, sends = planner.plan_batch(batch, read, on_skip)
-        if sends and store is not None:
-            store.append(sends)  # the batch's sends in one write, then its rows
-        yield from rows
+        yield planner.plan_batch(batch, read, on_skip)
+
+
+def sent_events(campaign_id: str, now: datetime, sends: Sends) -> list[Event]:
+    """The ``offer_sent`` events that record ``sends`` in the store."""
+    sent = Event(
+        type=SENT,
+        at=_aware(now),
+        customer_id="-",
+        offer_id="-",
+        campaign_id=campaign_id,
+        channel="email",
+    )
+    return [sent.model_copy(update={"customer_id": c, "offer_id": o}) for c, o in sends]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,18 +214,10 @@ class _Planner:
         self.new_customers = _new_customer_decisions(
             personalizer, (campaign_id, placement, limit, now, link_base)
         )
-        self.sent = Event(
-            type=SENT,
-            at=now,
-            customer_id="-",
-            offer_id="-",
-            campaign_id=campaign_id,
-            channel="email",
-        )
 
     def plan_batch(
         self, batch: Sequence[tuple[int, Any]], read: HistoryReader, on_skip: SkipHandler | None
-    ) -> tuple[list[CampaignRow], list[Event]]:
+    ) -> tuple[list[CampaignRow], Sends]:
         """The rows of a batch of ``(position, customer)`` and the sends to record."""
         known: list[tuple[int, str, dict[str, Any]]] = []
         skipped: list[SkippedCustomer] = []
@@ -182,7 +230,7 @@ class _Planner:
             known.append((position, customer_id, fields))
         histories = read([customer_id for _, customer_id, _ in known])
         rows: list[CampaignRow] = []
-        sends: list[Event] = []
+        sends: Sends = []
         for (position, customer_id, fields), history in zip(known, histories, strict=True):
             if isinstance(history, BaseException):
                 why = f"history unreadable: {_describe(history)}"
@@ -191,12 +239,7 @@ class _Planner:
             row = self.plan(customer_id, fields, history)
             rows.append(row)
             if not row.resumed:
-                sends.extend(
-                    self.sent.model_copy(
-                        update={"customer_id": customer_id, "offer_id": o.offer_id}
-                    )
-                    for o in row.offers
-                )
+                sends.extend((customer_id, o.offer_id) for o in row.offers)
         if on_skip is not None:
             for skip in sorted(skipped, key=lambda s: s.position):
                 on_skip(skip)
