@@ -16,7 +16,9 @@ starts from a copy of the shop's store, so none resumes an earlier one.
 Run::
 
     python benchmarks/bench_campaign.py                       # 20k customers, 1 and 2 workers
-    python benchmarks/bench_campaign.py --customers 1000000 --workers 2 --with-history 100000
+    python benchmarks/bench_campaign.py --customers 100000 --workers 2 --folder /tmp/shop
+    python benchmarks/bench_campaign.py --folder /tmp/shop --reuse --workers 2  # same shop
+    python benchmarks/bench_campaign.py --customers 1000000 --workers 2
 """
 
 from __future__ import annotations
@@ -227,7 +229,10 @@ def main() -> None:
     else:
         job = build_shop(folder, args.with_history, args.customers)
     print(f"shop ready in {time.perf_counter() - t:.1f} s in {folder}")
-    with_history = json.loads((folder / "shop.json").read_text())["with_history"]
+    meta = folder / "shop.json"
+    with_history = (
+        json.loads(meta.read_text())["with_history"] if meta.exists() else args.with_history
+    )
     if args.cpu_sample > 0:
         everyone = read_customers(folder / "customers.jsonl")
         known = list(itertools.islice(everyone, args.cpu_sample))
