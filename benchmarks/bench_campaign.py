@@ -6,26 +6,34 @@ Histories live in a SQLite store: ``--with-history`` customers with about 60 eve
 (views, carts, purchases over 200 days); the other customers on the list are new (no
 history), as on a real mailing list. The customers file is JSONL with placeholder fields.
 
-Reported: customers per second (wall) for each ``--workers`` value, the thread-CPU time
-per customer in one process (median over chunks), the peak RSS of the run (this process
-and its workers, from ``getrusage``), and a sample row.
+Reported: the thread-CPU time per customer in one process, for customers with and
+without history (median and p99 over chunks of 500; the mean split into the decision,
+the history reads, the store writes and the campaign's own work); then for each
+``--workers`` value the customers per second (wall), the CPU time of all processes per
+customer, the peak RSS of the largest process (``getrusage``) and a sample row. Every run
+starts from a copy of the shop's store, so none resumes an earlier one.
 
 Run::
 
     python benchmarks/bench_campaign.py                       # 20k customers, 1 and 2 workers
-    python benchmarks/bench_campaign.py --customers 1000000 --workers 2 --with-history 100000
+    python benchmarks/bench_campaign.py --customers 100000 --workers 2 --folder /tmp/shop
+    python benchmarks/bench_campaign.py --folder /tmp/shop --reuse --workers 2  # same shop
+    python benchmarks/bench_campaign.py --customers 1000000 --workers 2
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import resource
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -108,11 +116,14 @@ def build_shop(folder: Path, with_history: int, customers: int, seed: int = 7) -
                 "country": COUNTRY_HEADERS[c % len(COUNTRY_HEADERS)],
             }
             f.write(json.dumps(record) + "\n")
+    (folder / "shop.json").write_text(
+        json.dumps({"customers": customers, "with_history": with_history})
+    )
     return shop_job(folder)
 
 
-def shop_job(folder: Path) -> CampaignJob:
-    """The campaign job over a shop built by :func:`build_shop`."""
+def shop_job(folder: Path, db: str = "state.db") -> CampaignJob:
+    """The campaign job over a shop built by :func:`build_shop`, with the store ``db``."""
     return CampaignJob(
         config=folder / "personalization.yaml",
         catalog=folder / "catalog.json",
@@ -120,32 +131,93 @@ def shop_job(folder: Path) -> CampaignJob:
         campaign_id="bench",
         secret="bench-secret",
         now=NOW,
-        store_url=f"sqlite:///{folder / 'state.db'}",
+        store_url=f"sqlite:///{folder / db}",
         link_base="https://shop.example",
     )
 
 
-def cpu_per_customer(job: CampaignJob, customers: list[Any]) -> tuple[float, float]:
-    """Median and p99 thread-CPU milliseconds per customer, in this process (chunks of 100)."""
-    from personalize.campaigns._run import _start_worker, plan_chunk
+def fresh_store(folder: Path, name: str) -> str:
+    """A copy of the shop's store (never recorded into), so every run starts alike."""
+    source = sqlite3.connect(folder / "state.db")
+    target = sqlite3.connect(folder / name)
+    source.backup(target)
+    target.close()
+    source.close()
+    return name
+
+
+class Split:
+    """Thread-CPU of the decision, the history reads and the store writes, in this thread."""
+
+    def __init__(self) -> None:
+        self.ns = {"decision": 0, "read": 0, "record": 0}
+
+    def wrap(self, owner: Any, method: str, part: str) -> None:
+        inner = getattr(owner, method, None)
+        if inner is None:
+            return
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t = time.thread_time_ns()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.ns[part] += time.thread_time_ns() - t
+
+        setattr(owner, method, timed)
+
+
+def cpu_per_customer(job: CampaignJob, customers: list[Any]) -> dict[str, float]:
+    """Thread-CPU milliseconds per customer in this process (chunks of 500): median and
+    p99 over chunks, and the mean split into decision, history read, record and the rest
+    (the campaign's own work: codes, rows, encoding)."""
+    from personalize.campaigns._plan import sent_events
+    from personalize.campaigns._run import _start_worker, _worker, plan_chunk
 
     _start_worker(job)
-    chunks = [list(enumerate(customers[i : i + 100])) for i in range(0, len(customers), 100)]
+    split = Split()
+    split.wrap(_worker["personalizer"], "personalize", "decision")
+    split.wrap(_worker["store"], "histories", "read")
+    split.wrap(_worker["store"], "history", "read")
+    split.wrap(_worker["store"], "append", "record")
+    chunks = [list(enumerate(customers[i : i + 500])) for i in range(0, len(customers), 500)]
     per: list[float] = []
+    total = 0
     for chunk in chunks:
         t = time.thread_time_ns()
-        plan_chunk(chunk)
-        per.append((time.thread_time_ns() - t) / 1e6 / len(chunk))
+        planned = plan_chunk(chunk)
+        if planned.sends:  # as run_campaign records them
+            _worker["store"].append(sent_events(job.campaign_id, job.now, planned.sends))
+        spent = time.thread_time_ns() - t
+        total += spent
+        per.append(spent / 1e6 / len(chunk))
+    _worker.clear()
     per.sort()
-    return statistics.median(per), per[min(len(per) - 1, round(0.99 * (len(per) - 1)))]
+    n = len(customers)
+    parts = {k: v / 1e6 / n for k, v in split.ns.items()}
+    return {
+        "median": statistics.median(per),
+        "p99": per[min(len(per) - 1, round(0.99 * (len(per) - 1)))],
+        "mean": total / 1e6 / n,
+        **parts,
+        "campaign": total / 1e6 / n - sum(parts.values()),
+    }
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """User + system CPU of this process, and of its finished workers, so far."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--with-history", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--cpu-sample", type=int, default=2_000)
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--cpu-sample", type=int, default=2_000, help="customers of each kind")
+    parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--folder", help="keep the shop here (default: a temporary folder)")
     parser.add_argument("--reuse", action="store_true", help="reuse the shop in --folder")
     args = parser.parse_args()
@@ -157,15 +229,32 @@ def main() -> None:
     else:
         job = build_shop(folder, args.with_history, args.customers)
     print(f"shop ready in {time.perf_counter() - t:.1f} s in {folder}")
+    meta = folder / "shop.json"
+    with_history = (
+        json.loads(meta.read_text())["with_history"] if meta.exists() else args.with_history
+    )
     if args.cpu_sample > 0:
-        customers = read_customers(folder / "customers.jsonl")
-        sample = [c for _, c in zip(range(args.cpu_sample), customers, strict=False)]
-        probe = CampaignJob(**{**_fields(job), "campaign_id": "cpu-probe"})
-        cpu = cpu_per_customer(probe, sample)
-        print(f"thread-CPU per customer: median {cpu[0]:.3f} ms, p99 {cpu[1]:.3f} ms")
+        everyone = read_customers(folder / "customers.jsonl")
+        known = list(itertools.islice(everyone, args.cpu_sample))
+        new = list(itertools.islice(everyone, with_history, with_history + args.cpu_sample))
+        for label, sample in (("with history", known), ("without history", new)):
+            if not sample:
+                continue
+            probe = replace(
+                job, store_url=shop_job(folder, fresh_store(folder, "probe.db")).store_url
+            )
+            cpu = cpu_per_customer(replace(probe, campaign_id="cpu-probe"), sample)
+            print(
+                f"thread-CPU per customer {label} ({len(sample)}): median {cpu['median']:.3f} ms,"
+                f" p99 {cpu['p99']:.3f} ms; mean {cpu['mean']:.3f} ms = decision"
+                f" {cpu['decision']:.3f} + history read {cpu['read']:.3f} + record"
+                f" {cpu['record']:.3f} + campaign {cpu['campaign']:.3f}"
+            )
     for workers in args.workers:
-        run = CampaignJob(**{**_fields(job), "campaign_id": f"bench-w{workers}"})
+        store_url = shop_job(folder, fresh_store(folder, "run.db")).store_url
+        run = replace(job, campaign_id=f"bench-w{workers}", store_url=store_url)
         out = folder / f"rows-w{workers}.jsonl"
+        cpu_before = cpu_seconds()
         started = time.perf_counter()
         last = [started]
 
@@ -181,24 +270,26 @@ def main() -> None:
             read_customers(folder / "customers.jsonl"),
             out,
             workers=workers,
+            chunk_size=args.chunk_size,
             on_progress=progress,
         )
+        main_cpu, workers_cpu = (b - a for a, b in zip(cpu_before, cpu_seconds(), strict=True))
+        cpu = main_cpu + workers_cpu
         peak = max(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         )
         figures = summary.to_dict()
+        n = figures["customers"]
         print(
-            f"workers={workers}: {figures['customers']} customers in {figures['seconds']} s, "
-            f"{figures['customers_per_second']:,.0f} customers/s, {figures['offers']} offers, "
-            f"peak RSS {peak / 1024:.0f} MB (largest process)"
+            f"workers={workers}: {n:,} customers in {figures['seconds']} s,"
+            f" {figures['customers_per_second']:,.0f} customers/s, {figures['offers']:,} offers,"
+            f" CPU {cpu:.1f} s ({cpu * 1e3 / max(n, 1):.3f} ms per customer, all processes;"
+            f" this process {main_cpu:.1f} s),"
+            f" peak RSS {peak / 1024:.0f} MB (largest process)"
         )
         with out.open() as f:
             print("sample row:", f.readline().strip()[:600])
-
-
-def _fields(job: CampaignJob) -> dict[str, Any]:
-    return {name: getattr(job, name) for name in job.__dataclass_fields__}
 
 
 if __name__ == "__main__":

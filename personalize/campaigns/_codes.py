@@ -12,11 +12,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _quote
 
-__all__ = ["DEFAULT_CODE_FORMAT", "CodeFormat", "issue_code", "verify_code"]
+__all__ = ["DEFAULT_CODE_FORMAT", "CodeFormat", "CodeIssuer", "issue_code", "verify_code"]
 
 #: The default template: the offer's own code, a dash and 8 base32 characters.
 DEFAULT_CODE_FORMAT = "{prefix}-{code:8}"
@@ -71,18 +71,83 @@ class CodeFormat:
         parts = self._parts
         return "".join(p if i % 2 == 0 else values[p] for i, p in enumerate(parts))
 
+    def around(self, prefix: str) -> tuple[str, str]:
+        """The text before and after the ``{code}`` field, with ``prefix`` written in."""
+        values = {"prefix": prefix, "code": "\x00"}
+        head: list[str] = []
+        tail: list[str] = []
+        target = head
+        for i, part in enumerate(self._parts):
+            if i % 2 == 1 and part == "code":
+                target = tail
+            else:
+                target.append(part if i % 2 == 0 else values[part])
+        return "".join(head), "".join(tail)
+
     def digest_of(self, code: str) -> str | None:
         """The digest part of ``code``, or ``None`` when it does not fit the template."""
         match = self._pattern.fullmatch(code)
         return match.group("code") if match else None
 
 
+def _key(secret: bytes | str) -> bytes:
+    return secret.encode() if isinstance(secret, str) else secret
+
+
+def _message(offer_id: str, customer_id: str, campaign_tail: str) -> bytes:
+    """``json.dumps([offer_id, customer_id, campaign_id], ensure_ascii=False)``, encoded.
+
+    A JSON array keeps the three ids apart: ("a-b", "c") and ("a", "b-c") differ.
+    ``campaign_tail`` is :func:`_tail` of the campaign id, built once per campaign.
+    """
+    return f"[{_quote(offer_id)}, {_quote(customer_id)}{campaign_tail}".encode()
+
+
+def _tail(campaign_id: str) -> str:
+    return f", {_quote(campaign_id)}]"
+
+
 def _digest(secret: bytes | str, offer_id: str, customer_id: str, campaign_id: str) -> str:
-    key = secret.encode() if isinstance(secret, str) else secret
-    # A JSON array keeps the three ids apart: ("a-b", "c") and ("a", "b-c") differ.
-    message = json.dumps([offer_id, customer_id, campaign_id], ensure_ascii=False).encode()
-    raw = hmac.new(key, message, hashlib.sha256).digest()
+    message = _message(offer_id, customer_id, _tail(campaign_id))
+    raw = hmac.new(_key(secret), message, hashlib.sha256).digest()
     return base64.b32encode(raw).decode("ascii").rstrip("=")
+
+
+class CodeIssuer:
+    """The codes of one campaign, with the secret, the campaign id and the template bound.
+
+    ``issuer.issue(offer_id, customer_id, prefix)`` equals ``issue_code(offer_id,
+    customer_id, campaign_id, secret, prefix=prefix, code_format=code_format)``; the keyed
+    hash state and each prefix's text around the code are prepared once, not per code.
+
+    Raises:
+        ValueError: The secret is empty.
+    """
+
+    def __init__(
+        self, secret: bytes | str, campaign_id: str, code_format: CodeFormat | str
+    ) -> None:
+        if not secret:
+            raise ValueError("the campaign secret must not be empty")
+        self._format = (
+            code_format if isinstance(code_format, CodeFormat) else CodeFormat(code_format)
+        )
+        self._mac = hmac.new(_key(secret), digestmod=hashlib.sha256)
+        self._tail = _tail(campaign_id)
+        self._around: dict[str, tuple[str, str]] = {}
+        # Base32 turns each 5 bytes into 8 characters: the first N characters of the
+        # digest's encoding are those of its first 5 * ceil(N / 8) bytes.
+        self._bytes = 5 * -(-self._format.length // 8)
+
+    def issue(self, offer_id: str, customer_id: str, prefix: str) -> str:
+        """The code of ``offer_id`` for ``customer_id``, with ``prefix`` for ``{prefix}``."""
+        mac = self._mac.copy()
+        mac.update(_message(offer_id, customer_id, self._tail))
+        digest = base64.b32encode(mac.digest()[: self._bytes])[: self._format.length]
+        around = self._around.get(prefix)
+        if around is None:
+            around = self._around[prefix] = self._format.around(prefix)
+        return f"{around[0]}{digest.decode('ascii')}{around[1]}"
 
 
 def issue_code(

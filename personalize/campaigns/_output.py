@@ -15,11 +15,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from personalize.campaigns._encode import jsonl_lines, records
 from personalize.campaigns._rows import CampaignRow
 
-__all__ = ["FORMATS", "RowWriter"]
+__all__ = ["FORMATS", "Encoded", "RowWriter", "encode_rows"]
 
 FORMATS = (".jsonl", ".csv", ".parquet")
+
+
+#: Rows encoded for a format: JSONL text, or flat records for CSV and Parquet.
+Encoded = str | list[dict[str, Any]]
+
+
+def encode_rows(rows: Sequence[CampaignRow], kind: str) -> Encoded:
+    """``rows`` encoded for the format ``kind`` (``.jsonl``, ``.csv`` or ``.parquet``).
+
+    Workers encode their chunks, so the process that writes the file only writes.
+    """
+    return jsonl_lines(rows) if kind == ".jsonl" else records(rows)
 
 
 class RowWriter:
@@ -48,24 +61,24 @@ class RowWriter:
 
     def write(self, rows: Sequence[CampaignRow]) -> None:
         """Append ``rows``."""
-        if not rows:
+        self.write_encoded(encode_rows(rows, self.kind), len(rows))
+
+    def write_encoded(self, encoded: Encoded, count: int) -> None:
+        """Append ``count`` rows already encoded by :func:`encode_rows` for this format."""
+        if not count:
             return
-        self.count += len(rows)
-        if self.kind == ".jsonl":
+        self.count += count
+        if isinstance(encoded, str):
             assert self._text is not None
-            self._text.writelines(
-                json.dumps(r.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
-                for r in rows
-            )
+            self._text.write(encoded)
         elif self.kind == ".csv":
             assert self._text is not None
-            records = [r.to_record() for r in rows]
             if self._csv is None:
-                self._csv = csv.DictWriter(self._text, list(records[0]), extrasaction="ignore")
+                self._csv = csv.DictWriter(self._text, list(encoded[0]), extrasaction="ignore")
                 self._csv.writeheader()
-            self._csv.writerows(records)
+            self._csv.writerows(encoded)
         else:
-            self._write_parquet([r.to_record() for r in rows])
+            self._write_parquet(encoded)
 
     def _write_parquet(self, records: list[dict[str, Any]]) -> None:
         import pyarrow as pa

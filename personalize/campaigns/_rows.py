@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CampaignOffer", "CampaignProduct", "CampaignRow", "SkippedCustomer"]
+__all__ = ["RESERVED", "CampaignOffer", "CampaignProduct", "CampaignRow", "SkippedCustomer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +131,14 @@ class SkippedCustomer:
 
 
 def _plain(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if k not in _RESERVED}
+    return {k: v for k, v in fields.items() if k not in RESERVED}
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-_RESERVED = frozenset(
+#: Placeholder fields left out of a row: the row's own columns.
+RESERVED = frozenset(
     {"customer_id", "offers", "products", "link", "offer_ids", "codes", "product_ids"}
 )

@@ -3,7 +3,10 @@
 The customers are read in chunks; each chunk is planned by a worker process that loaded the
 personalizer (configuration, catalog, index) and opened the store once, when it started.
 Chunks come back in input order, so the output does not depend on the number of workers.
-Each worker records its chunk's ``offer_sent`` events itself, one store write per chunk.
+Workers send back each chunk's rows already encoded for the output, and the offers it
+sends; this process records those as ``offer_sent`` events (one store write per chunk)
+before it writes the chunk's rows, so workers never wait on each other for the store's
+write lock.
 """
 
 from __future__ import annotations
@@ -23,14 +26,14 @@ from typing import Any
 
 from personalize._personalizer import Personalizer
 from personalize.campaigns._codes import DEFAULT_CODE_FORMAT
-from personalize.campaigns._output import RowWriter
-from personalize.campaigns._plan import plan_campaign
+from personalize.campaigns._output import Encoded, RowWriter, encode_rows
+from personalize.campaigns._plan import Sends, plan_batches, plan_campaign, sent_events
 from personalize.campaigns._rows import CampaignRow, SkippedCustomer
 from personalize.campaigns._sources import histories_from_file
 from personalize.catalog import Catalog
 from personalize.store import Store, store_from_url
 
-__all__ = ["CampaignJob", "CampaignSummary", "load_personalizer", "run_campaign"]
+__all__ = ["CampaignJob", "CampaignSummary", "PlannedChunk", "load_personalizer", "run_campaign"]
 
 #: Called after each chunk with the customers done so far.
 ProgressHandler = Callable[[int], None]
@@ -115,6 +118,34 @@ class CampaignJob:
             batch_size=batch_size,
         )
 
+    def batches(
+        self,
+        personalizer: Personalizer,
+        customers: Iterable[Any],
+        *,
+        store: Store | None,
+        histories: Mapping[str, Any] | None,
+        on_skip: Callable[[SkippedCustomer], None],
+        batch_size: int,
+    ) -> Iterator[tuple[list[CampaignRow], Sends]]:
+        """:func:`~personalize.campaigns._plan.plan_batches` with this job's settings: the
+        rows and the sends of each batch, recorded by the caller."""
+        return plan_batches(
+            personalizer,
+            customers,
+            campaign_id=self.campaign_id,
+            secret=self.secret,
+            placement=self.placement,
+            limit=self.limit,
+            now=self.now,
+            store=store,
+            histories=histories,
+            code_format=self.code_format,
+            link_base=self.link_base,
+            on_skip=on_skip,
+            batch_size=batch_size,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignSummary:
@@ -154,32 +185,63 @@ Chunk = list[tuple[int, Any]]
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(job: CampaignJob) -> None:
+@dataclass(frozen=True, slots=True)
+class PlannedChunk:
+    """What a worker sends back for a chunk: its rows encoded for the output, and counts.
+
+    Attributes:
+        encoded: The rows, encoded by :func:`~personalize.campaigns._output.encode_rows`.
+        rows: Rows in ``encoded``.
+        offers: Offers in them.
+        resumed: Rows an earlier run of the campaign had recorded.
+        skipped: The customers left out.
+        sends: The offers to record as sent before the rows are written.
+    """
+
+    encoded: Encoded
+    rows: int
+    offers: int
+    resumed: int
+    skipped: list[SkippedCustomer]
+    sends: Sends
+
+
+def _start_worker(job: CampaignJob, kind: str = ".jsonl") -> None:
     """Load the personalizer and open the store, once per worker process."""
     _worker["job"] = job
+    _worker["kind"] = kind
     _worker["personalizer"] = load_personalizer(job.config, job.catalog, job.index, geoip=job.geoip)
     _worker["store"] = store_from_url(job.store_url) if job.store_url is not None else None
     _worker["histories"] = histories_from_file(job.histories) if job.histories else None
 
 
-def plan_chunk(chunk: Chunk) -> tuple[list[CampaignRow], list[SkippedCustomer]]:
-    """Plan one chunk of ``(position, customer)`` in a started worker."""
+def plan_chunk(chunk: Chunk) -> PlannedChunk:
+    """Plan one chunk of ``(position, customer)`` in a started worker (nothing recorded)."""
     job: CampaignJob = _worker["job"]
     skipped: list[SkippedCustomer] = []
     offset = chunk[0][0] if chunk else 0
     store: Store | None = _worker["store"]
     histories: Mapping[str, Any] | None = _worker["histories"]
-    rows = list(
-        job.plan(
-            _worker["personalizer"],
-            (customer for _, customer in chunk),
-            store=store,
-            histories=histories,
-            on_skip=lambda s: skipped.append(replace(s, position=s.position + offset)),
-            batch_size=len(chunk) or 1,
-        )
+    rows: list[CampaignRow] = []
+    sends: Sends = []
+    for batch_rows, batch_sends in job.batches(
+        _worker["personalizer"],
+        (customer for _, customer in chunk),
+        store=store,
+        histories=histories,
+        on_skip=lambda s: skipped.append(replace(s, position=s.position + offset)),
+        batch_size=len(chunk) or 1,
+    ):
+        rows += batch_rows
+        sends += batch_sends
+    return PlannedChunk(
+        encoded=encode_rows(rows, _worker["kind"]),
+        rows=len(rows),
+        offers=sum(len(r.offers) for r in rows),
+        resumed=sum(r.resumed for r in rows),
+        skipped=skipped,
+        sends=sends,
     )
-    return rows, skipped
 
 
 def _chunks(customers: Iterable[Any], size: int) -> Iterator[Chunk]:
@@ -220,36 +282,47 @@ def run_campaign(
     counts = {"customers": 0, "rows": 0, "skipped": 0, "offers": 0, "resumed": 0}
     chunks = _chunks(customers, chunk_size)
     skipped_tmp = errors.with_name(f".{errors.name}.{os.getpid()}.tmp")
-    with RowWriter(out) as writer, skipped_tmp.open("w", encoding="utf-8") as skipped_file:
-        for rows, skipped in _results(job, chunks, workers):
-            writer.write(rows)
-            skipped_file.writelines(json.dumps(s.to_dict()) + "\n" for s in skipped)
-            counts["customers"] += len(rows) + len(skipped)
-            counts["rows"] += len(rows)
-            counts["skipped"] += len(skipped)
-            counts["offers"] += sum(len(r.offers) for r in rows)
-            counts["resumed"] += sum(r.resumed for r in rows)
-            if on_progress is not None:
-                on_progress(counts["customers"])
+    # One process records every chunk's sends (the workers only read): processes never
+    # queue on the store's write lock, and the sends are recorded before their rows.
+    recorder = store_from_url(job.store_url) if job.store_url is not None else None
+    try:
+        with RowWriter(out) as writer, skipped_tmp.open("w", encoding="utf-8") as skipped_file:
+            for planned in _results(job, writer.kind, chunks, workers):
+                if planned.sends and recorder is not None:
+                    recorder.append(sent_events(job.campaign_id, job.now, planned.sends))
+                writer.write_encoded(planned.encoded, planned.rows)
+                skipped = planned.skipped
+                skipped_file.writelines(json.dumps(s.to_dict()) + "\n" for s in skipped)
+                counts["customers"] += planned.rows + len(skipped)
+                counts["rows"] += planned.rows
+                counts["skipped"] += len(skipped)
+                counts["offers"] += planned.offers
+                counts["resumed"] += planned.resumed
+                if on_progress is not None:
+                    on_progress(counts["customers"])
+    finally:
+        close = getattr(recorder, "close", None)
+        if close is not None:
+            close()
     os.replace(skipped_tmp, errors)
     return CampaignSummary(**counts, seconds=time.perf_counter() - started)
 
 
 def _results(
-    job: CampaignJob, chunks: Iterator[Chunk], workers: int
-) -> Iterator[tuple[list[CampaignRow], list[SkippedCustomer]]]:
+    job: CampaignJob, kind: str, chunks: Iterator[Chunk], workers: int
+) -> Iterator[PlannedChunk]:
     if workers <= 1:
-        _start_worker(job)
+        _start_worker(job, kind)
         try:
             yield from map(plan_chunk, chunks)
         finally:
             _worker.clear()
         return
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start_worker, initargs=(job,)) as pool:
+    with context.Pool(workers, initializer=_start_worker, initargs=(job, kind)) as pool:
         # Bounded read-ahead (``imap`` would read every customer at once): at most two
         # chunks per worker wait, in input order.
-        pending: deque[AsyncResult[tuple[list[CampaignRow], list[SkippedCustomer]]]] = deque()
+        pending: deque[AsyncResult[PlannedChunk]] = deque()
         for chunk in chunks:
             pending.append(pool.apply_async(plan_chunk, (chunk,)))
             if len(pending) >= 2 * workers:

@@ -13,8 +13,9 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -29,8 +30,8 @@ __all__ = [
     "read_customers",
 ]
 
-#: Gives the history of one customer; raises when it cannot be read.
-HistoryReader = Callable[[str], History]
+#: Gives the histories of a batch of customers: each a history, or why it cannot be read.
+HistoryReader = Callable[[Sequence[str]], list[History | Exception]]
 
 _ID_KEYS = ("customer_id", "id")
 _ID_IN_TEXT = re.compile(rb'"customer_id"\s*:\s*"((?:[^"\\]|\\.){1,256})"')
@@ -68,7 +69,13 @@ def history_reader(
     histories: Mapping[str, Any] | str | Path | None,
     now: datetime,
 ) -> HistoryReader:
-    """One way to read a customer's history, from ``store`` or ``histories``.
+    """One way to read customers' histories, from ``store`` or ``histories``.
+
+    The reader takes a batch of customer ids and gives, in order, each one's history or
+    the exception that kept it from being read. A store with a batch read
+    (``histories(ids, now=...)``: the memory, SQLite and Redis stores) is read once per
+    batch; when that fails, the batch is read customer by customer, so that only the
+    customers whose history cannot be read are left out.
 
     Raises:
         ValueError: Both or neither were given.
@@ -76,12 +83,38 @@ def history_reader(
     if (store is None) == (histories is None):
         raise ValueError("give exactly one of store= and histories=")
     if store is not None:
-        return lambda customer_id: store.history(customer_id=customer_id, now=now)
+        return partial(_from_store, store, getattr(store, "histories", None), now)
     assert histories is not None
     if isinstance(histories, str | Path):
         histories = histories_from_file(histories)
-    table = histories
-    return lambda customer_id: _as_history(table.get(customer_id))
+    return partial(_from_table, histories)
+
+
+def _from_store(
+    store: Store, many: Callable[..., Sequence[History]] | None, now: datetime, ids: Sequence[str]
+) -> list[History | Exception]:
+    if many is not None:
+        try:
+            return list(many(ids, now=now))
+        except Exception:  # one bad history fails the batch: read one by one to find it
+            pass
+    out: list[History | Exception] = []
+    for customer_id in ids:
+        try:
+            out.append(store.history(customer_id=customer_id, now=now))
+        except Exception as exc:  # the campaign's boundary: this customer is skipped
+            out.append(exc)
+    return out
+
+
+def _from_table(table: Mapping[str, Any], ids: Sequence[str]) -> list[History | Exception]:
+    out: list[History | Exception] = []
+    for customer_id in ids:
+        try:
+            out.append(_as_history(table.get(customer_id)))
+        except Exception as exc:  # the campaign's boundary: this customer is skipped
+            out.append(exc)
+    return out
 
 
 def _as_history(value: Any) -> History:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -91,6 +91,24 @@ class MemoryStore:
                 return History()
             recent = list(islice(reversed(customer.events), RECENT_EVENTS))[::-1] if events else []
             return build_history(customer.summary, recent, now, session_id, self.retention)
+
+    def histories(
+        self, customer_ids: Sequence[str], *, now: datetime | None = None
+    ) -> list[History]:
+        """The histories of several customers at once, in order.
+
+        Each is what :meth:`history` gives for that ``customer_id``; the lock is taken once.
+        """
+        with self._lock:
+            out: list[History] = []
+            for customer_id in customer_ids:
+                customer = self._customers.get(f"c:{customer_id}")
+                if customer is None:
+                    out.append(History())
+                    continue
+                recent = list(islice(reversed(customer.events), RECENT_EVENTS))[::-1]
+                out.append(build_history(customer.summary, recent, now, None, self.retention))
+            return out
 
     def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""

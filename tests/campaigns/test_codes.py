@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from personalize.campaigns import CodeFormat, issue_code, verify_code
+from personalize.campaigns._codes import CodeIssuer
 
 ids = st.text(min_size=1, max_size=40)
 secrets = st.text(min_size=1, max_size=40)
@@ -66,3 +67,34 @@ def test_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="secret"):
         issue_code("o", "c", "k", "")
     assert not verify_code("P-AAAAAAAA", "o", "c", "k", "")
+
+
+def _reference(offer: str, customer: str, campaign: str, secret: str, length: int) -> str:
+    """The code scheme as documented: HMAC-SHA256 of the JSON array, base32, cut."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    message = json.dumps([offer, customer, campaign], ensure_ascii=False).encode()
+    raw = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(raw).decode().rstrip("=")[:length]
+
+
+@given(ids, ids, ids, secrets, st.integers(4, 52), st.sampled_from(["", "-", "{prefix}/"]))
+def test_a_campaigns_issuer_gives_the_documented_codes_of_issue_code(
+    offer: str, customer: str, campaign: str, secret: str, length: int, before: str
+) -> None:
+    template = f"{before}{{code:{length}}}.{{prefix}}"
+    issuer = CodeIssuer(secret, campaign, template)
+    code = issuer.issue(offer, customer, "P")
+    digest = _reference(offer, customer, campaign, secret, length)
+    assert code == f"{before.replace('{prefix}', 'P')}{digest}.P"
+    assert code == issue_code(offer, customer, campaign, secret, prefix="P", code_format=template)
+    assert issuer.issue(offer, customer, "P") == code  # the prefix's text is reused as is
+    assert verify_code(code, offer, customer, campaign, secret, code_format=template)
+
+
+def test_an_issuer_needs_a_secret() -> None:
+    with pytest.raises(ValueError, match="secret"):
+        CodeIssuer("", "week48", "{code}")

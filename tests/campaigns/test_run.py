@@ -55,6 +55,12 @@ def test_two_workers_write_what_one_process_writes(shop: Shop, tmp_path: Path) -
     assert lines(tmp_path / "one.jsonl") == lines(tmp_path / "two.jsonl")
     assert one.rows == two.rows == shop.count
     assert sends(shop.db) == sends(other)
+    offers = Counter(
+        (str(r["customer_id"]), o["offer_id"])
+        for r in lines(tmp_path / "two.jsonl")
+        for o in r["offers"]  # type: ignore[attr-defined]
+    )
+    assert sends(other) == offers  # each offer of each row recorded once
     assert (tmp_path / "one.errors.jsonl").read_text() == ""
 
 
