@@ -13,7 +13,7 @@ combinations of fired boosts cost what one does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -23,14 +23,7 @@ from personalize.catalog import Catalog
 from personalize.ranking._membership import Memberships, ProductTable
 from personalize.rules import Boost, Evaluation, Exclude, Filter
 
-__all__ = ["Boosts"]
-
-#: What moved a product: the ids of the rules whose boosts matched it, and their product.
-Moved = Callable[[str], tuple[tuple[str, ...], float]]
-
-
-def _no_rules(pid: str) -> tuple[tuple[str, ...], float]:
-    return (), 1.0
+__all__ = ["Boosts", "moved_by"]
 
 
 class Boosts:
@@ -50,71 +43,66 @@ class Boosts:
 
     def apply(
         self,
-        candidates: Sequence[str],
-        scores: dict[str, float],
+        positions: NDArray[np.intp],
+        scores: NDArray[np.float64],
         boosts: Sequence[Boost],
         trace: list[str],
         now: datetime | None = None,
-    ) -> Moved:
-        """Apply every ``Boost``/``Bury`` at once; return what moved a product.
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_] | None]:
+        """Apply every ``Boost``/``Bury`` at once to the candidates at catalog ``positions``.
 
-        Each candidate's score is multiplied by the factors of the boosts whose selectors
-        it matches, in action order; selectors reading the time read ``now``. The returned
-        function gives a product's rule ids and the product of its factors; it is only
-        called for the products shown.
+        Each score is multiplied by the factors of the boosts whose selectors its product
+        matches, in action order; selectors reading the time read ``now``. Returns the
+        scores and ``hits[i, j]``, whether boost ``i`` matched candidate ``j`` (``None``
+        without boosts or candidates).
         """
-        if not boosts or not candidates:
+        if not boosts or not len(positions):
             trace += [f"{b.kind} {b.rule_id} x{b.by:g}: 0 products" for b in boosts]
-            return _no_rules
-        positions = self.table.positions(candidates)
+            return scores, None
         evaluation = Evaluation(now=now)
         hits = self._memberships.hits([b.where for b in boosts], positions, evaluation)
         factors = np.array([b.by for b in boosts], dtype=np.float64)
-        rows = np.empty((len(boosts) + 1, len(candidates)), dtype=np.float64)
-        rows[0] = list(map(scores.__getitem__, candidates))
+        rows = np.empty((len(boosts) + 1, len(positions)), dtype=np.float64)
+        rows[0] = scores
         rows[1:] = np.where(hits, factors[:, None], 1.0)
-        boosted = np.multiply.reduce(rows, axis=0)  # row by row: in action order
-        moved_any = np.asarray(hits.any(axis=0), dtype=np.bool_)
-        for j in np.flatnonzero(moved_any).tolist():
-            scores[candidates[j]] = float(boosted[j])
-        counts = hits.sum(axis=1).tolist()
+        boosted: NDArray[np.float64] = np.multiply.reduce(rows, axis=0)  # in action order
+        counts = np.count_nonzero(hits, axis=1).tolist()
         trace += [
             f"{b.kind} {b.rule_id} x{b.by:g}: {n} products"
             for b, n in zip(boosts, counts, strict=True)
         ]
-        column: dict[str, int] = {}
+        return boosted, hits
 
-        def moved(pid: str) -> tuple[tuple[str, ...], float]:
-            if not column:
-                column.update((p, j) for j, p in enumerate(candidates))
-            j = column.get(pid)
-            if j is None or not moved_any[j]:
-                return (), 1.0
-            matched = np.flatnonzero(hits[:, j]).tolist()
-            factor = 1.0
-            for i in matched:
-                factor *= boosts[i].by
-            return tuple(boosts[i].rule_id for i in matched), factor
-
-        return moved
-
-    def select(
+    def keep(
         self,
-        candidates: list[str],
+        positions: NDArray[np.intp],
         action: Filter | Exclude,
         now: datetime | None = None,
-    ) -> list[str]:
-        """The candidates a ``Filter`` keeps, or those an ``Exclude`` does not drop."""
-        if isinstance(action, Exclude) and action.products:
-            candidates = [pid for pid in candidates if pid not in action.products]
-        if action.where is None or not candidates:
-            return candidates
-        matched = self._hits(candidates, action.where, now)
-        keep: NDArray[np.bool_] = matched if isinstance(action, Filter) else ~matched
-        return [pid for pid, kept in zip(candidates, keep.tolist(), strict=True) if kept]
-
-    def _hits(
-        self, candidates: Sequence[str], where: Callable[..., bool], now: datetime | None
     ) -> NDArray[np.bool_]:
-        positions = self.table.positions(candidates)
-        return self._memberships.of(where).hits(positions, Evaluation(now=now))
+        """Which candidates at catalog ``positions`` a ``Filter`` keeps, or an ``Exclude``
+        does not drop."""
+        kept = np.ones(len(positions), dtype=np.bool_)
+        if not len(positions):
+            return kept
+        if isinstance(action, Exclude) and action.products:
+            table = self.table
+            listed = {table.position[p] for p in action.products if p in table.position}
+            kept = np.array([p not in listed for p in positions.tolist()], dtype=np.bool_)
+        if action.where is None or not kept.any():
+            return kept
+        matched = self._memberships.of(action.where).hits(positions, Evaluation(now=now))
+        return kept & (matched if isinstance(action, Filter) else ~matched)
+
+
+def moved_by(
+    hits: NDArray[np.bool_] | None, boosts: Sequence[Boost], column: int
+) -> tuple[tuple[str, ...], float]:
+    """The ids of the rules whose boosts matched candidate ``column`` and the product of
+    their factors (in action order)."""
+    if hits is None or column < 0:
+        return (), 1.0
+    matched = np.flatnonzero(hits[:, column]).tolist()
+    factor = 1.0
+    for i in matched:
+        factor *= boosts[i].by
+    return tuple(boosts[i].rule_id for i in matched), factor
