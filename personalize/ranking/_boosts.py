@@ -23,7 +23,10 @@ from personalize.catalog import Catalog
 from personalize.ranking._membership import Memberships, ProductTable
 from personalize.rules import Boost, Evaluation, Exclude, Filter
 
-__all__ = ["Boosts", "moved_by"]
+__all__ = ["Boosts"]
+
+#: Trace labels of boosts kept (a rule set compiles a few hundred).
+_LABELS_KEPT = 8192
 
 
 class Boosts:
@@ -35,6 +38,19 @@ class Boosts:
 
     def __init__(self, catalog: Catalog) -> None:
         self._memberships = Memberships(catalog)
+        self._labels: dict[int, tuple[Boost, str]] = {}
+
+    def _label(self, boost: Boost) -> str:
+        """The start of a boost's trace line (``boost r1 x1.5: ``), formatted once: rule
+        actions are compiled once, so the same objects come back request after request."""
+        known = self._labels.get(id(boost))
+        if known is not None and known[0] is boost:
+            return known[1]
+        label = f"{boost.kind} {boost.rule_id} x{boost.by:g}: "
+        if len(self._labels) >= _LABELS_KEPT:
+            self._labels.clear()
+        self._labels[id(boost)] = (boost, label)
+        return label
 
     @property
     def table(self) -> ProductTable:
@@ -57,7 +73,7 @@ class Boosts:
         without boosts or candidates).
         """
         if not boosts or not len(positions):
-            trace += [f"{b.kind} {b.rule_id} x{b.by:g}: 0 products" for b in boosts]
+            trace += [self._label(b) + "0 products" for b in boosts]
             return scores, None
         evaluation = Evaluation(now=now)
         hits = self._memberships.hits([b.where for b in boosts], positions, evaluation)
@@ -67,10 +83,8 @@ class Boosts:
         rows[1:] = np.where(hits, factors[:, None], 1.0)
         boosted: NDArray[np.float64] = np.multiply.reduce(rows, axis=0)  # in action order
         counts = np.count_nonzero(hits, axis=1).tolist()
-        trace += [
-            f"{b.kind} {b.rule_id} x{b.by:g}: {n} products"
-            for b, n in zip(boosts, counts, strict=True)
-        ]
+        label = self._label
+        trace += [f"{label(b)}{n} products" for b, n in zip(boosts, counts, strict=True)]
         return boosted, hits
 
     def keep(
@@ -92,17 +106,3 @@ class Boosts:
             return kept
         matched = self._memberships.of(action.where).hits(positions, Evaluation(now=now))
         return kept & (matched if isinstance(action, Filter) else ~matched)
-
-
-def moved_by(
-    hits: NDArray[np.bool_] | None, boosts: Sequence[Boost], column: int
-) -> tuple[tuple[str, ...], float]:
-    """The ids of the rules whose boosts matched candidate ``column`` and the product of
-    their factors (in action order)."""
-    if hits is None or column < 0:
-        return (), 1.0
-    matched = np.flatnonzero(hits[:, column]).tolist()
-    factor = 1.0
-    for i in matched:
-        factor *= boosts[i].by
-    return tuple(boosts[i].rule_id for i in matched), factor

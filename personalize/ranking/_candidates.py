@@ -59,24 +59,26 @@ class Candidates:
         self.space = space
         self.names = [name for name, _ in proposals]
         self.row = {name: s for s, name in enumerate(self.names)}
-        parts = [proposal.positions for _, proposal in proposals]
-        everything = np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+        count = len(proposals)
+        if count:
+            everything = np.concatenate([proposal.positions for _, proposal in proposals])
+            found = np.concatenate([proposal.values for _, proposal in proposals])
+            sizes = [len(proposal.positions) for _, proposal in proposals]
+            source = np.repeat(np.arange(count), sizes)
+            weight = np.repeat(np.array([weights[name] for name in self.names]), sizes)
+        else:
+            everything, found = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
+            source, weight = np.zeros(0, dtype=np.intp), found
         positions, first, inverse = np.unique(everything, return_index=True, return_inverse=True)
         self.positions: Positions = positions.astype(np.intp, copy=False)
         self._first = first
         n = len(positions)
-        self.proposed = np.zeros((len(proposals), n), dtype=np.bool_)
-        self.values = np.zeros((len(proposals), n), dtype=np.float64)
-        base = np.zeros(n, dtype=np.float64)
-        start = 0
-        for s, (name, proposal) in enumerate(proposals):
-            stop = start + len(proposal.positions)
-            at = inverse[start:stop]
-            self.proposed[s, at] = True
-            self.values[s, at] = proposal.values
-            base[at] += weights[name] * proposal.values  # distinct within a source
-            start = stop
-        self.base = base
+        self.proposed = np.zeros((count, n), dtype=np.bool_)
+        self.proposed[source, inverse] = True
+        self.values = np.zeros((count, n), dtype=np.float64)
+        self.values[source, inverse] = found
+        # Summed in input order: source by source, as a loop over the sources adds them.
+        self.base = np.bincount(inverse, weights=weight * found, minlength=n)
         self.unknown: set[str] = set()
         for _, proposal in proposals:
             self.unknown.update(proposal.unknown)
@@ -156,9 +158,7 @@ class Candidates:
             ]
         if cutoff is not None:
             pos = self.positions
-            hits = [
-                c for c in hits if (at := last.get(ids[int(pos[c])])) is None or at >= cutoff
-            ]
+            hits = [c for c in hits if (at := last.get(ids[int(pos[c])])) is None or at >= cutoff]
         mask = np.zeros(len(self.positions), dtype=np.bool_)
         mask[hits] = True
         return mask, window, cutoff

@@ -162,7 +162,11 @@ def co_purchase(request: RankingInput, space: Space) -> Proposal:
     counts, last = history.purchase_counts, history.last_purchased
     half_life, now = request.config.anchor_half_life_days, request.now
     anchors = [
-        (pid, math.log1p(counts.get(pid, 1)) * ref._decay(ref._age_days(now, last.get(pid)), half_life))
+        (
+            pid,
+            math.log1p(counts.get(pid, 1))
+            * ref._decay(ref._age_days(now, last.get(pid)), half_life),
+        )
         for pid in ref.recent_purchases(request, request.config.max_anchors)
     ]
     found = _spread(space.co_purchase, *_anchored(space, anchors))

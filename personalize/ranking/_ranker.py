@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,24 +35,24 @@ from personalize._plugin_parts import ErrorSink, guarded
 from personalize.catalog import Catalog
 from personalize.config import RankingConfig
 from personalize.context import Context
-from personalize.ranking._boosts import Boosts, moved_by
-from personalize.ranking._candidates import Candidates, Lookup, marked
+from personalize.ranking._boosts import Boosts
+from personalize.ranking._candidates import Candidates, Lookup
 from personalize.ranking._index import InteractionIndex
 from personalize.ranking._positional import (
     POSITIONAL,
     NewArrivalsAt,
     PositionalSource,
     Proposal,
-    arrival_values,
 )
+from personalize.ranking._reasons import Scored, recommendations
+from personalize.ranking._scoring import arrivals, best_first, one_by_one, static
 from personalize.ranking._sources import (
     BUILTIN_SCORERS,
     BUILTIN_SOURCES,
     SOURCE_LEVELS,
     NewArrivals,
-    epoch_us,
 )
-from personalize.ranking._space import Space, space_of
+from personalize.ranking._space import space_of
 from personalize.ranking._steps import diversify, pinned_products, run_plugin_action
 from personalize.ranking._types import (
     CandidateSource,
@@ -121,64 +122,21 @@ def _by_kind(
     pins: list[Pin] = []
     plugins: list[PluginAction] = []
     weighting: list[SetWeights] = []
+    lists: dict[type, list[Any]] = {
+        Boost: boosts,
+        Filter: selections,
+        Exclude: selections,
+        Pin: pins,
+        PluginAction: plugins,
+        SetWeights: weighting,
+    }
     for action in actions:
-        if isinstance(action, Boost):
-            boosts.append(action)
-        elif isinstance(action, Filter | Exclude):
-            selections.append(action)
-        elif isinstance(action, Pin):
-            pins.append(action)
-        elif isinstance(action, PluginAction):
-            plugins.append(action)
-        elif isinstance(action, SetWeights):
-            weighting.append(action)
+        found = lists.get(type(action))
+        if found is None:  # a subclass: the first kind it is one of
+            kind = next((k for k in lists if isinstance(action, k)), None)
+            found = lists[kind] if kind is not None else []
+        found.append(action)
     return tuple(boosts), selections, pins, plugins, weighting
-
-
-def _static(column: _Floats) -> Lookup:
-    def lookup(candidates: Candidates, columns: NDArray[np.intp]) -> tuple[_Floats, _Mask]:
-        values = column[candidates.positions[columns]]
-        return values, np.ones(len(columns), dtype=np.bool_)
-
-    return lookup
-
-
-def _arrivals(space: Space, now: datetime | None) -> Lookup:
-    now_us = epoch_us(now) if now is not None else None
-
-    def lookup(candidates: Candidates, columns: NDArray[np.intp]) -> tuple[_Floats, _Mask]:
-        values = np.zeros(len(columns), dtype=np.float64)
-        if now_us is not None:
-            positions = candidates.positions[columns]
-            dated = space.dated[positions]
-            values[dated] = arrival_values(space.created_us[positions[dated]], now_us)
-        return values, np.ones(len(columns), dtype=np.bool_)
-
-    return lookup
-
-
-def _one_by_one(name: str, score: Callable[[str], float | None]) -> Lookup:
-    """A scorer called per candidate, in the order the candidates were first proposed,
-    skipping those its namesake source gave the feature; one that fails (``None``) is not
-    called again."""
-
-    def lookup(candidates: Candidates, columns: NDArray[np.intp]) -> tuple[_Floats, _Mask]:
-        values = np.zeros(len(columns), dtype=np.float64)
-        has = np.zeros(len(columns), dtype=np.bool_)
-        s = candidates.row.get(name)
-        ids = candidates.space.ids
-        places = np.argsort(candidates.order_of(columns), kind="stable").tolist()
-        for place in places:
-            column = int(columns[place])
-            if s is not None and candidates.proposed[s, column]:
-                continue
-            value = score(ids[int(candidates.positions[column])])
-            if value is None:
-                break
-            values[place], has[place] = value, True
-        return values, has
-
-    return lookup
 
 
 class Ranker:
@@ -215,9 +173,7 @@ class Ranker:
         self._sources: list[tuple[str, CandidateSource, PositionalSource | None, bool]] = [
             (name, source, fast.get(source), False) for name, source in builtin.items()
         ]
-        self._sources += [
-            (name, src, None, True) for name, src in sorted((sources or {}).items())
-        ]
+        self._sources += [(name, src, None, True) for name, src in sorted((sources or {}).items())]
         dated = any(product.created_at is not None for product in catalog)
         self._scorers: list[tuple[str, Scorer, bool]] = [
             (name, scorer, False)
@@ -272,65 +228,46 @@ class Ranker:
         cands.exclude(request, trace)
         self._apply_selections(cands, selections, request.now, trace)
         live = np.flatnonzero(cands.live)
-        lookups = self._lookups(feature_weights, request, report)
-        scores, features = cands.scores(live, lookups)
-        at_catalog = space.catalog_position[cands.positions[live]]
+        live_positions = cands.positions[live]
+        scores, features = cands.scores(live, self._lookups(feature_weights, request, report))
+        at_catalog = space.catalog_position[live_positions]
         scores, hits = self._boosts.apply(at_catalog, scores, boosts, trace, request.now)
+        scored: Scored = (live, scores, features, hits)
         pins = pinned_products(pin_actions, request, trace)
-        ids = space.ids
-
-        def recommend(place: int, position: int, source: str | None = None) -> Recommendation:
-            """The recommendation of ``position``, the candidate at ``place`` of the live
-            ones (``-1``: not a candidate)."""
-            column = int(live[place]) if place >= 0 else cands.column(position)
-            row = cands.found(column) if column >= 0 else {}
-            proposers = list(row)
-            if place >= 0:  # scored: its looked-up features too
-                for name, values, has in features:
-                    if name not in row and has[place] and (value := float(values[place])):
-                        row[name] = value
-            reasons = {f: feature_weights.get(f, 0.0) * x for f, x in sorted(row.items())}
-            reasons = {f: c for f, c in reasons.items() if c != 0.0}
-            if source is None:
-                own = proposers or sorted(reasons)
-                source = max(own, key=lambda f: (reasons.get(f, 0.0), f)) if own else ""
-            score = float(scores[place]) if place >= 0 else 0.0
-            rules, boost = moved_by(hits, boosts, place)
-            return Recommendation(ids[position], score, reasons, rules, source, boost)
 
         # Diversity rarely needs more than a few times ``limit``: sort only the best.
         enough = None if plugin_actions else _PREFIX_FACTOR * limit + len(pins)
-        order = self._best_first(cands.positions[live], scores, enough)
+        order = best_first(space.id_rank[live_positions], scores, enough)
         partial = len(order) < len(live)
         built: dict[int, Recommendation] = {}
         if plugin_actions:
-            ranked = [recommend(p, int(cands.positions[live[p]])) for p in order.tolist()]
+            places = order.tolist()
+            shown = [(p, int(live_positions[p])) for p in places]
+            ranked = recommendations(cands, scored, boosts, feature_weights, shown)
             for action in plugin_actions:
                 ranked = run_plugin_action(action, ranked, report, trace)
-            place_of = {int(cands.positions[live[p]]): p for p in order.tolist()}
-            order = np.array(
-                [place_of[space.position[rec.product_id]] for rec in ranked], dtype=np.intp
-            )
+            place_of = {position: place for place, position in shown}
             built = {space.position[rec.product_id]: rec for rec in ranked}
+            order = np.array([place_of[space.position[r.product_id]] for r in ranked], np.intp)
 
         pinned = [space.position[pid] for pid, _, _ in pins]
         keep = max(limit - len(pinned), 0)
-        chosen, notes = self._diversify(cands.positions[live], order, pinned, keep)
+        chosen, notes = self._diversify(live_positions, order, pinned, keep)
         if len(chosen) < keep and partial:  # the best were not enough
-            order = self._best_first(cands.positions[live], scores, None)
-            chosen, notes = self._diversify(cands.positions[live], order, pinned, keep)
+            order = best_first(space.id_rank[live_positions], scores, None)
+            chosen, notes = self._diversify(live_positions, order, pinned, keep)
         trace += notes
-        result = [
-            built.get(position) or recommend(place, position)
-            for place, position in chosen
-        ]
-        live_positions = cands.positions[live]
-        for (pid, position, rule_id), at in zip(pins, pinned, strict=True):
+        fresh = [pair for pair in chosen if pair[1] not in built]
+        made = iter(recommendations(cands, scored, boosts, feature_weights, fresh))
+        result = [built.get(position) or next(made) for _, position in chosen]
+        for (_, position, rule_id), at in zip(pins, pinned, strict=True):
             rec = built.get(at)
             if rec is None:
                 found = np.flatnonzero(live_positions == at)
                 place = int(found[0]) if len(found) else -1
-                rec = recommend(place, at, None if at in cands or pid in cands.unknown else "pin")
+                (rec,) = recommendations(
+                    cands, scored, boosts, feature_weights, [(place, at)], source="pin"
+                )
             rec = replace(rec, rules=(*rec.rules, rule_id), pinned_by=rule_id)
             result.insert(min(position - 1, len(result)), rec)
         return Ranking(products=result[:limit], trace=tuple(trace), cascade=cascade)
@@ -390,19 +327,19 @@ class Ranker:
             weight = feature_weights.get(name, 0.0)
             if weight == 0.0:
                 continue
-            static = None if plugin else _STATIC.get(scorer)
+            column = None if plugin else _STATIC.get(scorer)
             lookup: Lookup
-            if static == "popularity":
-                lookup = _static(space.popularity)
-            elif static == "trending":
-                lookup = _static(space.trending)
-            elif static == "new_arrival":
-                lookup = _arrivals(space, request.now)
+            if column == "popularity":
+                lookup = static(space.popularity)
+            elif column == "trending":
+                lookup = static(space.trending)
+            elif column == "new_arrival":
+                lookup = arrivals(space, request.now)
             elif plugin:
                 call = guarded(_read_score, f"scorer {name}", None)
-                lookup = _one_by_one(name, _scoring_with(call, report, scorer, request))
+                lookup = one_by_one(name, _scoring_with(call, report, scorer, request))
             else:
-                lookup = _one_by_one(name, _bound(scorer, request))
+                lookup = one_by_one(name, _bound(scorer, request))
             lookups.append((name, weight, lookup))
         return lookups
 
@@ -463,19 +400,6 @@ class Ranker:
                 trace.append(f"filter {action.rule_id}: kept {after} of {len(live)}")
             else:
                 trace.append(f"exclude {action.rule_id}: dropped {len(live) - after}")
-
-    def _best_first(
-        self, positions: NDArray[np.intp], scores: _Floats, count: int | None
-    ) -> NDArray[np.intp]:
-        """Places of the candidates by score descending, then id ascending: all of them,
-        or (``count`` given) a prefix of that order holding at least the ``count`` best."""
-        n = len(scores)
-        places = np.arange(n)
-        if count is not None and n > count > 0:
-            cut = np.partition(scores, n - count)[n - count]
-            places = np.flatnonzero(scores >= cut)
-        keys = (self._space.id_rank[positions[places]], -scores[places])
-        return places[np.lexsort(keys)]
 
     def _diversify(
         self,

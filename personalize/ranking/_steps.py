@@ -6,12 +6,9 @@ Each is a function of the request (and the catalog), called by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Sequence
 
 from personalize._plugin_parts import ErrorSink, guarded
-from personalize.catalog import Catalog
 from personalize.config import DiversityConfig
 from personalize.ranking._types import RankingInput, Recommendation
 from personalize.rules import Action, Pin, PluginAction
