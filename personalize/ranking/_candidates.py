@@ -13,19 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from personalize.ranking._positional import Proposal
-from personalize.ranking._space import Space
+from personalize.ranking._space import Space, distinct
 from personalize.ranking._types import RankingInput
 
 __all__ = ["Candidates", "marked"]
 
 Positions = NDArray[np.intp]
 Mask = NDArray[np.bool_]
+Floats = NDArray[np.float64]
 
 
 def marked(sorted_positions: Positions, wanted: Sequence[int] | Positions) -> Mask:
@@ -69,8 +70,8 @@ class Candidates:
         else:
             everything, found = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
             source, weight = np.zeros(0, dtype=np.intp), found
-        positions, first, inverse = np.unique(everything, return_index=True, return_inverse=True)
-        self.positions: Positions = positions.astype(np.intp, copy=False)
+        positions, inverse, first = distinct(everything)
+        self.positions: Positions = positions
         self._first = first
         n = len(positions)
         self.proposed = np.zeros((count, n), dtype=np.bool_)
@@ -78,7 +79,7 @@ class Candidates:
         self.values = np.zeros((count, n), dtype=np.float64)
         self.values[source, inverse] = found
         # Summed in input order: source by source, as a loop over the sources adds them.
-        self.base = np.bincount(inverse, weights=weight * found, minlength=n)
+        self.base = cast(Floats, np.bincount(inverse, weights=weight * found, minlength=n))
         self.unknown: set[str] = set()
         for _, proposal in proposals:
             self.unknown.update(proposal.unknown)
@@ -103,7 +104,8 @@ class Candidates:
 
     def order_of(self, columns: Positions) -> Positions:
         """Where each of ``columns`` was first proposed (a key of proposal order)."""
-        return self._first[columns]  # type: ignore[no-any-return]
+        first: Positions = self._first[columns]
+        return first
 
     # -- exclusions ---------------------------------------------------------------------
 

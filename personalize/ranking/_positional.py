@@ -21,15 +21,16 @@ import heapq
 import math
 from collections.abc import Callable, Mapping
 from itertools import repeat as forever
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from personalize.ranking import _sources as ref
-from personalize.ranking._space import Rows, Space
+from personalize.ranking._space import Rows, Space, distinct
 from personalize.ranking._types import CandidateSource, RankingInput
 
-__all__ = ["POSITIONAL", "NewArrivalsAt", "Proposal", "arrival_values", "top_by_value"]
+__all__ = ["POSITIONAL", "NewArrivalsAt", "On", "Proposal", "arrival_values", "top_by_value"]
 
 Positions = NDArray[np.intp]
 Values = NDArray[np.float64]
@@ -80,12 +81,57 @@ class Proposal:
 
     def mapping(self, space: Space) -> dict[str, float]:
         """Back to ids: the mapping the source's dict twin gives."""
-        found = dict(zip(map(space.ids.__getitem__, self.positions.tolist()), self.values.tolist()))
+        ids = map(space.ids.__getitem__, self.positions.tolist())
+        found = dict(zip(ids, self.values.tolist(), strict=True))
         return {**found, **self.unknown}
 
 
 EMPTY = Proposal(_NO_POSITIONS, _NO_VALUES)
-PositionalSource = Callable[[RankingInput, Space], Proposal]
+
+
+class Bought:
+    """The customer's latest distinct purchases (:func:`~._sources.recent_purchases`),
+    each with its position (``None``: unknown), order count and age in days (``None``:
+    no time), read once per request for every source that starts from them."""
+
+    __slots__ = ("ages", "counts", "ids", "positions")
+
+    def __init__(self, request: RankingInput, space: Space, limit: int) -> None:
+        history = request.context.history
+        counts, last, now = history.purchase_counts, history.last_purchased, request.now
+        get = space.position.get
+        self.ids = ref.recent_purchases(request, limit)
+        self.positions = [get(pid) for pid in self.ids]
+        self.counts = [counts.get(pid, 1) for pid in self.ids]
+        self.ages = [ref._age_days(now, last.get(pid)) for pid in self.ids]
+
+
+class On:
+    """One request as the sources on positions read it: the input, the positions, and
+    what several sources share (the latest purchases), computed on first use."""
+
+    __slots__ = ("_bought", "request", "space")
+
+    def __init__(self, request: RankingInput, space: Space) -> None:
+        self.request = request
+        self.space = space
+        self._bought: Bought | None = None
+
+    def bought(self) -> Bought:
+        """The latest purchases, as many as any source reads."""
+        if self._bought is None:
+            config = self.request.config
+            limit = max(self.request.per_source, config.max_anchors)
+            self._bought = Bought(self.request, self.space, limit)
+        return self._bought
+
+
+PositionalSource = Callable[[On], Proposal]
+
+
+def _decays(ages: list[float | None], half_life: float) -> list[float]:
+    """:func:`~._sources._decay` of each age, the same floats."""
+    return [1.0 if age is None else math.pow(0.5, age / half_life) for age in ages]
 
 
 def top_by_value(positions: Positions, values: Values, limit: int, space: Space) -> Proposal:
@@ -123,9 +169,9 @@ def _spread(rows: Rows, anchors: list[int], weights: list[float]) -> tuple[Posit
     shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     flat = np.arange(total) + shift
     weighted = np.repeat(np.array(weights, dtype=np.float64), lengths) * data[flat]
-    found, inverse = np.unique(indices[flat], return_inverse=True)
-    sums = np.bincount(inverse, weights=weighted, minlength=len(found))
-    return found.astype(np.intp), sums
+    found, inverse, _ = distinct(indices[flat])
+    sums = cast(Values, np.bincount(inverse, weights=weighted, minlength=len(found)))
+    return found, sums
 
 
 def _anchored(space: Space, anchors: list[tuple[str, float]]) -> tuple[list[int], list[float]]:
@@ -141,40 +187,39 @@ def _anchored(space: Space, anchors: list[tuple[str, float]]) -> tuple[list[int]
     return positions, weights
 
 
-def repeat(request: RankingInput, space: Space) -> Proposal:
-    """:func:`personalize.ranking._sources.repeat`, reading replenishability by position."""
-    history = request.context.history
-    counts, last = history.purchase_counts, history.last_purchased
-    half_life, now = request.config.repeat_half_life_days, request.now
-    get, replenish = space.position.get, space.replenish
-    raw: dict[str, float] = {}
-    for pid in ref.recent_purchases(request, request.per_source):
-        pos = get(pid)
-        again = replenish[pos] if pos is not None else 0.0
-        recency = ref._decay(ref._age_days(now, last.get(pid)), half_life)
-        raw[pid] = counts.get(pid, 1) * recency * (ref._REPEAT_FLOOR + again)
-    return Proposal.of(ref.top_by_value(raw, request.per_source), space)
+def repeat(on: On) -> Proposal:
+    """:func:`personalize.ranking._sources.repeat` on positions."""
+    request, space = on.request, on.space
+    bought, per_source = on.bought(), request.per_source
+    positions = bought.positions[:per_source]
+    if None in positions:  # a purchase of an unknown product: ties need its id
+        return Proposal.of(ref.repeat(request), space)
+    at = np.array(positions, dtype=np.intp)
+    recency = _decays(bought.ages[:per_source], request.config.repeat_half_life_days)
+    counts = np.array(bought.counts[:per_source], dtype=np.float64)
+    raw = counts * np.array(recency) * (ref._REPEAT_FLOOR + space.replenish[at])
+    return top_by_value(at, raw, per_source, space)
 
 
-def co_purchase(request: RankingInput, space: Space) -> Proposal:
+def co_purchase(on: On) -> Proposal:
     """:func:`personalize.ranking._sources.co_purchase` on positions."""
-    history = request.context.history
-    counts, last = history.purchase_counts, history.last_purchased
-    half_life, now = request.config.anchor_half_life_days, request.now
-    anchors = [
-        (
-            pid,
-            math.log1p(counts.get(pid, 1))
-            * ref._decay(ref._age_days(now, last.get(pid)), half_life),
-        )
-        for pid in ref.recent_purchases(request, request.config.max_anchors)
-    ]
-    found = _spread(space.co_purchase, *_anchored(space, anchors))
+    request, space = on.request, on.space
+    bought, k = on.bought(), request.config.max_anchors
+    decays = _decays(bought.ages[:k], request.config.anchor_half_life_days)
+    n_index = space.n_index
+    anchors: list[int] = []
+    weights: list[float] = []
+    for pos, count, decay in zip(bought.positions[:k], bought.counts[:k], decays, strict=True):
+        if pos is not None and pos < n_index:
+            anchors.append(pos)
+            weights.append(math.log1p(count) * decay)
+    found = _spread(space.co_purchase, anchors, weights)
     return top_by_value(*found, request.per_source, space)
 
 
-def co_view(request: RankingInput, space: Space) -> Proposal:
+def co_view(on: On) -> Proposal:
     """:func:`personalize.ranking._sources.co_view` on positions."""
+    request, space = on.request, on.space
     viewed = dict.fromkeys(request.context.behaviour.recently_viewed)
     latest = list(viewed)[: request.config.max_anchors]
     anchors = [(pid, 0.8**rank) for rank, pid in enumerate(latest)]
@@ -182,8 +227,9 @@ def co_view(request: RankingInput, space: Space) -> Proposal:
     return top_by_value(*found, request.per_source, space)
 
 
-def complement(request: RankingInput, space: Space) -> Proposal:
+def complement(on: On) -> Proposal:
     """:func:`personalize.ranking._sources.complement` on positions."""
+    request, space = on.request, on.space
     if not request.anchors:
         return EMPTY
     per_source = request.per_source
@@ -204,21 +250,22 @@ def complement(request: RankingInput, space: Space) -> Proposal:
         ids = space.ids
         named = {key if isinstance(key, str) else ids[key]: v for key, v in scores.items()}
         return Proposal.of(ref.top_by_value(named, per_source), space)
-    positions = np.fromiter(scores.keys(), dtype=np.intp, count=len(scores))
+    at = np.fromiter(scores.keys(), dtype=np.intp, count=len(scores))
     values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
-    return top_by_value(positions, values, per_source, space)
+    return top_by_value(at, values, per_source, space)
 
 
-def affinity(request: RankingInput, space: Space) -> Proposal:
+def affinity(on: On) -> Proposal:
     """:func:`personalize.ranking._sources.affinity` on positions."""
-    context, catalog = request.context, request.catalog
-    categories: dict[str, float] = dict(context.behaviour.viewed_categories)
+    request, space = on.request, on.space
+    catalog, bought, k = request.catalog, on.bought(), request.config.max_anchors
+    categories: dict[str, float] = dict(request.context.behaviour.viewed_categories)
     brands: dict[str, float] = {}
-    for pid in ref.recent_purchases(request, request.config.max_anchors):
+    for pid, count in zip(bought.ids[:k], bought.counts[:k], strict=True):
         product = catalog.get(pid)
         if product is None:
             continue
-        weight = float(context.history.purchase_counts.get(pid, 1))
+        weight = float(count)
         if product.leaf_category is not None:
             categories[product.leaf_category] = categories.get(product.leaf_category, 0.0) + weight
         if product.brand is not None:
@@ -242,14 +289,15 @@ def affinity(request: RankingInput, space: Space) -> Proposal:
     positions = np.concatenate(parts)
     share = np.repeat(np.array(shares, dtype=np.float64), [len(part) for part in parts])
     values = share * (0.5 + 0.5 * space.popularity[positions])
-    found, inverse = np.unique(positions, return_inverse=True)
+    found, inverse, _ = distinct(positions)
     best_values = np.zeros(len(found), dtype=np.float64)
     np.maximum.at(best_values, inverse, values)
     return top_by_value(found, best_values, request.per_source, space)
 
 
-def popularity(request: RankingInput, space: Space) -> Proposal:
+def popularity(on: On) -> Proposal:
     """:func:`personalize.ranking._sources.popularity` on positions."""
+    request, space = on.request, on.space
     limit = min(request.config.popular_candidates, request.per_source)
     country = request.context.geo.country
     if country is not None and request.index.country_popularity(country):
@@ -261,8 +309,9 @@ def popularity(request: RankingInput, space: Space) -> Proposal:
     return Proposal(positions[:limit], values[:limit])
 
 
-def trending(request: RankingInput, space: Space) -> Proposal:
+def trending(on: On) -> Proposal:
     """:func:`personalize.ranking._sources.trending` on positions."""
+    request, space = on.request, on.space
     limit = min(request.config.popular_candidates, request.per_source)
     positions, values = space.trending_top
     return Proposal(positions[:limit], values[:limit])
@@ -294,8 +343,9 @@ class NewArrivalsAt:
         self._positions = np.array([space.position[pid] for pid in pids], dtype=np.intp)
         self._created = np.array([at for _, at in newest.newest], dtype=np.int64)
 
-    def __call__(self, request: RankingInput, space: Space) -> Proposal:
+    def __call__(self, on: On) -> Proposal:
         """The newest products with their arrival score (those above 0)."""
+        request = on.request
         limit = min(request.config.popular_candidates, request.per_source)
         if request.now is None:
             return EMPTY

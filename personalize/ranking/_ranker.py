@@ -41,6 +41,7 @@ from personalize.ranking._index import InteractionIndex
 from personalize.ranking._positional import (
     POSITIONAL,
     NewArrivalsAt,
+    On,
     PositionalSource,
     Proposal,
 )
@@ -168,7 +169,7 @@ class Ranker:
         self._space = space_of(catalog, index)
         builtin: dict[str, CandidateSource] = dict(BUILTIN_SOURCES)
         builtin["new_arrival"] = newest = NewArrivals(catalog)
-        fast: dict[object, PositionalSource] = dict(POSITIONAL)
+        fast: dict[CandidateSource, PositionalSource] = dict(POSITIONAL)
         fast[newest] = NewArrivalsAt(newest, self._space)
         self._sources: list[tuple[str, CandidateSource, PositionalSource | None, bool]] = [
             (name, source, fast.get(source), False) for name, source in builtin.items()
@@ -283,6 +284,7 @@ class Ranker:
     ) -> tuple[list[tuple[str, Proposal]], str]:
         """Run the candidate sources; return what each proposed, and the cold-start step."""
         space = self._space
+        on = On(request, space)
         found_by: dict[str, Proposal] = {}
         levels: set[str] = set()
         country = request.context.geo.country
@@ -290,7 +292,7 @@ class Ranker:
             if feature_weights.get(name, 0.0) == 0.0:
                 continue
             if fast is not None:
-                found = fast(request, space)
+                found = fast(on)
             elif plugin:
                 mapping = guarded(_read_source, f"source {name}", None)(report, source, request)
                 found = Proposal.of(mapping or {}, space)
@@ -414,7 +416,7 @@ class Ranker:
         if pinned:
             free = ~np.isin(at, np.array(pinned, dtype=np.intp))
             order, at = order[free], at[free]
-        space, notes = self._space, []
+        space, notes = self._space, list[str]()
         chosen = diversify(
             space.leaf[at].tolist(), space.brand[at].tolist(), self.config.diversity, limit, notes
         )

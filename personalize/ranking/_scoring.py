@@ -89,5 +89,7 @@ def best_first(id_rank: NDArray[np.int64], scores: Floats, count: int | None) ->
     if count is not None and n > count > 0:
         cut = np.partition(scores, n - count)[n - count]
         places = np.flatnonzero(scores >= cut)
-        return places[np.lexsort((id_rank[places], -scores[places]))]  # type: ignore[no-any-return]
-    return np.lexsort((id_rank, -scores))  # type: ignore[no-any-return]
+        best: Places = places[np.lexsort((id_rank[places], -scores[places]))]
+        return best
+    every: Places = np.lexsort((id_rank, -scores))
+    return every
