@@ -83,8 +83,12 @@ class Boosts:
         rows[1:] = np.where(hits, factors[:, None], 1.0)
         boosted: NDArray[np.float64] = np.multiply.reduce(rows, axis=0)  # in action order
         counts = np.count_nonzero(hits, axis=1).tolist()
-        label = self._label
-        trace += [f"{label(b)}{n} products" for b, n in zip(boosts, counts, strict=True)]
+        labels = self._labels
+        trace += [
+            f"{known[1] if (known := labels.get(id(b))) and known[0] is b else self._label(b)}"
+            f"{n} products"
+            for b, n in zip(boosts, counts, strict=True)
+        ]
         return boosted, hits
 
     def keep(

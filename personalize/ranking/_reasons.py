@@ -50,15 +50,21 @@ def recommendations(
     places = [place for place, _ in shown]
     columns = [int(live[p]) if p >= 0 else candidates.column(q) for p, q in shown]
     names = candidates.names
-    proposed = candidates.proposed[:, columns].T.tolist()
-    values = candidates.values[:, columns].T.tolist()
-    scored_places = [max(p, 0) for p in places]
+    at = np.array(columns, dtype=np.intp)
+    proposed = candidates.proposed[:, at].T.tolist()
+    values = candidates.values[:, at].T.tolist()
+    scored_places = np.array([max(p, 0) for p in places], dtype=np.intp)
     looked_up = [
         (name, found[scored_places].tolist(), has[scored_places].tolist())
         for name, found, has in features
     ]
     final = scores[scored_places].tolist() if len(scores) else [0.0] * len(places)
-    matched = hits[:, scored_places].T.tolist() if hits is not None else None
+    fired: list[list[int]] = [[] for _ in places]
+    if hits is not None:  # (product, boost) pairs, by product then boost: action order
+        for k, i in zip(
+            *(side.tolist() for side in np.nonzero(hits[:, scored_places].T)), strict=True
+        ):
+            fired[k].append(i)
     ids = candidates.space.ids
     out: list[Recommendation] = []
     for k, (place, position) in enumerate(shown):
@@ -71,17 +77,15 @@ def recommendations(
             for name, found, has in looked_up:
                 if name not in row and has[k] and found[k]:
                     row[name] = found[k]
-        reasons = {f: weights.get(f, 0.0) * x for f, x in sorted(row.items())}
-        reasons = {f: c for f, c in reasons.items() if c != 0.0}
+        reasons = {f: c for f, x in sorted(row.items()) if (c := weights.get(f, 0.0) * x) != 0.0}
         own = proposers or sorted(reasons)
         best = max(own, key=lambda f: (reasons.get(f, 0.0), f)) if own else ""
         rules: tuple[str, ...] = ()
         factor = 1.0
-        if place >= 0 and matched is not None:
-            fired = [i for i, hit in enumerate(matched[k]) if hit]
-            for i in fired:
+        if place >= 0 and fired[k]:
+            for i in fired[k]:
                 factor *= boosts[i].by
-            rules = tuple(boosts[i].rule_id for i in fired)
+            rules = tuple(boosts[i].rule_id for i in fired[k])
         score = final[k] if place >= 0 else 0.0
         chosen = source if source is not None and column < 0 else best
         out.append(Recommendation(ids[position], score, reasons, rules, chosen, factor))
