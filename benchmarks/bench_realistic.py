@@ -298,8 +298,8 @@ def instrument(p: Personalizer) -> Stages:
     for name in ("_propose", "_exclude", "_apply_selections", "_lookups"):
         stages.wrap("  candidates", ranker, name)
     stages.wrap("  candidates", ranker_module, "exclude")
+    candidates = getattr(ranker_module, "Candidates", None)  # the class, before its wrapper
     stages.wrap("  candidates", ranker_module, "Candidates")
-    candidates = getattr(ranker_module, "Candidates", None)
     stages.wrap("  candidates", candidates, "exclude")
     stages.wrap("  scoring", getattr(ranker, "_features", None), "scores")
     stages.wrap("  scoring", candidates, "scores")

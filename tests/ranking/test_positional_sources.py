@@ -95,3 +95,40 @@ def test_distinct_is_numpy_unique_with_first_index_and_inverse(values: list[int]
 def test_rankers_of_one_catalog_and_index_share_their_space() -> None:
     assert space_of(CATALOG, INDEX) is SPACE
     assert space_of(shop_catalog(), INDEX) is not SPACE  # another catalog object
+
+
+class _CountingTuple(tuple[str, ...]):
+    """A tuple that counts the items read through iteration."""
+
+    read = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for item in super().__iter__():
+            type(self).read += 1
+            yield item
+
+
+def test_a_long_purchase_history_is_read_once_and_only_as_far_as_the_sources_need() -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+    from types import MappingProxyType
+
+    from ranking_helpers import NOW, context, product
+
+    from personalize.ranking import Ranker
+
+    ids = [f"gone{i:04d}" for i in range(1000)] + ["beans", "teapot"]
+    last = {pid: NOW - timedelta(days=i + 1) for i, pid in enumerate(ids)}
+    ctx = context()
+    history = replace(
+        ctx.history,
+        purchases=_CountingTuple(ids),
+        purchase_counts=MappingProxyType(dict.fromkeys(ids, 1)),
+        last_purchased=MappingProxyType(last),
+    )
+    config = RankingConfig(candidates_per_source=40, max_anchors=20)
+    extra = [product(pid, category="attic > boxes") for pid in ids[:1000]]
+    ranker = Ranker(shop_catalog(extra), INDEX, config)
+    _CountingTuple.read = 0
+    ranker.rank(replace(ctx, history=history), limit=5)
+    assert _CountingTuple.read == 40  # the 40 latest, once, for repeat, co-purchase, affinity
