@@ -243,7 +243,7 @@ class Stages:
         self._undo: list[Callable[[], None]] = []
 
     def wrap(self, stage: str, owner: Any, name: str) -> None:
-        inner = getattr(owner, name, None)
+        inner = getattr(owner, name, None) if owner is not None else None
         if inner is None:
             return
         spent = self.spent
@@ -298,12 +298,17 @@ def instrument(p: Personalizer) -> Stages:
     for name in ("_propose", "_exclude", "_apply_selections", "_lookups"):
         stages.wrap("  candidates", ranker, name)
     stages.wrap("  candidates", ranker_module, "exclude")
-    stages.wrap("  scoring", ranker._features, "scores")
+    candidates = getattr(ranker_module, "Candidates", None)  # the class, before its wrapper
+    stages.wrap("  candidates", ranker_module, "Candidates")
+    stages.wrap("  candidates", candidates, "exclude")
+    stages.wrap("  scoring", getattr(ranker, "_features", None), "scores")
+    stages.wrap("  scoring", candidates, "scores")
     stages.wrap("  scoring", ranker, "_score")
     stages.wrap("  boosts", ranker._boosts, "apply")
     stages.wrap("  top-k + diversity", ranker_module, "best_first")
     stages.wrap("  top-k + diversity", ranker, "_diversify")
     stages.wrap("  top-k + diversity", ranker, "_top")
+    stages.wrap("  reasons", ranker_module, "recommendations")
     stages.wrap("landing", compiled.landing, "choose")
     stages.wrap("offers", compiled.offers, "choose")
     return stages

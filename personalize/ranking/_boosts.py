@@ -13,7 +13,7 @@ combinations of fired boosts cost what one does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -25,12 +25,8 @@ from personalize.rules import Boost, Evaluation, Exclude, Filter
 
 __all__ = ["Boosts"]
 
-#: What moved a product: the ids of the rules whose boosts matched it, and their product.
-Moved = Callable[[str], tuple[tuple[str, ...], float]]
-
-
-def _no_rules(pid: str) -> tuple[tuple[str, ...], float]:
-    return (), 1.0
+#: Trace labels of boosts kept (a rule set compiles a few hundred).
+_LABELS_KEPT = 8192
 
 
 class Boosts:
@@ -42,6 +38,19 @@ class Boosts:
 
     def __init__(self, catalog: Catalog) -> None:
         self._memberships = Memberships(catalog)
+        self._labels: dict[int, tuple[Boost, str]] = {}
+
+    def _label(self, boost: Boost) -> str:
+        """The start of a boost's trace line (``boost r1 x1.5: ``), formatted once: rule
+        actions are compiled once, so the same objects come back request after request."""
+        known = self._labels.get(id(boost))
+        if known is not None and known[0] is boost:
+            return known[1]
+        label = f"{boost.kind} {boost.rule_id} x{boost.by:g}: "
+        if len(self._labels) >= _LABELS_KEPT:
+            self._labels.clear()
+        self._labels[id(boost)] = (boost, label)
+        return label
 
     @property
     def table(self) -> ProductTable:
@@ -50,71 +59,54 @@ class Boosts:
 
     def apply(
         self,
-        candidates: Sequence[str],
-        scores: dict[str, float],
+        positions: NDArray[np.intp],
+        scores: NDArray[np.float64],
         boosts: Sequence[Boost],
         trace: list[str],
         now: datetime | None = None,
-    ) -> Moved:
-        """Apply every ``Boost``/``Bury`` at once; return what moved a product.
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_] | None]:
+        """Apply every ``Boost``/``Bury`` at once to the candidates at catalog ``positions``.
 
-        Each candidate's score is multiplied by the factors of the boosts whose selectors
-        it matches, in action order; selectors reading the time read ``now``. The returned
-        function gives a product's rule ids and the product of its factors; it is only
-        called for the products shown.
+        Each score is multiplied by the factors of the boosts whose selectors its product
+        matches, in action order; selectors reading the time read ``now``. Returns the
+        scores and ``hits[i, j]``, whether boost ``i`` matched candidate ``j`` (``None``
+        without boosts or candidates).
         """
-        if not boosts or not candidates:
-            trace += [f"{b.kind} {b.rule_id} x{b.by:g}: 0 products" for b in boosts]
-            return _no_rules
-        positions = self.table.positions(candidates)
+        if not boosts or not len(positions):
+            trace += [self._label(b) + "0 products" for b in boosts]
+            return scores, None
         evaluation = Evaluation(now=now)
         hits = self._memberships.hits([b.where for b in boosts], positions, evaluation)
         factors = np.array([b.by for b in boosts], dtype=np.float64)
-        rows = np.empty((len(boosts) + 1, len(candidates)), dtype=np.float64)
-        rows[0] = list(map(scores.__getitem__, candidates))
+        rows = np.empty((len(boosts) + 1, len(positions)), dtype=np.float64)
+        rows[0] = scores
         rows[1:] = np.where(hits, factors[:, None], 1.0)
-        boosted = np.multiply.reduce(rows, axis=0)  # row by row: in action order
-        moved_any = np.asarray(hits.any(axis=0), dtype=np.bool_)
-        for j in np.flatnonzero(moved_any).tolist():
-            scores[candidates[j]] = float(boosted[j])
-        counts = hits.sum(axis=1).tolist()
+        boosted: NDArray[np.float64] = np.multiply.reduce(rows, axis=0)  # in action order
+        counts = np.count_nonzero(hits, axis=1).tolist()
+        labels = self._labels
         trace += [
-            f"{b.kind} {b.rule_id} x{b.by:g}: {n} products"
+            f"{known[1] if (known := labels.get(id(b))) and known[0] is b else self._label(b)}"
+            f"{n} products"
             for b, n in zip(boosts, counts, strict=True)
         ]
-        column: dict[str, int] = {}
+        return boosted, hits
 
-        def moved(pid: str) -> tuple[tuple[str, ...], float]:
-            if not column:
-                column.update((p, j) for j, p in enumerate(candidates))
-            j = column.get(pid)
-            if j is None or not moved_any[j]:
-                return (), 1.0
-            matched = np.flatnonzero(hits[:, j]).tolist()
-            factor = 1.0
-            for i in matched:
-                factor *= boosts[i].by
-            return tuple(boosts[i].rule_id for i in matched), factor
-
-        return moved
-
-    def select(
+    def keep(
         self,
-        candidates: list[str],
+        positions: NDArray[np.intp],
         action: Filter | Exclude,
         now: datetime | None = None,
-    ) -> list[str]:
-        """The candidates a ``Filter`` keeps, or those an ``Exclude`` does not drop."""
-        if isinstance(action, Exclude) and action.products:
-            candidates = [pid for pid in candidates if pid not in action.products]
-        if action.where is None or not candidates:
-            return candidates
-        matched = self._hits(candidates, action.where, now)
-        keep: NDArray[np.bool_] = matched if isinstance(action, Filter) else ~matched
-        return [pid for pid, kept in zip(candidates, keep.tolist(), strict=True) if kept]
-
-    def _hits(
-        self, candidates: Sequence[str], where: Callable[..., bool], now: datetime | None
     ) -> NDArray[np.bool_]:
-        positions = self.table.positions(candidates)
-        return self._memberships.of(where).hits(positions, Evaluation(now=now))
+        """Which candidates at catalog ``positions`` a ``Filter`` keeps, or an ``Exclude``
+        does not drop."""
+        kept = np.ones(len(positions), dtype=np.bool_)
+        if not len(positions):
+            return kept
+        if isinstance(action, Exclude) and action.products:
+            table = self.table
+            listed = {table.position[p] for p in action.products if p in table.position}
+            kept = np.array([p not in listed for p in positions.tolist()], dtype=np.bool_)
+        if action.where is None or not kept.any():
+            return kept
+        matched = self._memberships.of(action.where).hits(positions, Evaluation(now=now))
+        return kept & (matched if isinstance(action, Filter) else ~matched)

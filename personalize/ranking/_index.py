@@ -108,6 +108,7 @@ class InteractionIndex:
         self._complements = dict(complements)
         self.built_at = built_at
         self.stats: dict[str, Any] = dict(stats)
+        self._derived: dict[str, list[Any]] = {}
         self._top = self._sorted_items(popularity, reverse=True)
         self._least = self._sorted_items(popularity, reverse=False)
         self._trending_top = self._sorted_items(trending, reverse=True)
@@ -226,6 +227,34 @@ class InteractionIndex:
                 cache.clear()
             cache[product_id] = row
         return row
+
+    def neighbour_arrays(self, relation: str) -> tuple[Any, Any, Any]:
+        """One relation's rows (``co_purchase`` or ``co_view``) as NumPy views of its CSR
+        arrays: offsets (``int64``), item positions (``int32``), similarities
+        (``float32``)."""
+        import numpy as np
+
+        csr = self._co_purchase if relation == "co_purchase" else self._co_view
+        return (
+            np.frombuffer(csr.indptr, dtype=np.int64),
+            np.frombuffer(csr.indices, dtype=np.int32),
+            np.frombuffer(csr.data, dtype=np.float32),
+        )
+
+    def static_arrays(self) -> Mapping[str, array[float]]:
+        """The per-item ``float32`` arrays: ``popularity``, ``trending``, ``repurchase``."""
+        return {
+            "popularity": self._popularity,
+            "trending": self._trending,
+            "repurchase": self._repurchase,
+        }
+
+    def derived(self, name: str) -> list[Any]:
+        """A list the ranking keeps its views of this index in (created on first use)."""
+        found = self._derived.get(name)
+        if found is None:
+            found = self._derived.setdefault(name, [])
+        return found
 
     def popularity(self, product_id: str) -> float:
         """Popularity in [0, 1]: log of time-decayed orders, 1 for the best seller."""

@@ -26,28 +26,35 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from personalize._plugin_parts import ErrorSink, guarded
 from personalize.catalog import Catalog
 from personalize.config import RankingConfig
 from personalize.context import Context
 from personalize.ranking._boosts import Boosts
+from personalize.ranking._candidates import Candidates, Lookup
 from personalize.ranking._index import InteractionIndex
-from personalize.ranking._scoring import (
-    NOTHING,
-    Lookup,
-    PluginLookup,
-    StaticFeatures,
-    best_first,
-    source_scores,
+from personalize.ranking._positional import (
+    POSITIONAL,
+    NewArrivalsAt,
+    On,
+    PositionalSource,
+    Proposal,
 )
+from personalize.ranking._reasons import Scored, recommendations
+from personalize.ranking._scoring import arrivals, best_first, one_by_one, static
 from personalize.ranking._sources import (
     BUILTIN_SCORERS,
     BUILTIN_SOURCES,
     SOURCE_LEVELS,
     NewArrivals,
 )
-from personalize.ranking._steps import diversify, exclude, pinned_products, run_plugin_action
+from personalize.ranking._space import space_of
+from personalize.ranking._steps import diversify, pinned_products, run_plugin_action
 from personalize.ranking._types import (
     CandidateSource,
     Ranking,
@@ -74,10 +81,10 @@ CASCADE = ("personal", "session", "geo", "global")
 PLUGIN_DEFAULT_WEIGHT = 1.0
 #: How many times ``limit`` best candidates are sorted before diversity (more if needed).
 _PREFIX_FACTOR = 4
-
-
-def _bound(scorer: Scorer, request: RankingInput) -> Callable[[str], float]:
-    return lambda pid: scorer(pid, request)
+_Floats = NDArray[np.float64]
+_Mask = NDArray[np.bool_]
+#: The built-in scorers read as static columns, by the column's name.
+_STATIC = {scorer: name for name, scorer in BUILTIN_SCORERS.items()}
 
 
 def _read_source(source: CandidateSource, request: RankingInput) -> Mapping[str, float]:
@@ -88,12 +95,6 @@ def _read_source(source: CandidateSource, request: RankingInput) -> Mapping[str,
 
 def _read_score(scorer: Scorer, pid: str, request: RankingInput) -> float | None:
     return float(scorer(pid, request))
-
-
-def _scoring_with(
-    call: Callable[..., float | None], report: ErrorSink, scorer: Scorer, request: RankingInput
-) -> Callable[[str], float | None]:
-    return lambda pid: call(report, scorer, pid, request)
 
 
 def _reporter(trace: list[str], on_error: ErrorSink | None) -> ErrorSink:
@@ -122,17 +123,20 @@ def _by_kind(
     pins: list[Pin] = []
     plugins: list[PluginAction] = []
     weighting: list[SetWeights] = []
+    lists: dict[type, list[Any]] = {
+        Boost: boosts,
+        Filter: selections,
+        Exclude: selections,
+        Pin: pins,
+        PluginAction: plugins,
+        SetWeights: weighting,
+    }
     for action in actions:
-        if isinstance(action, Boost):
-            boosts.append(action)
-        elif isinstance(action, Filter | Exclude):
-            selections.append(action)
-        elif isinstance(action, Pin):
-            pins.append(action)
-        elif isinstance(action, PluginAction):
-            plugins.append(action)
-        elif isinstance(action, SetWeights):
-            weighting.append(action)
+        found = lists.get(type(action))
+        if found is None:  # a subclass: the first kind it is one of
+            kind = next((k for k in lists if isinstance(action, k)), None)
+            found = lists[kind] if kind is not None else []
+        found.append(action)
     return tuple(boosts), selections, pins, plugins, weighting
 
 
@@ -162,12 +166,15 @@ class Ranker:
         self.index = index
         self.config = config if config is not None else RankingConfig()
         self._weights = self.config.effective_weights()
+        self._space = space_of(catalog, index)
         builtin: dict[str, CandidateSource] = dict(BUILTIN_SOURCES)
-        builtin["new_arrival"] = NewArrivals(catalog)
-        self._sources: list[tuple[str, CandidateSource, bool]] = [
-            (name, source, False) for name, source in builtin.items()
+        builtin["new_arrival"] = newest = NewArrivals(catalog)
+        fast: dict[CandidateSource, PositionalSource] = dict(POSITIONAL)
+        fast[newest] = NewArrivalsAt(newest, self._space)
+        self._sources: list[tuple[str, CandidateSource, PositionalSource | None, bool]] = [
+            (name, source, fast.get(source), False) for name, source in builtin.items()
         ]
-        self._sources += [(name, src, True) for name, src in sorted((sources or {}).items())]
+        self._sources += [(name, src, None, True) for name, src in sorted((sources or {}).items())]
         dated = any(product.created_at is not None for product in catalog)
         self._scorers: list[tuple[str, Scorer, bool]] = [
             (name, scorer, False)
@@ -175,10 +182,8 @@ class Ranker:
             if dated or name != "new_arrival"  # nothing to score in an undated catalog
         ]
         self._scorers += [(name, sc, True) for name, sc in sorted((scorers or {}).items())]
-        self._plugin_features = {
-            name for name, _, plugin in self._sources + self._scorers if plugin
-        }
-        self._features = StaticFeatures(catalog, index)
+        self._plugin_features = {name for name, *_, plugin in self._sources if plugin}
+        self._plugin_features |= {name for name, _, plugin in self._scorers if plugin}
         self._boosts = Boosts(catalog)
 
     # -- the request path ---------------------------------------------------------------
@@ -217,75 +222,54 @@ class Ranker:
         boosts, selections, pin_actions, plugin_actions, weighting = _by_kind(actions)
         feature_weights = self._request_weights(weights, weighting, trace)
         request = self._request(context, placement, limit, product_id)
+        space = self._space
 
-        found_by, cascade = self._propose(request, feature_weights, report, trace)
-        base = source_scores(found_by, feature_weights)
-        candidates = exclude(base, request, trace)
-        candidates = self._apply_selections(candidates, selections, request.now, trace)
-        lookups = self._lookups(feature_weights, found_by, request, report)
-        scores = self._features.scores(candidates, base, lookups, request.now)
-        moved = self._boosts.apply(candidates, scores, boosts, trace, request.now)
+        proposals, cascade = self._propose(request, feature_weights, report, trace)
+        cands = Candidates(space, proposals, feature_weights)
+        cands.exclude(request, trace)
+        self._apply_selections(cands, selections, request.now, trace)
+        live = np.flatnonzero(cands.live)
+        live_positions = cands.positions[live]
+        scores, features = cands.scores(live, self._lookups(feature_weights, request, report))
+        at_catalog = space.catalog_position[live_positions]
+        scores, hits = self._boosts.apply(at_catalog, scores, boosts, trace, request.now)
+        scored: Scored = (live, scores, features, hits)
         pins = pinned_products(pin_actions, request, trace)
+
         # Diversity rarely needs more than a few times ``limit``: sort only the best.
         enough = None if plugin_actions else _PREFIX_FACTOR * limit + len(pins)
-        order = best_first(scores, enough)
-        partial = len(order) < len(scores)
-
-        def recommend(pid: str, source: str | None = None) -> Recommendation:
-            row = {name: found[pid] for name, found in found_by if pid in found}
-            if pid in scores:  # scored: its looked-up features too
-                for name, _, lookup, _, _ in lookups:
-                    if name in row:
-                        continue
-                    if isinstance(lookup, PluginLookup):
-                        value = lookup.values.get(pid)
-                    else:
-                        value = lookup(pid)
-                    if value:
-                        row[name] = value
-            reasons = {f: feature_weights.get(f, 0.0) * x for f, x in sorted(row.items())}
-            reasons = {f: c for f, c in reasons.items() if c != 0.0}
-            if source is None:
-                own = [name for name, found in found_by if pid in found] or sorted(reasons)
-                source = max(own, key=lambda f: (reasons.get(f, 0.0), f)) if own else ""
-            rules, boost = moved(pid)
-            return Recommendation(pid, scores.get(pid, 0.0), reasons, rules, source, boost)
-
+        order = best_first(space.id_rank[live_positions], scores, enough)
+        partial = len(order) < len(live)
+        built: dict[int, Recommendation] = {}
         if plugin_actions:
-            ranked = [recommend(pid) for pid in order]
+            places = order.tolist()
+            shown = [(p, int(live_positions[p])) for p in places]
+            ranked = recommendations(cands, scored, boosts, feature_weights, shown)
             for action in plugin_actions:
                 ranked = run_plugin_action(action, ranked, report, trace)
-            order = [rec.product_id for rec in ranked]
-            built = {rec.product_id: rec for rec in ranked}
-        else:
-            built = {}
+            place_of = {position: place for place, position in shown}
+            built = {space.position[rec.product_id]: rec for rec in ranked}
+            order = np.array([place_of[space.position[r.product_id]] for r in ranked], np.intp)
 
-        pinned = {pid for pid, _, _ in pins}
+        pinned = [space.position[pid] for pid, _, _ in pins]
         keep = max(limit - len(pinned), 0)
-        notes: list[str] = []
-        chosen = diversify(
-            self.catalog,
-            self.config.diversity,
-            [pid for pid in order if pid not in pinned],
-            keep,
-            notes,
-        )
+        chosen, notes = self._diversify(live_positions, order, pinned, keep)
         if len(chosen) < keep and partial:  # the best were not enough
-            order = best_first(scores, None)
-            notes = []
-            chosen = diversify(
-                self.catalog,
-                self.config.diversity,
-                [pid for pid in order if pid not in pinned],
-                keep,
-                notes,
-            )
+            order = best_first(space.id_rank[live_positions], scores, None)
+            chosen, notes = self._diversify(live_positions, order, pinned, keep)
         trace += notes
-        result = [built.get(pid) or recommend(pid) for pid in chosen]
-        for pid, position, rule_id in pins:
-            rec = built.get(pid) or recommend(pid, None if pid in base else "pin")
-            rules = (*rec.rules, rule_id)
-            rec = replace(rec, rules=rules, pinned_by=rule_id)
+        fresh = [pair for pair in chosen if pair[1] not in built]
+        made = iter(recommendations(cands, scored, boosts, feature_weights, fresh))
+        result = [built.get(position) or next(made) for _, position in chosen]
+        for (_, position, rule_id), at in zip(pins, pinned, strict=True):
+            rec = built.get(at)
+            if rec is None:
+                found = np.flatnonzero(live_positions == at)
+                place = int(found[0]) if len(found) else -1
+                (rec,) = recommendations(
+                    cands, scored, boosts, feature_weights, [(place, at)], source="pin"
+                )
+            rec = replace(rec, rules=(*rec.rules, rule_id), pinned_by=rule_id)
             result.insert(min(position - 1, len(result)), rec)
         return Ranking(products=result[:limit], trace=tuple(trace), cascade=cascade)
 
@@ -297,22 +281,30 @@ class Ranker:
         feature_weights: Mapping[str, float],
         report: ErrorSink,
         trace: list[str],
-    ) -> tuple[list[tuple[str, Mapping[str, float]]], str]:
+    ) -> tuple[list[tuple[str, Proposal]], str]:
         """Run the candidate sources; return what each proposed, and the cold-start step."""
-        found_by: dict[str, Mapping[str, float]] = {}
+        space = self._space
+        on = On(request, space)
+        found_by: dict[str, Proposal] = {}
         levels: set[str] = set()
         country = request.context.geo.country
-        for name, source, plugin in self._sources:
+        for name, source, fast, plugin in self._sources:
             if feature_weights.get(name, 0.0) == 0.0:
                 continue
-            if plugin:
-                found = guarded(_read_source, f"source {name}", NOTHING)(report, source, request)
-            else:
-                found = source(request)
-            if not found:
+            if fast is not None:
+                found = fast(on)
+            elif plugin:
+                mapping = guarded(_read_source, f"source {name}", None)(report, source, request)
+                found = Proposal.of(mapping or {}, space)
+            else:  # a built-in source without a twin on positions
+                found = Proposal.of(source(request), space)
+            if not len(found):
                 continue
             earlier = found_by.get(name)  # a plugin source named like a built-in one
-            found_by[name] = found if earlier is None else {**earlier, **found}
+            if earlier is not None:
+                merged = {**earlier.mapping(space), **found.mapping(space)}
+                found = Proposal.of(merged, space)
+            found_by[name] = found
             level = SOURCE_LEVELS.get(name, "personal")
             if name == "popularity" and country in self.index.countries:
                 level = "geo"
@@ -325,29 +317,32 @@ class Ranker:
     def _lookups(
         self,
         feature_weights: Mapping[str, float],
-        found_by: Sequence[tuple[str, Mapping[str, float]]],
         request: RankingInput,
         report: ErrorSink,
-    ) -> list[Lookup]:
-        """The scorers to run for this request, each with the products it need not score;
-        built-in scorers read the static rows, plugin scorers are guarded (a failing one
-        gives ``None`` and is skipped from then on)."""
-        proposed = dict(found_by)
-        lookups: list[Lookup] = []
+    ) -> list[tuple[str, float, Lookup]]:
+        """The scorers to run for this request with their weights: built-in scorers read
+        the static columns, plugin scorers are guarded (a failing one gives ``None`` and
+        is skipped from then on)."""
+        space = self._space
+        lookups: list[tuple[str, float, Lookup]] = []
         for name, scorer, plugin in self._scorers:
             weight = feature_weights.get(name, 0.0)
             if weight == 0.0:
                 continue
-            column = None if plugin else StaticFeatures.column(scorer)
-            lookup: Callable[[str], float | None]
-            if column is not None:
-                lookup = self._features.lookup(column, request)
+            column = None if plugin else _STATIC.get(scorer)
+            lookup: Lookup
+            if column == "popularity":
+                lookup = static(space.popularity)
+            elif column == "trending":
+                lookup = static(space.trending)
+            elif column == "new_arrival":
+                lookup = arrivals(space, request.now)
             elif plugin:
                 call = guarded(_read_score, f"scorer {name}", None)
-                lookup = PluginLookup(_scoring_with(call, report, scorer, request))
+                lookup = one_by_one(name, _scoring_with(call, report, scorer, request))
             else:
-                lookup = _bound(scorer, request)
-            lookups.append((name, proposed.get(name, NOTHING), lookup, weight, column))
+                lookup = one_by_one(name, _bound(scorer, request))
+            lookups.append((name, weight, lookup))
         return lookups
 
     def _request_weights(
@@ -392,22 +387,51 @@ class Ranker:
 
     def _apply_selections(
         self,
-        candidates: list[str],
+        cands: Candidates,
         actions: Sequence[Filter | Exclude],
         now: datetime | None,
         trace: list[str],
-    ) -> list[str]:
+    ) -> None:
         for action in actions:
-            before = len(candidates)
-            candidates = self._boosts.select(candidates, action, now)
+            live = np.flatnonzero(cands.live)
+            at_catalog = self._space.catalog_position[cands.positions[live]]
+            kept = self._boosts.keep(at_catalog, action, now)
+            cands.live[live[~kept]] = False
+            after = int(np.count_nonzero(kept))
             if isinstance(action, Filter):
-                trace.append(f"filter {action.rule_id}: kept {len(candidates)} of {before}")
+                trace.append(f"filter {action.rule_id}: kept {after} of {len(live)}")
             else:
-                trace.append(f"exclude {action.rule_id}: dropped {before - len(candidates)}")
-        return candidates
+                trace.append(f"exclude {action.rule_id}: dropped {len(live) - after}")
 
-    def _diversify(self, order: list[str], limit: int, trace: list[str]) -> list[str]:
-        return diversify(self.catalog, self.config.diversity, order, limit, trace)
+    def _diversify(
+        self,
+        positions: NDArray[np.intp],
+        order: NDArray[np.intp],
+        pinned: Sequence[int],
+        limit: int,
+    ) -> tuple[list[tuple[int, int]], list[str]]:
+        """The places and positions shown, in order, after the diversity caps and without
+        the pinned products; and the trace notes of the caps."""
+        at = positions[order]
+        if pinned:
+            free = ~np.isin(at, np.array(pinned, dtype=np.intp))
+            order, at = order[free], at[free]
+        space, notes = self._space, list[str]()
+        chosen = diversify(
+            space.leaf[at].tolist(), space.brand[at].tolist(), self.config.diversity, limit, notes
+        )
+        places, shown = order.tolist(), at.tolist()
+        return [(places[i], shown[i]) for i in chosen], notes
+
+
+def _bound(scorer: Scorer, request: RankingInput) -> Callable[[str], float | None]:
+    return lambda pid: scorer(pid, request)
+
+
+def _scoring_with(
+    call: Callable[..., float | None], report: ErrorSink, scorer: Scorer, request: RankingInput
+) -> Callable[[str], float | None]:
+    return lambda pid: call(report, scorer, pid, request)
 
 
 def _fmt(weights: Mapping[str, float]) -> str:

@@ -1,212 +1,95 @@
-"""The arithmetic of one request's candidates: source parts, scorer lookups, order.
+"""The scorers of one request on the live candidates, and their order by score.
 
 The score of a candidate is ``sum(weight[f] * feature[f])``: first over the sources that
-proposed it (in source order), then over the scorers (in scorer order) for the features no
-source gave it. :func:`source_scores` sums the first part straight from each source's
-proposals, without a feature mapping per candidate; :class:`StaticFeatures` adds the
-built-in scorers' part from one cached row per product (popularity, trending, creation
-time in integer microseconds). The additions happen in the same order as a plain
-``sum`` over a feature mapping would make them, so the floats are the same.
+proposed it, in source order (:class:`~personalize.ranking._candidates.Candidates` adds
+that part), then over the scorers, in scorer order, for the features no source gave it.
+A scorer is bound to a request as a :data:`Lookup`: the built-in ones gather a static
+column (popularity, trending) or compute the arrival score of every live candidate in one
+go; any other scorer is called per candidate, in the order the candidates were first
+proposed (a plugin one guarded: once it fails it is not called again).
+
+The order is score descending, then product id ascending: :func:`best_first` partitions
+at the ``count``-th best score and sorts only the candidates at least that good, with the
+ranks of their ids as the second key.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from types import MappingProxyType
 
-from personalize.catalog import Catalog
-from personalize.ranking._index import InteractionIndex
-from personalize.ranking._sources import (
-    BUILTIN_SCORERS,
-    NEW_ARRIVAL_HALF_LIFE_DAYS,
-    arrival_score,
-    epoch_us,
-)
-from personalize.ranking._types import RankingInput, Scorer
+import numpy as np
+from numpy.typing import NDArray
 
-__all__ = [
-    "NOTHING",
-    "Lookup",
-    "PluginLookup",
-    "StaticFeatures",
-    "best_first",
-    "lookup_scores",
-    "source_scores",
-]
+from personalize.ranking._candidates import Candidates, Lookup
+from personalize.ranking._positional import arrival_values
+from personalize.ranking._sources import epoch_us
+from personalize.ranking._space import Space
 
-NOTHING: Mapping[str, float] = MappingProxyType({})
-_DAY = 86400.0
-#: Products whose static row is kept.
-_STATIC_LIMIT = 500_000
-#: The columns of a product's static row.
-_POPULARITY, _TRENDING, _CREATED = 0, 1, 2
-_StaticRow = tuple[float, float, int | None]
-#: The built-in scorers, by the column of the static row they read.
-_COLUMNS: Mapping[object, int] = MappingProxyType(
-    {
-        BUILTIN_SCORERS["popularity"]: _POPULARITY,
-        BUILTIN_SCORERS["trending"]: _TRENDING,
-        BUILTIN_SCORERS["new_arrival"]: _CREATED,
-    }
-)
+__all__ = ["arrivals", "best_first", "one_by_one", "static"]
 
-#: A scorer bound to one request: feature name, the products a source already gave that
-#: feature (they are not looked up), the lookup, the feature's weight, and for a built-in
-#: scorer the column of the static row it reads.
-Lookup = tuple[str, Mapping[str, float], Callable[[str], "float | None"], float, int | None]
+Floats = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+Places = NDArray[np.intp]
 
 
-class PluginLookup:
-    """A plugin scorer bound to a request, remembering its values for the reasons."""
+def static(column: Floats) -> Lookup:
+    """A built-in scorer reading ``column`` at the candidates' positions."""
 
-    __slots__ = ("_lookup", "values")
+    def lookup(candidates: Candidates, columns: Places) -> tuple[Floats, Mask]:
+        values: Floats = column[candidates.positions[columns]]
+        return values, np.ones(len(columns), dtype=np.bool_)
 
-    def __init__(self, lookup: Callable[[str], float | None]) -> None:
-        self._lookup = lookup
-        self.values: dict[str, float] = {}
-
-    def __call__(self, pid: str) -> float | None:
-        value = self._lookup(pid)
-        if value is not None:
-            self.values[pid] = value
-        return value
+    return lookup
 
 
-def source_scores(
-    found_by: Sequence[tuple[str, Mapping[str, float]]], weights: Mapping[str, float]
-) -> dict[str, float]:
-    """Every proposed product (in the order first proposed) to ``sum(weight * feature)``
-    over the sources that proposed it, added in source order."""
-    scores: dict[str, float] = {}
-    get = scores.get
-    for name, found in found_by:
-        weight = weights.get(name, 0.0)
-        for pid, value in found.items():
-            scores[pid] = get(pid, 0.0) + weight * value
-    return scores
+def arrivals(space: Space, now: datetime | None) -> Lookup:
+    """The ``new_arrival`` scorer at ``now``: 0 for an undated product or without a time."""
+    now_us = epoch_us(now) if now is not None else None
+
+    def lookup(candidates: Candidates, columns: Places) -> tuple[Floats, Mask]:
+        values = np.zeros(len(columns), dtype=np.float64)
+        if now_us is not None:
+            positions = candidates.positions[columns]
+            dated = space.dated[positions]
+            values[dated] = arrival_values(space.created_us[positions[dated]], now_us)
+        return values, np.ones(len(columns), dtype=np.bool_)
+
+    return lookup
 
 
-def lookup_scores(
-    candidates: Sequence[str], base: Mapping[str, float], lookups: Sequence[Lookup]
-) -> dict[str, float]:
-    """Each candidate's score: its sources' part plus ``weight * feature`` of each scorer
-    (in scorer order) for the features no source gave it. A scorer that fails is skipped
-    from then on."""
-    scores: dict[str, float] = {}
-    failed: set[str] = set()
-    for pid in candidates:
-        score = base[pid]
-        for name, proposed, lookup, weight, _ in lookups:
-            if pid in proposed or name in failed:
+def one_by_one(name: str, score: Callable[[str], float | None]) -> Lookup:
+    """A scorer called per candidate, in the order the candidates were first proposed,
+    skipping those its namesake source gave the feature; once it gives ``None`` (a plugin
+    scorer that failed) it is not called again."""
+
+    def lookup(candidates: Candidates, columns: Places) -> tuple[Floats, Mask]:
+        values = np.zeros(len(columns), dtype=np.float64)
+        has = np.zeros(len(columns), dtype=np.bool_)
+        s = candidates.row.get(name)
+        ids = candidates.space.ids
+        for place in np.argsort(candidates.order_of(columns), kind="stable").tolist():
+            column = int(columns[place])
+            if s is not None and candidates.proposed[s, column]:
                 continue
-            value = lookup(pid)
+            value = score(ids[int(candidates.positions[column])])
             if value is None:
-                failed.add(name)
-            elif value:
-                score += weight * value
-        scores[pid] = score
-    return scores
+                break
+            values[place], has[place] = value, True
+        return values, has
+
+    return lookup
 
 
-def best_first(scores: Mapping[str, float], count: int | None) -> list[str]:
-    """Product ids by score descending, then id ascending: all of them, or (``count``
-    given) a prefix of that order holding at least the ``count`` best."""
-    if count is not None and len(scores) > count > 0:
-        cut = sorted(scores.values(), reverse=True)[count - 1]
-        best = [(-score, pid) for pid, score in scores.items() if score >= cut]
-    else:
-        best = [(-score, pid) for pid, score in scores.items()]
-    best.sort()
-    return [pid for _, pid in best]
-
-
-class StaticFeatures:
-    """The built-in scorers of one ranker, as lookups in a cached row per product.
-
-    Args:
-        catalog: Where creation times come from.
-        index: Where popularity and trending come from.
-
-    The rows are filled idempotently, so concurrent requests may share them.
-    """
-
-    def __init__(self, catalog: Catalog, index: InteractionIndex) -> None:
-        self._catalog = catalog
-        self._index = index
-        self._rows: dict[str, _StaticRow] = {}
-
-    @staticmethod
-    def column(scorer: Scorer) -> int | None:
-        """The column a built-in scorer reads, or ``None`` for any other scorer."""
-        return _COLUMNS.get(scorer)
-
-    def row(self, pid: str) -> _StaticRow:
-        """The request-independent features of a product: popularity, trending and its
-        creation time in microseconds (remembered per product)."""
-        row = self._rows.get(pid)
-        if row is None:
-            product = self._catalog.get(pid)
-            stamp = product.created_at if product is not None else None
-            row = (
-                self._index.popularity(pid),
-                self._index.trending(pid),
-                epoch_us(stamp) if stamp is not None else None,
-            )
-            if len(self._rows) >= _STATIC_LIMIT:
-                self._rows.clear()
-            self._rows[pid] = row
-        return row
-
-    def lookup(self, column: int, request: RankingInput) -> Callable[[str], float]:
-        """The built-in scorer reading ``column``, bound to this request."""
-        if column != _CREATED:
-            return lambda pid: self.row(pid)[column]  # type: ignore[return-value]
-        now_us = epoch_us(request.now) if request.now is not None else None
-
-        def arrival(pid: str) -> float:
-            created = self.row(pid)[2]
-            if created is None or now_us is None:
-                return 0.0
-            return arrival_score(now_us, created)
-
-        return arrival
-
-    def scores(
-        self,
-        candidates: Sequence[str],
-        base: Mapping[str, float],
-        lookups: Sequence[Lookup],
-        now: datetime | None,
-    ) -> dict[str, float]:
-        """Each candidate's score (see :func:`lookup_scores`); with only the built-in
-        scorers, in one loop over the static rows."""
-        if any(column is None for *_, column in lookups):
-            return lookup_scores(candidates, base, lookups)
-        on = [False] * 3
-        skip: list[Mapping[str, float]] = [NOTHING] * 3
-        weight = [0.0] * 3
-        for _, proposed, _, w, column in lookups:
-            on[column], skip[column], weight[column] = True, proposed, w  # type: ignore[index]
-        pop_on, trend_on, new_on = on
-        pop_skip, trend_skip, new_skip = skip
-        pop_w, trend_w, new_w = weight
-        now_us = epoch_us(now) if now is not None else 0
-        new_on = new_on and now is not None  # without a time, nothing is new
-        rows, row_of = self._rows, self.row
-        scores: dict[str, float] = {}
-        for pid in candidates:
-            score = base[pid]
-            row = rows.get(pid) or row_of(pid)
-            if pop_on and pid not in pop_skip and (value := row[0]):
-                score += pop_w * value
-            if trend_on and pid not in trend_skip and (value := row[1]):
-                score += trend_w * value
-            if new_on and pid not in new_skip and (created := row[2]) is not None:
-                age = (now_us - created) / 1_000_000 / _DAY  # as arrival_score computes it
-                value = math.pow(0.5, (age if age > 0.0 else 0.0) / NEW_ARRIVAL_HALF_LIFE_DAYS)
-                if value:
-                    score += new_w * value
-            scores[pid] = score
-        return scores
+def best_first(id_rank: NDArray[np.int64], scores: Floats, count: int | None) -> Places:
+    """Places of the candidates (whose ids rank ``id_rank``) by score descending, then id
+    ascending: all of them, or (``count`` given) a prefix of that order holding at least
+    the ``count`` best."""
+    n = len(scores)
+    if count is not None and n > count > 0:
+        cut = np.partition(scores, n - count)[n - count]
+        places = np.flatnonzero(scores >= cut)
+        best: Places = places[np.lexsort((id_rank[places], -scores[places]))]
+        return best
+    every: Places = np.lexsort((id_rank, -scores))
+    return every

@@ -258,12 +258,13 @@ class NewArrivals:
     Value: 1 for a product added now, halving every 30 days.
     """
 
-    __slots__ = ("_newest",)
+    __slots__ = ("newest",)
 
     def __init__(self, catalog: Catalog, *, size: int = 500) -> None:
         dated = [(epoch_us(p.created_at), p.id) for p in catalog if p.created_at is not None]
         newest = heapq.nsmallest(size, ((-at, pid) for at, pid in dated))
-        self._newest = tuple((pid, -neg) for neg, pid in newest)
+        #: The newest products, newest first, with their creation time (:func:`epoch_us`).
+        self.newest: tuple[tuple[str, int], ...] = tuple((pid, -neg) for neg, pid in newest)
 
     def __call__(self, request: RankingInput, /) -> Mapping[str, float]:
         """The newest products with their :func:`new_arrival_score`."""
@@ -271,7 +272,7 @@ class NewArrivals:
         if request.now is None:
             return {}
         now_us = epoch_us(request.now)
-        scores = {pid: arrival_score(now_us, at) for pid, at in self._newest[:limit]}
+        scores = {pid: arrival_score(now_us, at) for pid, at in self.newest[:limit]}
         return {pid: value for pid, value in scores.items() if value > 0.0}
 
 

@@ -1,4 +1,4 @@
-"""The ranking's steps around the score: hard exclusions, plugin actions, diversity, pins.
+"""The ranking's steps after the score: plugin actions, diversity, pins.
 
 Each is a function of the request (and the catalog), called by
 :meth:`personalize.ranking.Ranker.rank` in the order its module docstring gives.
@@ -6,61 +6,17 @@ Each is a function of the request (and the catalog), called by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Sequence
 
 from personalize._plugin_parts import ErrorSink, guarded
-from personalize.catalog import Catalog
 from personalize.config import DiversityConfig
 from personalize.ranking._types import RankingInput, Recommendation
 from personalize.rules import Action, Pin, PluginAction
 
-__all__ = ["diversify", "exclude", "pinned_products", "purchased", "run_plugin_action"]
+__all__ = ["diversify", "pinned_products", "run_plugin_action"]
 
 #: What a failing plugin action gives: the ranking stays as it was.
 _FAILED: list[Recommendation] = []
-
-
-def exclude(proposed: Mapping[str, Any], request: RankingInput, trace: list[str]) -> list[str]:
-    """The proposed products that may be shown: known, in stock, not an anchor, and not
-    a purchase to leave out. Each excluded product is counted under its first reason."""
-    ids = proposed.keys()
-    unknown = {pid for pid in ids if pid not in request.catalog}  # the candidates only
-    out_of_stock = set(ids).intersection(request.catalog.out_of_stock)
-    anchored = (ids & set(request.anchors)) - unknown - out_of_stock
-    bought, window, cutoff = purchased(request)
-    bought = (ids & bought) - unknown - out_of_stock - anchored
-    dropped = unknown | out_of_stock | anchored | bought
-    kept = [pid for pid in proposed if pid not in dropped] if dropped else list(proposed)
-    for count, what in (
-        (len(unknown), "unknown products (not in the catalog)"),
-        (len(out_of_stock), "out of stock"),
-        (len(anchored), "the product viewed or in the cart"),
-        (len(bought), "already purchased" + (f" (last {window:g} days)" if cutoff else "")),
-    ):
-        if count:
-            trace.append(f"excluded {count} {what}")
-    return kept
-
-
-def purchased(request: RankingInput) -> tuple[set[str], float | None, datetime | None]:
-    """The purchases to leave out, the repurchase window and its start."""
-    window = request.config.repurchase_window_days
-    cutoff = (
-        request.now - timedelta(days=window)
-        if window is not None and request.now is not None
-        else None
-    )
-    if not request.config.exclude_purchased:
-        return set(), window, cutoff
-    history = request.context.history
-    last = history.last_purchased
-    bought = set(history.purchase_counts)
-    bought.update(history.purchases)
-    if cutoff is not None:
-        bought = {pid for pid in bought if (at := last.get(pid)) is None or at >= cutoff}
-    return bought, window, cutoff
 
 
 def run_plugin_action(
@@ -91,33 +47,35 @@ def run_plugin_action(
 
 
 def diversify(
-    catalog: Catalog, diversity: DiversityConfig, order: list[str], limit: int, trace: list[str]
-) -> list[str]:
-    """The first ``limit`` of ``order`` keeping at most N per leaf category and per brand."""
+    leaves: Sequence[int],
+    brands: Sequence[int],
+    diversity: DiversityConfig,
+    limit: int,
+    trace: list[str],
+) -> list[int]:
+    """The first ``limit`` places of an order keeping at most N per leaf category and per
+    brand, given each place's category and brand code (``-1``: none)."""
     max_cat, max_brand = diversity.max_per_category, diversity.max_per_brand
     if max_cat is None and max_brand is None:
-        return order[:limit]
-    per_cat: dict[str, int] = {}
-    per_brand: dict[str, int] = {}
-    chosen: list[str] = []
+        return list(range(min(limit, len(leaves))))
+    per_cat: dict[int, int] = {}
+    per_brand: dict[int, int] = {}
+    chosen: list[int] = []
     skipped = 0
-    for pid in order:
+    for place, (cat, brand) in enumerate(zip(leaves, brands, strict=True)):
         if len(chosen) >= limit:
             break
-        product = catalog.get(pid)
-        cat = product.leaf_category if product is not None else None
-        brand = product.brand if product is not None else None
-        if max_cat is not None and cat is not None and per_cat.get(cat, 0) >= max_cat:
+        if max_cat is not None and cat >= 0 and per_cat.get(cat, 0) >= max_cat:
             skipped += 1
             continue
-        if max_brand is not None and brand is not None and per_brand.get(brand, 0) >= max_brand:
+        if max_brand is not None and brand >= 0 and per_brand.get(brand, 0) >= max_brand:
             skipped += 1
             continue
-        if cat is not None:
+        if cat >= 0:
             per_cat[cat] = per_cat.get(cat, 0) + 1
-        if brand is not None:
+        if brand >= 0:
             per_brand[brand] = per_brand.get(brand, 0) + 1
-        chosen.append(pid)
+        chosen.append(place)
     if skipped:
         trace.append(f"diversity: skipped {skipped} over a category or brand cap")
     return chosen

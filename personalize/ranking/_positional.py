@@ -1,0 +1,369 @@
+"""The built-in candidate sources on positions: the ranker's fast twins of :mod:`._sources`.
+
+Each twin proposes exactly what its namesake in :mod:`personalize.ranking._sources` does
+(the same products, the same float values) but as a :class:`Proposal` of positions in the
+ranker's :class:`~personalize.ranking._space.Space`. Neighbour rows are gathered and summed
+in one pass: the rows of every anchor are concatenated, deduplicated with ``np.unique``
+and summed with ``np.bincount``, which adds in input order, anchor by anchor, as the loop
+over dicts does, so every sum is the same float. The top ``per_source`` are chosen with a
+partition and a sort of the few that pass the cut, by value descending and then id
+ascending (through the ids' ranks). Work per source is bounded by its anchors and
+``per_source``, never by the length of the history.
+
+The dict-returning functions stay the reference (and what plugins see registered); the
+ranker uses a twin when it knows the function (:data:`POSITIONAL`), else it reads the
+function's mapping into positions (:meth:`Proposal.of`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Mapping
+from itertools import repeat as forever
+from typing import cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from personalize.ranking import _sources as ref
+from personalize.ranking._space import Rows, Space, distinct
+from personalize.ranking._types import CandidateSource, RankingInput
+
+__all__ = ["POSITIONAL", "NewArrivalsAt", "On", "Proposal", "arrival_values", "top_by_value"]
+
+Positions = NDArray[np.intp]
+Values = NDArray[np.float64]
+_NO_POSITIONS: Positions = np.zeros(0, dtype=np.intp)
+_NO_VALUES: Values = np.zeros(0, dtype=np.float64)
+_DAY = 86400.0
+#: Differences of microseconds beyond this lose bits as float64: computed one by one.
+_EXACT_US = 2**53
+
+
+class Proposal:
+    """What one source proposed: positions and values, and the ids without a position.
+
+    Attributes:
+        positions: Distinct positions, best first.
+        values: Their feature values.
+        unknown: Proposed ids that are in neither the index nor the catalog, with their
+            values (they are only counted, then excluded).
+    """
+
+    __slots__ = ("positions", "unknown", "values")
+
+    def __init__(
+        self, positions: Positions, values: Values, unknown: Mapping[str, float] | None = None
+    ) -> None:
+        self.positions = positions
+        self.values = values
+        self.unknown: Mapping[str, float] = unknown or {}
+
+    def __len__(self) -> int:
+        return len(self.positions) + len(self.unknown)
+
+    @classmethod
+    def of(cls, found: Mapping[str, float], space: Space) -> Proposal:
+        """The proposal of a source's mapping of ids to values."""
+        get = space.position.get
+        positions: list[int] = []
+        values: list[float] = []
+        unknown: dict[str, float] = {}
+        for pid, value in found.items():
+            pos = get(pid)
+            if pos is None:
+                unknown[pid] = value
+            else:
+                positions.append(pos)
+                values.append(value)
+        return cls(np.array(positions, dtype=np.intp), np.array(values, dtype=np.float64), unknown)
+
+    def mapping(self, space: Space) -> dict[str, float]:
+        """Back to ids: the mapping the source's dict twin gives."""
+        ids = map(space.ids.__getitem__, self.positions.tolist())
+        found = dict(zip(ids, self.values.tolist(), strict=True))
+        return {**found, **self.unknown}
+
+
+EMPTY = Proposal(_NO_POSITIONS, _NO_VALUES)
+
+
+class Bought:
+    """The customer's latest distinct purchases (:func:`~._sources.recent_purchases`),
+    each with its position (``None``: unknown), order count and age in days (``None``:
+    no time), read once per request for every source that starts from them."""
+
+    __slots__ = ("ages", "counts", "ids", "positions")
+
+    def __init__(self, request: RankingInput, space: Space, limit: int) -> None:
+        history = request.context.history
+        counts, last, now = history.purchase_counts, history.last_purchased, request.now
+        get = space.position.get
+        self.ids = ref.recent_purchases(request, limit)
+        self.positions = [get(pid) for pid in self.ids]
+        self.counts = [counts.get(pid, 1) for pid in self.ids]
+        self.ages = [ref._age_days(now, last.get(pid)) for pid in self.ids]
+
+
+class On:
+    """One request as the sources on positions read it: the input, the positions, and
+    what several sources share (the latest purchases), computed on first use."""
+
+    __slots__ = ("_bought", "request", "space")
+
+    def __init__(self, request: RankingInput, space: Space) -> None:
+        self.request = request
+        self.space = space
+        self._bought: Bought | None = None
+
+    def bought(self) -> Bought:
+        """The latest purchases, as many as any source reads."""
+        if self._bought is None:
+            config = self.request.config
+            limit = max(self.request.per_source, config.max_anchors)
+            self._bought = Bought(self.request, self.space, limit)
+        return self._bought
+
+
+PositionalSource = Callable[[On], Proposal]
+
+
+def _decays(ages: list[float | None], half_life: float) -> list[float]:
+    """:func:`~._sources._decay` of each age, the same floats."""
+    return [1.0 if age is None else math.pow(0.5, age / half_life) for age in ages]
+
+
+def top_by_value(positions: Positions, values: Values, limit: int, space: Space) -> Proposal:
+    """:func:`personalize.ranking._sources.top_by_value` on distinct positions."""
+    n = len(values)
+    if limit <= 0 or n == 0:
+        return EMPTY
+    if n > limit:  # only entries at least as good as the limit-th can make the cut
+        cut = np.partition(values, n - limit)[n - limit]
+        keep = np.flatnonzero(values >= cut)
+        positions, values = positions[keep], values[keep]
+    order = np.lexsort((space.id_rank[positions], -values))[:limit]
+    positions, values = positions[order], values[order]
+    top = float(values[0])
+    if top <= 0.0:
+        return EMPTY
+    positive = values > 0.0
+    if not positive.all():
+        positions, values = positions[positive], values[positive]
+    return Proposal(positions.astype(np.intp, copy=False), values / top)
+
+
+def _spread(rows: Rows, anchors: list[int], weights: list[float]) -> tuple[Positions, Values]:
+    """Every neighbour of the anchors (item positions) with the sum of ``weight * sim``
+    over the anchors' rows, added in anchor order."""
+    if not anchors:
+        return _NO_POSITIONS, _NO_VALUES
+    indptr, indices, data = rows
+    at = np.array(anchors, dtype=np.intp)
+    starts = indptr[at]
+    lengths = indptr[at + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return _NO_POSITIONS, _NO_VALUES
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    flat = np.arange(total) + shift
+    weighted = np.repeat(np.array(weights, dtype=np.float64), lengths) * data[flat]
+    found, inverse, _ = distinct(indices[flat])
+    sums = cast(Values, np.bincount(inverse, weights=weighted, minlength=len(found)))
+    return found, sums
+
+
+def _anchored(space: Space, anchors: list[tuple[str, float]]) -> tuple[list[int], list[float]]:
+    """The anchors that have neighbour rows (index items), as positions, with weights."""
+    get, n_index = space.position.get, space.n_index
+    positions: list[int] = []
+    weights: list[float] = []
+    for pid, weight in anchors:
+        pos = get(pid)
+        if pos is not None and pos < n_index:
+            positions.append(pos)
+            weights.append(weight)
+    return positions, weights
+
+
+def repeat(on: On) -> Proposal:
+    """:func:`personalize.ranking._sources.repeat` on positions."""
+    request, space = on.request, on.space
+    bought, per_source = on.bought(), request.per_source
+    positions = bought.positions[:per_source]
+    if None in positions:  # a purchase of an unknown product: ties need its id
+        return Proposal.of(ref.repeat(request), space)
+    at = np.array(positions, dtype=np.intp)
+    recency = _decays(bought.ages[:per_source], request.config.repeat_half_life_days)
+    counts = np.array(bought.counts[:per_source], dtype=np.float64)
+    raw = counts * np.array(recency) * (ref._REPEAT_FLOOR + space.replenish[at])
+    return top_by_value(at, raw, per_source, space)
+
+
+def co_purchase(on: On) -> Proposal:
+    """:func:`personalize.ranking._sources.co_purchase` on positions."""
+    request, space = on.request, on.space
+    bought, k = on.bought(), request.config.max_anchors
+    decays = _decays(bought.ages[:k], request.config.anchor_half_life_days)
+    n_index = space.n_index
+    anchors: list[int] = []
+    weights: list[float] = []
+    for pos, count, decay in zip(bought.positions[:k], bought.counts[:k], decays, strict=True):
+        if pos is not None and pos < n_index:
+            anchors.append(pos)
+            weights.append(math.log1p(count) * decay)
+    found = _spread(space.co_purchase, anchors, weights)
+    return top_by_value(*found, request.per_source, space)
+
+
+def co_view(on: On) -> Proposal:
+    """:func:`personalize.ranking._sources.co_view` on positions."""
+    request, space = on.request, on.space
+    viewed = dict.fromkeys(request.context.behaviour.recently_viewed)
+    latest = list(viewed)[: request.config.max_anchors]
+    anchors = [(pid, 0.8**rank) for rank, pid in enumerate(latest)]
+    found = _spread(space.co_view, *_anchored(space, anchors))
+    return top_by_value(*found, request.per_source, space)
+
+
+def complement(on: On) -> Proposal:
+    """:func:`personalize.ranking._sources.complement` on positions."""
+    request, space = on.request, on.space
+    if not request.anchors:
+        return EMPTY
+    per_source = request.per_source
+    bought = _spread(space.co_purchase, *_anchored(space, [(a, 1.0) for a in request.anchors]))
+    near = top_by_value(*bought, per_source, space)
+    scores: dict[int | str, float] = dict(
+        zip(near.positions.tolist(), (0.6 * near.values).tolist(), strict=True)
+    )
+    for anchor in request.anchors:
+        declared = request.index.complements(anchor)
+        if not declared:
+            product = request.catalog.get(anchor)
+            declared = product.complements if product is not None else ()
+        positions, unknown = space.locate(declared)
+        scores.update(zip(positions, forever(1.0)))
+        scores.update(zip(unknown, forever(1.0)))
+    if any(isinstance(key, str) for key in scores):  # ties need the unknown ids: by id
+        ids = space.ids
+        named = {key if isinstance(key, str) else ids[key]: v for key, v in scores.items()}
+        return Proposal.of(ref.top_by_value(named, per_source), space)
+    at = np.fromiter(scores.keys(), dtype=np.intp, count=len(scores))
+    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+    return top_by_value(at, values, per_source, space)
+
+
+def affinity(on: On) -> Proposal:
+    """:func:`personalize.ranking._sources.affinity` on positions."""
+    request, space = on.request, on.space
+    catalog, bought, k = request.catalog, on.bought(), request.config.max_anchors
+    categories: dict[str, float] = dict(request.context.behaviour.viewed_categories)
+    brands: dict[str, float] = {}
+    for pid, count in zip(bought.ids[:k], bought.counts[:k], strict=True):
+        product = catalog.get(pid)
+        if product is None:
+            continue
+        weight = float(count)
+        if product.leaf_category is not None:
+            categories[product.leaf_category] = categories.get(product.leaf_category, 0.0) + weight
+        if product.brand is not None:
+            brands[product.brand] = brands.get(product.brand, 0.0) + weight
+    per_group = max(request.per_source // (2 * ref._AFFINITY_GROUPS), 1)
+    parts: list[Positions] = []
+    shares: list[float] = []
+    for groups, kind in ((categories, "category"), (brands, "brand")):
+        total = sum(groups.values())
+        if total <= 0:
+            continue
+        best = heapq.nsmallest(ref._AFFINITY_GROUPS, groups.items(), key=lambda kv: (-kv[1], kv[0]))
+        for name, weight in best:
+            members, complete = space.members(kind, name)
+            if not complete:  # the index names a product with no position: as the reference
+                return Proposal.of(ref.affinity(request), space)
+            parts.append(members[:per_group])
+            shares.append(weight / total)
+    if not parts:
+        return EMPTY
+    positions = np.concatenate(parts)
+    share = np.repeat(np.array(shares, dtype=np.float64), [len(part) for part in parts])
+    values = share * (0.5 + 0.5 * space.popularity[positions])
+    found, inverse, _ = distinct(positions)
+    best_values = np.zeros(len(found), dtype=np.float64)
+    np.maximum.at(best_values, inverse, values)
+    return top_by_value(found, best_values, request.per_source, space)
+
+
+def popularity(on: On) -> Proposal:
+    """:func:`personalize.ranking._sources.popularity` on positions."""
+    request, space = on.request, on.space
+    limit = min(request.config.popular_candidates, request.per_source)
+    country = request.context.geo.country
+    if country is not None and request.index.country_popularity(country):
+        positions, values, complete = space.country(country)
+        if not complete:
+            return Proposal.of(ref.popularity(request), space)
+        return Proposal(positions[:limit], values[:limit])
+    positions, values = space.top
+    return Proposal(positions[:limit], values[:limit])
+
+
+def trending(on: On) -> Proposal:
+    """:func:`personalize.ranking._sources.trending` on positions."""
+    request, space = on.request, on.space
+    limit = min(request.config.popular_candidates, request.per_source)
+    positions, values = space.trending_top
+    return Proposal(positions[:limit], values[:limit])
+
+
+def arrival_values(created_us: NDArray[np.int64], now_us: int) -> Values:
+    """:func:`~personalize.ranking._sources.arrival_score` of each creation time, the same
+    floats: the age in NumPy (exact while it fits in 53 bits), the power by ``math.pow``
+    (NumPy's vectorised power may differ from it in the last bit)."""
+    age_us = now_us - created_us
+    if len(age_us) and int(np.abs(age_us).max()) >= _EXACT_US:
+        return np.array([ref.arrival_score(now_us, int(at)) for at in created_us.tolist()])
+    days = np.maximum(age_us / 1_000_000 / _DAY, 0.0) / ref.NEW_ARRIVAL_HALF_LIFE_DAYS
+    return np.array(list(map(math.pow, forever(0.5), days.tolist())), dtype=np.float64)
+
+
+class NewArrivalsAt:
+    """:class:`personalize.ranking._sources.NewArrivals` on positions.
+
+    Args:
+        newest: The reference source, whose newest products it proposes.
+        space: The ranker's positions.
+    """
+
+    __slots__ = ("_created", "_positions")
+
+    def __init__(self, newest: ref.NewArrivals, space: Space) -> None:
+        pids = [pid for pid, _ in newest.newest]
+        self._positions = np.array([space.position[pid] for pid in pids], dtype=np.intp)
+        self._created = np.array([at for _, at in newest.newest], dtype=np.int64)
+
+    def __call__(self, on: On) -> Proposal:
+        """The newest products with their arrival score (those above 0)."""
+        request = on.request
+        limit = min(request.config.popular_candidates, request.per_source)
+        if request.now is None:
+            return EMPTY
+        values = arrival_values(self._created[:limit], ref.epoch_us(request.now))
+        positions = self._positions[:limit]
+        positive = values > 0.0
+        if not positive.all():
+            positions, values = positions[positive], values[positive]
+        return Proposal(positions, values)
+
+
+#: The built-in sources with a twin on positions.
+POSITIONAL: Mapping[CandidateSource, PositionalSource] = {
+    ref.repeat: repeat,
+    ref.co_purchase: co_purchase,
+    ref.co_view: co_view,
+    ref.complement: complement,
+    ref.affinity: affinity,
+    ref.popularity: popularity,
+    ref.trending: trending,
+}
