@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 from personalize.catalog import Catalog
+from personalize.ranking import _personal
 from personalize.ranking._types import CandidateSource, RankingInput, Scorer
 
 __all__ = [
@@ -304,6 +305,7 @@ BUILTIN_SOURCES: Mapping[str, CandidateSource] = MappingProxyType(
         "complement": complement,
         "popularity": popularity,
         "trending": trending,
+        **_personal.SOURCES,
     }
 )
 

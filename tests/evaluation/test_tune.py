@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from personalize import Catalog
-from personalize.config import RankingConfig
+from personalize.config import DEFAULT_WEIGHTS, RankingConfig
 from personalize.evaluation import Purchases
 from personalize.evaluation._compare import last_months
 from personalize.evaluation._run import Prepared, prepare
@@ -64,9 +64,9 @@ def test_the_ranking_section_is_a_valid_ranking_configuration() -> None:
 def test_the_fragment_starts_with_its_comment_and_holds_the_ranking_section() -> None:
     import yaml
 
-    text = fragment(start_settings({}, ["repeat"]), "line one\nline two")
+    text = fragment(start_settings({}, ["personal"]), "line one\nline two")
     assert text.startswith("# line one\n# line two\n")
-    assert yaml.safe_load(text)["ranking"]["weights"] == {"repeat": 1.0}
+    assert yaml.safe_load(text)["ranking"]["weights"] == {"personal": DEFAULT_WEIGHTS["personal"]}
 
 
 def test_a_trial_changes_one_to_three_settings_of_the_best_so_far(
