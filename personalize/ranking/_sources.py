@@ -329,5 +329,7 @@ SOURCE_LEVELS: Mapping[str, str] = MappingProxyType(
         "popularity": "global",
         "trending": "global",
         "new_arrival": "global",
+        "personal": "personal",
+        "neighbours": "personal",
     }
 )
