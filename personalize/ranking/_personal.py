@@ -52,8 +52,8 @@ def frequency(request: RankingInput) -> dict[str, float]:
     out: dict[str, float] = {}
     last = history.last_purchased
     for pid, count in history.purchase_counts.items():
-        at = last.get(pid)
-        age = max((now - at).total_seconds() / _DAY, 0.0) if now and at else 0.0
+        then = last.get(pid)
+        age = max((now - then).total_seconds() / _DAY, 0.0) if now and then else 0.0
         out[pid] = count * math.pow(0.5, age / half_life)
     return out
 

@@ -16,6 +16,7 @@ from personalize.evaluation._tune import (
     GRID,
     Search,
     fragment,
+    index_options,
     ranking_section,
     searched_weights,
     start_settings,
@@ -126,3 +127,34 @@ def test_a_search_of_one_mode_scores_that_mode_only(prepared: list[Prepared]) ->
     s.run(1)
     assert [part.split()[1] for part in s.trials[0].parts] == ["new"]
     assert s.trials[0].score == next(iter(s.trials[0].parts.values()))
+
+
+def test_index_options_are_searched_with_one_build_per_combination(
+    prepared: list[Prepared],
+) -> None:
+    s = search(prepared)
+    assert {"index.max_neighbours", "index.half_life_days"} <= set(s.start)
+    other = {**s.start, "index.max_neighbours": 20.0}
+    months = s._months(index_options(other))
+    assert months[0].index.stats["max_neighbours"] == 20
+    assert s._months(index_options(other)) is months  # built once, then reused
+    assert s._months(index_options(s.start)) == list(prepared)  # the start's own indexes
+    section = ranking_section(other)
+    assert section["index"]["max_neighbours"] == 20
+    assert RankingConfig.model_validate(section).index.max_neighbours == 20
+
+
+def test_a_point_scored_before_is_not_scored_again(prepared: list[Prepared]) -> None:
+    s = search(prepared)
+    first = s.score(dict(s.start))
+    assert s.score(dict(s.start)) is first
+
+
+def test_workers_give_the_same_trials_as_one_process(prepared: list[Prepared]) -> None:
+    alone = search(prepared)
+    alone.run(3)
+    start = start_settings({}, searched_weights(prepared))
+    shared = Search(prepared, start, 1, customers=15, workers=2)
+    shared.run(3)
+    assert [t.settings for t in shared.trials] == [t.settings for t in alone.trials]
+    assert [t.parts for t in shared.trials] == [t.parts for t in alone.trials]
