@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -76,6 +77,12 @@ def add_commands(sub: Any) -> None:
     )
     tu.add_argument(
         "--mode", choices=[*MODES, "both"], default="both", help="the modes the score averages"
+    )
+    tu.add_argument(
+        "--workers",
+        type=_positive,
+        default=min(os.cpu_count() or 1, 4),
+        help="processes scoring a trial's months and modes (default: the CPUs, at most 4)",
     )
     tu.add_argument("--out", help="write the chosen settings to this YAML fragment")
     tu.add_argument("--state", help="JSON file of the trials: resume from it, update it")
@@ -291,7 +298,7 @@ def plot_report(report: Mapping[str, Any], names: Sequence[str], path: Path) -> 
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from personalize.evaluation._run import prepare
+    from personalize.evaluation._run import build_options, prepare
     from personalize.evaluation._tune import Search, fragment, searched_weights, start_settings
 
     log = _Log(args)
@@ -302,11 +309,13 @@ def _tune(args: argparse.Namespace) -> int:
             f" (found {len(splits)})"
         )
     validation, held_out = splits[:-1], splits[-1]
-    prepared = [
-        prepare(log.purchases, s, catalog=log.catalog, events=log.events) for s in validation
-    ]
     base = dict(log.config)
     ranking = dict(base.get("ranking", {}))
+    options = build_options(load_config({"ranking": ranking}).ranking.index.model_dump())
+    prepared = [
+        prepare(log.purchases, s, catalog=log.catalog, events=log.events, index_options=options)
+        for s in validation
+    ]
     start = start_settings(ranking, searched_weights(prepared))
     modes = list(MODES) if args.mode == "both" else [args.mode]
     search = Search(
@@ -317,6 +326,7 @@ def _tune(args: argparse.Namespace) -> int:
         base_config=base,
         customers=args.customers,
         modes=modes,
+        workers=args.workers,
     )
     state = Path(args.state) if args.state else None
     bar = ProgressBar(
@@ -379,12 +389,16 @@ def _ranking(settings: Mapping[str, float]) -> dict[str, Any]:
 def _held_out(
     log: _Log, split: Split, configs: Mapping[str, Mapping[str, Any]], k: int
 ) -> dict[str, dict[str, float]]:
-    from personalize.evaluation._run import prepare, prepared_lists
+    from personalize.evaluation._run import build_options, prepare, prepared_lists
     from personalize.evaluation.baselines import score_lists
 
-    prepared = prepare(log.purchases, split, catalog=log.catalog, events=log.events)
     out: dict[str, dict[str, float]] = {}
     for name, config in configs.items():
+        index = load_config({"ranking": config.get("ranking", {})}).ranking.index
+        options = build_options(index.model_dump())
+        prepared = prepare(
+            log.purchases, split, catalog=log.catalog, events=log.events, index_options=options
+        )
         for mode in MODES:
             cases = split.cases(mode)
             lists = prepared_lists(prepared, mode, [c for c, _ in cases], k, config=config)

@@ -55,13 +55,15 @@ Channel = Literal["web", "email"]
 
 #: The ranking features that weights apply to, with their default weights.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "repeat": 1.0,
-    "co_purchase": 0.3,
+    "personal": 5.0,
+    "neighbours": 1.0,
+    "repeat": 0.0,
+    "co_purchase": 0.0,
     "co_view": 1.0,
     "complement": 1.5,
-    "affinity": 1.0,
+    "affinity": 3.0,
     "popularity": 0.02,
-    "trending": 0.45,
+    "trending": 1.0,
     "new_arrival": 0.2,
 }
 
@@ -174,6 +176,14 @@ class RankingConfig(_Strict):
         repeat_half_life_days: Half-life of a past purchase's weight as a repeat candidate.
         popular_candidates: How many best sellers (and trending products) join the
             candidates of every request.
+        personal_half_life_days: Half-life of an order's weight in the customer's personal
+            frequency (the ``personal`` and ``neighbours`` features).
+        order_decay: Factor applied to an order's weight in that frequency per later order
+            of the customer (1: no decay by order count).
+        repurchase_weight: How much a product's repurchase rate (the share of its buyers
+            who bought it again) raises its ``personal`` value: ``* (1 + w * rate)``.
+        neighbour_power: Co-purchase similarities are raised to this power in the
+            ``neighbours`` feature (above 1 favours the closest neighbours).
         index: How the interaction index is built.
     """
 
@@ -186,6 +196,10 @@ class RankingConfig(_Strict):
     anchor_half_life_days: float = Field(default=60.0, gt=0)
     repeat_half_life_days: float = Field(default=1000.0, gt=0)
     popular_candidates: int = Field(default=60, ge=0)
+    personal_half_life_days: float = Field(default=365.0, gt=0)
+    order_decay: float = Field(default=0.95, gt=0, le=1)
+    repurchase_weight: float = Field(default=8.0, ge=0)
+    neighbour_power: float = Field(default=1.5, gt=0)
     index: IndexConfig = Field(default_factory=IndexConfig)
 
     def effective_weights(self) -> dict[str, float]:

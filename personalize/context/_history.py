@@ -424,6 +424,7 @@ def _history_facts(
             notes.append("history: lifetime value overflowed")
             value = 0.0
     ordered = sorted(last_purchased, key=lambda p: (last_purchased[p], p), reverse=True)
+    position = {order: i for i, order in enumerate(purchases.orders)}  # oldest first
     return HistoryFacts(
         purchases=tuple(ordered),
         purchase_counts=MappingProxyType(counts),
@@ -431,6 +432,13 @@ def _history_facts(
         order_count=order_count,
         lifetime_value=value,
         days_since_last_purchase=(now - last).total_seconds() / _DAY if last else None,
+        order_times=tuple(purchases.orders.values()),
+        product_orders=MappingProxyType(
+            {
+                p: tuple(sorted(position[o] for o in orders))
+                for p, orders in purchases.product_orders.items()
+            }
+        ),
     )
 
 

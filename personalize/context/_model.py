@@ -134,7 +134,13 @@ class Behaviour:
 
 @dataclass(frozen=True, slots=True)
 class HistoryFacts:
-    """Purchase history: products bought (most recent first) and totals."""
+    """Purchase history: products bought (most recent first) and totals.
+
+    ``order_times`` (each distinct order's time, oldest first) and ``product_orders``
+    (product id to the positions in ``order_times`` of the orders holding it) are read from
+    purchase events only; they stay empty when the totals come from a stored profile. They
+    feed the ranking's time-decayed personal frequency and are not rule facts.
+    """
 
     purchases: tuple[str, ...] = ()
     purchase_counts: MappingProxyType[str, int] = field(
@@ -146,6 +152,10 @@ class HistoryFacts:
     order_count: int = 0
     lifetime_value: float = 0.0
     days_since_last_purchase: float | None = None
+    order_times: tuple[datetime, ...] = ()
+    product_orders: MappingProxyType[str, tuple[int, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True, slots=True)

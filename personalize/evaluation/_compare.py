@@ -16,9 +16,10 @@ import numpy as np
 
 from personalize._models import Event
 from personalize.catalog import Catalog
+from personalize.config import load_config
 from personalize.evaluation._log import MODES, Purchases, Split, make_split, month_start
 from personalize.evaluation._metrics import Scores, paired_bootstrap
-from personalize.evaluation._run import prepare, prepared_lists
+from personalize.evaluation._run import build_options, prepare, prepared_lists
 from personalize.evaluation.baselines import BASELINES, score_lists, tune
 
 __all__ = ["BASELINE_KEYS", "OURS", "evaluate", "last_months", "one_cutoff", "steps"]
@@ -90,8 +91,10 @@ def evaluate(
     log = list(events) if events is not None else None
     n_items = len(purchases.items)
     report: dict[str, Any] = {"k": k, "months": {}, "mean": {}}
+    index = load_config({"ranking": (config or {}).get("ranking", {})}).ranking.index
+    options = build_options(index.model_dump())
     for split in splits:
-        prepared = prepare(purchases, split, catalog=catalog, events=log)
+        prepared = prepare(purchases, split, catalog=catalog, events=log, index_options=options)
         validation = make_split(purchases, month_start(split.cutoff, -1), split.cutoff)
         for mode in MODES:
             cases = split.cases(mode)

@@ -7,15 +7,23 @@ seeded with ``(seed, trial)``. So a trial depends only on the seed and the trial
 and a run resumed from its state file ends exactly where an uninterrupted one does.
 
 The score of a trial is the mean NDCG@k over the validation months and the modes (both by
-default). The index
-of each month is built once (:func:`~personalize.evaluation._run.prepare`): only ranking
-settings are searched, and none of them needs an index rebuild.
+default). What keeps a search fast:
+
+* the customers' contexts are resolved once per month, for every trial
+  (:class:`~personalize.evaluation._run.RememberingResolver`);
+* the index of a month is built once per combination of index options (``index.*``
+  settings), and the latest few are kept (:data:`INDEX_CACHE`);
+* a point scored before is not scored again;
+* with ``workers`` above 1, the (month, mode) parts of a trial are scored in forked worker
+  processes (the parts are independent, so the figures do not depend on the workers).
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,23 +33,36 @@ import numpy as np
 
 from personalize.config import DEFAULT_WEIGHTS, RankingConfig
 from personalize.evaluation._log import MODES, Split
-from personalize.evaluation._run import Prepared, prepared_lists
+from personalize.evaluation._run import Prepared, build_options, prepared_lists
 from personalize.evaluation.baselines import score_lists
 
 __all__ = ["GRID", "Search", "Trial", "fragment", "searched_weights", "start_settings"]
 
-#: The values tried for each ranking option (weights are searched relative to their value).
+#: The values tried for each ranking option (weights are searched relative to their value);
+#: ``index.*`` options need an index build per combination.
 GRID: Mapping[str, Sequence[float]] = {
     "max_anchors": (10, 20, 30, 50, 80, 120),
     "anchor_half_life_days": (5, 10, 20, 30, 60, 120, 240),
     "repeat_half_life_days": (30, 90, 180, 365, 1000, 3000),
     "popular_candidates": (0, 20, 60, 120, 200),
     "candidates_per_source": (50, 100, 200),
+    "personal_half_life_days": (30, 90, 180, 365, 1000),
+    "order_decay": (0.8, 0.9, 0.95, 0.98, 1.0),
+    "repurchase_weight": (0, 1, 3, 8, 20),
+    "neighbour_power": (0.5, 1, 1.5, 2),
+    "index.max_neighbours": (20, 30, 50, 80),
+    "index.half_life_days": (15, 30, 60, 120),
+    "index.trending_half_life_days": (3, 7, 14),
 }
+#: Index builds kept per search (each holds one month's index under one option set).
+INDEX_CACHE = 8
 #: Factors applied to a nonzero weight, and the values tried for a zero one.
 WEIGHT_FACTORS = (0.0, 0.25, 0.5, 0.7, 1.4, 2.0, 4.0)
 WEIGHT_FROM_ZERO = (0.02, 0.05, 0.1, 0.3, 1.0)
-_INTEGER = frozenset({"max_anchors", "popular_candidates", "candidates_per_source"})
+_INTEGER = frozenset(
+    {"max_anchors", "popular_candidates", "candidates_per_source", "index.max_neighbours"}
+)
+_INDEX = "index."
 
 Settings = dict[str, float]
 
@@ -86,7 +107,10 @@ def start_settings(ranking: Mapping[str, Any], weights: Sequence[str]) -> Settin
     effective = config.effective_weights()
     out: Settings = {f"weights.{w}": float(effective[w]) for w in weights}
     for name in GRID:
-        out[name] = float(getattr(config, name))
+        if name.startswith(_INDEX):
+            out[name] = float(getattr(config.index, name.removeprefix(_INDEX)))
+        else:
+            out[name] = float(getattr(config, name))
     return out
 
 
@@ -96,7 +120,17 @@ def ranking_section(settings: Mapping[str, float]) -> dict[str, Any]:
     options: dict[str, Any] = {
         k: int(v) if k in _INTEGER else v for k, v in settings.items() if "." not in k
     }
-    return {"weights": weights, **options}
+    index = index_options(settings)
+    return {"weights": weights, **options, **({"index": index} if index else {})}
+
+
+def index_options(settings: Mapping[str, float]) -> dict[str, Any]:
+    """The ``ranking.index`` options among ``settings`` (without their prefix)."""
+    return {
+        k.removeprefix(_INDEX): int(v) if k in _INTEGER else v
+        for k, v in sorted(settings.items())
+        if k.startswith(_INDEX)
+    }
 
 
 def fragment(settings: Mapping[str, float], comment: str) -> str:
@@ -120,6 +154,11 @@ class Search:
         base_config: The rest of the configuration, under the searched settings.
         customers: At most this many customers per month and mode (a seeded sample; 0: all).
         modes: The modes the score averages over.
+        workers: Processes scoring the parts of a trial (1: in this process).
+
+    ``prepared`` must hold indexes built with the start's ``index.*`` options (and the
+    configuration's other ``ranking.index`` options); other combinations are built from
+    their train events.
     """
 
     prepared: Sequence[Prepared]
@@ -130,6 +169,7 @@ class Search:
     customers: int = 0
     modes: Sequence[str] = MODES
     trials: list[Trial] = field(default_factory=list)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         self._cases = {
@@ -137,6 +177,14 @@ class Search:
             for p in self.prepared
             for mode in self.modes
         }
+        self._done: dict[str, Trial] = {}
+        self._indexes: OrderedDict[str, list[Prepared]] = OrderedDict()
+        self._base = list(self.prepared)
+        self._indexes[_key(index_options(self.start))] = self._base
+        for prepared in self.prepared:  # resolve every sampled customer's context once
+            prepared.warm(
+                c for mode in self.modes for c, _ in self._cases[(prepared.split.label, mode)]
+            )
 
     def signature(self) -> dict[str, Any]:
         """What a state file must match to be resumed by this search."""
@@ -178,20 +226,58 @@ class Search:
 
     def score(self, settings: Settings) -> Trial:
         """Score ``settings`` on every validation month and mode."""
-        for done in self.trials:  # the same point again costs nothing
-            if done.settings == settings:
-                return done
+        key = _key(settings)
+        done = self._done.get(key)
+        if done is not None:  # the same point again costs nothing
+            return done
         config = {**self.base_config}
-        config["ranking"] = {**config.get("ranking", {}), **ranking_section(settings)}
-        parts: dict[str, float] = {}
-        for prepared in self.prepared:
-            for mode in self.modes:
-                cases = self._cases[(prepared.split.label, mode)]
-                customers = [c for c, _ in cases]
-                lists = prepared_lists(prepared, mode, customers, self.k, config=config)
-                ndcg = score_lists(lists, cases, self.k).ndcg()
-                parts[f"{prepared.split.label} {mode}"] = float(ndcg.mean()) if ndcg.size else 0.0
-        return Trial(settings, float(np.mean(list(parts.values()))), parts)
+        ranking = {**config.get("ranking", {}), **ranking_section(settings)}
+        ranking["index"] = {
+            **config.get("ranking", {}).get("index", {}),
+            **ranking.get("index", {}),
+        }
+        config["ranking"] = ranking
+        months = self._months(index_options(settings))
+        parts_of = [(m, mode) for m in range(len(months)) for mode in self.modes]
+        if self.workers > 1 and len(parts_of) > 1 and _can_fork():
+            global _WORK
+            _WORK = (self, months, config)
+            context = multiprocessing.get_context("fork")
+            with context.Pool(min(self.workers, len(parts_of))) as pool:
+                values = pool.map(_part, parts_of)
+            _WORK = None
+        else:
+            values = [self._part(months[m], mode, config) for m, mode in parts_of]
+        parts = {
+            f"{months[m].split.label} {mode}": value
+            for (m, mode), value in zip(parts_of, values, strict=True)
+        }
+        trial = Trial(settings, float(np.mean(list(parts.values()))), parts)
+        self._done[key] = trial
+        return trial
+
+    def _part(self, prepared: Prepared, mode: str, config: Mapping[str, Any]) -> float:
+        cases = self._cases[(prepared.split.label, mode)]
+        customers = [c for c, _ in cases]
+        lists = prepared_lists(prepared, mode, customers, self.k, config=config)
+        ndcg = score_lists(lists, cases, self.k).ndcg()
+        return float(ndcg.mean()) if ndcg.size else 0.0
+
+    def _months(self, options: Mapping[str, Any]) -> list[Prepared]:
+        """The validation months over indexes built with ``options`` (built on first use,
+        the latest :data:`INDEX_CACHE` kept; the start's are always kept)."""
+        key = _key(options)
+        found = self._indexes.get(key)
+        if found is not None:
+            self._indexes.move_to_end(key)
+            return found
+        extra = self.base_config.get("ranking", {}).get("index", {})
+        built = [p.with_index(build_options({**extra, **options})) for p in self.prepared]
+        self._indexes[key] = built
+        while len(self._indexes) > max(INDEX_CACHE // max(len(self.prepared), 1), 2):
+            oldest = next(k for k in self._indexes if self._indexes[k] is not self._base)
+            del self._indexes[oldest]
+        return built
 
     def run(
         self,
@@ -258,6 +344,25 @@ class Search:
         self.trials = [
             Trial(dict(t["settings"]), float(t["score"]), dict(t["parts"])) for t in trials
         ]
+        self._done = {_key(t.settings): t for t in self.trials}
+
+
+_WORK: tuple[Search, list[Prepared], Mapping[str, Any]] | None = None
+
+
+def _part(part: tuple[int, str]) -> float:
+    """One (month, mode) part of the trial in :data:`_WORK`, in a forked worker."""
+    assert _WORK is not None
+    search, months, config = _WORK
+    return search._part(months[part[0]], part[1], config)
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _key(settings: Mapping[str, Any]) -> str:
+    return json.dumps(settings, sort_keys=True)
 
 
 def _sample(split: Split, mode: str, n: int, seed: int) -> list[tuple[int, frozenset[int]]]:

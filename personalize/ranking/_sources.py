@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 from personalize.catalog import Catalog
+from personalize.ranking import _personal
 from personalize.ranking._types import CandidateSource, RankingInput, Scorer
 
 __all__ = [
@@ -305,6 +306,7 @@ BUILTIN_SOURCES: Mapping[str, CandidateSource] = MappingProxyType(
         "complement": complement,
         "popularity": popularity,
         "trending": trending,
+        **_personal.SOURCES,
     }
 )
 
@@ -328,5 +330,7 @@ SOURCE_LEVELS: Mapping[str, str] = MappingProxyType(
         "popularity": "global",
         "trending": "global",
         "new_arrival": "global",
+        "personal": "personal",
+        "neighbours": "personal",
     }
 )

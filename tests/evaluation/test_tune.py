@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from personalize import Catalog
-from personalize.config import RankingConfig
+from personalize.config import DEFAULT_WEIGHTS, RankingConfig
 from personalize.evaluation import Purchases
 from personalize.evaluation._compare import last_months
 from personalize.evaluation._run import Prepared, prepare
@@ -16,6 +16,7 @@ from personalize.evaluation._tune import (
     GRID,
     Search,
     fragment,
+    index_options,
     ranking_section,
     searched_weights,
     start_settings,
@@ -64,9 +65,9 @@ def test_the_ranking_section_is_a_valid_ranking_configuration() -> None:
 def test_the_fragment_starts_with_its_comment_and_holds_the_ranking_section() -> None:
     import yaml
 
-    text = fragment(start_settings({}, ["repeat"]), "line one\nline two")
+    text = fragment(start_settings({}, ["personal"]), "line one\nline two")
     assert text.startswith("# line one\n# line two\n")
-    assert yaml.safe_load(text)["ranking"]["weights"] == {"repeat": 1.0}
+    assert yaml.safe_load(text)["ranking"]["weights"] == {"personal": DEFAULT_WEIGHTS["personal"]}
 
 
 def test_a_trial_changes_one_to_three_settings_of_the_best_so_far(
@@ -126,3 +127,34 @@ def test_a_search_of_one_mode_scores_that_mode_only(prepared: list[Prepared]) ->
     s.run(1)
     assert [part.split()[1] for part in s.trials[0].parts] == ["new"]
     assert s.trials[0].score == next(iter(s.trials[0].parts.values()))
+
+
+def test_index_options_are_searched_with_one_build_per_combination(
+    prepared: list[Prepared],
+) -> None:
+    s = search(prepared)
+    assert {"index.max_neighbours", "index.half_life_days"} <= set(s.start)
+    other = {**s.start, "index.max_neighbours": 20.0}
+    months = s._months(index_options(other))
+    assert months[0].index.stats["max_neighbours"] == 20
+    assert s._months(index_options(other)) is months  # built once, then reused
+    assert s._months(index_options(s.start)) == list(prepared)  # the start's own indexes
+    section = ranking_section(other)
+    assert section["index"]["max_neighbours"] == 20
+    assert RankingConfig.model_validate(section).index.max_neighbours == 20
+
+
+def test_a_point_scored_before_is_not_scored_again(prepared: list[Prepared]) -> None:
+    s = search(prepared)
+    first = s.score(dict(s.start))
+    assert s.score(dict(s.start)) is first
+
+
+def test_workers_give_the_same_trials_as_one_process(prepared: list[Prepared]) -> None:
+    alone = search(prepared)
+    alone.run(3)
+    start = start_settings({}, searched_weights(prepared))
+    shared = Search(prepared, start, 1, customers=15, workers=2)
+    shared.run(3)
+    assert [t.settings for t in shared.trials] == [t.settings for t in alone.trials]
+    assert [t.parts for t in shared.trials] == [t.parts for t in alone.trials]

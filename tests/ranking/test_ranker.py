@@ -62,7 +62,7 @@ def test_repeat_purchases_rank_first_for_a_loyal_customer() -> None:
 
 def test_trace_lists_sources_and_the_cascade_step() -> None:
     result = ranker().rank(COFFEE_DRINKER)
-    assert any(note.startswith("source repeat:") for note in result.trace)
+    assert any(note.startswith("source personal:") for note in result.trace)
     assert "cold start: personal" in result.trace
     assert result.cascade == "personal"
 
