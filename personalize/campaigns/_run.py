@@ -105,15 +105,9 @@ class CampaignJob:
         return plan_campaign(
             personalizer,
             customers,
-            campaign_id=self.campaign_id,
-            secret=self.secret,
-            placement=self.placement,
-            limit=self.limit,
-            now=self.now,
+            **self._settings(),
             store=store,
             histories=histories,
-            code_format=self.code_format,
-            link_base=self.link_base,
             on_skip=on_skip,
             batch_size=batch_size,
         )
@@ -133,18 +127,24 @@ class CampaignJob:
         return plan_batches(
             personalizer,
             customers,
-            campaign_id=self.campaign_id,
-            secret=self.secret,
-            placement=self.placement,
-            limit=self.limit,
-            now=self.now,
+            **self._settings(),
             store=store,
             histories=histories,
-            code_format=self.code_format,
-            link_base=self.link_base,
             on_skip=on_skip,
             batch_size=batch_size,
         )
+
+    def _settings(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`plan_campaign` that this job fixes."""
+        return {
+            "campaign_id": self.campaign_id,
+            "secret": self.secret,
+            "placement": self.placement,
+            "limit": self.limit,
+            "now": self.now,
+            "code_format": self.code_format,
+            "link_base": self.link_base,
+        }
 
 
 @dataclass(frozen=True, slots=True)
