@@ -279,7 +279,8 @@ def _neighbours(
     baskets in ascending order; a cosine is ``(d_i * co_ij) * d_j`` with ``d = 1 / norm``.
     Neighbours are ranked by similarity, then by item position (ties included). The
     product is computed a block of item rows at a time, at most ``_BLOCK_ENTRIES``
-    products each, so memory stays bounded whatever the catalog.
+    products each, so memory stays bounded whatever the catalog; each row's top K is
+    selected (:func:`_top_k`) before anything is sorted.
     """
     indptr = array("q", [0])
     indices, data = array("i"), array("f")
@@ -290,6 +291,7 @@ def _neighbours(
     norms = np.sqrt(np.bincount(x.indices, weights=x.data * x.data, minlength=n_items))
     norms[norms == 0] = 1.0
     inverse = 1.0 / norms
+    del norms
     xt = x.T.tocsr()
     xt.sort_indices()
     work = _cumulative_work(xt, np.diff(x.indptr))
@@ -298,17 +300,93 @@ def _neighbours(
         base = work[start - 1] if start else 0
         end = int(np.searchsorted(work, base + _BLOCK_ENTRIES, side="right"))
         end = min(max(end, start + 1), n_items)
-        rows, cols, vals = _cosine_rows(xt[start:end] @ x, start, inverse)
-        ranked = np.lexsort((cols, -vals, rows))
-        rows, cols, vals = rows[ranked], cols[ranked], vals[ranked]
-        counts = np.bincount(rows - start, minlength=end - start)
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        best = np.arange(rows.size) - first < k
-        indices.frombytes(cols[best].astype(np.int32).tobytes())
-        data.frombytes(vals[best].astype(np.float32).tobytes())
-        indptr.extend((indptr[-1] + np.cumsum(np.minimum(counts, k))).tolist())
+        counts, cols, vals = _cosine_rows(xt[start:end] @ x, start, inverse)
+        counts, cols, vals = _top_k(counts, cols, vals, k)
+        indices.frombytes(cols.astype(np.int32, copy=False).tobytes())
+        data.frombytes(vals.astype(np.float32).tobytes())
+        indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
         start = end
     return indptr, indices, data
+
+
+def _cosine_rows(
+    co: sp.csr_matrix, start: int, inverse: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+    """Rows ``start``.. of ``X.T @ X`` as cosines: entries per row, their columns (ascending
+    within a row) and values, the diagonal and zeros left out."""
+    co.sort_indices()
+    counts = np.diff(co.indptr)
+    rows = np.repeat(np.arange(start, start + co.shape[0], dtype=np.int32), counts)
+    cols = co.indices
+    scaled = co.data  # (d_i * co_ij) * d_j, in place: a product does not depend on order
+    scaled *= inverse[rows]
+    scaled *= inverse[cols]
+    keep = (cols != rows) & (scaled != 0)
+    counts = np.bincount(rows[keep] - start, minlength=co.shape[0])
+    return counts, cols[keep], scaled[keep]
+
+
+def _top_k(
+    counts: NDArray[np.int64], cols: NDArray[np.int32], vals: NDArray[np.float64], k: int
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+    """Each row's ``k`` best entries, by value descending then column ascending.
+
+    Rows are consecutive runs of ``counts`` entries, columns ascending within each. A row
+    with more than ``k`` entries is first cut at its k-th largest value (a partition, not
+    a sort), the ties at the cut going to the lower columns; only the kept entries are
+    then sorted, row by row.
+    """
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    heavy = np.flatnonzero(counts > k)
+    if heavy.size:
+        threshold = np.full(counts.size, -np.inf)
+        for rows, block in _padded_rows(offsets, counts, heavy, vals, -np.inf):
+            threshold[rows] = -np.partition(-block, k - 1, axis=1)[:, k - 1]
+        row_of = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
+        cut = threshold[row_of]
+        above = vals > cut
+        tied = vals == cut
+        del cut
+        # Rank of each tied entry in its row (columns ascending), and the room left.
+        tie_rank = np.cumsum(tied, dtype=np.int64)
+        before = np.concatenate(([0], tie_rank))[offsets[:-1]]
+        room = k - np.bincount(row_of[above], minlength=counts.size)
+        keep = above | (tied & (tie_rank - before[row_of] <= room[row_of]))
+        del above, tied, tie_rank, row_of
+        cols, vals = cols[keep], vals[keep]
+        counts = np.minimum(counts, k)
+        offsets[1:] = np.cumsum(counts)
+    order = np.arange(vals.size, dtype=np.int64)
+    several = np.flatnonzero(counts > 1)
+    for rows, block in _padded_rows(offsets, counts, several, vals, -np.inf):
+        ranked = np.argsort(-block, axis=1, kind="stable")  # stable: ties by column
+        width = block.shape[1]
+        valid = np.arange(width) < counts[rows][:, None]
+        positions = offsets[rows][:, None] + np.arange(width)
+        order[positions[valid]] = (offsets[rows][:, None] + ranked)[valid]
+    return counts, cols[order], vals[order]
+
+
+def _padded_rows(
+    offsets: NDArray[np.int64],
+    counts: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    vals: NDArray[np.float64],
+    fill: float,
+) -> Iterable[tuple[NDArray[np.int64], NDArray[np.float64]]]:
+    """``rows`` as 2-D blocks of their values padded with ``fill``, rows of similar length
+    together (lengths within a factor of two), so padding at most doubles the memory."""
+    if rows.size == 0:
+        return
+    band = np.ceil(np.log2(counts[rows])).astype(np.int64)
+    for level in np.unique(band).tolist():
+        chosen = rows[band == level]
+        width = int(counts[chosen].max())
+        columns = np.arange(width)
+        valid = columns < counts[chosen][:, None]
+        positions = np.where(valid, offsets[chosen][:, None] + columns, 0)
+        yield chosen, np.where(valid, vals[positions], fill)
 
 
 def _cells(
@@ -328,18 +406,6 @@ def _cells(
     np.cumsum(np.bincount(rows, minlength=n_baskets), out=indptr[1:])
     cols = (key % n_items).astype(np.int32)
     return sp.csr_matrix((np.log1p(sums), cols, indptr), shape=(n_baskets, n_items))
-
-
-def _cosine_rows(
-    co: sp.csr_matrix, start: int, inverse: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
-    """Rows ``start``.. of ``X.T @ X`` as (row, column, cosine), diagonal and zeros left out."""
-    rows = np.repeat(np.arange(start, start + co.shape[0]), np.diff(co.indptr))
-    keep = (co.indices != rows) & (co.data != 0)
-    rows, cols = rows[keep], co.indices[keep]
-    scaled = (inverse[rows] * co.data[keep]) * inverse[cols]
-    nonzero = scaled != 0
-    return rows[nonzero], cols[nonzero], scaled[nonzero]
 
 
 def _cumulative_work(xt: sp.csr_matrix, basket_size: NDArray[np.int64]) -> NDArray[np.int64]:
