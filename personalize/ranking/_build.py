@@ -300,8 +300,7 @@ def _neighbours(
         base = work[start - 1] if start else 0
         end = int(np.searchsorted(work, base + _BLOCK_ENTRIES, side="right"))
         end = min(max(end, start + 1), n_items)
-        counts, cols, vals = _cosine_rows(xt[start:end] @ x, start, inverse)
-        counts, cols, vals = _top_k(counts, cols, vals, k)
+        counts, cols, vals = _top_k(*_cosine_rows(xt[start:end] @ x, start, inverse), k)
         indices.frombytes(cols.astype(np.int32, copy=False).tobytes())
         data.frombytes(vals.astype(np.float32).tobytes())
         indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
@@ -312,81 +311,69 @@ def _neighbours(
 def _cosine_rows(
     co: sp.csr_matrix, start: int, inverse: NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
-    """Rows ``start``.. of ``X.T @ X`` as cosines: entries per row, their columns (ascending
-    within a row) and values, the diagonal and zeros left out."""
-    co.sort_indices()
-    counts = np.diff(co.indptr)
+    """Rows ``start``.. of ``X.T @ X`` as cosines: entries per row, their columns (in no
+    particular order) and values, the diagonal set to zero (zero is no neighbour)."""
+    counts = np.diff(co.indptr).astype(np.int64)
     rows = np.repeat(np.arange(start, start + co.shape[0], dtype=np.int32), counts)
     cols = co.indices
     scaled = co.data  # (d_i * co_ij) * d_j, in place: a product does not depend on order
     scaled *= inverse[rows]
     scaled *= inverse[cols]
-    keep = (cols != rows) & (scaled != 0)
-    counts = np.bincount(rows[keep] - start, minlength=co.shape[0])
-    return counts, cols[keep], scaled[keep]
+    scaled[cols == rows] = 0.0
+    return counts, cols, scaled
 
 
 def _top_k(
     counts: NDArray[np.int64], cols: NDArray[np.int32], vals: NDArray[np.float64], k: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
-    """Each row's ``k`` best entries, by value descending then column ascending.
+    """Each row's ``k`` best positive entries, by value descending then column ascending.
 
-    Rows are consecutive runs of ``counts`` entries, columns ascending within each. A row
-    with more than ``k`` entries is first cut at its k-th largest value (a partition, not
-    a sort), the ties at the cut going to the lower columns; only the kept entries are
-    then sorted, row by row.
+    Rows are consecutive runs of ``counts`` entries, in any order within a row. A row with
+    more than ``k`` entries is first cut at its k-th largest value (a partition, not a
+    sort); only the entries at or above the cut are sorted, row by row, and the first
+    ``k`` kept, so ties at the cut go to the lower columns.
     """
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    heavy = np.flatnonzero(counts > k)
-    if heavy.size:
-        threshold = np.full(counts.size, -np.inf)
-        for rows, block in _padded_rows(offsets, counts, heavy, vals, -np.inf):
-            threshold[rows] = -np.partition(-block, k - 1, axis=1)[:, k - 1]
-        row_of = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
-        cut = threshold[row_of]
-        above = vals > cut
-        tied = vals == cut
-        del cut
-        # Rank of each tied entry in its row (columns ascending), and the room left.
-        tie_rank = np.cumsum(tied, dtype=np.int64)
-        before = np.concatenate(([0], tie_rank))[offsets[:-1]]
-        room = k - np.bincount(row_of[above], minlength=counts.size)
-        keep = above | (tied & (tie_rank - before[row_of] <= room[row_of]))
-        del above, tied, tie_rank, row_of
-        cols, vals = cols[keep], vals[keep]
-        counts = np.minimum(counts, k)
-        offsets[1:] = np.cumsum(counts)
+    cut = np.zeros(counts.size)
+    bounds = offsets.tolist()
+    for row in np.flatnonzero(counts > k).tolist():
+        values = vals[bounds[row] : bounds[row + 1]]
+        cut[row] = np.partition(values, values.size - k)[values.size - k]
+    chosen = np.flatnonzero(vals >= np.repeat(cut, counts))
+    chosen = chosen[vals[chosen] > 0]
+    cols, vals = cols[chosen], vals[chosen]
+    counts = np.bincount(np.searchsorted(offsets, chosen, side="right") - 1, minlength=counts.size)
+    del chosen
+    offsets[1:] = np.cumsum(counts)
     order = np.arange(vals.size, dtype=np.int64)
-    several = np.flatnonzero(counts > 1)
-    for rows, block in _padded_rows(offsets, counts, several, vals, -np.inf):
-        ranked = np.argsort(-block, axis=1, kind="stable")  # stable: ties by column
-        width = block.shape[1]
-        valid = np.arange(width) < counts[rows][:, None]
-        positions = offsets[rows][:, None] + np.arange(width)
-        order[positions[valid]] = (offsets[rows][:, None] + ranked)[valid]
-    return counts, cols[order], vals[order]
+    for rows, positions, valid in _padded_rows(offsets, counts, np.flatnonzero(counts > 1)):
+        gathered = positions[valid]
+        by_column = np.where(valid, cols[positions], 0)
+        by_value = np.where(valid, -vals[positions], np.inf)  # padding sorts last
+        ranked = np.lexsort((by_column, by_value), axis=-1)
+        order[gathered] = np.take_along_axis(positions, ranked, axis=-1)[valid]
+    kept = np.minimum(counts, k)
+    first = np.repeat(offsets[:-1], kept) + np.arange(int(kept.sum())) - np.repeat(
+        np.cumsum(kept) - kept, kept
+    )
+    order = order[first]
+    return kept, cols[order], vals[order]
 
 
 def _padded_rows(
-    offsets: NDArray[np.int64],
-    counts: NDArray[np.int64],
-    rows: NDArray[np.int64],
-    vals: NDArray[np.float64],
-    fill: float,
-) -> Iterable[tuple[NDArray[np.int64], NDArray[np.float64]]]:
-    """``rows`` as 2-D blocks of their values padded with ``fill``, rows of similar length
-    together (lengths within a factor of two), so padding at most doubles the memory."""
+    offsets: NDArray[np.int64], counts: NDArray[np.int64], rows: NDArray[np.int64]
+) -> Iterable[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]]:
+    """``rows`` as 2-D blocks of their entries' positions, rows of similar length together
+    (lengths within a factor of two), with the mask of the real (not padding) ones."""
     if rows.size == 0:
         return
     band = np.ceil(np.log2(counts[rows])).astype(np.int64)
     for level in np.unique(band).tolist():
         chosen = rows[band == level]
-        width = int(counts[chosen].max())
-        columns = np.arange(width)
-        valid = columns < counts[chosen][:, None]
-        positions = np.where(valid, offsets[chosen][:, None] + columns, 0)
-        yield chosen, np.where(valid, vals[positions], fill)
+        width = np.arange(int(counts[chosen].max()))
+        valid = width < counts[chosen][:, None]
+        yield chosen, np.where(valid, offsets[chosen][:, None] + width, 0), valid
 
 
 def _cells(
