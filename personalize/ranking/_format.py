@@ -23,6 +23,7 @@ import hashlib
 import json
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +43,40 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def encode(doc: dict[str, Any]) -> bytes:
     """The bytes of a saved index holding ``doc`` (deterministic for equal documents)."""
     header, payload = _encoded(doc)
-    return header + payload
+    return header + b"".join(payload)
 
 
-def _encoded(doc: dict[str, Any]) -> tuple[bytes, bytes]:
-    """The header and the payload of a saved index holding ``doc``."""
-    raw = json.dumps(doc, separators=(",", ":")).encode("utf-8")
-    # Huffman coding only: most of the document is base64 of arrays, where searching for
-    # repeated strings finds little; as small as gzip's level 6, and several times faster.
+def _encoded(doc: dict[str, Any]) -> tuple[bytes, list[bytes]]:
+    """The header and the payload (in pieces) of a saved index holding ``doc``.
+
+    The JSON is made and compressed a top-level field at a time, so the whole text never
+    exists at once; Huffman coding only, since most of it is base64 of arrays, where
+    searching for repeated strings finds little: as small as gzip's level 6, and several
+    times faster.
+    """
     deflate = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS, 9, zlib.Z_HUFFMAN_ONLY)
-    payload = deflate.compress(raw) + deflate.flush()
-    fields = _FIELDS.pack(VERSION, len(payload), len(raw))
+    payload: list[bytes] = []
+    raw_size = 0
+    for text in _json_pieces(doc):
+        raw = text.encode("utf-8")
+        raw_size += len(raw)
+        payload.append(deflate.compress(raw))
+        del raw
+    payload.append(deflate.flush())
+    fields = _FIELDS.pack(VERSION, sum(map(len, payload)), raw_size)
     digest = hashlib.sha256(fields)
-    digest.update(payload)
+    for piece in payload:
+        digest.update(piece)
     return MAGIC + fields + digest.digest(), payload
+
+
+def _json_pieces(doc: dict[str, Any]) -> Iterator[str]:
+    """``json.dumps(doc, separators=(",", ":"))``, a top-level field at a time."""
+    yield "{"
+    for n, (key, value) in enumerate(doc.items()):
+        yield ("," if n else "") + json.dumps(str(key)) + ":"
+        yield json.dumps(value, separators=(",", ":"))
+    yield "}"
 
 
 def decode(data: bytes, source: str) -> Any:
@@ -104,7 +125,8 @@ def write_document(path: str | Path, doc: dict[str, Any]) -> None:
     header, payload = _encoded(doc)
     with atomic_binary(path) as handle:
         handle.write(header)
-        handle.write(payload)
+        for piece in payload:
+            handle.write(piece)
 
 
 def read_document(path: str | Path) -> Any:
