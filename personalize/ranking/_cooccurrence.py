@@ -22,6 +22,11 @@ __all__ = ["neighbours", "sorted_with_lines"]
 
 Ints = Any  # a NumPy array of int32 or int64
 
+try:  # SciPy's own sparse product, called without its sizing pass (see _product)
+    from scipy.sparse._sparsetools import csr_matmat as _csr_matmat
+except ImportError:  # pragma: no cover
+    _csr_matmat = None
+
 #: Upper bound on the co-occurrence entries computed at once (one block of item rows).
 _BLOCK_ENTRIES = 2_000_000
 
@@ -57,12 +62,30 @@ def neighbours(
         base = work[start - 1] if start else 0
         end = int(np.searchsorted(work, base + _BLOCK_ENTRIES, side="right"))
         end = min(max(end, start + 1), n_items)
-        counts, cols, vals = _top_k(*_cosine_rows(xt[start:end] @ x, start, inverse), k)
+        co = _product(xt[start:end], x, int(work[end - 1] - base))
+        counts, cols, vals = _top_k(*_cosine_rows(co, start, inverse), k)
+        del co
         indices.frombytes(cols.astype(np.int32, copy=False).tobytes())
         data.frombytes(vals.astype(np.float32).tobytes())
         indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
         start = end
     return indptr, indices, data
+
+
+def _product(a: sp.csr_matrix, b: sp.csr_matrix, products: int) -> sp.csr_matrix:
+    """``a @ b`` as SciPy computes it, without its first pass that sizes the result: the
+    number of ``products`` bounds the entries (fallback: ``a @ b``)."""
+    if _csr_matmat is None or a.indices.dtype != b.indices.dtype:  # pragma: no cover
+        return a @ b
+    kind = a.indices.dtype
+    indptr = np.empty(a.shape[0] + 1, dtype=kind)
+    indices = np.empty(products, dtype=kind)
+    data = np.empty(products)
+    left = (a.indptr.astype(kind, copy=False), a.indices, a.data)
+    right = (b.indptr.astype(kind, copy=False), b.indices, b.data)
+    _csr_matmat(a.shape[0], b.shape[1], *left, *right, indptr, indices, data)
+    size = int(indptr[-1])
+    return sp.csr_matrix((data[:size], indices[:size], indptr), shape=(a.shape[0], b.shape[1]))
 
 
 def _cosine_rows(
