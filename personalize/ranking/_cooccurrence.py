@@ -9,7 +9,9 @@ Spark build) gives the very same bits.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +30,9 @@ except ImportError:  # pragma: no cover
     _csr_matmat = None
 
 #: Upper bound on the co-occurrence entries computed at once (one block of item rows).
-_BLOCK_ENTRIES = 2_000_000
+_BLOCK_ENTRIES = 1_000_000
+#: Threads computing blocks at once (the build targets two cores).
+_WORKERS = 2
 
 
 def neighbours(
@@ -57,19 +61,35 @@ def neighbours(
     xt = x.T.tocsr()
     xt.sort_indices()
     work = _cumulative_work(xt, np.diff(x.indptr))
+
+    def block(start: int, end: int) -> tuple[NDArray[np.int64], Ints, NDArray[np.float64]]:
+        products = int(work[end - 1] - (work[start - 1] if start else 0))
+        return _top_k(*_cosine_rows(_product(xt[start:end], x, products), start, inverse), k)
+
+    # Blocks run on _WORKERS threads (SciPy's product and NumPy's large operations let
+    # go of the GIL) and are collected in order; at most _WORKERS of them are in flight.
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        pending: deque[Future[tuple[NDArray[np.int64], Ints, NDArray[np.float64]]]] = deque()
+        for start, end in _blocks(work, n_items):
+            pending.append(pool.submit(block, start, end))
+            while len(pending) >= _WORKERS or (pending and end == n_items):
+                counts, cols, vals = pending.popleft().result()
+                indices.frombytes(cols.astype(np.int32, copy=False).tobytes())
+                data.frombytes(vals.astype(np.float32).tobytes())
+                indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
+    return indptr, indices, data
+
+
+def _blocks(work: NDArray[np.int64], n_items: int) -> Iterator[tuple[int, int]]:
+    """Consecutive item ranges ``[start, end)`` of at most ``_BLOCK_ENTRIES`` products
+    each (or a single item, when it alone has more)."""
     start = 0
     while start < n_items:
         base = work[start - 1] if start else 0
         end = int(np.searchsorted(work, base + _BLOCK_ENTRIES, side="right"))
         end = min(max(end, start + 1), n_items)
-        co = _product(xt[start:end], x, int(work[end - 1] - base))
-        counts, cols, vals = _top_k(*_cosine_rows(co, start, inverse), k)
-        del co
-        indices.frombytes(cols.astype(np.int32, copy=False).tobytes())
-        data.frombytes(vals.astype(np.float32).tobytes())
-        indptr.extend((indptr[-1] + np.cumsum(counts)).tolist())
+        yield start, end
         start = end
-    return indptr, indices, data
 
 
 def _product(a: sp.csr_matrix, b: sp.csr_matrix, products: int) -> sp.csr_matrix:
