@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from personalize._models import Event, as_utc
-from personalize.ranking._cooccurrence import neighbours, sorted_with_lines
+from personalize.ranking._cooccurrence import cells, neighbours, neighbours_of, sorted_with_lines
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -197,10 +197,9 @@ def index_from_columns(
     else:
         basket = order_o
     del cust_o, order_o
-    capped = _capped(basket, item_o, decay, age_days, n_items, max_items_per_basket)
+    lines = [_capped(basket, item_o, decay, age_days, n_items, max_items_per_basket)]
     del basket, item_o, decay, age_days
-    co_purchase = neighbours(*capped, n_items, max_neighbours)
-    del capped
+    co_purchase = _neighbours(lines, n_items, max_neighbours)
     co_view = _co_view(v_item, v_session, v_time, ref, half_life_days, n_items, max_neighbours)
 
     popularity = log_scale(popularity_raw)
@@ -248,13 +247,24 @@ def _co_view(
     """Co-view neighbours: sessions are the baskets, views decay like purchases."""
     age_days = np.maximum(ref - np.frombuffer(at), 0.0) / _DAY
     np.power(0.5, age_days / half_life_days, out=age_days)
-    return neighbours(
-        np.frombuffer(session, dtype=np.int32),
-        np.frombuffer(item, dtype=np.int32),
-        age_days,
-        n_items,
-        k,
-    )
+    lines = [
+        (np.frombuffer(session, dtype=np.int32), np.frombuffer(item, dtype=np.int32), age_days)
+    ]
+    del age_days
+    return _neighbours(lines, n_items, k)
+
+
+def _neighbours(
+    lines: list[tuple[Any, Any, NDArray[np.float64]]], n_items: int, k: int
+) -> tuple[array[int], array[int], array[float]]:
+    """:func:`neighbours` of the (basket, item, weight) lines in the one-item list
+    ``lines``, which is emptied so that they are freed once turned into cells."""
+    basket, item, weight = lines.pop()
+    if basket.size == 0 or n_items == 0:
+        return neighbours(basket, item, weight, n_items, k)
+    x = cells(basket, item, weight, n_items)
+    del basket, item, weight
+    return neighbours_of(x, n_items, k)
 
 
 def utc_from_timestamp(seconds: float) -> datetime:

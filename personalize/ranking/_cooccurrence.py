@@ -20,7 +20,7 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["neighbours", "sorted_with_lines"]
+__all__ = ["cells", "neighbours", "neighbours_of", "sorted_with_lines"]
 
 Ints = Any  # a NumPy array of int32 or int64
 
@@ -38,7 +38,17 @@ _WORKERS = 2
 def neighbours(
     basket: Ints, item: Ints, weight: NDArray[np.float64], n_items: int, k: int
 ) -> tuple[array[int], array[int], array[float]]:
-    """Cosine top-K neighbours over a basket x item matrix of ``log1p(sum of weights)``.
+    """Cosine top-K neighbours of weighted (basket, item) lines: :func:`neighbours_of`
+    their :func:`cells`."""
+    if basket.size == 0 or n_items == 0:
+        return array("q", [0] * (n_items + 1)), array("i"), array("f")
+    return neighbours_of(cells(basket, item, weight, n_items), n_items, k)
+
+
+def neighbours_of(
+    x: sp.csr_matrix, n_items: int, k: int
+) -> tuple[array[int], array[int], array[float]]:
+    """Cosine top-K neighbours over a basket x item matrix ``x`` of ``log1p(sum of weights)``.
 
     Every number has one defined order of summation, so other engines (Spark) can give
     the very same bits: a cell sums its lines in input order; ``X.T @ X`` sums over
@@ -50,9 +60,6 @@ def neighbours(
     """
     indptr = array("q", [0])
     indices, data = array("i"), array("f")
-    if basket.size == 0 or n_items == 0:
-        return array("q", [0] * (n_items + 1)), indices, data
-    x = _cells(basket, item, weight, n_items)
     # The diagonal of X.T @ X, summed in ascending basket order like the product itself.
     norms = np.sqrt(np.bincount(x.indices, weights=x.data * x.data, minlength=n_items))
     norms[norms == 0] = 1.0
@@ -178,13 +185,18 @@ def _padded_rows(
         yield np.where(valid, offsets[chosen][:, None] + width, 0), valid
 
 
-def _cells(basket: Ints, item: Ints, weight: NDArray[np.float64], n_items: int) -> sp.csr_matrix:
-    """The basket x item matrix: ``log1p`` of each cell's weights, summed in input order."""
+def cells(basket: Ints, item: Ints, weight: NDArray[np.float64], n_items: int) -> sp.csr_matrix:
+    """The basket x item matrix of weighted lines (at least one): ``log1p`` of each cell's
+    weights, summed in input order."""
     key, line = sorted_with_lines(basket.astype(np.int64) * n_items + item)
     first = np.ones(key.size, dtype=bool)
     first[1:] = key[1:] != key[:-1]
-    sums = np.bincount(np.cumsum(first) - 1, weights=weight[line])
+    weight = weight[line]
     del line
+    cell = np.cumsum(first)
+    cell -= 1
+    sums = np.bincount(cell, weights=weight)
+    del cell, weight
     key = key[first]
     del first
     rows = key // n_items
