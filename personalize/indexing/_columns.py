@@ -32,8 +32,7 @@ class _Space:
 
     def __init__(self) -> None:
         self._dicts: list[pa.Array] = []
-        self._offsets: list[int] = [0]
-        self._global: np.ndarray[Any, Any] | None = None
+        self._global: list[np.ndarray[Any, Any]] = []
         self.names: pa.Array = pa.array([], pa.string())
         self._size = 0
 
@@ -41,32 +40,40 @@ class _Space:
         """The chunk number and chunk-local ids of ``values`` (-1 for nulls)."""
         encoded = pc.dictionary_encode(values)
         self._dicts.append(encoded.dictionary)
-        self._offsets.append(self._offsets[-1] + len(encoded.dictionary))
         local = encoded.indices.fill_null(-1).to_numpy().astype(np.int32, copy=False)
         return len(self._dicts) - 1, local
 
     def close(self) -> None:
-        """Number every value in first-seen order over all chunks."""
-        encoded = pc.dictionary_encode(pa.concat_arrays(self._dicts or [self.names]))
-        self.names = encoded.dictionary
-        self._size = len(self.names)
-        self._global = encoded.indices.to_numpy().astype(np.int32, copy=False)
+        """Number every value in first-seen order over all chunks.
+
+        The chunks' dictionaries are encoded as one chunked array, against one table and
+        without joining them: chunk by chunk, the global id of each local id.
+        """
+        if not self._dicts:
+            return
+        encoded = pc.dictionary_encode(pa.chunked_array(self._dicts, type=pa.string()))
+        sizes = np.cumsum([len(d) for d in self._dicts])
         self._dicts = []
+        chunks = [c for c in encoded.chunks if len(c)]  # Arrow may leave empty ones out
+        self.names = chunks[-1].dictionary if chunks else pa.array([], pa.string())
+        self._size = len(self.names)
+        ids = [c.indices.to_numpy().astype(np.int32, copy=False) for c in chunks]
+        del encoded, chunks
+        self._global = np.split(np.concatenate(ids) if ids else np.zeros(0, np.int32), sizes)
 
     def forget(self, *, names: bool) -> None:
         """Drop the mapping of chunk-local ids (every column is globalized), and the
         names too if ``names`` (their count stays)."""
-        self._global = None
+        self._global = []
         if names:
             self.names = pa.array([], pa.string())
 
     def globalize(self, chunk: int, local: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """Global ids of a chunk's local ids (``close`` first)."""
-        assert self._global is not None
-        if self._offsets[chunk] == self._offsets[chunk + 1]:  # nothing but nulls
+        mapping = self._global[chunk]
+        if mapping.size == 0:  # nothing but nulls
             return np.full(len(local), -1, dtype=np.int32)
-        mapped = self._global[self._offsets[chunk] + np.maximum(local, 0)]
-        return np.where(local >= 0, mapped, -1).astype(np.int32, copy=False)
+        return np.where(local >= 0, mapping[np.maximum(local, 0)], -1).astype(np.int32, copy=False)
 
     def __len__(self) -> int:
         return self._size
