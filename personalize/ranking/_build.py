@@ -281,7 +281,7 @@ def utc_from_timestamp(seconds: float) -> datetime:
 
 
 def _weighted_counts(
-    keys: NDArray[np.int64], weights: NDArray[np.float64], size: int
+    keys: NDArray[np.integer[Any]], weights: NDArray[np.float64], size: int
 ) -> NDArray[np.float64]:
     return np.asarray(np.bincount(keys, weights=weights, minlength=size), dtype=np.float64)
 
@@ -294,7 +294,7 @@ def log_scale(raw: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _repurchase(
-    cust: NDArray[np.int64], item: NDArray[np.int64], n_items: int
+    cust: NDArray[np.integer[Any]], item: NDArray[np.integer[Any]], n_items: int
 ) -> NDArray[np.float64]:
     """Per item: buyers with two or more orders of it over all its buyers (+1 smoothing)."""
     known = cust >= 0
@@ -310,8 +310,8 @@ def _repurchase(
 
 def _country_top(
     customers: list[str],
-    cust: NDArray[np.int64],
-    item: NDArray[np.int64],
+    cust: NDArray[np.integer[Any]],
+    item: NDArray[np.integer[Any]],
     weight: NDArray[np.float64],
     item_names: list[str],
     customer_country: Mapping[str, str],
@@ -362,13 +362,13 @@ def decay_weight(age_days: float, half_life_days: float) -> float:
 
 
 def _capped(
-    basket: NDArray[np.int64],
-    item: NDArray[np.int64],
+    basket: NDArray[np.integer[Any]],
+    item: NDArray[np.integer[Any]],
     weight: NDArray[np.float64],
     age_days: NDArray[np.float64],
     n_items: int,
     cap: int | None,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.integer[Any]], NDArray[np.integer[Any]], NDArray[np.float64]]:
     """Keep, per basket, the lines of its ``cap`` most recently bought distinct items.
 
     Ties in recency go to the lower item position, so the choice is deterministic. Only
