@@ -3,8 +3,8 @@
 Ids must be dense and numbered in first-seen order, exactly as the in-process pass numbers
 them, without a Python dict of every order or session (that costs ~150 bytes an id). Each
 chunk is dictionary-encoded by Arrow, which numbers its distinct values in first-seen
-order; at the end the chunks' dictionaries, concatenated in file order, are encoded once
-more, and that numbering is the global first-seen order.
+order; at the end the chunks' dictionaries, as one chunked array in file order, are encoded
+once more, and that numbering is the global first-seen order.
 """
 
 from __future__ import annotations
