@@ -100,7 +100,10 @@ def read_event_columns(
         before += size
     bar.close(before >> 20, acc.rows)
     report.rows = acc.rows
-    return acc.finish()
+    columns_read = acc.finish()
+    del acc
+    pool.release_unused()
+    return columns_read
 
 
 def build_index_from_files(

@@ -3,8 +3,8 @@
 Ids must be dense and numbered in first-seen order, exactly as the in-process pass numbers
 them, without a Python dict of every order or session (that costs ~150 bytes an id). Each
 chunk is dictionary-encoded by Arrow, which numbers its distinct values in first-seen
-order; at the end the chunks' dictionaries, concatenated in file order, are encoded once
-more, and that numbering is the global first-seen order.
+order; at the end the chunks' dictionaries, as one chunked array in file order, are encoded
+once more, and that numbering is the global first-seen order.
 """
 
 from __future__ import annotations
@@ -32,35 +32,51 @@ class _Space:
 
     def __init__(self) -> None:
         self._dicts: list[pa.Array] = []
-        self._offsets: list[int] = [0]
-        self._global: np.ndarray[Any, Any] | None = None
+        self._global: list[np.ndarray[Any, Any]] = []
         self.names: pa.Array = pa.array([], pa.string())
+        self._size = 0
 
     def encode(self, values: pa.Array) -> tuple[int, np.ndarray[Any, Any]]:
         """The chunk number and chunk-local ids of ``values`` (-1 for nulls)."""
         encoded = pc.dictionary_encode(values)
         self._dicts.append(encoded.dictionary)
-        self._offsets.append(self._offsets[-1] + len(encoded.dictionary))
         local = encoded.indices.fill_null(-1).to_numpy().astype(np.int32, copy=False)
         return len(self._dicts) - 1, local
 
     def close(self) -> None:
-        """Number every value in first-seen order over all chunks."""
-        encoded = pc.dictionary_encode(pa.concat_arrays(self._dicts or [self.names]))
-        self.names = encoded.dictionary
-        self._global = encoded.indices.to_numpy().astype(np.int32, copy=False)
+        """Number every value in first-seen order over all chunks.
+
+        The chunks' dictionaries are encoded as one chunked array, against one table and
+        without joining them: chunk by chunk, the global id of each local id.
+        """
+        if not self._dicts:
+            return
+        encoded = pc.dictionary_encode(pa.chunked_array(self._dicts, type=pa.string()))
+        sizes = np.cumsum([len(d) for d in self._dicts])
         self._dicts = []
+        chunks = [c for c in encoded.chunks if len(c)]  # Arrow may leave empty ones out
+        self.names = chunks[-1].dictionary if chunks else pa.array([], pa.string())
+        self._size = len(self.names)
+        ids = [c.indices.to_numpy().astype(np.int32, copy=False) for c in chunks]
+        del encoded, chunks
+        self._global = np.split(np.concatenate(ids) if ids else np.zeros(0, np.int32), sizes)
+
+    def forget(self, *, names: bool) -> None:
+        """Drop the mapping of chunk-local ids (every column is globalized), and the
+        names too if ``names`` (their count stays)."""
+        self._global = []
+        if names:
+            self.names = pa.array([], pa.string())
 
     def globalize(self, chunk: int, local: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """Global ids of a chunk's local ids (``close`` first)."""
-        assert self._global is not None
-        if self._offsets[chunk] == self._offsets[chunk + 1]:  # nothing but nulls
+        mapping = self._global[chunk]
+        if mapping.size == 0:  # nothing but nulls
             return np.full(len(local), -1, dtype=np.int32)
-        mapped = self._global[self._offsets[chunk] + np.maximum(local, 0)]
-        return np.where(local >= 0, mapped, -1).astype(np.int32, copy=False)
+        return np.where(local >= 0, mapping[np.maximum(local, 0)], -1).astype(np.int32, copy=False)
 
     def __len__(self) -> int:
-        return len(self.names)
+        return self._size
 
 
 class Columns:
@@ -145,31 +161,30 @@ class Columns:
         self._parts["p_time"].append(seconds[purchase])
 
     def finish(self) -> EventColumns:
-        """The integer columns of every chunk added, ids in global first-seen order."""
-        for space in (self.items, self.orders, self.customers, self.sessions):
-            space.close()
+        """The integer columns of every chunk added, ids in global first-seen order.
+
+        One id space at a time is numbered and its columns mapped, so only one space's
+        dictionaries and mapping exist at once; Arrow's freed memory is returned as it goes.
+        """
+        pool = pa.default_memory_pool()
         spaces = {
             "p_item": self.items,
+            "v_item": self.items,
             "p_order": self.orders,
             "p_cust": self.customers,
-            "v_item": self.items,
             "v_session": self.sessions,
         }
         out: dict[str, np.ndarray[Any, Any]] = {}
-        for name, parts in self._parts.items():
-            if name not in spaces:
-                out[name] = np.concatenate(parts) if parts else np.zeros(0)
-                parts.clear()
-                continue
-            space = spaces[name]
-            total = sum(len(local) for _, local in parts)
-            column = np.empty(total, dtype=np.int32)
-            pos = 0
-            while parts:
-                chunk_no, local = parts.pop(0)
-                column[pos : pos + len(local)] = space.globalize(chunk_no, local)
-                pos += len(local)
-            out[name] = column
+        for space in (self.items, self.orders, self.customers, self.sessions):
+            space.close()
+            pool.release_unused()
+            for name in [n for n, s in spaces.items() if s is space]:
+                out[name] = self._globalized(self._parts[name], space)
+            space.forget(names=space is self.orders or space is self.sessions)
+        for name in ("p_time", "v_time"):
+            parts = self._parts[name]
+            out[name] = np.concatenate(parts) if parts else np.zeros(0)
+            parts.clear()
         if len(self.items) >= 2**31 or len(self.orders) >= 2**31:  # pragma: no cover
             raise DataError("more than 2**31 distinct items or orders")
         return EventColumns(
@@ -186,6 +201,18 @@ class Columns:
             out["v_time"],
             self.skipped,
         )
+
+    @staticmethod
+    def _globalized(parts: list[Any], space: _Space) -> np.ndarray[Any, Any]:
+        """One column of ``space``'s global ids from its chunks' local ids (consumed)."""
+        column = np.empty(sum(len(local) for _, local in parts), dtype=np.int32)
+        pos = 0
+        parts.reverse()
+        while parts:
+            chunk_no, local = parts.pop()
+            column[pos : pos + len(local)] = space.globalize(chunk_no, local)
+            pos += len(local)
+        return column
 
 
 def _mask(values: pa.Array) -> np.ndarray[Any, Any]:

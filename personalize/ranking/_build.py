@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from personalize._models import Event, as_utc
+from personalize.ranking._cooccurrence import cells, neighbours, neighbours_of, sorted_with_lines
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -160,42 +160,48 @@ def index_from_columns(
     v_item, v_session, v_time = columns.v_item, columns.v_session, columns.v_time
     skipped = columns.skipped
     n_items = len(items.names)
-    times = np.concatenate([np.frombuffer(p_time), np.frombuffer(v_time)])
-    latest = float(times.max()) if times.size else 0.0
-    ref = as_utc(now).timestamp() if now is not None else latest
-    built_at = utc_from_timestamp(ref) if times.size or now is not None else None
+    latest = max(
+        (float(np.max(np.frombuffer(t))) for t in (p_time, v_time) if len(t)), default=None
+    )
+    ref = as_utc(now).timestamp() if now is not None else (latest or 0.0)
+    built_at = utc_from_timestamp(ref) if latest is not None or now is not None else None
 
-    # One row per distinct (order, item): several lines of one order count once.
-    item_a = np.frombuffer(p_item, dtype=np.int32).astype(np.int64)
-    order_a = np.frombuffer(p_order, dtype=np.int32).astype(np.int64)
-    _, first = np.unique(order_a * max(n_items, 1) + item_a, return_index=True)
-    item_o = item_a[first]
+    # One row per distinct (order, item), the first in the log, in (order, item) order:
+    # several lines of one order count once.
+    order_a = np.frombuffer(p_order, dtype=np.int32)
+    key, line = sorted_with_lines(
+        order_a.astype(np.int64) * max(n_items, 1) + np.frombuffer(p_item, dtype=np.int32)
+    )
+    first = line[np.r_[True, key[1:] != key[:-1]]] if key.size else line
+    del key, line
+    item_o = np.frombuffer(p_item, dtype=np.int32)[first]
     order_o = order_a[first]
-    cust_o = np.frombuffer(p_cust, dtype=np.int32)[first].astype(np.int64)
+    cust_o = np.frombuffer(p_cust, dtype=np.int32)[first]
     age_days = np.maximum(ref - np.frombuffer(p_time)[first], 0.0) / _DAY
+    del first
     decay = np.power(0.5, age_days / half_life_days)
-    recent = np.power(0.5, age_days / trending_half_life_days)
 
     popularity_raw = _weighted_counts(item_o, decay, n_items)
-    trending_raw = _weighted_counts(item_o, recent, n_items)
-
-    if co_purchase_scope == "customer":
-        basket = np.where(cust_o >= 0, cust_o, len(customers.names) + order_o)
-    else:
-        basket = order_o
-    capped = _capped(basket, item_o, decay, age_days, n_items, max_items_per_basket)
-    co_purchase = _neighbours(*capped, n_items, max_neighbours)
-
-    view_item = np.frombuffer(v_item, dtype=np.int32).astype(np.int64)
-    view_session = np.frombuffer(v_session, dtype=np.int32).astype(np.int64)
-    view_age = np.maximum(ref - np.frombuffer(v_time), 0.0) / _DAY
-    co_view = _neighbours(
-        view_session, view_item, np.power(0.5, view_age / half_life_days), n_items, max_neighbours
+    trending_raw = _weighted_counts(
+        item_o, np.power(0.5, age_days / trending_half_life_days), n_items
     )
-
+    repurchase = _repurchase(cust_o, item_o, n_items)
     country_top = _country_top(
         customers.names, cust_o, item_o, decay, items.names, customer_country, country_top_size
     )
+
+    if co_purchase_scope == "customer":
+        basket = np.where(
+            cust_o >= 0, cust_o.astype(np.int64), len(customers.names) + order_o.astype(np.int64)
+        )
+    else:
+        basket = order_o
+    del cust_o, order_o
+    lines = [_capped(basket, item_o, decay, age_days, n_items, max_items_per_basket)]
+    del basket, item_o, decay, age_days
+    co_purchase = _neighbours(lines, n_items, max_neighbours)
+    co_view = _co_view(v_item, v_session, v_time, ref, half_life_days, n_items, max_neighbours)
+
     popularity = log_scale(popularity_raw)
     category_top: dict[str, tuple[str, ...]] = {}
     brand_top: dict[str, tuple[str, ...]] = {}
@@ -213,7 +219,7 @@ def index_from_columns(
         "co_view": co_view,
         "popularity": array("f", popularity.astype(np.float32).tobytes()),
         "trending": array("f", log_scale(trending_raw).astype(np.float32).tobytes()),
-        "repurchase": array("f", _repurchase(cust_o, item_o, n_items).astype(np.float32).tobytes()),
+        "repurchase": array("f", repurchase.astype(np.float32).tobytes()),
         "country_top": country_top,
         "category_top": category_top,
         "brand_top": brand_top,
@@ -235,6 +241,32 @@ def index_from_columns(
     }
 
 
+def _co_view(
+    item: Any, session: Any, at: Any, ref: float, half_life_days: float, n_items: int, k: int
+) -> tuple[array[int], array[int], array[float]]:
+    """Co-view neighbours: sessions are the baskets, views decay like purchases."""
+    age_days = np.maximum(ref - np.frombuffer(at), 0.0) / _DAY
+    np.power(0.5, age_days / half_life_days, out=age_days)
+    lines = [
+        (np.frombuffer(session, dtype=np.int32), np.frombuffer(item, dtype=np.int32), age_days)
+    ]
+    del age_days
+    return _neighbours(lines, n_items, k)
+
+
+def _neighbours(
+    lines: list[tuple[Any, Any, NDArray[np.float64]]], n_items: int, k: int
+) -> tuple[array[int], array[int], array[float]]:
+    """:func:`neighbours` of the (basket, item, weight) lines in the one-item list
+    ``lines``, which is emptied so that they are freed once turned into cells."""
+    basket, item, weight = lines.pop()
+    if basket.size == 0 or n_items == 0:
+        return neighbours(basket, item, weight, n_items, k)
+    x = cells(basket, item, weight, n_items)
+    del basket, item, weight
+    return neighbours_of(x, n_items, k)
+
+
 def utc_from_timestamp(seconds: float) -> datetime:
     """The UTC datetime of a POSIX timestamp, clamped to ``datetime.min`` .. ``datetime.max``.
 
@@ -249,7 +281,7 @@ def utc_from_timestamp(seconds: float) -> datetime:
 
 
 def _weighted_counts(
-    keys: NDArray[np.int64], weights: NDArray[np.float64], size: int
+    keys: NDArray[np.integer[Any]], weights: NDArray[np.float64], size: int
 ) -> NDArray[np.float64]:
     return np.asarray(np.bincount(keys, weights=weights, minlength=size), dtype=np.float64)
 
@@ -261,102 +293,14 @@ def log_scale(raw: NDArray[np.float64]) -> NDArray[np.float64]:
     return scaled / top if top > 0 else scaled
 
 
-#: Upper bound on the co-occurrence entries computed at once (one block of item rows).
-_BLOCK_ENTRIES = 2_000_000
-
-
-def _neighbours(
-    basket: NDArray[np.int64],
-    item: NDArray[np.int64],
-    weight: NDArray[np.float64],
-    n_items: int,
-    k: int,
-) -> tuple[array[int], array[int], array[float]]:
-    """Cosine top-K neighbours over a basket x item matrix of ``log1p(sum of weights)``.
-
-    Every number has one defined order of summation, so other engines (Spark) can give
-    the very same bits: a cell sums its lines in input order; ``X.T @ X`` sums over
-    baskets in ascending order; a cosine is ``(d_i * co_ij) * d_j`` with ``d = 1 / norm``.
-    Neighbours are ranked by similarity, then by item position (ties included). The
-    product is computed a block of item rows at a time, at most ``_BLOCK_ENTRIES``
-    products each, so memory stays bounded whatever the catalog.
-    """
-    indptr = array("q", [0])
-    indices, data = array("i"), array("f")
-    if basket.size == 0 or n_items == 0:
-        return array("q", [0] * (n_items + 1)), indices, data
-    x = _cells(basket, item, weight, n_items)
-    # The diagonal of X.T @ X, summed in ascending basket order like the product itself.
-    norms = np.sqrt(np.bincount(x.indices, weights=x.data * x.data, minlength=n_items))
-    norms[norms == 0] = 1.0
-    inverse = 1.0 / norms
-    xt = x.T.tocsr()
-    xt.sort_indices()
-    work = _cumulative_work(xt, np.diff(x.indptr))
-    start = 0
-    while start < n_items:
-        base = work[start - 1] if start else 0
-        end = int(np.searchsorted(work, base + _BLOCK_ENTRIES, side="right"))
-        end = min(max(end, start + 1), n_items)
-        rows, cols, vals = _cosine_rows(xt[start:end] @ x, start, inverse)
-        ranked = np.lexsort((cols, -vals, rows))
-        rows, cols, vals = rows[ranked], cols[ranked], vals[ranked]
-        counts = np.bincount(rows - start, minlength=end - start)
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        best = np.arange(rows.size) - first < k
-        indices.frombytes(cols[best].astype(np.int32).tobytes())
-        data.frombytes(vals[best].astype(np.float32).tobytes())
-        indptr.extend((indptr[-1] + np.cumsum(np.minimum(counts, k))).tolist())
-        start = end
-    return indptr, indices, data
-
-
-def _cells(
-    basket: NDArray[np.int64], item: NDArray[np.int64], weight: NDArray[np.float64], n_items: int
-) -> sp.csr_matrix:
-    """The basket x item matrix: ``log1p`` of each cell's weights, summed in input order."""
-    key = basket * n_items + item
-    by_key = np.argsort(key, kind="stable")
-    key = key[by_key]
-    first = np.ones(key.size, dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    sums = np.bincount(np.cumsum(first) - 1, weights=weight[by_key])
-    key = key[first]
-    rows = key // n_items
-    n_baskets = int(rows[-1]) + 1
-    indptr = np.zeros(n_baskets + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_baskets), out=indptr[1:])
-    cols = (key % n_items).astype(np.int32)
-    return sp.csr_matrix((np.log1p(sums), cols, indptr), shape=(n_baskets, n_items))
-
-
-def _cosine_rows(
-    co: sp.csr_matrix, start: int, inverse: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
-    """Rows ``start``.. of ``X.T @ X`` as (row, column, cosine), diagonal and zeros left out."""
-    rows = np.repeat(np.arange(start, start + co.shape[0]), np.diff(co.indptr))
-    keep = (co.indices != rows) & (co.data != 0)
-    rows, cols = rows[keep], co.indices[keep]
-    scaled = (inverse[rows] * co.data[keep]) * inverse[cols]
-    nonzero = scaled != 0
-    return rows[nonzero], cols[nonzero], scaled[nonzero]
-
-
-def _cumulative_work(xt: sp.csr_matrix, basket_size: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Per item, the products rows up to its own take in ``X.T @ X`` (its baskets' sizes)."""
-    running = np.zeros(xt.indices.size + 1, dtype=np.int64)
-    np.cumsum(basket_size.astype(np.int32)[xt.indices], out=running[1:])
-    return np.asarray(running[xt.indptr[1:]], dtype=np.int64)
-
-
 def _repurchase(
-    cust: NDArray[np.int64], item: NDArray[np.int64], n_items: int
+    cust: NDArray[np.integer[Any]], item: NDArray[np.integer[Any]], n_items: int
 ) -> NDArray[np.float64]:
     """Per item: buyers with two or more orders of it over all its buyers (+1 smoothing)."""
     known = cust >= 0
     if not known.any():
         return np.zeros(n_items)
-    key = cust[known] * max(n_items, 1) + item[known]
+    key = cust[known].astype(np.int64) * max(n_items, 1) + item[known]
     pairs, counts = np.unique(key, return_counts=True)
     pair_item = pairs % max(n_items, 1)
     buyers = np.bincount(pair_item, minlength=n_items)
@@ -366,8 +310,8 @@ def _repurchase(
 
 def _country_top(
     customers: list[str],
-    cust: NDArray[np.int64],
-    item: NDArray[np.int64],
+    cust: NDArray[np.integer[Any]],
+    item: NDArray[np.integer[Any]],
     weight: NDArray[np.float64],
     item_names: list[str],
     customer_country: Mapping[str, str],
@@ -418,13 +362,13 @@ def decay_weight(age_days: float, half_life_days: float) -> float:
 
 
 def _capped(
-    basket: NDArray[np.int64],
-    item: NDArray[np.int64],
+    basket: NDArray[np.integer[Any]],
+    item: NDArray[np.integer[Any]],
     weight: NDArray[np.float64],
     age_days: NDArray[np.float64],
     n_items: int,
     cap: int | None,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.integer[Any]], NDArray[np.integer[Any]], NDArray[np.float64]]:
     """Keep, per basket, the lines of its ``cap`` most recently bought distinct items.
 
     Ties in recency go to the lower item position, so the choice is deterministic. Only
@@ -436,7 +380,7 @@ def _capped(
     if int(lines.max()) <= cap:
         return basket, item, weight
     heavy = np.flatnonzero(lines[basket] > cap)
-    key = basket[heavy] * max(n_items, 1) + item[heavy]
+    key = basket[heavy].astype(np.int64) * max(n_items, 1) + item[heavy]
     by_key = np.lexsort((age_days[heavy], key))
     first = np.ones(by_key.size, dtype=bool)
     first[1:] = key[by_key[1:]] != key[by_key[:-1]]

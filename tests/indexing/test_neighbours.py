@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from personalize.ranking import _build
+from personalize.ranking import _cooccurrence
 
 
 def reference(
@@ -61,11 +61,11 @@ lines = st.lists(
 def test_neighbours_equal_the_plain_definition_in_any_block_size(
     block: int, lines: list[tuple[int, int, float]], k: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_build, "_BLOCK_ENTRIES", block)
+    monkeypatch.setattr(_cooccurrence, "_BLOCK_ENTRIES", block)
     basket = np.array([b for b, _, _ in lines], dtype=np.int64)
     item = np.array([i for _, i, _ in lines], dtype=np.int64)
     weight = np.array([w for _, _, w in lines])
-    indptr, indices, data = _build._neighbours(basket, item, weight, 8, k)
+    indptr, indices, data = _cooccurrence.neighbours(basket, item, weight, 8, k)
     expected = reference(basket.tolist(), item.tolist(), weight.tolist(), 8, k)
     got = [
         list(zip(indices[indptr[r] : indptr[r + 1]], data[indptr[r] : indptr[r + 1]], strict=True))
