@@ -134,7 +134,9 @@ def test_a_request_waiting_on_a_locked_store_does_not_hold_up_the_event_loop(
         assert waiting.result().status_code == 200
 
     assert pong.json() == {"pong": True}
-    assert ping_seconds < 0.25
+    # A blocked loop would answer only once the lock is released (after the busy timeout,
+    # 5 s, since the lock is released after the ping): 1 s leaves room for a loaded machine.
+    assert ping_seconds < 1.0
 
 
 def test_events_of_a_personalization_carry_the_visitor_the_session_and_its_clock() -> None:
