@@ -27,12 +27,13 @@ What each part means, and where it is exact:
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import orjson
 
 from personalize._models import Event, Profile
 from personalize.store._events import dumps
@@ -144,9 +145,9 @@ class Summary:
         in it, and moves out on the next write.
         """
         summary = cls(
-            json.loads(state) if state is not None else None, session_timeout=session_timeout
+            orjson.loads(state) if state is not None else None, session_timeout=session_timeout
         )
-        kept = json.loads(ledger) if ledger is not None else {}
+        kept = orjson.loads(ledger) if ledger is not None else {}
         for name in LEDGER_KEYS:
             summary.state.setdefault(name, kept.get(name, {}))
         return summary
