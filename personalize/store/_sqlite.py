@@ -200,10 +200,14 @@ class SQLiteStore:
         row = db.execute("SELECT state FROM summaries WHERE owner = ?", (key,)).fetchone()
         if row is None:
             return History()
-        bodies = db.execute(
-            "SELECT body FROM events WHERE owner = ? ORDER BY seq DESC LIMIT ?",
-            (key, RECENT_EVENTS if events else 0),
-        ).fetchall()
+        bodies = (
+            db.execute(
+                "SELECT body FROM events WHERE owner = ? ORDER BY seq DESC LIMIT ?",
+                (key, RECENT_EVENTS),
+            ).fetchall()
+            if events
+            else []
+        )
         summary = Summary.stored(row[0], session_timeout=self.retention.session_timeout)
         recent = decode_all([b for (b,) in reversed(bodies)])
         return build_history(summary, recent, now, session_id, self.retention)
