@@ -370,9 +370,14 @@ def main() -> None:
             hundred = len(batched) / (time.perf_counter() - started)
             print(f"| {name} | {one:,.0f} | {hundred:,.0f} |")
         print()
-        print("history() per backend and history length, microseconds:")
-        print("| backend | events | CPU p50 | CPU p99 | wall p50 | wall p99 |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        print(
+            "history() per backend and history length, microseconds (whole history; then"
+            " events=False, the summary alone, which is what a decision reads):"
+        )
+        print(
+            "| backend | events | CPU p50 | CPU p99 | wall p50 | wall p99 | summary CPU p50 / p99 |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, store in stores.items():
             for length in LENGTHS:
                 customer = f"len{length}"
@@ -385,7 +390,10 @@ def main() -> None:
                 _time(read, 200)  # warm up
                 cpu50, cpu99, wall50, wall99 = _time(read, args.runs)
                 figures = " | ".join(f"{v:.0f}" for v in (cpu50, cpu99, wall50, wall99))
-                print(f"| {name} | {length:,} | {figures} |")
+                alone = partial(read, events=False)
+                _time(alone, 200)
+                s50, s99, _, _ = _time(alone, args.runs)
+                print(f"| {name} | {length:,} | {figures} | {s50:.0f} / {s99:.0f} |")
     finally:
         if process is not None:
             process.kill()
