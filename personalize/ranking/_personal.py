@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
 
+from personalize.ranking._top import top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput
 
 __all__ = ["SOURCES", "frequency", "neighbours", "personal"]
@@ -97,15 +98,6 @@ def _purchased(request: RankingInput, bought: Mapping[str, float]) -> frozenset[
     since = request.now - timedelta(days=window)
     last = request.context.history.last_purchased
     return frozenset(pid for pid in bought if (at := last.get(pid)) is None or at >= since)
-
-
-def top_by_value(scores: Mapping[str, float], limit: int) -> dict[str, float]:
-    """The ``limit`` best entries (ties by id) scaled so the best is 1; none if all are 0."""
-    best = heapq.nsmallest(limit, ((-value, pid) for pid, value in scores.items()))
-    top = -best[0][0] if best else 0.0
-    if top <= 0.0:
-        return {}
-    return {pid: -negated / top for negated, pid in best if negated < 0.0}
 
 
 #: The sources of this module by feature name (registered in ``BUILTIN_SOURCES``).

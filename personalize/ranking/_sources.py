@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 from personalize.catalog import Catalog
 from personalize.ranking import _personal
+from personalize.ranking._top import top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput, Scorer
 
 __all__ = [
@@ -76,23 +77,6 @@ def arrival_score(now_us: int, created_us: int) -> float:
     """
     age = max((now_us - created_us) / 1_000_000 / _DAY, 0.0)
     return math.pow(0.5, age / NEW_ARRIVAL_HALF_LIFE_DAYS)
-
-
-def top_by_value(scores: Mapping[str, float], limit: int) -> dict[str, float]:
-    """The ``limit`` best entries scaled so the best is 1 (ties broken by id)."""
-    if limit <= 0:
-        return {}
-    if len(scores) > limit:  # only entries at least as good as the limit-th can make the cut
-        cut = sorted(scores.values(), reverse=True)[limit - 1]
-        best = [(-value, pid) for pid, value in scores.items() if value >= cut]
-    else:
-        best = [(-value, pid) for pid, value in scores.items()]
-    best.sort()  # best first, then by id
-    del best[limit:]
-    top = -best[0][0] if best else 0.0
-    if top <= 0.0:
-        return {}
-    return {pid: -negated / top for negated, pid in best if negated < 0.0}
 
 
 def recent_purchases(request: RankingInput, limit: int) -> list[str]:
