@@ -19,27 +19,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from personalize.ranking._positional import Proposal
-from personalize.ranking._space import Space, distinct
+from personalize.ranking._space import Space, distinct, first_places, marked
 from personalize.ranking._types import RankingInput
 
-__all__ = ["Candidates", "marked"]
+__all__ = ["Candidates"]
 
 Positions = NDArray[np.intp]
 Mask = NDArray[np.bool_]
 Floats = NDArray[np.float64]
-
-
-def marked(sorted_positions: Positions, wanted: Sequence[int] | Positions) -> Mask:
-    """The mask of ``sorted_positions`` (ascending, distinct) that are in ``wanted``."""
-    mask = np.zeros(len(sorted_positions), dtype=np.bool_)
-    if len(wanted) == 0 or len(sorted_positions) == 0:
-        return mask
-    query = np.asarray(wanted, dtype=np.intp)
-    at = np.searchsorted(sorted_positions, query)
-    inside = at < len(sorted_positions)
-    at, query = at[inside], query[inside]
-    mask[at[sorted_positions[at] == query]] = True
-    return mask
 
 
 class Candidates:
@@ -70,9 +57,10 @@ class Candidates:
         else:
             everything, found = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
             source, weight = np.zeros(0, dtype=np.intp), found
-        positions, inverse, first = distinct(everything)
+        positions, inverse = distinct(everything, space.size)
         self.positions: Positions = positions
-        self._first = first
+        self._inverse = inverse
+        self._first: Positions | None = None
         n = len(positions)
         self.proposed = np.zeros((count, n), dtype=np.bool_)
         self.proposed[source, inverse] = True
@@ -104,6 +92,8 @@ class Candidates:
 
     def order_of(self, columns: Positions) -> Positions:
         """Where each of ``columns`` was first proposed (a key of proposal order)."""
+        if self._first is None:
+            self._first = first_places(self._inverse, len(self.positions))
         first: Positions = self._first[columns]
         return first
 

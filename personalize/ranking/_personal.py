@@ -27,7 +27,7 @@ from types import MappingProxyType
 from personalize.ranking._top import top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput
 
-__all__ = ["SOURCES", "frequency", "neighbours", "personal"]
+__all__ = ["SOURCES", "frequency", "neighbours", "personal", "purchased"]
 
 _DAY = 86400.0
 
@@ -78,7 +78,7 @@ def neighbours(request: RankingInput) -> Mapping[str, float]:
     config = request.config
     anchors = heapq.nlargest(config.max_anchors, raw.items(), key=lambda kv: (kv[1], kv[0]))
     power = config.neighbour_power
-    skip = _purchased(request, raw) if config.exclude_purchased else frozenset()
+    skip = purchased(request, raw) if config.exclude_purchased else frozenset()
     lookup = request.index.co_purchase
     scores: dict[str, float] = {}
     get = scores.get
@@ -90,7 +90,7 @@ def neighbours(request: RankingInput) -> Mapping[str, float]:
     return top_by_value(scores, request.per_source)
 
 
-def _purchased(request: RankingInput, bought: Mapping[str, float]) -> frozenset[str]:
+def purchased(request: RankingInput, bought: Mapping[str, float]) -> frozenset[str]:
     """The purchases the ranking will leave out (within ``repurchase_window_days``)."""
     window = request.config.repurchase_window_days
     if window is None or request.now is None:

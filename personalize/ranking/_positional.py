@@ -26,8 +26,9 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
+from personalize.ranking import _personal as own
 from personalize.ranking import _sources as ref
-from personalize.ranking._space import Rows, Space, distinct
+from personalize.ranking._space import Rows, Space, distinct, marked
 from personalize.ranking._types import CandidateSource, RankingInput
 
 __all__ = ["POSITIONAL", "NewArrivalsAt", "On", "Proposal", "arrival_values", "top_by_value"]
@@ -92,30 +93,47 @@ EMPTY = Proposal(_NO_POSITIONS, _NO_VALUES)
 class Bought:
     """The customer's latest distinct purchases (:func:`~._sources.recent_purchases`),
     each with its position (``None``: unknown), order count and age in days (``None``:
-    no time), read once per request for every source that starts from them."""
+    no time; computed on first use), read once per request for every source that starts
+    from them."""
 
-    __slots__ = ("ages", "counts", "ids", "positions")
+    __slots__ = ("_ages", "_request", "counts", "ids", "positions")
 
     def __init__(self, request: RankingInput, space: Space, limit: int) -> None:
-        history = request.context.history
-        counts, last, now = history.purchase_counts, history.last_purchased, request.now
+        counts = request.context.history.purchase_counts
         get = space.position.get
+        self._request = request
         self.ids = ref.recent_purchases(request, limit)
         self.positions = [get(pid) for pid in self.ids]
         self.counts = [counts.get(pid, 1) for pid in self.ids]
-        self.ages = [ref._age_days(now, last.get(pid)) for pid in self.ids]
+        self._ages: list[float | None] | None = None
+
+    @property
+    def ages(self) -> list[float | None]:
+        """Days since each was last bought."""
+        if self._ages is None:
+            last, now = self._request.context.history.last_purchased, self._request.now
+            self._ages = [ref._age_days(now, last.get(pid)) for pid in self.ids]
+        return self._ages
 
 
 class On:
     """One request as the sources on positions read it: the input, the positions, and
     what several sources share (the latest purchases), computed on first use."""
 
-    __slots__ = ("_bought", "request", "space")
+    __slots__ = ("_bought", "_frequency", "request", "space")
 
     def __init__(self, request: RankingInput, space: Space) -> None:
         self.request = request
         self.space = space
         self._bought: Bought | None = None
+        self._frequency: dict[str, float] | None = None
+
+    def frequency(self) -> dict[str, float]:
+        """The customer's decayed order frequency of each product
+        (:func:`personalize.ranking._personal.frequency`)."""
+        if self._frequency is None:
+            self._frequency = own.frequency(self.request)
+        return self._frequency
 
     def bought(self) -> Bought:
         """The latest purchases, as many as any source reads."""
@@ -154,9 +172,11 @@ def top_by_value(positions: Positions, values: Values, limit: int, space: Space)
     return Proposal(positions.astype(np.intp, copy=False), values / top)
 
 
-def _spread(rows: Rows, anchors: list[int], weights: list[float]) -> tuple[Positions, Values]:
-    """Every neighbour of the anchors (item positions) with the sum of ``weight * sim``
-    over the anchors' rows, added in anchor order."""
+def _spread(
+    rows: Rows, anchors: list[int], weights: list[float], size: int
+) -> tuple[Positions, Values]:
+    """Every neighbour of the anchors (item positions, ascending) with the sum of ``weight
+    * sim`` over the anchors' rows, added in anchor order (``size``: the space's)."""
     if not anchors:
         return _NO_POSITIONS, _NO_VALUES
     indptr, indices, data = rows
@@ -169,9 +189,16 @@ def _spread(rows: Rows, anchors: list[int], weights: list[float]) -> tuple[Posit
     shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     flat = np.arange(total) + shift
     weighted = np.repeat(np.array(weights, dtype=np.float64), lengths) * data[flat]
-    found, inverse, _ = distinct(indices[flat])
-    sums = cast(Values, np.bincount(inverse, weights=weighted, minlength=len(found)))
-    return found, sums
+    near = indices[flat]
+    # One dense accumulator: bincount adds each bin's entries in input order, anchor by
+    # anchor; the distinct neighbours come from a sort of the few gathered.
+    sums = np.bincount(near, weights=weighted, minlength=size)
+    ordered = np.sort(near)
+    first = np.empty(total, dtype=np.bool_)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    found = ordered[first].astype(np.intp)
+    return found, cast(Values, sums[found])
 
 
 def _anchored(space: Space, anchors: list[tuple[str, float]]) -> tuple[list[int], list[float]]:
@@ -213,7 +240,7 @@ def co_purchase(on: On) -> Proposal:
         if pos is not None and pos < n_index:
             anchors.append(pos)
             weights.append(math.log1p(count) * decay)
-    found = _spread(space.co_purchase, anchors, weights)
+    found = _spread(space.co_purchase, anchors, weights, space.size)
     return top_by_value(*found, request.per_source, space)
 
 
@@ -223,7 +250,7 @@ def co_view(on: On) -> Proposal:
     viewed = dict.fromkeys(request.context.behaviour.recently_viewed)
     latest = list(viewed)[: request.config.max_anchors]
     anchors = [(pid, 0.8**rank) for rank, pid in enumerate(latest)]
-    found = _spread(space.co_view, *_anchored(space, anchors))
+    found = _spread(space.co_view, *_anchored(space, anchors), space.size)
     return top_by_value(*found, request.per_source, space)
 
 
@@ -233,7 +260,8 @@ def complement(on: On) -> Proposal:
     if not request.anchors:
         return EMPTY
     per_source = request.per_source
-    bought = _spread(space.co_purchase, *_anchored(space, [(a, 1.0) for a in request.anchors]))
+    anchored = _anchored(space, [(a, 1.0) for a in request.anchors])
+    bought = _spread(space.co_purchase, *anchored, space.size)
     near = top_by_value(*bought, per_source, space)
     scores: dict[int | str, float] = dict(
         zip(near.positions.tolist(), (0.6 * near.values).tolist(), strict=True)
@@ -289,10 +317,42 @@ def affinity(on: On) -> Proposal:
     positions = np.concatenate(parts)
     share = np.repeat(np.array(shares, dtype=np.float64), [len(part) for part in parts])
     values = share * (0.5 + 0.5 * space.popularity[positions])
-    found, inverse, _ = distinct(positions)
+    found, inverse = distinct(positions, space.size)
     best_values = np.zeros(len(found), dtype=np.float64)
     np.maximum.at(best_values, inverse, values)
     return top_by_value(found, best_values, request.per_source, space)
+
+
+def personal(on: On) -> Proposal:
+    """:func:`personalize.ranking._personal.personal` on positions."""
+    request, space = on.request, on.space
+    raw = on.frequency()
+    if not raw:
+        return EMPTY
+    positions, unknown = space.locate(raw)
+    if unknown:  # a purchase of an unknown product: ties need its id
+        return Proposal.of(own.personal(request), space)
+    at = np.array(positions, dtype=np.intp)
+    values = np.fromiter(raw.values(), dtype=np.float64, count=len(raw))
+    scored = values * (1.0 + request.config.repurchase_weight * space.repurchase[at])
+    return top_by_value(at, scored, request.per_source, space)
+
+
+def neighbours(on: On) -> Proposal:
+    """:func:`personalize.ranking._personal.neighbours` on positions."""
+    request, space = on.request, on.space
+    raw = on.frequency()
+    if not raw:
+        return EMPTY
+    config = request.config
+    heaviest = heapq.nlargest(config.max_anchors, raw.items(), key=lambda kv: (kv[1], kv[0]))
+    rows = space.powered("co_purchase", config.neighbour_power)
+    found, sums = _spread(rows, *_anchored(space, heaviest), space.size)
+    if config.exclude_purchased and len(found):
+        skip = space.locate(own.purchased(request, raw))[0]
+        kept = ~marked(found, skip)
+        found, sums = found[kept], sums[kept]
+    return top_by_value(found, sums, request.per_source, space)
 
 
 def popularity(on: On) -> Proposal:
@@ -366,4 +426,6 @@ POSITIONAL: Mapping[CandidateSource, PositionalSource] = {
     ref.affinity: affinity,
     ref.popularity: popularity,
     ref.trending: trending,
+    own.personal: personal,
+    own.neighbours: neighbours,
 }

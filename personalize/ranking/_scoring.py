@@ -44,7 +44,9 @@ def static(column: Floats) -> Lookup:
 
 
 def arrivals(space: Space, now: datetime | None) -> Lookup:
-    """The ``new_arrival`` scorer at ``now``: 0 for an undated product or without a time."""
+    """The ``new_arrival`` scorer at ``now``: 0 for an undated product or without a time.
+    The candidates the ``new_arrival`` source proposed keep the source's value (their
+    scorer value is never read), so they are left at 0 here."""
     now_us = epoch_us(now) if now is not None else None
 
     def lookup(candidates: Candidates, columns: Places) -> tuple[Floats, Mask]:
@@ -52,6 +54,9 @@ def arrivals(space: Space, now: datetime | None) -> Lookup:
         if now_us is not None:
             positions = candidates.positions[columns]
             dated = space.dated[positions]
+            s = candidates.row.get("new_arrival")
+            if s is not None:
+                dated &= ~candidates.proposed[s, columns]
             values[dated] = arrival_values(space.created_us[positions[dated]], now_us)
         return values, np.ones(len(columns), dtype=np.bool_)
 

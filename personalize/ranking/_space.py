@@ -17,8 +17,10 @@ then only read, so requests and rankers share it.
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat as forever
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,12 +31,13 @@ from personalize.catalog import Catalog
 if TYPE_CHECKING:
     from personalize.ranking._index import InteractionIndex
 
-__all__ = ["Rows", "Space", "distinct", "space_of"]
+__all__ = ["Rows", "Space", "distinct", "first_places", "marked", "space_of"]
 
 Positions = NDArray[np.intp]
 Values = NDArray[np.float64]
-#: One relation's neighbour rows: CSR offsets, item positions and similarities.
-Rows = tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float32]]
+#: One relation's neighbour rows: CSR offsets, item positions and similarities (``float32``
+#: as the index holds them, ``float64`` once raised to a power).
+Rows = tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.floating[Any]]]
 #: Creation time of an undated product (never read: ``dated`` is false there).
 _UNDATED = np.iinfo(np.int64).min
 #: Spaces kept per index (one per catalog it ranks; rankers of one catalog share one).
@@ -44,21 +47,37 @@ _LOCK = threading.Lock()
 _GROUPS_KEPT = 100_000
 
 
-def distinct(
-    positions: NDArray[np.integer[Any]],
-) -> tuple[Positions, Positions, Positions]:
-    """The distinct values of ``positions`` (ascending), where each entry's value sits
-    among them, and where each distinct value first occurs: ``np.unique`` with
-    ``return_index`` and ``return_inverse``, in fewer steps (it counts at this size)."""
-    n = len(positions)
-    order = np.argsort(positions, kind="stable")
-    ordered = positions[order]
-    starts = np.empty(n, dtype=np.bool_)
-    starts[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    inverse = np.empty(n, dtype=np.intp)
-    inverse[order] = np.cumsum(starts) - 1
-    return ordered[starts].astype(np.intp, copy=False), inverse, order[starts]
+def distinct(positions: NDArray[np.integer[Any]], size: int) -> tuple[Positions, Positions]:
+    """The distinct values of ``positions`` (each in ``[0, size)``), ascending, and where
+    each entry's value sits among them: ``np.unique`` with ``return_inverse``, through two
+    dense arrays of ``size`` (faster than a sort at a few hundred entries)."""
+    seen = np.zeros(size, dtype=np.bool_)
+    seen[positions] = True
+    found = np.flatnonzero(seen)
+    slot = np.empty(size, dtype=np.intp)
+    slot[found] = np.arange(len(found))
+    return found, slot[positions]
+
+
+def first_places(inverse: Positions, count: int) -> Positions:
+    """Where each of ``count`` distinct values first occurs, given each entry's value
+    (the ``inverse`` of :func:`distinct`): ``np.unique``'s ``return_index``."""
+    first = np.full(count, len(inverse), dtype=np.intp)
+    np.minimum.at(first, inverse, np.arange(len(inverse), dtype=np.intp))
+    return first
+
+
+def marked(sorted_positions: Positions, wanted: Sequence[int] | Positions) -> NDArray[np.bool_]:
+    """The mask of ``sorted_positions`` (ascending, distinct) that are in ``wanted``."""
+    mask = np.zeros(len(sorted_positions), dtype=np.bool_)
+    if len(wanted) == 0 or len(sorted_positions) == 0:
+        return mask
+    query = np.asarray(wanted, dtype=np.intp)
+    at = np.searchsorted(sorted_positions, query)
+    inside = at < len(sorted_positions)
+    at, query = at[inside], query[inside]
+    mask[at[sorted_positions[at] == query]] = True
+    return mask
 
 
 def _column(values: object, size: int) -> Values:
@@ -120,7 +139,9 @@ class Space:
         arrays = index.static_arrays()
         self.popularity = _column(arrays["popularity"], size)
         self.trending = _column(arrays["trending"], size)
-        replenish = _column(arrays["repurchase"], size)
+        #: The index's repurchase rate (``InteractionIndex.repurchase_rate``), 0 off the index.
+        self.repurchase = _column(arrays["repurchase"], size)
+        replenish = self.repurchase.copy()
         flagged = at[[p.replenishable for p in products]]
         replenish[flagged] = np.maximum(replenish[flagged], 1.0)
         self.replenish = replenish
@@ -133,7 +154,25 @@ class Space:
         self.trending_top = self._ranked(index.trending_top(len(items)), self.trending)
         self._countries: dict[str, tuple[Positions, Values, bool]] = {}
         self._groups: dict[tuple[str, str], tuple[Positions, bool]] = {}
+        self._powered: dict[tuple[str, float], Rows] = {}
         self._index = index
+
+    def powered(self, relation: str, power: float) -> Rows:
+        """The rows of ``relation`` with every similarity raised to ``power`` (as Python's
+        ``sim ** power`` gives it), computed once per relation and power."""
+        key = (relation, power)
+        found = self._powered.get(key)
+        if found is None:
+            indptr, indices, data = self.co_purchase if relation == "co_purchase" else self.co_view
+            raised = np.fromiter(
+                map(math.pow, data.astype(np.float64).tolist(), forever(power)),
+                dtype=np.float64,
+                count=len(data),
+            )
+            found = (indptr, indices, raised)
+            with _LOCK:
+                self._powered[key] = found
+        return found
 
     def _ranked(self, ids: Iterable[str], column: Values) -> tuple[Positions, Values]:
         positions = np.array([self.position[pid] for pid in ids], dtype=np.intp)

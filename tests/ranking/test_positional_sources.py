@@ -4,6 +4,8 @@ the known ones keep their place)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 from ranking_helpers import PRODUCT_IDS, contexts, shop_catalog, shop_index
@@ -13,7 +15,7 @@ from personalize.context import Context
 from personalize.ranking import NewArrivals, RankingInput
 from personalize.ranking._positional import POSITIONAL, NewArrivalsAt, On, top_by_value
 from personalize.ranking._sources import top_by_value as reference_top
-from personalize.ranking._space import distinct, space_of
+from personalize.ranking._space import distinct, first_places, space_of
 
 INDEX = shop_index(max_neighbours=3)  # short rows: the top-k cut is exercised
 CATALOG = shop_catalog()
@@ -52,6 +54,51 @@ def test_each_twin_proposes_the_same_products_values_and_order(
         assert [item for item in got.items() if item[0] in SPACE.position] == known
 
 
+@given(
+    contexts,
+    st.integers(1, 8),
+    st.booleans(),
+    st.sampled_from([None, 30.0, 200.0]),
+    st.sampled_from([1.0, 1.5, 2.0]),
+)
+def test_personal_twins_match_the_reference_with_and_without_exclusions(
+    ctx: Context, per_source: int, exclude: bool, window: float | None, power: float
+) -> None:
+    from personalize.ranking import _personal
+    from personalize.ranking._positional import neighbours, personal
+
+    config = RankingConfig(
+        max_anchors=3,
+        exclude_purchased=exclude,
+        repurchase_window_days=window,
+        neighbour_power=power,
+        repurchase_weight=8.0,
+    )
+    request = replace(_request(ctx, (), per_source), config=config)
+    for reference, twin in ((_personal.personal, personal), (_personal.neighbours, neighbours)):
+        expected = reference(request)
+        got = twin(On(request, SPACE)).mapping(SPACE)
+        assert got == expected, reference
+        known = [(pid, value) for pid, value in expected.items() if pid in SPACE.position]
+        assert [item for item in got.items() if item[0] in SPACE.position] == known
+
+
+def test_neighbours_on_positions_leave_out_the_purchases_before_the_cut() -> None:
+    from ranking_helpers import context
+
+    from personalize.ranking import _personal
+    from personalize.ranking._positional import neighbours
+
+    ctx = context(purchases={"teapot": (3, 2.0), "beans": (1, 5.0)})
+    config = RankingConfig(max_anchors=3, exclude_purchased=True)
+    request = replace(_request(ctx, (), 8), config=config)
+    got = neighbours(On(request, SPACE)).mapping(SPACE)
+    assert got
+    assert "teapot" not in got
+    assert "beans" not in got
+    assert got == dict(_personal.neighbours(request))
+
+
 @given(contexts, st.integers(1, 8))
 def test_new_arrivals_on_positions_match_the_reference(ctx: Context, per_source: int) -> None:
     request = _request(ctx, (), per_source)
@@ -83,7 +130,8 @@ def test_distinct_is_numpy_unique_with_first_index_and_inverse(values: list[int]
     import numpy as np
 
     array = np.array(values, dtype=np.intp)
-    found, inverse, first = distinct(array)
+    found, inverse = distinct(array, 21)
+    first = first_places(inverse, len(found))
     expected, expected_first, expected_inverse = np.unique(
         array, return_index=True, return_inverse=True
     )
