@@ -159,16 +159,17 @@ def top_by_value(positions: Positions, values: Values, limit: int, space: Space)
         return EMPTY
     if n > limit:  # only entries at least as good as the limit-th can make the cut
         cut = np.partition(values, n - limit)[n - limit]
-        keep = np.flatnonzero(values >= cut)
+        keep = values >= cut
         positions, values = positions[keep], values[keep]
     order = np.lexsort((space.id_rank[positions], -values))[:limit]
-    positions, values = positions[order], values[order]
+    values = values[order]
     top = float(values[0])
     if top <= 0.0:
         return EMPTY
-    positive = values > 0.0
-    if not positive.all():
-        positions, values = positions[positive], values[positive]
+    positions = positions[order]
+    if values[-1] <= 0.0:  # best first: the entries of 0 (or less) are a tail
+        count = int(np.count_nonzero(values > 0.0))
+        positions, values = positions[:count], values[:count]
     return Proposal(positions.astype(np.intp, copy=False), values / top)
 
 
@@ -324,18 +325,16 @@ def affinity(on: On) -> Proposal:
 
 
 def personal(on: On) -> Proposal:
-    """:func:`personalize.ranking._personal.personal` on positions."""
-    request, space = on.request, on.space
+    """:func:`personalize.ranking._personal.personal` from the request's shared frequency
+    (a customer's own products are few: the dict sort beats array calls there)."""
+    request = on.request
     raw = on.frequency()
     if not raw:
         return EMPTY
-    positions, unknown = space.locate(raw)
-    if unknown:  # a purchase of an unknown product: ties need its id
-        return Proposal.of(own.personal(request), space)
-    at = np.array(positions, dtype=np.intp)
-    values = np.fromiter(raw.values(), dtype=np.float64, count=len(raw))
-    scored = values * (1.0 + request.config.repurchase_weight * space.repurchase[at])
-    return top_by_value(at, scored, request.per_source, space)
+    rate = request.index.repurchase_rate
+    cycle = request.config.repurchase_weight
+    scored = {pid: value * (1.0 + cycle * rate(pid)) for pid, value in raw.items()}
+    return Proposal.of(ref.top_by_value(scored, request.per_source), on.space)
 
 
 def neighbours(on: On) -> Proposal:

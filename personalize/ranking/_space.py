@@ -139,9 +139,7 @@ class Space:
         arrays = index.static_arrays()
         self.popularity = _column(arrays["popularity"], size)
         self.trending = _column(arrays["trending"], size)
-        #: The index's repurchase rate (``InteractionIndex.repurchase_rate``), 0 off the index.
-        self.repurchase = _column(arrays["repurchase"], size)
-        replenish = self.repurchase.copy()
+        replenish = _column(arrays["repurchase"], size)
         flagged = at[[p.replenishable for p in products]]
         replenish[flagged] = np.maximum(replenish[flagged], 1.0)
         self.replenish = replenish
