@@ -287,18 +287,19 @@ def complement(on: On) -> Proposal:
 def affinity(on: On) -> Proposal:
     """:func:`personalize.ranking._sources.affinity` on positions."""
     request, space = on.request, on.space
-    catalog, bought, k = request.catalog, on.bought(), request.config.max_anchors
+    bought, k = on.bought(), request.config.max_anchors
     categories: dict[str, float] = dict(request.context.behaviour.viewed_categories)
     brands: dict[str, float] = {}
-    for pid, count in zip(bought.ids[:k], bought.counts[:k], strict=True):
-        product = catalog.get(pid)
-        if product is None:
+    leaf_names, brand_names = space.leaf_names, space.brand_names
+    for pos, count in zip(bought.positions[:k], bought.counts[:k], strict=True):
+        if pos is None:  # unknown; a position off the catalog has no names
             continue
         weight = float(count)
-        if product.leaf_category is not None:
-            categories[product.leaf_category] = categories.get(product.leaf_category, 0.0) + weight
-        if product.brand is not None:
-            brands[product.brand] = brands.get(product.brand, 0.0) + weight
+        leaf, brand = leaf_names[pos], brand_names[pos]
+        if leaf is not None:
+            categories[leaf] = categories.get(leaf, 0.0) + weight
+        if brand is not None:
+            brands[brand] = brands.get(brand, 0.0) + weight
     per_group = max(request.per_source // (2 * ref._AFFINITY_GROUPS), 1)
     parts: list[Positions] = []
     shares: list[float] = []
@@ -306,13 +307,14 @@ def affinity(on: On) -> Proposal:
         total = sum(groups.values())
         if total <= 0:
             continue
-        best = heapq.nsmallest(ref._AFFINITY_GROUPS, groups.items(), key=lambda kv: (-kv[1], kv[0]))
-        for name, weight in best:
+        # Heaviest first, then by name: tuples compare without a key function.
+        heaviest = heapq.nsmallest(ref._AFFINITY_GROUPS, [(-w, g) for g, w in groups.items()])
+        for negated, name in heaviest:
             members, complete = space.members(kind, name)
             if not complete:  # the index names a product with no position: as the reference
                 return Proposal.of(ref.affinity(request), space)
             parts.append(members[:per_group])
-            shares.append(weight / total)
+            shares.append(-negated / total)
     if not parts:
         return EMPTY
     positions = np.concatenate(parts)

@@ -126,6 +126,12 @@ class Space:
         self.in_stock[at] = [p.in_stock for p in products]
         self.leaf = _codes((p.leaf_category for p in products), size, at)
         self.brand = _codes((p.brand for p in products), size, at)
+        #: Each position's leaf category and brand by name (``None`` off the catalog).
+        self.leaf_names: list[str | None] = [None] * size
+        self.brand_names: list[str | None] = [None] * size
+        for i, product in zip(at.tolist(), products, strict=True):
+            self.leaf_names[i] = product.leaf_category
+            self.brand_names[i] = product.brand
         self.dated = np.zeros(size, dtype=np.bool_)
         self.created_us = np.full(size, _UNDATED, dtype=np.int64)
         from personalize.ranking._sources import epoch_us
