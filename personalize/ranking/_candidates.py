@@ -139,6 +139,8 @@ class Candidates:
         if len(counts) + len(purchases) <= len(columns):
             bought_ids: Any = counts.keys() | set(purchases)
             found = marked(self.positions, self.space.locate(bought_ids)[0]) & left
+            if cutoff is None:
+                return found, window, cutoff
             hits = np.flatnonzero(found).tolist()
         else:
             listed = set(purchases) if purchases else ()

@@ -378,14 +378,20 @@ def trending(on: On) -> Proposal:
     return Proposal(positions[:limit], values[:limit])
 
 
-def arrival_values(created_us: NDArray[np.int64], now_us: int) -> Values:
+def arrival_values(
+    created_us: NDArray[np.int64], now_us: int, span: tuple[int, int] | None = None
+) -> Values:
     """:func:`~personalize.ranking._sources.arrival_score` of each creation time, the same
     floats: the age in NumPy (exact while it fits in 53 bits), the power by ``math.pow``
-    (NumPy's vectorised power may differ from it in the last bit)."""
-    age_us = now_us - created_us
-    if len(age_us) and int(np.abs(age_us).max()) >= _EXACT_US:
+    (NumPy's vectorised power may differ from it in the last bit). ``span``: the earliest
+    and latest creation time there can be, when known (saves looking)."""
+    if not len(created_us):
+        return _NO_VALUES
+    early, late = span if span is not None else (int(created_us.min()), int(created_us.max()))
+    if now_us - early >= _EXACT_US or late - now_us >= _EXACT_US:
         return np.array([ref.arrival_score(now_us, int(at)) for at in created_us.tolist()])
-    days = np.maximum(age_us / 1_000_000 / _DAY, 0.0) / ref.NEW_ARRIVAL_HALF_LIFE_DAYS
+    days = np.maximum((now_us - created_us) / 1_000_000 / _DAY, 0.0)
+    days /= ref.NEW_ARRIVAL_HALF_LIFE_DAYS
     return np.array(list(map(math.pow, forever(0.5), days.tolist())), dtype=np.float64)
 
 
@@ -397,12 +403,14 @@ class NewArrivalsAt:
         space: The ranker's positions.
     """
 
-    __slots__ = ("_created", "_positions")
+    __slots__ = ("_created", "_positions", "_span")
 
     def __init__(self, newest: ref.NewArrivals, space: Space) -> None:
         pids = [pid for pid, _ in newest.newest]
         self._positions = np.array([space.position[pid] for pid in pids], dtype=np.intp)
         self._created = np.array([at for _, at in newest.newest], dtype=np.int64)
+        times = [at for _, at in newest.newest]
+        self._span = (min(times), max(times)) if times else (0, 0)
 
     def __call__(self, on: On) -> Proposal:
         """The newest products with their arrival score (those above 0)."""
@@ -410,10 +418,10 @@ class NewArrivalsAt:
         limit = min(request.config.popular_candidates, request.per_source)
         if request.now is None:
             return EMPTY
-        values = arrival_values(self._created[:limit], ref.epoch_us(request.now))
+        values = arrival_values(self._created[:limit], ref.epoch_us(request.now), self._span)
         positions = self._positions[:limit]
-        positive = values > 0.0
-        if not positive.all():
+        if len(values) and values[-1] <= 0.0:  # newest first: the scores of 0 are a tail
+            positive = values > 0.0
             positions, values = positions[positive], values[positive]
         return Proposal(positions, values)
 

@@ -57,7 +57,9 @@ def arrivals(space: Space, now: datetime | None) -> Lookup:
             s = candidates.row.get("new_arrival")
             if s is not None:
                 dated &= ~candidates.proposed[s, columns]
-            values[dated] = arrival_values(space.created_us[positions[dated]], now_us)
+            values[dated] = arrival_values(
+                space.created_us[positions[dated]], now_us, space.created_span
+            )
         return values, np.ones(len(columns), dtype=np.bool_)
 
     return lookup

@@ -142,6 +142,9 @@ class Space:
             where = np.array([i for i, _ in dated], dtype=np.intp)
             self.dated[where] = True
             self.created_us[where] = [epoch_us(when) for _, when in dated]  # type: ignore[arg-type]
+        created = self.created_us[self.dated]
+        #: The earliest and latest creation time of a dated product.
+        self.created_span = (int(created.min()), int(created.max())) if len(created) else (0, 0)
         arrays = index.static_arrays()
         self.popularity = _column(arrays["popularity"], size)
         self.trending = _column(arrays["trending"], size)
