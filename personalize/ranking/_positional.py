@@ -392,7 +392,7 @@ def arrival_values(
         return np.array([ref.arrival_score(now_us, int(at)) for at in created_us.tolist()])
     days = np.maximum((now_us - created_us) / 1_000_000 / _DAY, 0.0)
     days /= ref.NEW_ARRIVAL_HALF_LIFE_DAYS
-    return np.array(list(map(math.pow, forever(0.5), days.tolist())), dtype=np.float64)
+    return np.fromiter(map(math.pow, forever(0.5), days.tolist()), np.float64, len(days))
 
 
 class NewArrivalsAt:
