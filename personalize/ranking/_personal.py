@@ -20,9 +20,14 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from itertools import chain
+from itertools import repeat as forever
 from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import NDArray
 
 from personalize.ranking._top import top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput
@@ -30,6 +35,9 @@ from personalize.ranking._types import CandidateSource, RankingInput
 __all__ = ["SOURCES", "frequency", "neighbours", "personal", "purchased"]
 
 _DAY = 86400.0
+_MICROSECOND = timedelta(microseconds=1)
+#: Ages of this many microseconds or more lose bits as float64: computed one by one.
+_EXACT_US = 2**53
 
 
 def frequency(request: RankingInput) -> dict[str, float]:
@@ -40,16 +48,8 @@ def frequency(request: RankingInput) -> dict[str, float]:
     half_life = config.personal_half_life_days
     times = history.order_times
     if times and history.product_orders:
-        n = len(times)
-        decay = config.order_decay
-        weight = []
-        for i, at in enumerate(times):
-            age = max((now - at).total_seconds() / _DAY, 0.0) if now is not None else 0.0
-            weight.append(decay ** (n - 1 - i) * math.pow(0.5, age / half_life))
-        return {
-            pid: sum(weight[i] for i in orders if i < n)
-            for pid, orders in history.product_orders.items()
-        }
+        weight = _order_weights(times, now, config.order_decay, half_life)
+        return _per_product(history.product_orders, weight)
     out: dict[str, float] = {}
     last = history.last_purchased
     for pid, count in history.purchase_counts.items():
@@ -57,6 +57,42 @@ def frequency(request: RankingInput) -> dict[str, float]:
         age = max((now - then).total_seconds() / _DAY, 0.0) if now and then else 0.0
         out[pid] = count * math.pow(0.5, age / half_life)
     return out
+
+
+def _order_weights(
+    times: Sequence[datetime], now: datetime | None, decay: float, half_life: float
+) -> NDArray[np.float64]:
+    """Each order's weight, ``decay ** (later orders) * 0.5 ** (age in days / half_life)``:
+    ages in exact integer microseconds, the powers by ``math.pow`` (the floats of
+    ``timedelta.total_seconds`` and ``**``), the rest in NumPy."""
+    n = len(times)
+    later = np.fromiter(map(math.pow, forever(decay), range(n - 1, -1, -1)), np.float64, n)
+    if now is None:
+        return later
+    ages_us = [(now - at) // _MICROSECOND for at in times]
+    if max(map(abs, ages_us)) >= _EXACT_US:  # beyond float64's integers: one by one
+        days = [max((now - at).total_seconds() / _DAY, 0.0) / half_life for at in times]
+    else:
+        days = (
+            np.maximum(np.array(ages_us, np.float64) / 1_000_000 / _DAY, 0.0) / half_life
+        ).tolist()
+    return later * np.fromiter(map(math.pow, forever(0.5), days), np.float64, n)
+
+
+def _per_product(
+    orders_of: Mapping[str, Sequence[int]], weight: NDArray[np.float64]
+) -> dict[str, float]:
+    """Product id to the sum of the weights of its orders (positions past the last order
+    are ignored), added in order position order."""
+    n = len(weight)
+    sizes = [len(orders) for orders in orders_of.values()]
+    flat = np.fromiter(chain.from_iterable(orders_of.values()), np.intp, sum(sizes))
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    inside = flat < n
+    if not inside.all():
+        flat, owner = flat[inside], owner[inside]
+    sums = np.bincount(owner, weights=weight[flat], minlength=len(sizes))
+    return dict(zip(orders_of, sums.tolist(), strict=True))
 
 
 def personal(request: RankingInput) -> Mapping[str, float]:

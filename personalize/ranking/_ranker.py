@@ -118,6 +118,9 @@ def _by_kind(
     list[SetWeights],
 ]:
     """The actions split by what applies them (each list in action order)."""
+    only_boosts = tuple(action for action in actions if type(action) is Boost)
+    if len(only_boosts) == len(actions):  # the common case: boosts and buries alone
+        return only_boosts, [], [], [], []
     boosts: list[Boost] = []
     selections: list[Filter | Exclude] = []
     pins: list[Pin] = []

@@ -154,3 +154,45 @@ def test_values_are_in_the_unit_range_with_the_best_at_one(
     assert set(personal(req)) <= bought
     if exclude:
         assert not set(neighbours(req)) & bought
+
+
+@given(
+    st.lists(st.integers(-(10**10), 10**14), min_size=1, max_size=40),
+    st.lists(
+        st.lists(st.integers(0, 45), min_size=1, max_size=6, unique=True).map(sorted),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from([1.0, 0.95, 0.5]),
+    st.floats(1.0, 1000.0),
+    st.booleans(),
+)
+def test_order_weights_and_sums_are_the_floats_of_a_plain_loop(
+    ages_us: list[int],
+    orders: list[list[int]],
+    decay: float,
+    half_life: float,
+    timed: bool,
+) -> None:
+    import math
+
+    from personalize.ranking._personal import _order_weights, _per_product
+
+    times = sorted(NOW - timedelta(microseconds=us) for us in ages_us)
+    now = NOW if timed else None
+    n = len(times)
+    expected_weight = []
+    for i, at in enumerate(times):
+        age = max((now - at).total_seconds() / 86400.0, 0.0) if now is not None else 0.0
+        expected_weight.append(decay ** (n - 1 - i) * math.pow(0.5, age / half_life))
+    weight = _order_weights(times, now, decay, half_life)
+    assert weight.tolist() == expected_weight
+    orders_of = {f"p{j}": tuple(positions) for j, positions in enumerate(orders)}
+    expected: dict[str, float] = {}
+    for pid, positions in orders_of.items():
+        total = 0.0
+        for i in positions:
+            if i < n:  # a position past the last order is ignored
+                total += expected_weight[i]
+        expected[pid] = total
+    assert _per_product(orders_of, weight) == expected
