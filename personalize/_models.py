@@ -200,6 +200,16 @@ class Profile(BaseModel):
         session_url: Its entry URL.
         session_utm: Its entry UTM parameters (``utm_source`` ... without the prefix).
         exposures: Experiment key to the variant this visitor was recorded as exposed to.
+        order_frequency: Product id to its decayed order frequency at
+            ``order_frequency_at``: the sum over the orders holding it of
+            ``order_frequency_decay ** (later orders) * 0.5 ** (age /
+            order_frequency_half_life_days)``. A store keeps it (one float per product)
+            so that the ranking's ``personal`` and ``neighbours`` sources need no order
+            times; it is read only from a store's profile, and only when its decay and
+            half-life are the ranking's.
+        order_frequency_at: The moment the frequencies are given at (the latest order).
+        order_frequency_decay: The per-order decay they were folded with.
+        order_frequency_half_life_days: The half-life they were folded with.
         complete: Set by a store: the profile summarizes every event (behaviour, engagement,
             offer counters), so the request path reads it and does not walk the events.
 
@@ -239,6 +249,10 @@ class Profile(BaseModel):
     session_url: str | None = None
     session_utm: dict[str, str] = Field(default_factory=dict)
     exposures: dict[str, str] = Field(default_factory=dict)
+    order_frequency: dict[str, float] = Field(default_factory=dict)
+    order_frequency_at: datetime | None = None
+    order_frequency_decay: float | None = None
+    order_frequency_half_life_days: float | None = None
     complete: bool = False
     #: Built by a store from data it checked on append: the request path skips sanitizing.
     #: Private, so no validated input can set it.

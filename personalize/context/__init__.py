@@ -17,6 +17,7 @@ from personalize.context._model import (
     HistoryFacts,
     Loyalty,
     Referral,
+    StoredFrequency,
     TimeFacts,
 )
 from personalize.context._referral import REFERRAL_HOSTS, UTM_MEDIUMS
@@ -43,6 +44,7 @@ __all__ = [
     "Loyalty",
     "ParsedUrl",
     "Referral",
+    "StoredFrequency",
     "TimeFacts",
     "build_profile",
     "demo_geoip_path",

@@ -40,6 +40,7 @@ from personalize.context._model import (
     Engagement,
     HistoryFacts,
     Loyalty,
+    StoredFrequency,
 )
 from personalize.context._profile import clean_profile
 
@@ -426,6 +427,7 @@ def _history_facts(
     ordered = sorted(last_purchased, key=lambda p: (last_purchased[p], p), reverse=True)
     position = {order: i for i, order in enumerate(purchases.orders)}  # oldest first
     return HistoryFacts(
+        stored_frequency=_stored_frequency(profile),
         purchases=tuple(ordered),
         purchase_counts=MappingProxyType(counts),
         last_purchased=MappingProxyType(last_purchased),
@@ -440,6 +442,17 @@ def _history_facts(
             }
         ),
     )
+
+
+def _stored_frequency(profile: Profile | None) -> StoredFrequency | None:
+    """A store's decayed order frequencies (never a caller's profile: they are not checked)."""
+    if profile is None or not profile.from_a_store or not profile.order_frequency:
+        return None
+    at, decay = profile.order_frequency_at, profile.order_frequency_decay
+    half_life = profile.order_frequency_half_life_days
+    if at is None or decay is None or half_life is None:
+        return None
+    return StoredFrequency(MappingProxyType(profile.order_frequency), at, decay, half_life)
 
 
 def _loyalty(loyalty: Mapping[str, Any], notes: list[str]) -> Loyalty:

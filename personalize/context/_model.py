@@ -8,6 +8,7 @@ mapping with its kind, for validating conditions when a configuration loads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -27,6 +28,7 @@ __all__ = [
     "HistoryFacts",
     "Loyalty",
     "Referral",
+    "StoredFrequency",
     "TimeFacts",
 ]
 
@@ -138,8 +140,9 @@ class HistoryFacts:
 
     ``order_times`` (each distinct order's time, oldest first) and ``product_orders``
     (product id to the positions in ``order_times`` of the orders holding it) are read from
-    purchase events only; they stay empty when the totals come from a stored profile. They
-    feed the ranking's time-decayed personal frequency and are not rule facts.
+    purchase events only; they stay empty when the totals come from a stored profile, which
+    gives ``stored_frequency`` instead (a store's profile only). They feed the ranking's
+    time-decayed personal frequency and are not rule facts.
     """
 
     purchases: tuple[str, ...] = ()
@@ -156,6 +159,24 @@ class HistoryFacts:
     product_orders: MappingProxyType[str, tuple[int, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    stored_frequency: StoredFrequency | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFrequency:
+    """A store's decayed order frequency of each product (``Profile.order_frequency``).
+
+    Attributes:
+        values: Product id to its frequency at ``at``.
+        at: The moment the values are given at.
+        decay: The per-order decay they were folded with.
+        half_life_days: The half-life they were folded with.
+    """
+
+    values: Mapping[str, float]
+    at: datetime
+    decay: float
+    half_life_days: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,9 @@ Two candidate sources read the customer's orders (``HistoryFacts.order_times`` a
   with ``exclude_purchased`` the customer's own products are left out *before* the
   ``per_source`` cut, so a long history never crowds the fresh products out.
 
-Without per-order facts (a stored profile), the frequency falls back to ``orders *
+A store keeps the same frequency folded order by order (``Profile.order_frequency``, with
+the default decay and half-life); it is read when those are the configuration's. Without
+either (a caller's profile, or other settings), the frequency falls back to ``orders *
 0.5 ** (age of the latest purchase / personal_half_life_days)``.
 """
 
@@ -50,6 +52,14 @@ def frequency(request: RankingInput) -> dict[str, float]:
     if times and history.product_orders:
         weight = _order_weights(times, now, config.order_decay, half_life)
         return _per_product(history.product_orders, weight)
+    stored = history.stored_frequency
+    if stored is not None and (stored.decay, stored.half_life_days) == (
+        config.order_decay,
+        half_life,
+    ):
+        age = max((now - stored.at).total_seconds() / _DAY, 0.0) if now is not None else 0.0
+        factor = math.pow(0.5, age / half_life)
+        return {pid: value * factor for pid, value in stored.values.items()}
     out: dict[str, float] = {}
     last = history.last_purchased
     for pid, count in history.purchase_counts.items():

@@ -23,6 +23,15 @@ What each part means, and where it is exact:
 * offers: the latest :data:`OFFER_TIMES` show and redeem times per offer (an offer sent in
   a campaign, ``offer_sent``, counts as shown), so a cap of up to
   100 in any window is counted exactly.
+* order frequency: each purchased product's decayed order frequency (the ranking's
+  ``personal`` source, ``docs/ranking.md``) at the time of the latest order, folded with
+  :data:`FREQUENCY_DECAY` and :data:`FREQUENCY_HALF_LIFE_DAYS` (the ranking's defaults):
+  a new order multiplies every product's value by the decay and by the half-life's decay
+  over the time since the previous order, then adds 1 to each of its products; another
+  line of a known order adds that order's weight now. Exact (up to float rounding) when
+  orders arrive in time order; an order older than the latest one counts as if one order
+  came after it. A state written before it was kept has none (the ranking then falls
+  back to order counts).
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ from personalize._models import Event, Profile
 from personalize.store._events import dumps
 
 __all__ = [
+    "FREQUENCY_DECAY",
+    "FREQUENCY_HALF_LIFE_DAYS",
     "LEDGER_KEYS",
     "OFFER_TIMES",
     "RECENTLY_VIEWED",
@@ -55,6 +66,10 @@ SESSION_TIMEOUT = timedelta(minutes=30)
 ENGAGEMENT_DAYS = 90
 #: Experiments whose exposure is remembered per visitor (the latest first to go).
 EXPERIMENTS = 100
+#: The per-order decay and the half-life the order frequency is folded with: the defaults
+#: of ``RankingConfig.order_decay`` and ``personal_half_life_days``.
+FREQUENCY_DECAY = 0.95
+FREQUENCY_HALF_LIFE_DAYS = 365.0
 _DAY = 86400
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _VIEWS = frozenset({"view", "page_view"})
@@ -66,7 +81,7 @@ _COUNTERS = {"email_open": "opens", "email_click": "clicks", "chat": "chats"}
 #: The parts of the state that only appends use (the lines of the latest orders, to tell a
 #: new order from another line of a known one). SQLite and Redis keep them apart from the
 #: rest, so that a read loads a state that does not grow with the number of orders.
-LEDGER_KEYS = ("recent_orders",)
+LEDGER_KEYS = ("recent_orders", "order_marks")
 
 
 def _new_session(sid: str, at: float) -> dict[str, Any]:
@@ -113,6 +128,9 @@ class Summary:
             "first_purchase": None,
             "last_purchase": None,
             "recent_orders": {},  # order key -> products in it
+            "order_marks": {},  # order key -> [its number among the orders, its time]
+            # the order frequency's fold: the latest order's time, decay, half-life (days)
+            "frequency": {"at": None, "decay": FREQUENCY_DECAY, "days": FREQUENCY_HALF_LIFE_DAYS},
             "categories": {},  # category -> [views, last time]
             "viewed": [],
             "cart": {},  # since the last purchase: product -> [quantity, price]
@@ -232,6 +250,7 @@ class Summary:
             s["abandoned"] = None
         order = event.order_id or f"{event.session_id or ''}@{event.at.isoformat()}"
         recent = s["recent_orders"]
+        fold = s.get("frequency")  # None in a state written before the frequency was kept
         lines = recent.get(order)
         if lines is None:
             lines = recent[order] = []
@@ -239,17 +258,22 @@ class Summary:
             self._points(at, _ORDER_POINTS)
             if len(recent) > RECENT_ORDERS:
                 del recent[next(iter(recent))]
+            weight = self._new_order(fold, order, at) if fold is not None else 0.0
+        else:
+            weight = self._order_weight(fold, order) if fold is not None else 0.0
         product = event.product_id
         if product is not None:
             purchases = s["purchases"]
             bought = purchases.get(product)
             if bought is None:
-                bought = purchases[product] = [0, at]
+                bought = purchases[product] = [0, at, 0.0] if fold is not None else [0, at]
                 if len(purchases) > PURCHASED_PRODUCTS:
                     del purchases[min(purchases, key=lambda p: purchases[p][1])]
             if product not in lines:
                 lines.append(product)
                 bought[0] += 1
+                if fold is not None:
+                    bought[2] += weight
             bought[1] = max(bought[1], at)
         if event.price is not None:
             s["value"] += event.price * event.quantity
@@ -257,6 +281,33 @@ class Summary:
             s["first_purchase"] = at
         if s["last_purchase"] is None or at > s["last_purchase"]:
             s["last_purchase"] = at
+
+    def _new_order(self, fold: dict[str, Any], order: str, at: float) -> float:
+        """Fold a new order at ``at`` into the order frequency; its weight now."""
+        s = self.state
+        marks = s["order_marks"]
+        marks[order] = [s["orders"], at]
+        if len(marks) > RECENT_ORDERS:
+            del marks[next(iter(marks))]
+        latest = fold["at"]
+        if latest is not None and at < latest:  # older than the latest: one order after it
+            return float(fold["decay"] * 0.5 ** ((latest - at) / _DAY / fold["days"]))
+        if latest is not None:
+            factor = fold["decay"] * 0.5 ** ((at - latest) / _DAY / fold["days"])
+            for bought in s["purchases"].values():
+                bought[2] *= factor
+        fold["at"] = at
+        return 1.0
+
+    def _order_weight(self, fold: dict[str, Any], order: str) -> float:
+        """The weight now of a known order (another of its lines came)."""
+        mark = self.state["order_marks"].get(order)
+        if mark is None or fold["at"] is None:
+            return 0.0
+        number, at = mark
+        later = self.state["orders"] - number
+        age_days = max(fold["at"] - at, 0.0) / _DAY
+        return float(fold["decay"] ** later * 0.5 ** (age_days / fold["days"]))
 
     def _points(self, at: float, points: float) -> None:
         buckets = self.state["points"]
@@ -299,8 +350,8 @@ class Summary:
         # The state was checked on append: build without validation, and turn the Unix
         # times into datetimes through a cache (a customer's times repeat on every read).
         return Profile.from_store(
-            purchase_counts={p: c for p, (c, _) in purchases.items()},
-            last_purchased={p: _utc(t) for p, (_, t) in purchases.items()},
+            purchase_counts={p: bought[0] for p, bought in purchases.items()},
+            last_purchased={p: _utc(bought[1]) for p, bought in purchases.items()},
             order_count=s["orders"],
             lifetime_value=s["value"],
             first_purchase_at=_utc_or_none(s["first_purchase"]),
@@ -328,7 +379,21 @@ class Summary:
             session_url=entry[1],
             session_utm=_utm(entry[1]),
             exposures=dict(s.get("exposed") or {}),
+            **_frequency(s),
         )
+
+
+def _frequency(state: dict[str, Any]) -> dict[str, Any]:
+    """The profile fields of the order frequency (none for a state without it)."""
+    fold = state.get("frequency")
+    if fold is None or fold["at"] is None:
+        return {}
+    return {
+        "order_frequency": {p: bought[2] for p, bought in state["purchases"].items()},
+        "order_frequency_at": _utc(fold["at"]),
+        "order_frequency_decay": fold["decay"],
+        "order_frequency_half_life_days": fold["days"],
+    }
 
 
 @lru_cache(maxsize=65_536)
