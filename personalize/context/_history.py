@@ -25,6 +25,7 @@ and read in one pass, so a history of thousands of events costs a few millisecon
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -97,14 +98,25 @@ class _Purchases:
 
     def add(self, event: Event, notes: list[str]) -> str:
         order = event.order_id or f"{event.session_id or ''}@{event.at.isoformat()}"
-        self.orders.setdefault(order, event.at)
-        if event.product_id is not None:
-            self.product_orders.setdefault(event.product_id, set()).add(order)
-            self.last_purchased[event.product_id] = event.at
-        self.value += _amount(event, notes)
+        at, product = event.at, event.product_id
+        self.orders.setdefault(order, at)
+        if product is not None:
+            known = self.product_orders.get(product)
+            if known is None:
+                self.product_orders[product] = {order}
+            else:
+                known.add(order)
+            self.last_purchased[product] = at
+        price = event.price
+        if price is not None:
+            amount = price * event.quantity
+            if math.isfinite(amount):
+                self.value += amount
+            else:
+                notes.append(f"history: non-finite amount on {event.type} of {event.product_id}")
         if self.first is None:
-            self.first = event.at
-        self.last = event.at
+            self.first = at
+        self.last = at
         return order
 
 
@@ -116,16 +128,6 @@ class HistorySummary:
     history: HistoryFacts
     loyalty: Loyalty
     engagement: Engagement
-
-
-def _amount(event: Event, notes: list[str]) -> float:
-    if event.price is None:
-        return 0.0
-    amount = event.price * event.quantity
-    if not math.isfinite(amount):
-        notes.append(f"history: non-finite amount on {event.type} of {event.product_id}")
-        return 0.0
-    return amount
 
 
 def _sorted(events: Iterable[Event]) -> list[Event]:
@@ -185,31 +187,35 @@ def summarize(
     last_purchase_at: datetime | None = None
     opens = clicks = chats = 0
     points = 0.0
-    window_start = now - ENGAGEMENT_WINDOW
     recent_orders: set[str] = set()
-    view_points = ENGAGEMENT_POINTS["view"]
+    view_points, cart_points = ENGAGEMENT_POINTS["view"], ENGAGEMENT_POINTS["add_to_cart"]
     too_long = 0
+    longest, isfinite = MAX_ID_LENGTH, math.isfinite
+    events = _sorted(history.events)
+    # The events are in time order, so those in the engagement window are one run of them.
+    window = range(
+        bisect_left(events, now - ENGAGEMENT_WINDOW, key=_AT), bisect_right(events, now, key=_AT)
+    )
 
-    for position, event in enumerate(_sorted(history.events)):
-        kind, product, at, sid = event.type, event.product_id, event.at, event.session_id
-        if (product is not None and len(product) > MAX_ID_LENGTH) or (
-            sid is not None and len(sid) > MAX_ID_LENGTH
+    for position, event in enumerate(events):
+        kind, product, sid = event.type, event.product_id, event.session_id
+        if (product is not None and len(product) > longest) or (
+            sid is not None and len(sid) > longest
         ):
             too_long += 1
             continue
-        in_window = window_start <= at <= now
         session = None
         if sid is not None:
             session = sessions.get(sid)
             if session is None:
                 session = sessions[sid] = _Session()
-            session.ended = at
+            session.ended = event.at
         if kind in _VIEW_TYPES:
             if product is not None:
                 recent[product] = position
                 if session is not None:
                     session.views[product] = position
-                if in_window:
+                if position in window:
                     points += view_points
             if (category := event.category) is not None:
                 categories[category] = categories.get(category, 0) + 1
@@ -218,41 +224,41 @@ def summarize(
                     counts[category] = counts.get(category, 0) + 1
         elif kind in _CART_TYPES and product is not None:
             delta = event.quantity if kind == "add_to_cart" else -event.quantity
-            if not math.isfinite(delta):
+            if not isfinite(delta):
                 notes.append(f"history: non-finite quantity on {kind} of {product}")
                 continue
             _change(cart_since_purchase, product, delta)
             if session is not None:
                 _change(session.cart, product, delta)
-            if event.price is not None and math.isfinite(event.price):
+            if event.price is not None and isfinite(event.price):
                 prices[product] = event.price
                 if session is not None and kind == "add_to_cart":
                     session.prices[product] = event.price
-            if kind == "add_to_cart" and in_window:
-                points += ENGAGEMENT_POINTS["add_to_cart"]
+            if kind == "add_to_cart" and position in window:
+                points += cart_points
         elif kind == "purchase":
             cart_since_purchase.clear()
             if session is not None:
                 session.cart.clear()
             last_purchase_at = event.at
-            if product is not None and event.price is not None and math.isfinite(event.price):
+            if product is not None and event.price is not None and isfinite(event.price):
                 prices[product] = event.price
             if profile is None:
                 order = purchases.add(event, notes)
             else:
                 order = event.order_id or f"{event.session_id or ''}@{event.at.isoformat()}"
-            if in_window and order not in recent_orders:
+            if position in window and order not in recent_orders:
                 recent_orders.add(order)
                 points += ENGAGEMENT_POINTS["order"]
         elif kind == "email_open":
             opens += 1
-            points += ENGAGEMENT_POINTS["email_open"] if in_window else 0.0
+            points += ENGAGEMENT_POINTS["email_open"] if position in window else 0.0
         elif kind == "email_click":
             clicks += 1
-            points += ENGAGEMENT_POINTS["email_click"] if in_window else 0.0
+            points += ENGAGEMENT_POINTS["email_click"] if position in window else 0.0
         elif kind == "chat":
             chats += 1
-            points += ENGAGEMENT_POINTS["chat"] if in_window else 0.0
+            points += ENGAGEMENT_POINTS["chat"] if position in window else 0.0
 
     if too_long:
         notes.append(
@@ -424,7 +430,9 @@ def _history_facts(
         if not math.isfinite(value):
             notes.append("history: lifetime value overflowed")
             value = 0.0
-    ordered = sorted(last_purchased, key=lambda p: (last_purchased[p], p), reverse=True)
+    # Latest first, ties by product id (descending too): sorting (time, product) pairs.
+    by_time = sorted(zip(last_purchased.values(), last_purchased, strict=True), reverse=True)
+    ordered = [p for _, p in by_time]
     position = {order: i for i, order in enumerate(purchases.orders)}  # oldest first
     return HistoryFacts(
         stored_frequency=_stored_frequency(profile),
@@ -437,7 +445,9 @@ def _history_facts(
         order_times=tuple(purchases.orders.values()),
         product_orders=MappingProxyType(
             {
-                p: tuple(sorted(position[o] for o in orders))
+                p: (position[next(iter(orders))],)
+                if len(orders) == 1
+                else tuple(sorted(position[o] for o in orders))
                 for p, orders in purchases.product_orders.items()
             }
         ),

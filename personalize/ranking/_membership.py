@@ -58,6 +58,8 @@ _ARRAY_FIELDS = frozenset({"category", "tags"})
 _RANGES = frozenset({"$lt", "$lte", "$gt", "$gte"})
 #: Selectors whose membership is kept (rule sets compile a few hundred).
 _SELECTOR_LIMIT = 4096
+#: The bit of a position in its byte of a packed row (``np.packbits`` order).
+_BITS = np.array([128 >> bit for bit in range(8)], dtype=np.uint8)
 
 
 class ProductTable:
@@ -220,16 +222,12 @@ class Memberships:
         now_of, bits = self._matrix  # read after the rows: it holds every row published
         if now_of is not rows_of:  # the cache started over meanwhile
             rows = [-1] * len(wheres)
-        exact = [i for i, row in enumerate(rows) if row >= 0]
+        if -1 not in rows:  # the usual case: every selector exact
+            return _read(bits, rows, positions)
         out = np.empty((len(wheres), len(positions)), dtype=np.bool_)
+        exact = [i for i, row in enumerate(rows) if row >= 0]
         if exact:
-            chosen = np.array([rows[i] for i in exact], dtype=np.intp)
-            packed = bits[chosen][:, positions >> 3]  # two plain gathers beat one 2-d gather
-            shift = (7 - (positions & 7)).astype(np.uint8)
-            unpacked: NDArray[np.bool_] = ((packed >> shift) & 1).view(np.bool_)
-            if len(exact) == len(wheres):
-                return unpacked
-            out[exact] = unpacked
+            out[exact] = _read(bits, [rows[i] for i in exact], positions)
         for i, row in enumerate(rows):
             if row < 0:
                 out[i] = self.of(wheres[i]).hits(positions, evaluation)
@@ -253,6 +251,14 @@ class Memberships:
             self._matrix = rows, bits
             rows[where] = number
         return found
+
+
+def _read(bits: NDArray[np.uint8], rows: list[int], positions: NDArray[np.intp]) -> Mask:
+    """``out[i, j]``: bit ``positions[j]`` of row ``rows[i]`` of the bit matrix."""
+    packed = bits[np.array(rows, dtype=np.intp)][:, positions >> 3]  # two plain gathers
+    np.bitwise_and(packed, _BITS[positions & 7], out=packed)  # beat one 2-d gather
+    found: Mask = packed.astype(np.bool_)
+    return found
 
 
 # -- resolving a condition tree into a mask ---------------------------------------------

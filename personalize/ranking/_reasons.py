@@ -8,6 +8,7 @@ the request's arrays in one go per array; the rest is a few dict operations per 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import compress
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,44 +49,45 @@ def recommendations(
         return []
     live, scores, features, hits = scored
     places = [place for place, _ in shown]
-    columns = [int(live[p]) if p >= 0 else candidates.column(q) for p, q in shown]
+    at = np.array(places, dtype=np.intp)
+    if min(places) >= 0:  # the usual case: every product shown was scored
+        at_columns = live[at]
+        columns: list[int] = at_columns.tolist()
+    else:
+        columns = [int(live[p]) if p >= 0 else candidates.column(q) for p, q in shown]
+        at_columns = np.array(columns, dtype=np.intp)
+        at = np.maximum(at, 0)
     names = candidates.names
-    at = np.array(columns, dtype=np.intp)
-    proposed = candidates.proposed[:, at].T.tolist()
-    values = candidates.values[:, at].T.tolist()
-    scored_places = np.array([max(p, 0) for p in places], dtype=np.intp)
-    looked_up = [
-        (name, found[scored_places].tolist(), has[scored_places].tolist())
-        for name, found, has in features
-    ]
-    final = scores[scored_places].tolist() if len(scores) else [0.0] * len(places)
-    fired: list[list[int]] = [[] for _ in places]
-    if hits is not None:  # (product, boost) pairs, by product then boost: action order
-        for k, i in zip(
-            *(side.tolist() for side in np.nonzero(hits[:, scored_places].T)), strict=True
-        ):
-            fired[k].append(i)
+    proposed = candidates.proposed[:, at_columns].T.tolist()
+    values = candidates.values[:, at_columns].T.tolist()
+    looked_up = [(name, found[at].tolist(), has[at].tolist()) for name, found, has in features]
+    final = scores[at].tolist() if len(scores) else [0.0] * len(places)
+    matched = hits[:, at].T.tolist() if hits is not None else []
     ids = candidates.space.ids
     out: list[Recommendation] = []
     for k, (place, position) in enumerate(shown):
         column = columns[k]
         row: dict[str, float] = {}
         if column >= 0:
-            row = {n: v for n, p, v in zip(names, proposed[k], values[k], strict=True) if p}
+            row = dict(compress(zip(names, values[k], strict=True), proposed[k]))
         proposers = list(row)
-        if place >= 0:  # scored: its looked-up features too
-            for name, found, has in looked_up:
-                if name not in row and has[k] and found[k]:
-                    row[name] = found[k]
-        reasons = {f: c for f, x in sorted(row.items()) if (c := weights.get(f, 0.0) * x) != 0.0}
-        own = proposers or sorted(reasons)
-        best = max(own, key=lambda f: (reasons.get(f, 0.0), f)) if own else ""
         rules: tuple[str, ...] = ()
         factor = 1.0
-        if place >= 0 and fired[k]:
-            for i in fired[k]:
-                factor *= boosts[i].by
-            rules = tuple(boosts[i].rule_id for i in fired[k])
+        if place >= 0:  # scored: its looked-up features too, and the boosts it met
+            for name, found, has in looked_up:
+                if has[k] and found[k] and name not in row:
+                    row[name] = found[k]
+            if matched and any(matched[k]):
+                fired = list(compress(boosts, matched[k]))
+                for boost in fired:
+                    factor *= boost.by
+                rules = tuple([boost.rule_id for boost in fired])
+        reasons = {f: c for f, x in sorted(row.items()) if (c := weights.get(f, 0.0) * x) != 0.0}
+        own = proposers or list(reasons)  # (reasons are sorted)
+        if len(own) > 1:
+            best = max(own, key=lambda f: (reasons.get(f, 0.0), f))
+        else:
+            best = own[0] if own else ""
         score = final[k] if place >= 0 else 0.0
         chosen = source if source is not None and column < 0 else best
         out.append(Recommendation(ids[position], score, reasons, rules, chosen, factor))

@@ -57,12 +57,20 @@ class ProductSelector:
 
 @dataclass(frozen=True, slots=True)
 class Boost:
-    """Multiply the score of matching products by ``by`` (``kind`` ``bury`` when < 1)."""
+    """Multiply the score of matching products by ``by`` (``kind`` ``bury`` when < 1).
+
+    ``label`` is derived, not passed: the start of the boost's ranking trace line
+    (``boost r1 x1.5: ``), formatted once when the action is compiled.
+    """
 
     where: Predicate
     by: float
     rule_id: str
     kind: str = "boost"
+    label: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", f"{self.kind} {self.rule_id} x{self.by:g}: ")
 
 
 @dataclass(frozen=True, slots=True)
