@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from ranking_helpers import NOW, purchase, shop_index
+from ranking_helpers import NOW, purchase
 
 from personalize import Catalog, Personalizer, Product
 from personalize.config import IndexConfig, load_config
@@ -55,7 +53,8 @@ def test_the_config_option_reaches_the_index_the_personalizer_builds() -> None:
 
 
 def test_trending_rise_must_be_positive_or_null() -> None:
-    assert load_config({"ranking": {"index": {"trending_rise": None}}}).ranking.index.trending_rise is None
+    config = load_config({"ranking": {"index": {"trending_rise": None}}})
+    assert config.ranking.index.trending_rise is None
     with pytest.raises(ConfigError, match="trending_rise"):
         load_config({"ranking": {"index": {"trending_rise": 0}}})
 
@@ -65,12 +64,14 @@ counts = arrays(np.float64, st.integers(1, 30), elements=st.floats(0, 1e6))
 
 @given(recent=counts, rise=st.floats(0.1, 10))
 def test_trending_scale_stays_in_the_unit_interval_and_below_the_plain_velocity(
-    recent: np.ndarray, rise: float  # type: ignore[type-arg]
+    recent: np.ndarray,
+    rise: float,  # type: ignore[type-arg]
 ) -> None:
     usual = recent * 3 + 1.0  # recent orders are a part of the usual ones
     scaled = trending_scale(recent, usual, rise)
     plain = log_scale(recent)
-    assert np.all(scaled >= 0) and np.all(scaled <= plain + 1e-12)
+    assert np.all(scaled >= 0)
+    assert np.all(scaled <= plain + 1e-12)
     assert np.array_equal(trending_scale(recent, usual, None), plain)
 
 
@@ -86,5 +87,5 @@ def test_products_rising_at_least_the_factor_keep_their_velocity() -> None:
 
 def test_an_old_sale_is_not_rising() -> None:
     events = [purchase("a", "a", "old", 200), purchase("b", "b", "new", 1)]
-    index = InteractionIndex.build(events, now=NOW + timedelta(days=0))
+    index = InteractionIndex.build(events, now=NOW)
     assert index.trending_top(1) == ("new",)
