@@ -197,14 +197,14 @@ class RankingConfig(_Strict):
     repurchase_window_days: float | None = Field(default=None, gt=0)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     candidates_per_source: int = Field(default=100, ge=1)
-    max_anchors: int = Field(default=50, ge=1)
+    max_anchors: int = Field(default=120, ge=1)
     anchor_half_life_days: float = Field(default=60.0, gt=0)
     repeat_half_life_days: float = Field(default=1000.0, gt=0)
     popular_candidates: int = Field(default=60, ge=0)
     personal_half_life_days: float = Field(default=365.0, gt=0)
     order_decay: float = Field(default=0.95, gt=0, le=1)
     repurchase_weight: float = Field(default=8.0, ge=0)
-    neighbour_power: float = Field(default=1.5, gt=0)
+    neighbour_power: float = Field(default=1.0, gt=0)
     index: IndexConfig = Field(default_factory=IndexConfig)
 
     def effective_weights(self) -> dict[str, float]:
