@@ -55,14 +55,14 @@ Channel = Literal["web", "email"]
 
 #: The ranking features that weights apply to, with their default weights.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "personal": 4.0,
+    "personal": 5.0,
     "neighbours": 1.0,
     "repeat": 0.0,
     "co_purchase": 0.0,
     "co_view": 1.0,
     "complement": 1.5,
     "affinity": 3.0,
-    "popularity": 0.05,
+    "popularity": 0.02,
     "trending": 1.5,
     "new_arrival": 0.2,
 }
