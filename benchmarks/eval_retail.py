@@ -66,6 +66,7 @@ TUNED_INDEX: dict[str, Any] = {
     "half_life_days": 30,
     "max_neighbours": 20,
     "trending_half_life_days": 7,
+    "trending_rise": None,  # the plain velocity these settings were chosen with
 }
 
 

@@ -711,6 +711,7 @@ def _as_index(
         catalog=catalog,
         half_life_days=options.half_life_days,
         trending_half_life_days=options.trending_half_life_days,
+        trending_rise=options.trending_rise,
         max_neighbours=options.max_neighbours,
         co_purchase_scope=options.co_purchase_scope,
         country_top_size=options.country_top_size,

@@ -63,7 +63,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "complement": 1.5,
     "affinity": 3.0,
     "popularity": 0.02,
-    "trending": 1.0,
+    "trending": 1.5,
     "new_arrival": 0.2,
 }
 
@@ -132,6 +132,10 @@ class IndexConfig(_Strict):
     Attributes:
         half_life_days: Half-life of an interaction's weight in neighbours and popularity.
         trending_half_life_days: Half-life of the recent velocity (trending).
+        trending_rise: Trending keeps the velocity of products selling at least this many
+            times faster than usual (share of orders under ``trending_half_life_days`` over
+            share under ``half_life_days``) and damps the others in proportion; ``null``:
+            the plain velocity.
         max_neighbours: Neighbours kept per product.
         co_purchase_scope: ``customer`` or ``order``: what makes two items neighbours.
         country_top_size: Best sellers kept per country.
@@ -149,6 +153,7 @@ class IndexConfig(_Strict):
 
     half_life_days: float = Field(default=30.0, gt=0)
     trending_half_life_days: float = Field(default=7.0, gt=0)
+    trending_rise: float | None = Field(default=2.0, gt=0)
     max_neighbours: int = Field(default=50, ge=1)
     co_purchase_scope: Literal["customer", "order"] = "order"
     country_top_size: int = Field(default=200, ge=0)
@@ -192,14 +197,14 @@ class RankingConfig(_Strict):
     repurchase_window_days: float | None = Field(default=None, gt=0)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     candidates_per_source: int = Field(default=100, ge=1)
-    max_anchors: int = Field(default=50, ge=1)
+    max_anchors: int = Field(default=120, ge=1)
     anchor_half_life_days: float = Field(default=60.0, gt=0)
     repeat_half_life_days: float = Field(default=1000.0, gt=0)
     popular_candidates: int = Field(default=60, ge=0)
     personal_half_life_days: float = Field(default=365.0, gt=0)
     order_decay: float = Field(default=0.95, gt=0, le=1)
     repurchase_weight: float = Field(default=8.0, ge=0)
-    neighbour_power: float = Field(default=1.5, gt=0)
+    neighbour_power: float = Field(default=1.0, gt=0)
     index: IndexConfig = Field(default_factory=IndexConfig)
 
     def effective_weights(self) -> dict[str, float]:

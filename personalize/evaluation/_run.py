@@ -148,6 +148,7 @@ class Prepared:
 _BUILD_OPTIONS = (
     "half_life_days",
     "trending_half_life_days",
+    "trending_rise",
     "max_neighbours",
     "co_purchase_scope",
     "country_top_size",

@@ -163,5 +163,6 @@ def build_index_from_files(
         country_top_size=config.country_top_size,
         category_top_size=config.category_top_size,
         max_items_per_basket=config.max_items_per_customer,
+        trending_rise=config.trending_rise,
     )
     return InteractionIndex.from_parts(parts)

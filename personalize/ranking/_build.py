@@ -84,6 +84,7 @@ def build_index(
     co_purchase_scope: str,
     country_top_size: int,
     category_top_size: int,
+    trending_rise: float | None = None,
 ) -> dict[str, Any]:
     """The parts of an :class:`~personalize.ranking.InteractionIndex` (see its ``build``).
 
@@ -127,6 +128,7 @@ def build_index(
         co_purchase_scope=co_purchase_scope,
         country_top_size=country_top_size,
         category_top_size=category_top_size,
+        trending_rise=trending_rise,
     )
 
 
@@ -143,6 +145,7 @@ def index_from_columns(
     country_top_size: int,
     category_top_size: int,
     max_items_per_basket: int | None = None,
+    trending_rise: float | None = None,
 ) -> dict[str, Any]:
     """The index parts of events already turned into columns (see :func:`build_index`).
 
@@ -218,7 +221,12 @@ def index_from_columns(
         "co_purchase": co_purchase,
         "co_view": co_view,
         "popularity": array("f", popularity.astype(np.float32).tobytes()),
-        "trending": array("f", log_scale(trending_raw).astype(np.float32).tobytes()),
+        "trending": array(
+            "f",
+            trending_scale(trending_raw, popularity_raw, trending_rise)
+            .astype(np.float32)
+            .tobytes(),
+        ),
         "repurchase": array("f", repurchase.astype(np.float32).tobytes()),
         "country_top": country_top,
         "category_top": category_top,
@@ -237,6 +245,7 @@ def index_from_columns(
             "trending_half_life_days": trending_half_life_days,
             "max_neighbours": max_neighbours,
             "co_purchase_scope": co_purchase_scope,
+            "trending_rise": trending_rise,
         },
     }
 
@@ -291,6 +300,26 @@ def log_scale(raw: NDArray[np.float64]) -> NDArray[np.float64]:
     scaled = np.log1p(np.maximum(raw, 0.0))
     top = float(scaled.max()) if scaled.size else 0.0
     return scaled / top if top > 0 else scaled
+
+
+def trending_scale(
+    recent: NDArray[np.float64], usual: NDArray[np.float64], rise: float | None
+) -> NDArray[np.float64]:
+    """Trending values from the recent (``recent``) and usual (``usual``) decayed order counts.
+
+    ``log_scale(recent)``; with ``rise`` set, each product's value is multiplied by
+    ``min(share of recent / share of usual / rise, 1)``: a product selling at least ``rise``
+    times faster than usual keeps its velocity, a steady best seller is damped.
+    """
+    scaled = log_scale(recent)
+    recent_total, usual_total = float(recent.sum()), float(usual.sum())
+    if rise is None or recent_total <= 0 or usual_total <= 0:
+        return scaled
+    usual_share = usual / usual_total
+    ratio = np.divide(
+        recent / recent_total, usual_share, out=np.zeros_like(scaled), where=usual_share > 0
+    )
+    return np.asarray(scaled * np.minimum(ratio / rise, 1.0), dtype=np.float64)
 
 
 def _repurchase(

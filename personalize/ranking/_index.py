@@ -136,6 +136,7 @@ class InteractionIndex:
         co_purchase_scope: str = "order",
         country_top_size: int = 200,
         category_top_size: int = 200,
+        trending_rise: float | None = 2.0,
     ) -> InteractionIndex:
         """Build the index from the events of all customers, in one streaming pass.
 
@@ -155,6 +156,10 @@ class InteractionIndex:
                 neighbours) or ``order`` (items in the same order).
             country_top_size: Best sellers kept per country.
             category_top_size: Best sellers kept per category and per brand.
+            trending_rise: Trending keeps the velocity of products selling at least this
+                many times faster than usual (their share of orders under
+                ``trending_half_life_days`` over their share under ``half_life_days``) and
+                damps the others in proportion; ``None``: the plain velocity.
 
         Raises:
             DataError: ``co_purchase_scope`` is neither ``customer`` nor ``order``.
@@ -176,6 +181,7 @@ class InteractionIndex:
             co_purchase_scope=co_purchase_scope,
             country_top_size=country_top_size,
             category_top_size=category_top_size,
+            trending_rise=trending_rise,
         )
         return cls.from_parts(parts)
 

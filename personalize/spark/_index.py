@@ -27,7 +27,7 @@ from pyspark.sql import types as T
 from personalize.config import INDEX_FIELDS, IndexConfig
 from personalize.errors import DataError
 from personalize.ranking import InteractionIndex
-from personalize.ranking._build import _best_sellers, log_scale
+from personalize.ranking._build import _best_sellers, log_scale, trending_scale
 from personalize.ranking._index import _Csr
 
 if TYPE_CHECKING:
@@ -174,7 +174,12 @@ def _build(
         co_purchase=co_purchase,
         co_view=co_view,
         popularity=array("f", popularity.astype(np.float32).tobytes()),
-        trending=array("f", log_scale(trending_raw).astype(np.float32).tobytes()),
+        trending=array(
+            "f",
+            trending_scale(trending_raw, popularity_raw, config.trending_rise)
+            .astype(np.float32)
+            .tobytes(),
+        ),
         repurchase=array("f", repurchase.astype(np.float32).tobytes()),
         country_top={},
         category_top=category_top,
@@ -193,6 +198,7 @@ def _build(
             "trending_half_life_days": config.trending_half_life_days,
             "max_neighbours": config.max_neighbours,
             "co_purchase_scope": config.co_purchase_scope,
+            "trending_rise": config.trending_rise,
         },
     )
     kept.unpersist()
