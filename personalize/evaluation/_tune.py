@@ -53,6 +53,7 @@ GRID: Mapping[str, Sequence[float]] = {
     "index.max_neighbours": (20, 30, 50, 80),
     "index.half_life_days": (15, 30, 60, 120),
     "index.trending_half_life_days": (3, 7, 14),
+    "index.trending_rise": (1.5, 2.0, 3.0),
 }
 #: Index builds kept per search (each holds one month's index under one option set).
 INDEX_CACHE = 8
@@ -108,9 +109,11 @@ def start_settings(ranking: Mapping[str, Any], weights: Sequence[str]) -> Settin
     out: Settings = {f"weights.{w}": float(effective[w]) for w in weights}
     for name in GRID:
         if name.startswith(_INDEX):
-            out[name] = float(getattr(config.index, name.removeprefix(_INDEX)))
+            value = getattr(config.index, name.removeprefix(_INDEX))
         else:
-            out[name] = float(getattr(config, name))
+            value = getattr(config, name)
+        if value is not None:  # an option the configuration turns off is not searched
+            out[name] = float(value)
     return out
 
 

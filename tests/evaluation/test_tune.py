@@ -55,6 +55,13 @@ def test_the_start_is_the_defaults_under_the_configured_settings() -> None:
     assert set(start) == {"weights.repeat", "weights.trending", *GRID}
 
 
+def test_the_trending_rise_is_searched_unless_the_configuration_turns_it_off() -> None:
+    assert start_settings({}, [])["index.trending_rise"] == RankingConfig().index.trending_rise
+    off = start_settings({"index": {"trending_rise": None}}, [])
+    assert "index.trending_rise" not in off
+    assert set(off) == set(GRID) - {"index.trending_rise"}
+
+
 def test_the_ranking_section_is_a_valid_ranking_configuration() -> None:
     settings = start_settings({}, ["repeat"])
     section = ranking_section(settings)
