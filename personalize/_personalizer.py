@@ -152,7 +152,11 @@ class Personalizer:
         )
         self._reload_lock = threading.Lock()
         self._state = self._compiler.state(parsed)
-        self._tracking = Tracking(store, timedelta(minutes=settings.session_timeout))
+        self._tracking = Tracking(
+            store,
+            timedelta(minutes=settings.session_timeout),
+            fold=(parsed.ranking.order_decay, parsed.ranking.personal_half_life_days),
+        )
         self._freeze_gc = freeze_gc
         if freeze_gc:
             _freeze_loaded()

@@ -22,6 +22,7 @@ from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
 from personalize.store._protocol import reads_summary_only
+from personalize.store._summary import FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS
 
 __all__ = [
     "DEFAULT_STORE",
@@ -65,16 +66,28 @@ class Tracking:
         store: A :class:`Store`, an :class:`AsyncStore`, ``"memory"`` for a bounded
             :class:`MemoryStore` built here, or ``None`` for no store.
         session_timeout: The idle time that ends a visit, for the store built here.
+        fold: The order decay and half-life (days) the store built here folds each
+            customer's order frequency with: the ranking's, so that it reads them.
     """
 
     __slots__ = ("async_store", "failed_writes", "store", "summary_only")
 
-    def __init__(self, store: StoreOption, session_timeout: timedelta) -> None:
+    def __init__(
+        self,
+        store: StoreOption,
+        session_timeout: timedelta,
+        *,
+        fold: tuple[float, float] = (FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS),
+    ) -> None:
         if store == DEFAULT_STORE:
-            store = MemoryStore(
-                Retention(max_events=DEFAULT_EVENTS, session_timeout=session_timeout),
-                max_customers=DEFAULT_CUSTOMERS,
+            decay, half_life = fold
+            retention = Retention(
+                max_events=DEFAULT_EVENTS,
+                session_timeout=session_timeout,
+                order_decay=decay,
+                personal_half_life_days=half_life,
             )
+            store = MemoryStore(retention, max_customers=DEFAULT_CUSTOMERS)
         self.store: Store | None = None
         self.async_store: AsyncStore | None = None
         #: Recording writes that failed (reported through ``on_error``).

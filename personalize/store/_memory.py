@@ -67,7 +67,7 @@ class MemoryStore:
                 customer = self._customers.get(key)
                 if customer is None:
                     customer = _Customer(
-                        Summary(session_timeout=timeout),
+                        Summary(session_timeout=timeout, fold=self.retention.fold),
                         deque(maxlen=self.retention.max_events),
                     )
                 for event in batch:
@@ -115,7 +115,7 @@ class MemoryStore:
         key = f"c:{customer_id}"
         with self._lock:
             customer = self._customers.get(key) or _Customer(
-                Summary(session_timeout=self.retention.session_timeout),
+                Summary(session_timeout=self.retention.session_timeout, fold=self.retention.fold),
                 deque(maxlen=self.retention.max_events),
             )
             customer.summary.set_loyalty(dict(loyalty))

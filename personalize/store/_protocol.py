@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from personalize._models import Event, History
 from personalize.store._events import dumps, owner
-from personalize.store._summary import SESSION_TIMEOUT, Summary
+from personalize.store._summary import (
+    FREQUENCY_DECAY,
+    FREQUENCY_HALF_LIFE_DAYS,
+    SESSION_TIMEOUT,
+    Summary,
+)
 
 __all__ = [
     "RECENT_EVENTS",
@@ -38,17 +44,33 @@ class Retention:
         max_age: Events older than this are deleted, and a customer with no event for
             this long is forgotten entirely, summary included.
         session_timeout: Idle time that ends a session.
+        order_decay: The per-order decay a new customer's order frequency is folded with
+            (see ``Profile.order_frequency``); the ranking reads the folded values when
+            this is its ``order_decay``.
+        personal_half_life_days: The half-life it is folded with; read when this is the
+            ranking's ``personal_half_life_days``.
     """
 
     max_events: int = 10_000
     max_age: timedelta = timedelta(days=400)
     session_timeout: timedelta = SESSION_TIMEOUT
+    order_decay: float = FREQUENCY_DECAY
+    personal_half_life_days: float = FREQUENCY_HALF_LIFE_DAYS
 
     def __post_init__(self) -> None:
         if self.max_events < 1:
             raise ValueError("Retention.max_events must be at least 1")
         if self.max_age <= timedelta(0) or self.session_timeout <= timedelta(0):
             raise ValueError("Retention.max_age and session_timeout must be positive")
+        if not 0 < self.order_decay <= 1 or not 0 < self.personal_half_life_days < math.inf:
+            raise ValueError(
+                "Retention.order_decay must be in (0, 1] and personal_half_life_days positive"
+            )
+
+    @property
+    def fold(self) -> tuple[float, float]:
+        """The order decay and half-life (days) a new summary folds the frequency with."""
+        return self.order_decay, self.personal_half_life_days
 
 
 @runtime_checkable

@@ -52,7 +52,9 @@ class RedisCore:
         return f"{base}:e", f"{base}:s", f"{base}:o"
 
     def _summary(self, raw: bytes | str | None, ledger: bytes | str | None = None) -> Summary:
-        return Summary.stored(raw, ledger, session_timeout=self.retention.session_timeout)
+        return Summary.stored(
+            raw, ledger, session_timeout=self.retention.session_timeout, fold=self.retention.fold
+        )
 
     def _history_keys(
         self, customer_id: str | None, session_id: str | None

@@ -152,7 +152,9 @@ class SQLiteStore:
                 row = db.execute(
                     "SELECT state, ledger FROM summaries WHERE owner = ?", (key,)
                 ).fetchone()
-                summary = Summary.stored(*(row or (None, None)), session_timeout=timeout)
+                summary = Summary.stored(
+                    *(row or (None, None)), session_timeout=timeout, fold=self.retention.fold
+                )
                 for event in batch:
                     summary.apply(event)
                 db.executemany(
@@ -265,7 +267,7 @@ class SQLiteStore:
             row = db.execute(
                 "SELECT state, ledger FROM summaries WHERE owner = ?", (key,)
             ).fetchone()
-            summary = Summary.stored(*(row or (None, None)))
+            summary = Summary.stored(*(row or (None, None)), fold=self.retention.fold)
             summary.set_loyalty(dict(loyalty))
             self._save(db, key, summary)
 

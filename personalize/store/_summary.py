@@ -25,7 +25,8 @@ What each part means, and where it is exact:
   100 in any window is counted exactly.
 * order frequency: each purchased product's decayed order frequency (the ranking's
   ``personal`` source, ``docs/ranking.md``) at the time of the latest order, folded with
-  :data:`FREQUENCY_DECAY` and :data:`FREQUENCY_HALF_LIFE_DAYS` (the ranking's defaults):
+  :data:`FREQUENCY_DECAY` and :data:`FREQUENCY_HALF_LIFE_DAYS` (the ranking's defaults;
+  ``Retention.order_decay`` and ``personal_half_life_days`` set others for new customers):
   a new order multiplies every product's value by the decay and by the half-life's decay
   over the time since the previous order, then adds 1 to each of its products; another
   line of a known order adds that order's weight now. Exact (up to float rounding) when
@@ -113,13 +114,17 @@ class Summary:
     __slots__ = ("_timeout", "state")
 
     def __init__(
-        self, state: dict[str, Any] | None = None, *, session_timeout: timedelta = SESSION_TIMEOUT
+        self,
+        state: dict[str, Any] | None = None,
+        *,
+        session_timeout: timedelta = SESSION_TIMEOUT,
+        fold: tuple[float, float] = (FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS),
     ) -> None:
-        self.state: dict[str, Any] = state if state is not None else self._empty()
+        self.state: dict[str, Any] = state if state is not None else self._empty(*fold)
         self._timeout = session_timeout.total_seconds()
 
     @staticmethod
-    def _empty() -> dict[str, Any]:
+    def _empty(decay: float, half_life_days: float) -> dict[str, Any]:
         return {
             "events": 0,
             "purchases": {},  # product -> [orders containing it, last time]
@@ -130,7 +135,7 @@ class Summary:
             "recent_orders": {},  # order key -> products in it
             "order_marks": {},  # order key -> [its number among the orders, its time]
             # the order frequency's fold: the latest order's time, decay, half-life (days)
-            "frequency": {"at": None, "decay": FREQUENCY_DECAY, "days": FREQUENCY_HALF_LIFE_DAYS},
+            "frequency": {"at": None, "decay": decay, "days": half_life_days},
             "categories": {},  # category -> [views, last time]
             "viewed": [],
             "cart": {},  # since the last purchase: product -> [quantity, price]
@@ -156,14 +161,18 @@ class Summary:
         ledger: str | bytes | None = None,
         *,
         session_timeout: timedelta = SESSION_TIMEOUT,
+        fold: tuple[float, float] = (FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS),
     ) -> Summary:
-        """A summary from the two JSON texts of :meth:`parts` (``None`` for a missing one).
+        """A summary from the two JSON texts of :meth:`parts` (``None`` for a missing one;
+        a new customer's frequency is folded with ``fold``, decay and half-life in days).
 
         A state stored whole, before the ledger was kept apart, still reads: its ledger is
         in it, and moves out on the next write.
         """
         summary = cls(
-            orjson.loads(state) if state is not None else None, session_timeout=session_timeout
+            orjson.loads(state) if state is not None else None,
+            session_timeout=session_timeout,
+            fold=fold,
         )
         kept = orjson.loads(ledger) if ledger is not None else {}
         for name in LEDGER_KEYS:

@@ -135,3 +135,45 @@ def test_every_backend_keeps_the_frequency(store: Store) -> None:
         store.append([event])
     got = _frequency(store.history("c1", now=NOW, events=False))
     assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_retention_folds_with_other_settings_for_a_ranking_that_uses_them() -> None:
+    from personalize.store import Retention
+
+    events = [_line(n, p, 300 - 20 * n) for n in range(10) for p in ("mug", f"x{n % 4}")]
+    store = MemoryStore(Retention(order_decay=0.8, personal_half_life_days=90.0))
+    store.append(events)
+    history = store.history("c1", now=NOW, events=False)
+    got = _frequency(history, order_decay=0.8, personal_half_life_days=90.0)
+    expected = _frequency(History(events=events), order_decay=0.8, personal_half_life_days=90.0)
+    assert got == pytest.approx(expected, rel=1e-9)
+    assert history.profile is not None
+    assert history.profile.order_frequency_decay == 0.8
+
+
+def test_a_retention_refuses_a_decay_outside_0_to_1() -> None:
+    from personalize.store import Retention
+
+    with pytest.raises(ValueError, match="order_decay"):
+        Retention(order_decay=1.5)
+    with pytest.raises(ValueError, match="personal_half_life_days"):
+        Retention(personal_half_life_days=0.0)
+
+
+def test_the_personalizers_own_store_folds_with_its_rankings_settings() -> None:
+    from personalize import Catalog, Personalizer, Product
+
+    catalog = Catalog([Product(id=p, title=p) for p in ("mug", "tea", "pot")])
+    config = {"ranking": {"order_decay": 0.7, "personal_half_life_days": 50}}
+    events = [_line(n, p, 100 - 10 * n) for n in range(6) for p in ("mug", "tea")[: 1 + n % 2]]
+    stored = Personalizer(config, catalog=catalog)
+    stored.track_many(events)
+    given = Personalizer(config, catalog=catalog)
+    request = Request(user_id="c1", now=NOW)
+    from_store = stored.personalize(request, limit=3)
+    from_events = given.personalize(request, History(events=events), limit=3)
+    assert [(r.product_id, r.reasons.get("personal")) for r in from_store.products] == [
+        (r.product_id, pytest.approx(r.reasons.get("personal"), rel=1e-9))
+        for r in from_events.products
+    ]
+    assert any(r.reasons.get("personal") for r in from_store.products)
