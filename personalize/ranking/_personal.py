@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from personalize.ranking._top import top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput
 
-__all__ = ["SOURCES", "frequency", "neighbours", "personal", "purchased"]
+__all__ = ["SOURCES", "frequency", "neighbours", "personal", "purchased", "stored_mismatch"]
 
 _DAY = 86400.0
 _MICROSECOND = timedelta(microseconds=1)
@@ -53,10 +53,7 @@ def frequency(request: RankingInput) -> dict[str, float]:
         weight = _order_weights(times, now, config.order_decay, half_life)
         return _per_product(history.product_orders, weight)
     stored = history.stored_frequency
-    if stored is not None and (stored.decay, stored.half_life_days) == (
-        config.order_decay,
-        half_life,
-    ):
+    if stored is not None and stored_mismatch(request) is None:
         age = max((now - stored.at).total_seconds() / _DAY, 0.0) if now is not None else 0.0
         factor = math.pow(0.5, age / half_life)
         return {pid: value * factor for pid, value in stored.values.items()}
@@ -67,6 +64,24 @@ def frequency(request: RankingInput) -> dict[str, float]:
         age = max((now - then).total_seconds() / _DAY, 0.0) if now and then else 0.0
         out[pid] = count * math.pow(0.5, age / half_life)
     return out
+
+
+def stored_mismatch(request: RankingInput) -> str | None:
+    """Why a store's folded frequency cannot be read (its decay or half-life is not the
+    configuration's), or ``None`` (it can, or there is none)."""
+    stored = request.context.history.stored_frequency
+    config = request.config
+    if stored is None or (stored.decay, stored.half_life_days) == (
+        config.order_decay,
+        config.personal_half_life_days,
+    ):
+        return None
+    return (
+        f"personal: the store folds order frequency with order_decay {stored.decay:g} and "
+        f"a {stored.half_life_days:g}-day half-life, the ranking uses "
+        f"{config.order_decay:g} and {config.personal_half_life_days:g}: "
+        "read as order counts"
+    )
 
 
 def _order_weights(

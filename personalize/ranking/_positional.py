@@ -120,19 +120,24 @@ class On:
     """One request as the sources on positions read it: the input, the positions, and
     what several sources share (the latest purchases), computed on first use."""
 
-    __slots__ = ("_bought", "_frequency", "request", "space")
+    __slots__ = ("_bought", "_frequency", "note", "request", "space")
 
     def __init__(self, request: RankingInput, space: Space) -> None:
         self.request = request
         self.space = space
         self._bought: Bought | None = None
         self._frequency: dict[str, float] | None = None
+        #: A line for the ranking's trace, from what the sources read (or ``None``).
+        self.note: str | None = None
 
     def frequency(self) -> dict[str, float]:
         """The customer's decayed order frequency of each product
-        (:func:`personalize.ranking._personal.frequency`)."""
+        (:func:`personalize.ranking._personal.frequency`); when a store's folded values
+        could not be read, :attr:`note` says why."""
         if self._frequency is None:
             self._frequency = own.frequency(self.request)
+            if self.request.context.history.stored_frequency is not None:
+                self.note = own.stored_mismatch(self.request)
         return self._frequency
 
     def bought(self) -> Bought:

@@ -313,6 +313,8 @@ class Ranker:
                 level = "geo"
             levels.add(level)
             trace.append(f"source {name}: {len(found)} candidates")
+        if on.note is not None:
+            trace.append(on.note)
         cascade = next((level for level in CASCADE if level in levels), "global")
         trace.append(f"cold start: {cascade}")
         return list(found_by.items()), cascade

@@ -177,3 +177,17 @@ def test_the_personalizers_own_store_folds_with_its_rankings_settings() -> None:
         for r in from_events.products
     ]
     assert any(r.reasons.get("personal") for r in from_store.products)
+
+
+def test_a_store_folded_with_other_settings_says_so_in_the_ranking_trace() -> None:
+    from personalize import Catalog, Personalizer, Product
+
+    catalog = Catalog([Product(id=p, title=p) for p in ("mug", "tea")])
+    store = MemoryStore()  # folds with the defaults
+    store.append([_line(0, "mug", 10), _line(1, "tea", 5)])
+    tuned = Personalizer({"ranking": {"order_decay": 0.8}}, catalog=catalog, store=store)
+    trace = tuned.personalize(Request(user_id="c1", now=NOW)).trace
+    assert any("read as order counts" in line for line in trace.lines("ranking"))
+    default = Personalizer({}, catalog=catalog, store=store)
+    trace = default.personalize(Request(user_id="c1", now=NOW)).trace
+    assert not any("read as order counts" in line for line in trace.lines("ranking"))
