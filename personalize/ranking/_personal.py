@@ -13,7 +13,7 @@ Two candidate sources read the customer's orders (``HistoryFacts.order_times`` a
   ``per_source`` cut, so a long history never crowds the fresh products out.
 
 A store keeps the same frequency folded order by order (``Profile.order_frequency``, with
-the default decay and half-life); it is read when those are the configuration's. Without
+its ``Retention``'s decay and half-life); it is read when those are the configuration's. Without
 either (a caller's profile, or other settings), the frequency falls back to ``orders *
 0.5 ** (age of the latest purchase / personal_half_life_days)``.
 """
@@ -34,7 +34,16 @@ from numpy.typing import NDArray
 from personalize.ranking._top import top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput
 
-__all__ = ["SOURCES", "frequency", "neighbours", "personal", "purchased", "stored_mismatch"]
+__all__ = [
+    "SOURCES",
+    "frequency",
+    "heaviest",
+    "neighbours",
+    "personal",
+    "personal_of",
+    "purchased",
+    "stored_mismatch",
+]
 
 _DAY = 86400.0
 _MICROSECOND = timedelta(microseconds=1)
@@ -122,7 +131,11 @@ def _per_product(
 
 def personal(request: RankingInput) -> Mapping[str, float]:
     """The customer's own products by decayed frequency times ``1 + repurchase_rate``."""
-    raw = frequency(request)
+    return personal_of(request, frequency(request))
+
+
+def personal_of(request: RankingInput, raw: Mapping[str, float]) -> dict[str, float]:
+    """:func:`personal` from the customer's frequency ``raw``."""
     if not raw:
         return {}
     rate = request.index.repurchase_rate
@@ -131,13 +144,19 @@ def personal(request: RankingInput) -> Mapping[str, float]:
     return top_by_value(scored, request.per_source)
 
 
+def heaviest(raw: Mapping[str, float], count: int) -> list[tuple[str, float]]:
+    """The ``count`` products of highest frequency (ties: the larger id first), the
+    anchors of :func:`neighbours`."""
+    return heapq.nlargest(count, raw.items(), key=lambda kv: (kv[1], kv[0]))
+
+
 def neighbours(request: RankingInput) -> Mapping[str, float]:
     """Co-purchase neighbours of the customer's heaviest products, by spread frequency."""
     raw = frequency(request)
     if not raw:
         return {}
     config = request.config
-    anchors = heapq.nlargest(config.max_anchors, raw.items(), key=lambda kv: (kv[1], kv[0]))
+    anchors = heaviest(raw, config.max_anchors)
     power = config.neighbour_power
     skip = purchased(request, raw) if config.exclude_purchased else frozenset()
     lookup = request.index.co_purchase

@@ -195,16 +195,10 @@ def _spread(
     shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     flat = np.arange(total) + shift
     weighted = np.repeat(np.array(weights, dtype=np.float64), lengths) * data[flat]
-    near = indices[flat]
-    # One dense accumulator: bincount adds each bin's entries in input order, anchor by
-    # anchor; the distinct neighbours come from a sort of the few gathered.
-    sums = np.bincount(near, weights=weighted, minlength=size)
-    ordered = np.sort(near)
-    first = np.empty(total, dtype=np.bool_)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    found = ordered[first].astype(np.intp)
-    return found, cast(Values, sums[found])
+    found, inverse = distinct(indices[flat], size)
+    # bincount adds each neighbour's entries in input order: anchor by anchor.
+    sums = cast(Values, np.bincount(inverse, weights=weighted, minlength=len(found)))
+    return found, sums
 
 
 def _anchored(space: Space, anchors: list[tuple[str, float]]) -> tuple[list[int], list[float]]:
@@ -334,14 +328,7 @@ def affinity(on: On) -> Proposal:
 def personal(on: On) -> Proposal:
     """:func:`personalize.ranking._personal.personal` from the request's shared frequency
     (a customer's own products are few: the dict sort beats array calls there)."""
-    request = on.request
-    raw = on.frequency()
-    if not raw:
-        return EMPTY
-    rate = request.index.repurchase_rate
-    cycle = request.config.repurchase_weight
-    scored = {pid: value * (1.0 + cycle * rate(pid)) for pid, value in raw.items()}
-    return Proposal.of(ref.top_by_value(scored, request.per_source), on.space)
+    return Proposal.of(own.personal_of(on.request, on.frequency()), on.space)
 
 
 def neighbours(on: On) -> Proposal:
@@ -351,9 +338,10 @@ def neighbours(on: On) -> Proposal:
     if not raw:
         return EMPTY
     config = request.config
-    heaviest = heapq.nlargest(config.max_anchors, raw.items(), key=lambda kv: (kv[1], kv[0]))
     rows = space.powered("co_purchase", config.neighbour_power)
-    found, sums = _spread(rows, *_anchored(space, heaviest), space.size)
+    found, sums = _spread(
+        rows, *_anchored(space, own.heaviest(raw, config.max_anchors)), space.size
+    )
     if config.exclude_purchased and len(found):
         skip = space.locate(own.purchased(request, raw))[0]
         kept = ~marked(found, skip)
@@ -414,8 +402,8 @@ class NewArrivalsAt:
         pids = [pid for pid, _ in newest.newest]
         self._positions = np.array([space.position[pid] for pid in pids], dtype=np.intp)
         self._created = np.array([at for _, at in newest.newest], dtype=np.int64)
-        times = [at for _, at in newest.newest]
-        self._span = (min(times), max(times)) if times else (0, 0)
+        created = self._created
+        self._span = (int(created.min()), int(created.max())) if len(created) else (0, 0)
 
     def __call__(self, on: On) -> Proposal:
         """The newest products with their arrival score (those above 0)."""

@@ -300,9 +300,9 @@ class Summary:
             del marks[next(iter(marks))]
         latest = fold["at"]
         if latest is not None and at < latest:  # older than the latest: one order after it
-            return float(fold["decay"] * 0.5 ** ((latest - at) / _DAY / fold["days"]))
+            return _weight(fold, 1, latest - at)
         if latest is not None:
-            factor = fold["decay"] * 0.5 ** ((at - latest) / _DAY / fold["days"])
+            factor = _weight(fold, 1, at - latest)
             for bought in s["purchases"].values():
                 bought[2] *= factor
         fold["at"] = at
@@ -314,9 +314,7 @@ class Summary:
         if mark is None or fold["at"] is None:
             return 0.0
         number, at = mark
-        later = self.state["orders"] - number
-        age_days = max(fold["at"] - at, 0.0) / _DAY
-        return float(fold["decay"] ** later * 0.5 ** (age_days / fold["days"]))
+        return _weight(fold, self.state["orders"] - number, fold["at"] - at)
 
     def _points(self, at: float, points: float) -> None:
         buckets = self.state["points"]
@@ -390,6 +388,13 @@ class Summary:
             exposures=dict(s.get("exposed") or {}),
             **_frequency(s),
         )
+
+
+def _weight(fold: dict[str, Any], later: int, seconds: float) -> float:
+    """An order's weight after ``later`` orders and ``seconds``: ``decay ** later * 0.5
+    ** (days / half-life)``."""
+    days = max(seconds, 0.0) / _DAY
+    return float(fold["decay"] ** later * 0.5 ** (days / fold["days"]))
 
 
 def _frequency(state: dict[str, Any]) -> dict[str, Any]:
