@@ -88,7 +88,7 @@ class Boosts:
     ) -> NDArray[np.bool_]:
         """Which candidates at catalog ``positions`` a ``Filter`` keeps, or an ``Exclude``
         does not drop."""
-        kept = np.ones(len(positions), dtype=np.bool_)
+        kept = np.full(len(positions), True)
         if not len(positions):
             return kept
         if isinstance(action, Exclude) and action.products:

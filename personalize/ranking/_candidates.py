@@ -52,8 +52,8 @@ class Candidates:
             everything = np.concatenate([proposal.positions for _, proposal in proposals])
             found = np.concatenate([proposal.values for _, proposal in proposals])
             sizes = [len(proposal.positions) for _, proposal in proposals]
-            source = np.repeat(np.arange(count), sizes)
-            weight = np.repeat(np.array([weights[name] for name in self.names]), sizes)
+            source = np.arange(count).repeat(sizes)
+            weight = np.array([weights[name] for name in self.names]).repeat(sizes)
         else:
             everything, found = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
             source, weight = np.zeros(0, dtype=np.intp), found
@@ -71,7 +71,7 @@ class Candidates:
         self.unknown: set[str] = set()
         for _, proposal in proposals:
             self.unknown.update(proposal.unknown)
-        self.live: Mask = np.ones(n, dtype=np.bool_)
+        self.live: Mask = np.full(n, True)
 
     def __contains__(self, position: int) -> bool:
         at = int(np.searchsorted(self.positions, position))
@@ -134,14 +134,14 @@ class Candidates:
             return np.zeros(len(self.positions), dtype=np.bool_), window, cutoff
         history = request.context.history
         counts, purchases, last = history.purchase_counts, history.purchases, history.last_purchased
-        columns = np.flatnonzero(left)
+        columns = left.nonzero()[0]
         ids = self.space.ids
         if len(counts) + len(purchases) <= len(columns):
             bought_ids: Any = counts.keys() | set(purchases)
             found = marked(self.positions, self.space.locate(bought_ids)[0]) & left
             if cutoff is None:
                 return found, window, cutoff
-            hits = np.flatnonzero(found).tolist()
+            hits = found.nonzero()[0].tolist()
         else:
             listed = set(purchases) if purchases else ()
             named = map(ids.__getitem__, self.positions[columns].tolist())

@@ -152,7 +152,7 @@ class Membership:
         )
         if self.exact:
             return possible
-        for j in np.flatnonzero(possible).tolist():
+        for j in possible.nonzero()[0].tolist():
             possible[j] = self._confirm(int(positions[j]), evaluation)
         return possible
 

@@ -121,7 +121,7 @@ def _per_product(
     n = len(weight)
     sizes = [len(orders) for orders in orders_of.values()]
     flat = np.fromiter(chain.from_iterable(orders_of.values()), np.intp, sum(sizes))
-    owner = np.repeat(np.arange(len(sizes)), sizes)
+    owner = np.arange(len(sizes)).repeat(sizes)
     inside = flat < n
     if not inside.all():
         flat, owner = flat[inside], owner[inside]

@@ -192,9 +192,9 @@ def _spread(
     total = int(lengths.sum())
     if total == 0:
         return _NO_POSITIONS, _NO_VALUES
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    shift = (starts - (lengths.cumsum() - lengths)).repeat(lengths)
     flat = np.arange(total) + shift
-    weighted = np.repeat(np.array(weights, dtype=np.float64), lengths) * data[flat]
+    weighted = np.array(weights, dtype=np.float64).repeat(lengths) * data[flat]
     found, inverse = distinct(indices[flat], size)
     # bincount adds each neighbour's entries in input order: anchor by anchor.
     sums = cast(Values, np.bincount(inverse, weights=weighted, minlength=len(found)))
@@ -317,7 +317,7 @@ def affinity(on: On) -> Proposal:
     if not parts:
         return EMPTY
     positions = np.concatenate(parts)
-    share = np.repeat(np.array(shares, dtype=np.float64), [len(part) for part in parts])
+    share = np.array(shares, dtype=np.float64).repeat([len(part) for part in parts])
     values = share * (0.5 + 0.5 * space.popularity[positions])
     found, inverse = distinct(positions, space.size)
     best_values = np.zeros(len(found), dtype=np.float64)

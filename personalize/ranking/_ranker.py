@@ -231,7 +231,7 @@ class Ranker:
         cands = Candidates(space, proposals, feature_weights)
         cands.exclude(request, trace)
         self._apply_selections(cands, selections, request.now, trace)
-        live = np.flatnonzero(cands.live)
+        live = cands.live.nonzero()[0]
         live_positions = cands.positions[live]
         scores, features = cands.scores(live, self._lookups(feature_weights, request, report))
         at_catalog = space.catalog_position[live_positions]
@@ -267,7 +267,7 @@ class Ranker:
         for (_, position, rule_id), at in zip(pins, pinned, strict=True):
             rec = built.get(at)
             if rec is None:
-                found = np.flatnonzero(live_positions == at)
+                found = (live_positions == at).nonzero()[0]
                 place = int(found[0]) if len(found) else -1
                 (rec,) = recommendations(
                     cands, scored, boosts, feature_weights, [(place, at)], source="pin"
@@ -398,7 +398,7 @@ class Ranker:
         trace: list[str],
     ) -> None:
         for action in actions:
-            live = np.flatnonzero(cands.live)
+            live = cands.live.nonzero()[0]
             at_catalog = self._space.catalog_position[cands.positions[live]]
             kept = self._boosts.keep(at_catalog, action, now)
             cands.live[live[~kept]] = False

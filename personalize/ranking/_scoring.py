@@ -38,7 +38,7 @@ def static(column: Floats) -> Lookup:
 
     def lookup(candidates: Candidates, columns: Places) -> tuple[Floats, Mask]:
         values: Floats = column[candidates.positions[columns]]
-        return values, np.ones(len(columns), dtype=np.bool_)
+        return values, np.full(len(columns), True)
 
     return lookup
 
@@ -60,7 +60,7 @@ def arrivals(space: Space, now: datetime | None) -> Lookup:
             values[dated] = arrival_values(
                 space.created_us[positions[dated]], now_us, space.created_span
             )
-        return values, np.ones(len(columns), dtype=np.bool_)
+        return values, np.full(len(columns), True)
 
     return lookup
 
@@ -95,7 +95,7 @@ def best_first(id_rank: NDArray[np.int64], scores: Floats, count: int | None) ->
     n = len(scores)
     if count is not None and n > count > 0:
         cut = np.partition(scores, n - count)[n - count]
-        places = np.flatnonzero(scores >= cut)
+        places = (scores >= cut).nonzero()[0]
         best: Places = places[np.lexsort((id_rank[places], -scores[places]))]
         return best
     every: Places = np.lexsort((id_rank, -scores))

@@ -53,7 +53,7 @@ def distinct(positions: NDArray[np.integer[Any]], size: int) -> tuple[Positions,
     dense arrays of ``size`` (faster than a sort at a few hundred entries)."""
     seen = np.zeros(size, dtype=np.bool_)
     seen[positions] = True
-    found = np.flatnonzero(seen)
+    found = seen.nonzero()[0]
     slot = np.empty(size, dtype=np.intp)
     slot[found] = np.arange(len(found))
     return found, slot[positions]
@@ -73,7 +73,7 @@ def marked(sorted_positions: Positions, wanted: Sequence[int] | Positions) -> ND
     if len(wanted) == 0 or len(sorted_positions) == 0:
         return mask
     query = np.asarray(wanted, dtype=np.intp)
-    at = np.searchsorted(sorted_positions, query)
+    at = sorted_positions.searchsorted(query)
     inside = at < len(sorted_positions)
     at, query = at[inside], query[inside]
     mask[at[sorted_positions[at] == query]] = True
