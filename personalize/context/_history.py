@@ -97,8 +97,14 @@ class _Purchases:
     last: datetime | None = None
 
     def add(self, event: Event, notes: list[str]) -> str:
-        order = event.order_id or f"{event.session_id or ''}@{event.at.isoformat()}"
-        at, product = event.at, event.product_id
+        """Count a purchase event; return its order."""
+        return self.add_fields(event.__dict__, notes)
+
+    def add_fields(self, fields: Mapping[str, Any], notes: list[str]) -> str:
+        """:meth:`add` from a purchase event's fields (its ``__dict__``)."""
+        at, product, order = fields["at"], fields["product_id"], fields["order_id"]
+        if not order:
+            order = f"{fields['session_id'] or ''}@{at.isoformat()}"
         self.orders.setdefault(order, at)
         if product is not None:
             known = self.product_orders.get(product)
@@ -107,13 +113,13 @@ class _Purchases:
             else:
                 known.add(order)
             self.last_purchased[product] = at
-        price = event.price
+        price = fields["price"]
         if price is not None:
-            amount = price * event.quantity
+            amount = price * fields["quantity"]
             if math.isfinite(amount):
                 self.value += amount
             else:
-                notes.append(f"history: non-finite amount on {event.type} of {event.product_id}")
+                notes.append(f"history: non-finite amount on {fields['type']} of {product}")
         if self.first is None:
             self.first = at
         self.last = at
@@ -198,7 +204,8 @@ def summarize(
     )
 
     for position, event in enumerate(events):
-        kind, product, sid = event.type, event.product_id, event.session_id
+        fields = event.__dict__  # one lookup, then dict reads: a model's attributes are slower
+        kind, product, sid = fields["type"], fields["product_id"], fields["session_id"]
         if (product is not None and len(product) > longest) or (
             sid is not None and len(sid) > longest
         ):
@@ -209,7 +216,7 @@ def summarize(
             session = sessions.get(sid)
             if session is None:
                 session = sessions[sid] = _Session()
-            session.ended = event.at
+            session.ended = fields["at"]
         if kind in _VIEW_TYPES:
             if product is not None:
                 recent[product] = position
@@ -217,36 +224,38 @@ def summarize(
                     session.views[product] = position
                 if position in window:
                     points += view_points
-            if (category := event.category) is not None:
+            if (category := fields["category"]) is not None:
                 categories[category] = categories.get(category, 0) + 1
                 if session is not None:
                     counts = session.categories
                     counts[category] = counts.get(category, 0) + 1
         elif kind in _CART_TYPES and product is not None:
-            delta = event.quantity if kind == "add_to_cart" else -event.quantity
+            delta = fields["quantity"] if kind == "add_to_cart" else -fields["quantity"]
             if not isfinite(delta):
                 notes.append(f"history: non-finite quantity on {kind} of {product}")
                 continue
             _change(cart_since_purchase, product, delta)
             if session is not None:
                 _change(session.cart, product, delta)
-            if event.price is not None and isfinite(event.price):
-                prices[product] = event.price
+            price = fields["price"]
+            if price is not None and isfinite(price):
+                prices[product] = price
                 if session is not None and kind == "add_to_cart":
-                    session.prices[product] = event.price
+                    session.prices[product] = price
             if kind == "add_to_cart" and position in window:
                 points += cart_points
         elif kind == "purchase":
             cart_since_purchase.clear()
             if session is not None:
                 session.cart.clear()
-            last_purchase_at = event.at
-            if product is not None and event.price is not None and isfinite(event.price):
-                prices[product] = event.price
+            last_purchase_at = fields["at"]
+            price = fields["price"]
+            if product is not None and price is not None and isfinite(price):
+                prices[product] = price
             if profile is None:
-                order = purchases.add(event, notes)
+                order = purchases.add_fields(fields, notes)
             else:
-                order = event.order_id or f"{event.session_id or ''}@{event.at.isoformat()}"
+                order = fields["order_id"] or f"{sid or ''}@{last_purchase_at.isoformat()}"
             if position in window and order not in recent_orders:
                 recent_orders.add(order)
                 points += ENGAGEMENT_POINTS["order"]
