@@ -102,9 +102,8 @@ class _Purchases:
 
     def add_fields(self, fields: Mapping[str, Any], notes: list[str]) -> str:
         """:meth:`add` from a purchase event's fields (its ``__dict__``)."""
-        at, product, order = fields["at"], fields["product_id"], fields["order_id"]
-        if not order:
-            order = f"{fields['session_id'] or ''}@{at.isoformat()}"
+        at, product = fields["at"], fields["product_id"]
+        order: str = fields["order_id"] or f"{fields['session_id'] or ''}@{at.isoformat()}"
         self.orders.setdefault(order, at)
         if product is not None:
             known = self.product_orders.get(product)
