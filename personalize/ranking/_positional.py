@@ -3,8 +3,8 @@
 Each twin proposes exactly what its namesake in :mod:`personalize.ranking._sources` does
 (the same products, the same float values) but as a :class:`Proposal` of positions in the
 ranker's :class:`~personalize.ranking._space.Space`. Neighbour rows are gathered and summed
-in one pass: the rows of every anchor are concatenated, deduplicated with ``np.unique``
-and summed with ``np.bincount``, which adds in input order, anchor by anchor, as the loop
+in one pass: the rows of every anchor are concatenated, marked in a mask of the space
+(whose nonzero entries are the neighbours, ascending) and summed with ``np.bincount``, which adds in input order, anchor by anchor, as the loop
 over dicts does, so every sum is the same float. The top ``per_source`` are chosen with a
 partition and a sort of the few that pass the cut, by value descending and then id
 ascending (through the ids' ranks). Work per source is bounded by its anchors and
@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from personalize.ranking import _personal as own
 from personalize.ranking import _sources as ref
-from personalize.ranking._space import Rows, Space, distinct, marked
+from personalize.ranking._space import Rows, Space, marked
 from personalize.ranking._types import CandidateSource, RankingInput
 
 __all__ = ["POSITIONAL", "NewArrivalsAt", "On", "Proposal", "arrival_values", "top_by_value"]
@@ -195,10 +195,13 @@ def _spread(
     shift = (starts - (lengths.cumsum() - lengths)).repeat(lengths)
     flat = np.arange(total) + shift
     weighted = np.array(weights, dtype=np.float64).repeat(lengths) * data[flat]
-    found, inverse = distinct(indices[flat], size)
+    neighbour = indices[flat]
+    seen = np.zeros(size, dtype=np.bool_)
+    seen[neighbour] = True
+    found = seen.nonzero()[0]
     # bincount adds each neighbour's entries in input order: anchor by anchor.
-    sums = cast(Values, np.bincount(inverse, weights=weighted, minlength=len(found)))
-    return found, sums
+    sums = np.bincount(neighbour, weights=weighted, minlength=size)[found]
+    return found, cast(Values, sums)
 
 
 def _anchored(space: Space, anchors: list[tuple[str, float]]) -> tuple[list[int], list[float]]:
@@ -316,13 +319,21 @@ def affinity(on: On) -> Proposal:
             shares.append(-negated / total)
     if not parts:
         return EMPTY
-    positions = np.concatenate(parts)
-    share = np.array(shares, dtype=np.float64).repeat([len(part) for part in parts])
-    values = share * (0.5 + 0.5 * space.popularity[positions])
-    found, inverse = distinct(positions, space.size)
-    best_values = np.zeros(len(found), dtype=np.float64)
-    np.maximum.at(best_values, inverse, values)
-    return top_by_value(found, best_values, request.per_source, space)
+    # A product in several groups keeps its largest share (``share * factor`` is monotone
+    # in ``share``, so the largest product is the product of the largest share): the
+    # groups are written lightest first, so the heaviest is the one left.
+    best = np.zeros(space.size, dtype=np.float64)
+    seen = np.zeros(space.size, dtype=np.bool_)
+    for part, share in sorted(zip(parts, shares, strict=True), key=_second):
+        best[part] = share
+        seen[part] = True
+    found = seen.nonzero()[0]
+    values = best[found] * (0.5 + 0.5 * space.popularity[found])
+    return top_by_value(found, values, request.per_source, space)
+
+
+def _second(pair: tuple[Positions, float]) -> float:
+    return pair[1]
 
 
 def personal(on: On) -> Proposal:
