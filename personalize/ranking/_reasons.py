@@ -7,6 +7,7 @@ the request's arrays in one go per array; the rest is a few dict operations per 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from itertools import compress
 
@@ -64,6 +65,8 @@ def recommendations(
     final = scores[at].tolist() if len(scores) else [0.0] * len(places)
     matched = hits[:, at].T.tolist() if hits is not None else []
     ids = candidates.space.ids
+    factors = [boost.by for boost in boosts]
+    rule_ids = [boost.rule_id for boost in boosts]
     out: list[Recommendation] = []
     for k, (place, position) in enumerate(shown):
         column = columns[k]
@@ -78,10 +81,9 @@ def recommendations(
                 if has[k] and found[k] and name not in row:
                     row[name] = found[k]
             if matched and any(matched[k]):
-                fired = list(compress(boosts, matched[k]))
-                for boost in fired:
-                    factor *= boost.by
-                rules = tuple([boost.rule_id for boost in fired])
+                # One product after another in action order, as the boosts multiplied it.
+                factor = math.prod(compress(factors, matched[k]))
+                rules = tuple(compress(rule_ids, matched[k]))
         reasons = {f: c for f, x in sorted(row.items()) if (c := weights.get(f, 0.0) * x) != 0.0}
         own = proposers or list(reasons)  # (reasons are sorted)
         if len(own) > 1:
