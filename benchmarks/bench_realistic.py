@@ -13,12 +13,15 @@ most 5,000 events).
 Reported: the thread-CPU (``time.thread_time_ns``) p50/p99 of ``personalize()``; the
 per-stage breakdown (context, rules, ranking and its steps, landing, offers), measured in a
 second pass with each stage wrapped; and, in the same run, ``implicit``'s BM25
-``recommend`` for one user, as a peer.
+``recommend`` for one user, as a peer. With ``--floor``, also the same requests through a
+personalizer of the same catalog and index with no rules, no offers and the popularity
+source alone: what the pipeline costs before any of the configuration's work.
 
 Run::
 
     python benchmarks/bench_realistic.py              # 2,000 requests, 2 passes
     python benchmarks/bench_realistic.py --requests 500 --repeats 1
+    python benchmarks/bench_realistic.py --floor     # and the pipeline's floor
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from personalize import Catalog, Event, History, Personalizer, Product, Request
+from personalize.config import DEFAULT_WEIGHTS
 from personalize.ranking import InteractionIndex
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -346,10 +350,21 @@ def peer_bm25(rng: random.Random, events: list[Event], users: int = 2000) -> lis
     return timings[100:]
 
 
+def floor_config() -> dict[str, Any]:
+    """The configuration of the floor: the ranking's popularity source alone, and nothing
+    for the rules, offers or landing to do."""
+    weights = dict.fromkeys(DEFAULT_WEIGHTS, 0.0)
+    weights["popularity"] = 1.0
+    return {"ranking": {"exclude_purchased": True, "weights": weights}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=2, help="timed passes over the requests")
+    parser.add_argument(
+        "--floor", action="store_true", help="also time the pipeline with no rules or offers"
+    )
     args = parser.parse_args()
     rng = random.Random(2026)
     products = make_products(rng)
@@ -376,6 +391,17 @@ def main() -> None:
             t = time.thread_time_ns()
             p.personalize(request, history, limit=10)
             timings.append(time.thread_time_ns() - t)
+
+    floor: list[int] = []
+    if args.floor:
+        bare = Personalizer(floor_config(), catalog=catalog, interactions=index, geoip=str(GEOIP))
+        for request, history in requests:  # warm-up
+            bare.personalize(request, history, limit=10)
+        for _ in range(args.repeats):
+            for request, history in requests:
+                t = time.thread_time_ns()
+                bare.personalize(request, history, limit=10)
+                floor.append(time.thread_time_ns() - t)
 
     stages = instrument(p)
     wrapped: list[int] = []
@@ -406,6 +432,12 @@ def main() -> None:
         f"implicit BM25 recommend (one user): p50 {peer50:.3f} ms, p99 "
         f"{pct(peer, 0.99) / 1e6:.3f} ms; personalize p50 / BM25 p50 = {p50 / peer50:.1f}x"
     )
+    if floor:
+        f50 = pct(floor, 0.5) / 1e6
+        print(
+            f"floor (no rules, no offers, popularity alone): p50 {f50:.3f} ms, p99 "
+            f"{pct(floor, 0.99) / 1e6:.3f} ms; personalize p50 / floor p50 = {p50 / f50:.2f}x"
+        )
     total = sum(statistics.fmean(v) for k, v in stages.samples.items() if not k.startswith(" "))
     print(f"\n{'stage (wrapped pass)':<22} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'share':>6}")
     for stage, values in stages.samples.items():
