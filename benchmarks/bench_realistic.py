@@ -15,18 +15,23 @@ per-stage breakdown (context, rules, ranking and its steps, landing, offers), me
 second pass with each stage wrapped; and, in the same run, ``implicit``'s BM25
 ``recommend`` for one user, as a peer. With ``--floor``, also the same requests through a
 personalizer of the same catalog and index with no rules, no offers and the popularity
-source alone: what the pipeline costs before any of the configuration's work.
+source alone: what the pipeline costs before any of the configuration's work. With
+``--store``, also the same requests with each history kept in a ``MemoryStore`` (recording
+off, so every pass reads the same state): the path of a shop that keeps visitor state with
+the SDK, where the decision reads the store's summary instead of walking the events.
 
 Run::
 
     python benchmarks/bench_realistic.py              # 2,000 requests, 2 passes
     python benchmarks/bench_realistic.py --requests 500 --repeats 1
     python benchmarks/bench_realistic.py --floor     # and the pipeline's floor
+    python benchmarks/bench_realistic.py --store     # and the histories kept in a store
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import ipaddress
 import json
 import math
@@ -44,6 +49,7 @@ import numpy as np
 from personalize import Catalog, Event, History, Personalizer, Product, Request
 from personalize.config import DEFAULT_WEIGHTS
 from personalize.ranking import InteractionIndex
+from personalize.store import MemoryStore, Retention
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 DATA = Path("/work/shared/data")
@@ -350,6 +356,31 @@ def peer_bm25(rng: random.Random, events: list[Event], users: int = 2000) -> lis
     return timings[100:]
 
 
+Decide = Callable[[Request, History], object]
+
+
+def stored_peer(
+    config: dict[str, Any],
+    catalog: Catalog,
+    index: InteractionIndex,
+    requests: list[tuple[Request, History]],
+) -> Decide:
+    """The decision with each request's history appended to a ``MemoryStore`` first
+    (recording off, so every pass reads the same state). The store keeps no loyalty, so
+    the loyalty rules see none."""
+    config.setdefault("settings", {})["record"] = {
+        "offers": False,
+        "exposures": False,
+        "sessions": False,
+    }
+    store = MemoryStore(Retention(max_age=timedelta(days=800)))
+    p = Personalizer(config, catalog=catalog, interactions=index, geoip=str(GEOIP), store=store)
+    for request, history in requests:
+        customer = {"customer_id": request.user_id}
+        store.append([event.model_copy(update=customer) for event in history.events])
+    return lambda request, _: p.personalize(request, limit=10)
+
+
 def floor_config() -> dict[str, Any]:
     """The configuration of the floor: the ranking's popularity source alone, and nothing
     for the rules, offers or landing to do."""
@@ -365,6 +396,9 @@ def main() -> None:
     parser.add_argument(
         "--floor", action="store_true", help="also time the pipeline with no rules or offers"
     )
+    parser.add_argument(
+        "--store", action="store_true", help="also time the histories kept in a MemoryStore"
+    )
     args = parser.parse_args()
     rng = random.Random(2026)
     products = make_products(rng)
@@ -373,7 +407,8 @@ def main() -> None:
     t0 = time.perf_counter()
     index = InteractionIndex.build(iter(events), catalog=catalog)
     t_index = time.perf_counter() - t0
-    p = Personalizer(make_config(rng), catalog=catalog, interactions=index, geoip=str(GEOIP))
+    config = make_config(rng)
+    p = Personalizer(config, catalog=catalog, interactions=index, geoip=str(GEOIP))
     requests = make_requests(rng, args.requests)
     lengths = sorted(len(h.events) for _, h in requests)
 
@@ -385,23 +420,28 @@ def main() -> None:
         fired.append(len(ids))
         combos.add(ids)
 
+    # The peers run on the same requests, alternating with the call request by request,
+    # so that the machine's drift hits them alike.
+    peers: dict[str, Decide] = {}
+    if args.floor:
+        bare = Personalizer(floor_config(), catalog=catalog, interactions=index, geoip=str(GEOIP))
+        peers["floor"] = lambda request, history: bare.personalize(request, history, limit=10)
+    if args.store:
+        peers["store"] = stored_peer(copy.deepcopy(config), catalog, index, requests)
+    for decide in peers.values():  # warm-up
+        for request, history in requests:
+            decide(request, history)
     timings: list[int] = []
+    peer_timings: dict[str, list[int]] = {name: [] for name in peers}
     for _ in range(args.repeats):
         for request, history in requests:
             t = time.thread_time_ns()
             p.personalize(request, history, limit=10)
             timings.append(time.thread_time_ns() - t)
-
-    floor: list[int] = []
-    if args.floor:
-        bare = Personalizer(floor_config(), catalog=catalog, interactions=index, geoip=str(GEOIP))
-        for request, history in requests:  # warm-up
-            bare.personalize(request, history, limit=10)
-        for _ in range(args.repeats):
-            for request, history in requests:
+            for name, decide in peers.items():
                 t = time.thread_time_ns()
-                bare.personalize(request, history, limit=10)
-                floor.append(time.thread_time_ns() - t)
+                decide(request, history)
+                peer_timings[name].append(time.thread_time_ns() - t)
 
     stages = instrument(p)
     wrapped: list[int] = []
@@ -432,11 +472,15 @@ def main() -> None:
         f"implicit BM25 recommend (one user): p50 {peer50:.3f} ms, p99 "
         f"{pct(peer, 0.99) / 1e6:.3f} ms; personalize p50 / BM25 p50 = {p50 / peer50:.1f}x"
     )
-    if floor:
-        f50 = pct(floor, 0.5) / 1e6
+    labels = {
+        "floor": "floor (no rules, no offers, popularity alone)",
+        "store": "histories in a MemoryStore (not passed)",
+    }
+    for name, values in peer_timings.items():
+        v50 = pct(values, 0.5) / 1e6
         print(
-            f"floor (no rules, no offers, popularity alone): p50 {f50:.3f} ms, p99 "
-            f"{pct(floor, 0.99) / 1e6:.3f} ms; personalize p50 / floor p50 = {p50 / f50:.2f}x"
+            f"{labels[name]}: p50 {v50:.3f} ms, p99 {pct(values, 0.99) / 1e6:.3f} ms; "
+            f"p50 / personalize p50 = {v50 / p50:.2f}x"
         )
     total = sum(statistics.fmean(v) for k, v in stages.samples.items() if not k.startswith(" "))
     print(f"\n{'stage (wrapped pass)':<22} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'share':>6}")
