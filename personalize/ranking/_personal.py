@@ -147,11 +147,7 @@ def personal_of(request: RankingInput, raw: Mapping[str, float]) -> dict[str, fl
     rate = request.index.repurchase_rate
     cycle = request.config.repurchase_weight
     scored = {pid: value * (1.0 + cycle * rate(pid)) for pid, value in raw.items()}
-    top = top_by_value(scored, request.per_source)
-    scale = repeat_scale(request)
-    if scale != 1.0:
-        top = {pid: value * scale for pid, value in top.items()}
-    return top
+    return top_by_value(scored, request.per_source, repeat_scale(request))
 
 
 def repeat_share(counts: Mapping[str, int], orders: int) -> float:
