@@ -55,7 +55,7 @@ Channel = Literal["web", "email"]
 
 #: The ranking features that weights apply to, with their default weights.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "personal": 8.0,
+    "personal": 20.0,
     "neighbours": 1.0,
     "repeat": 0.0,
     "co_purchase": 0.0,
@@ -210,7 +210,7 @@ class RankingConfig(_Strict):
     personal_half_life_days: float = Field(default=365.0, gt=0)
     order_decay: float = Field(default=0.95, gt=0, le=1)
     repurchase_weight: float = Field(default=4.0, ge=0)
-    repeat_share_weight: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    repeat_share_weight: float = Field(default=4.0, ge=0, allow_inf_nan=False)
     neighbour_power: float = Field(default=1.0, gt=0)
     index: IndexConfig = Field(default_factory=IndexConfig)
 

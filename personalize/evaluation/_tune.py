@@ -49,7 +49,7 @@ GRID: Mapping[str, Sequence[float]] = {
     "personal_half_life_days": (30, 90, 180, 365, 1000),
     "order_decay": (0.8, 0.9, 0.95, 0.98, 1.0),
     "repurchase_weight": (0, 1, 2, 4, 8, 20),
-    "repeat_share_weight": (0, 0.5, 1, 2, 4),
+    "repeat_share_weight": (0, 1, 2, 4, 8),
     "neighbour_power": (0.5, 1, 1.5, 2),
     "index.max_neighbours": (20, 30, 50, 80),
     "index.half_life_days": (15, 30, 60, 120),

@@ -92,14 +92,14 @@ def test_without_the_weight_the_scale_is_one() -> None:
     assert repeat_scale(req) == 1.0
 
 
-def test_a_customer_who_buys_again_keeps_personal_and_one_who_does_not_gets_half() -> None:
+def test_a_customer_who_buys_again_keeps_personal_and_one_who_does_not_gets_a_fifth() -> None:
     staples = ("beans", "filters")
     again = personal(request(orders(*[staples] * 30)))
     lift = 2 * (58 + 5) / (60 * 29 / 30 + 10) - 1
-    assert max(again.values()) == pytest.approx((1.0 + lift) / 2)
+    assert max(again.values()) == pytest.approx((1.0 + 4 * lift) / 5)  # the default weight 4
     explorer = orders(*[(f"p{n}",) for n in range(12)])
     found = personal(request(explorer))
-    assert max(found.values()) == 0.5  # the default weight 1: 1 / (1 + 1)
+    assert max(found.values()) == 0.2  # the default weight 4: 1 / (1 + 4)
     # the order among the customer's own products does not change
     same = personal(request(explorer, repeat_share_weight=0.0))
     assert sorted(found, key=found.__getitem__) == sorted(same, key=same.__getitem__)
