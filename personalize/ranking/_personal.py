@@ -161,10 +161,16 @@ def repeat_share(counts: Mapping[str, int], orders: int) -> float:
     """
     lines = sum(counts.values())
     again = lines - len(counts)
-    chances = lines * (1.0 - 1.0 / orders) if orders > 1 else 0.0
-    prior = _SHARE_PRIOR_LINES
-    share = (max(again, 0) + prior / 2) / (max(chances, float(max(again, 0))) + prior)
-    return min(share, 1.0)
+    if orders <= 1 or again <= 0:
+        return _SHARE_PRIOR_LINES / 2 / (_chances(lines, orders) + _SHARE_PRIOR_LINES)
+    share = (again + _SHARE_PRIOR_LINES / 2) / (_chances(lines, orders) + _SHARE_PRIOR_LINES)
+    return share if share < 1.0 else 1.0
+
+
+def _chances(lines: int, orders: int) -> float:
+    """The order lines after the first order, the first taken as the average one (never
+    fewer than the repeats there can be: a product is in at most every order)."""
+    return lines - lines / orders if orders > 1 else 0.0
 
 
 def repeat_scale(request: RankingInput) -> float:
@@ -176,8 +182,9 @@ def repeat_scale(request: RankingInput) -> float:
     if weight == 0.0:
         return 1.0
     history = request.context.history
-    share = repeat_share(history.purchase_counts, history.order_count)
-    lift = min(max(2.0 * share - 1.0, 0.0), 1.0)
+    lift = 2.0 * repeat_share(history.purchase_counts, history.order_count) - 1.0
+    if lift <= 0.0:
+        return 1.0 / (1.0 + weight)
     return (1.0 + weight * lift) / (1.0 + weight)
 
 
