@@ -54,7 +54,15 @@ K = 10
 
 #: Weights chosen on the validation split (see docs/performance.md, "## Ranking").
 TUNED: dict[str, Any] = {
-    "weights": {"repeat": 1.0, "co_purchase": 0.15, "popularity": 0.0, "trending": 0.3},
+    "weights": {
+        "repeat": 1.0,
+        "co_purchase": 0.15,
+        "popularity": 0.0,
+        "trending": 0.3,
+        "personal": 5.0,  # the defaults these settings were measured with
+    },
+    "repurchase_weight": 8.0,
+    "repeat_share_weight": 0.0,
     "anchor_half_life_days": 5,
     "repeat_half_life_days": 1000,
     "max_anchors": 30,

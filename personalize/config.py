@@ -55,7 +55,7 @@ Channel = Literal["web", "email"]
 
 #: The ranking features that weights apply to, with their default weights.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "personal": 5.0,
+    "personal": 20.0,
     "neighbours": 1.0,
     "repeat": 0.0,
     "co_purchase": 0.0,
@@ -187,6 +187,12 @@ class RankingConfig(_Strict):
             of the customer (1: no decay by order count).
         repurchase_weight: How much a product's repurchase rate (the share of its buyers
             who bought it again) raises its ``personal`` value: ``* (1 + w * rate)``.
+        repeat_share_weight: How much the customer's own *repeat share* (the part of
+            their order lines after the first order that are products they had bought
+            before) keeps their ``personal`` values: ``* (1 + w * lift) / (1 + w)``, where
+            ``lift`` is ``2 * share - 1`` clipped to ``[0, 1]`` (0: off). A customer who
+            mostly buys again keeps the full values; one who mostly buys new products, or
+            has one order, gets ``1 / (1 + w)`` of them.
         neighbour_power: Co-purchase similarities are raised to this power in the
             ``neighbours`` feature (above 1 favours the closest neighbours).
         index: How the interaction index is built.
@@ -203,7 +209,8 @@ class RankingConfig(_Strict):
     popular_candidates: int = Field(default=60, ge=0)
     personal_half_life_days: float = Field(default=365.0, gt=0)
     order_decay: float = Field(default=0.95, gt=0, le=1)
-    repurchase_weight: float = Field(default=8.0, ge=0)
+    repurchase_weight: float = Field(default=4.0, ge=0)
+    repeat_share_weight: float = Field(default=4.0, ge=0, allow_inf_nan=False)
     neighbour_power: float = Field(default=1.0, gt=0)
     index: IndexConfig = Field(default_factory=IndexConfig)
 

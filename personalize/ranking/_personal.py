@@ -5,8 +5,10 @@ Two candidate sources read the customer's orders (``HistoryFacts.order_times`` a
 
 * :func:`personal` scores each product the customer bought by its decayed order frequency,
   ``sum over the orders holding it of order_decay ** (later orders) * 0.5 ** (age /
-  personal_half_life_days)``, times ``1 + repurchase_rate`` (how often buyers of it buy it
-  again), so staples outrank one-off buys of the same frequency;
+  personal_half_life_days)``, times ``1 + repurchase_weight * repurchase_rate`` (how often
+  buyers of it buy it again), so staples outrank one-off buys of the same frequency; then
+  scaled to [0, 1] and by the customer's :func:`repeat_scale` (a customer who rarely buys
+  again gets less of their own products, whatever the store's shape);
 * :func:`neighbours` spreads that frequency over the co-purchase neighbours of the
   ``max_anchors`` heaviest products, ``sum of frequency * similarity ** neighbour_power``;
   with ``exclude_purchased`` the customer's own products are left out *before* the
@@ -42,6 +44,8 @@ __all__ = [
     "personal",
     "personal_of",
     "purchased",
+    "repeat_scale",
+    "repeat_share",
     "stored_mismatch",
 ]
 
@@ -49,6 +53,8 @@ _DAY = 86400.0
 _MICROSECOND = timedelta(microseconds=1)
 #: Ages of this many microseconds or more lose bits as float64: computed one by one.
 _EXACT_US = 2**53
+#: Pseudo order lines at a repeat share of one half that :func:`repeat_share` starts from.
+_SHARE_PRIOR_LINES = 10.0
 
 
 def frequency(request: RankingInput) -> dict[str, float]:
@@ -141,7 +147,45 @@ def personal_of(request: RankingInput, raw: Mapping[str, float]) -> dict[str, fl
     rate = request.index.repurchase_rate
     cycle = request.config.repurchase_weight
     scored = {pid: value * (1.0 + cycle * rate(pid)) for pid, value in raw.items()}
-    return top_by_value(scored, request.per_source)
+    return top_by_value(scored, request.per_source, repeat_scale(request))
+
+
+def repeat_share(counts: Mapping[str, int], orders: int) -> float:
+    """The customer's repeat share: of their order lines after the first order, the part
+    that are products they had bought before, smoothed towards one half.
+
+    ``counts`` is product id to the number of the customer's orders holding it, ``orders``
+    their number of orders. Without the order of each line, the first order is taken as
+    the average one: ``(lines - products + 5) / (lines * (1 - 1 / orders) + 10)``, in
+    ``(0, 1]``, 0.5 with one order or none.
+    """
+    lines = sum(counts.values())
+    again = lines - len(counts)
+    if orders <= 1 or again <= 0:
+        return _SHARE_PRIOR_LINES / 2 / (_chances(lines, orders) + _SHARE_PRIOR_LINES)
+    share = (again + _SHARE_PRIOR_LINES / 2) / (_chances(lines, orders) + _SHARE_PRIOR_LINES)
+    return share if share < 1.0 else 1.0
+
+
+def _chances(lines: int, orders: int) -> float:
+    """The order lines after the first order, the first taken as the average one (never
+    fewer than the repeats there can be: a product is in at most every order)."""
+    return lines - lines / orders if orders > 1 else 0.0
+
+
+def repeat_scale(request: RankingInput) -> float:
+    """The factor on the customer's ``personal`` values, ``(1 + w * lift) / (1 + w)`` with
+    ``w`` the ``repeat_share_weight`` and ``lift`` the :func:`repeat_share` ``2 * share -
+    1`` clipped to ``[0, 1]``: 1 for a customer who only buys again, down to ``1 / (1 +
+    w)`` for one whose share is one half or less."""
+    weight = request.config.repeat_share_weight
+    if weight == 0.0:
+        return 1.0
+    history = request.context.history
+    lift = 2.0 * repeat_share(history.purchase_counts, history.order_count) - 1.0
+    if lift <= 0.0:
+        return 1.0 / (1.0 + weight)
+    return (1.0 + weight * lift) / (1.0 + weight)
 
 
 def heaviest(raw: Mapping[str, float], count: int) -> list[tuple[str, float]]:

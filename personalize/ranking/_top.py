@@ -7,19 +7,21 @@ from collections.abc import Mapping
 __all__ = ["top_by_value"]
 
 
-def top_by_value(scores: Mapping[str, float], limit: int) -> dict[str, float]:
-    """The ``limit`` best entries scaled so the best is 1 (ties broken by id); none if the
-    best is not above 0, and entries of 0 are left out."""
+def top_by_value(scores: Mapping[str, float], limit: int, best: float = 1.0) -> dict[str, float]:
+    """The ``limit`` best entries scaled so the best is ``best`` (ties broken by id); none
+    if the best is not above 0, and entries of 0 are left out."""
     if limit <= 0:
         return {}
     if len(scores) > limit:  # only entries at least as good as the limit-th can make the cut
         cut = sorted(scores.values(), reverse=True)[limit - 1]
-        best = [(-value, pid) for pid, value in scores.items() if value >= cut]
+        ranked = [(-value, pid) for pid, value in scores.items() if value >= cut]
     else:
-        best = [(-value, pid) for pid, value in scores.items()]
-    best.sort()  # best first, then by id
-    del best[limit:]
-    top = -best[0][0] if best else 0.0
+        ranked = [(-value, pid) for pid, value in scores.items()]
+    ranked.sort()  # best first, then by id
+    del ranked[limit:]
+    top = -ranked[0][0] if ranked else 0.0
     if top <= 0.0:
         return {}
-    return {pid: -negated / top for negated, pid in best if negated < 0.0}
+    if best != 1.0:
+        top /= best
+    return {pid: -negated / top for negated, pid in ranked if negated < 0.0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ranking_helpers import NOW, purchase, shop_catalog, shop_index
@@ -13,7 +14,7 @@ from personalize.config import RankingConfig
 from personalize.context import ContextResolver
 from personalize.context._history import build_profile
 from personalize.ranking import InteractionIndex, RankingInput
-from personalize.ranking._personal import frequency, neighbours, personal
+from personalize.ranking._personal import frequency, neighbours, personal, repeat_scale
 
 INDEX = shop_index()
 CATALOG = shop_catalog()
@@ -91,10 +92,10 @@ def test_order_decay_one_and_a_long_half_life_count_orders() -> None:
 def test_personal_prefers_products_that_buyers_buy_again() -> None:
     # beans are bought again by their buyers in the shop's log, a grinder never is
     events = orders((10, ("beans", "grinder")))
-    found = personal(request(events, repurchase_weight=8.0))
+    found = personal(request(events, repurchase_weight=8.0, repeat_share_weight=0.0))
     assert found["beans"] == 1.0
     assert found["grinder"] < 1.0
-    flat = personal(request(events, repurchase_weight=0.0))
+    flat = personal(request(events, repurchase_weight=0.0, repeat_share_weight=0.0))
     assert flat["beans"] == flat["grinder"] == 1.0
 
 
@@ -147,9 +148,10 @@ def test_values_are_in_the_unit_range_with_the_best_at_one(
     events = orders(*((days, tuple(products)) for days, products in baskets))
     req = request(events, exclude_purchased=exclude)
     bought = {e.product_id for e in events}
-    for found in (personal(req), neighbours(req)):
+    scale = repeat_scale(req)
+    for found, best in ((personal(req), scale), (neighbours(req), 1.0)):
         assert all(0.0 < v <= 1.0 for v in found.values())
-        assert not found or max(found.values()) == 1.0
+        assert not found or max(found.values()) == pytest.approx(best)
         assert len(found) <= req.per_source
     assert set(personal(req)) <= bought
     if exclude:

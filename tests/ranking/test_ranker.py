@@ -55,7 +55,8 @@ def test_scores_are_the_weighted_sum_of_features_with_reasons() -> None:
 
 
 def test_repeat_purchases_rank_first_for_a_loyal_customer() -> None:
-    result = ranker(weights={"repeat": 5.0}).rank(COFFEE_DRINKER)
+    # personal (weight 20 by default) proposes the same products: off, repeat is the source
+    result = ranker(weights={"repeat": 5.0, "personal": 0.0}).rank(COFFEE_DRINKER)
     assert result.product_ids[0] == "beans"
     assert result.products[0].source == "repeat"
 
