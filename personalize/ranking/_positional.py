@@ -4,8 +4,9 @@ Each twin proposes exactly what its namesake in :mod:`personalize.ranking._sourc
 (the same products, the same float values) but as a :class:`Proposal` of positions in the
 ranker's :class:`~personalize.ranking._space.Space`. Neighbour rows are gathered and summed
 in one pass: the rows of every anchor are concatenated, marked in a mask of the space
-(whose nonzero entries are the neighbours, ascending) and summed with ``np.bincount``, which adds in input order, anchor by anchor, as the loop
-over dicts does, so every sum is the same float. The top ``per_source`` are chosen with a
+(whose nonzero entries are the neighbours, ascending) and summed with ``np.bincount``,
+which adds in input order, anchor by anchor, as the loop over dicts does, so every sum
+is the same float. The top ``per_source`` are chosen with a
 partition and a sort of the few that pass the cut, by value descending and then id
 ascending (through the ids' ranks). Work per source is bounded by its anchors and
 ``per_source``, never by the length of the history.
