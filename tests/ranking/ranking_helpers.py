@@ -8,9 +8,19 @@ from types import MappingProxyType
 
 from hypothesis import strategies as st
 
-from personalize import Catalog, Event, Product
-from personalize.context import Behaviour, Cart, Context, Geo, HistoryFacts, TimeFacts
-from personalize.ranking import InteractionIndex
+from personalize import Catalog, Event, History, Product, Request
+from personalize.config import RankingConfig
+from personalize.context import (
+    Behaviour,
+    Cart,
+    Context,
+    ContextResolver,
+    Geo,
+    HistoryFacts,
+    TimeFacts,
+)
+from personalize.context._history import build_profile
+from personalize.ranking import InteractionIndex, RankingInput
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -131,7 +141,34 @@ def context(
     )
 
 
-PRODUCT_IDS = [p.id for p in shop_catalog()] + ["discontinued", "ghost"]
+def history_request(
+    events: list[Event],
+    index: InteractionIndex,
+    *,
+    profile: bool = False,
+    per_source: int = 50,
+    **options: object,
+) -> RankingInput:
+    """A ``home`` request at :data:`NOW` for a customer with ``events`` (read as a
+    :class:`~personalize.Profile` with ``profile``), ranked over the shop's catalog and
+    ``index`` with the ranking options ``options``."""
+    history = History(profile=build_profile(events)) if profile else History(events=events)
+    return RankingInput(
+        context=_RESOLVER.resolve(Request(now=NOW), history),
+        catalog=SHOP_CATALOG,
+        index=index,
+        config=RankingConfig.model_validate(options),
+        placement="home",
+        product_id=None,
+        limit=10,
+        now=NOW,
+        per_source=per_source,
+    )
+
+
+SHOP_CATALOG = shop_catalog()
+_RESOLVER = ContextResolver()
+PRODUCT_IDS = [p.id for p in SHOP_CATALOG] + ["discontinued", "ghost"]
 
 #: Contexts over the shop's products (and two unknown ids).
 contexts = st.builds(

@@ -7,12 +7,10 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ranking_helpers import NOW, purchase, shop_catalog, shop_index
+from ranking_helpers import NOW, history_request, purchase, shop_catalog, shop_index
 
 from personalize import Event, History, Request
-from personalize.config import RankingConfig
 from personalize.context import ContextResolver
-from personalize.context._history import build_profile
 from personalize.ranking import InteractionIndex, RankingInput
 from personalize.ranking._personal import frequency, neighbours, personal, repeat_scale
 
@@ -40,21 +38,7 @@ def request(
     index: InteractionIndex = INDEX,
     **options: object,
 ) -> RankingInput:
-    history = History(events=events)
-    if profile:
-        history = History(profile=build_profile(events))
-    ctx = RESOLVER.resolve(Request(now=NOW), history)
-    return RankingInput(
-        context=ctx,
-        catalog=CATALOG,
-        index=index,
-        config=RankingConfig.model_validate(options),
-        placement="home",
-        product_id=None,
-        limit=10,
-        now=NOW,
-        per_source=per_source,
-    )
+    return history_request(events, index, profile=profile, per_source=per_source, **options)
 
 
 def orders(*baskets: tuple[float, tuple[str, ...]]) -> list[Event]:

@@ -7,31 +7,17 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from ranking_helpers import NOW, purchase, shop_catalog, shop_index
+from ranking_helpers import history_request, purchase, shop_index
 
-from personalize import ConfigError, Event, History, Request, load_config
-from personalize.config import RankingConfig
-from personalize.context import ContextResolver
-from personalize.context._history import build_profile
+from personalize import ConfigError, Event, load_config
 from personalize.ranking import RankingInput
 from personalize.ranking._personal import personal, repeat_scale, repeat_share
 
-RESOLVER = ContextResolver()
+INDEX = shop_index()
 
 
 def request(events: list[Event], *, profile: bool = False, **options: object) -> RankingInput:
-    history = History(profile=build_profile(events)) if profile else History(events=events)
-    return RankingInput(
-        context=RESOLVER.resolve(Request(now=NOW), history),
-        catalog=shop_catalog(),
-        index=shop_index(),
-        config=RankingConfig.model_validate(options),
-        placement="home",
-        product_id=None,
-        limit=10,
-        now=NOW,
-        per_source=50,
-    )
+    return history_request(events, INDEX, profile=profile, **options)
 
 
 def orders(*baskets: tuple[str, ...]) -> list[Event]:
