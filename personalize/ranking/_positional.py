@@ -22,6 +22,7 @@ import heapq
 import math
 from collections.abc import Callable, Mapping
 from itertools import repeat as forever
+from operator import itemgetter
 from typing import cast
 
 import numpy as np
@@ -325,16 +326,12 @@ def affinity(on: On) -> Proposal:
     # groups are written lightest first, so the heaviest is the one left.
     best = np.zeros(space.size, dtype=np.float64)
     seen = np.zeros(space.size, dtype=np.bool_)
-    for part, share in sorted(zip(parts, shares, strict=True), key=_second):
+    for part, share in sorted(zip(parts, shares, strict=True), key=itemgetter(1)):
         best[part] = share
         seen[part] = True
     found = seen.nonzero()[0]
     values = best[found] * (0.5 + 0.5 * space.popularity[found])
     return top_by_value(found, values, request.per_source, space)
-
-
-def _second(pair: tuple[Positions, float]) -> float:
-    return pair[1]
 
 
 def personal(on: On) -> Proposal:
