@@ -26,6 +26,8 @@ Run::
     python benchmarks/bench_realistic.py --requests 500 --repeats 1
     python benchmarks/bench_realistic.py --floor     # and the pipeline's floor
     python benchmarks/bench_realistic.py --store     # and the histories kept in a store
+    python benchmarks/bench_realistic.py --requests 1000 --spin 12 &   # for a profiler:
+    sleep 20; perf record -F 2000 -p $! -- sleep 8; perf report --sort dso
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import copy
 import ipaddress
 import json
 import math
+import os
 import random
 import statistics
 import time
@@ -381,6 +384,16 @@ def stored_peer(
     return lambda request, _: p.personalize(request, limit=10)
 
 
+def spin(p: Personalizer, requests: list[tuple[Request, History]], seconds: float) -> None:
+    """Loop over ``requests`` for ``seconds`` and nothing else, so that a sampling profiler
+    attached to this process sees only the request path."""
+    print(f"pid {os.getpid()}: looping over {len(requests)} requests for {seconds:g} s", flush=True)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for request, history in requests:
+            p.personalize(request, history, limit=10)
+
+
 def floor_config() -> dict[str, Any]:
     """The configuration of the floor: the ranking's popularity source alone, and nothing
     for the rules, offers or landing to do."""
@@ -398,6 +411,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--store", action="store_true", help="also time the histories kept in a MemoryStore"
+    )
+    parser.add_argument(
+        "--spin",
+        type=float,
+        metavar="SECONDS",
+        help="after the warm-up, only loop over the requests this long (for perf or py-spy)",
     )
     args = parser.parse_args()
     rng = random.Random(2026)
@@ -419,6 +438,9 @@ def main() -> None:
         ids = tuple(result.rules)
         fired.append(len(ids))
         combos.add(ids)
+    if args.spin is not None:
+        spin(p, requests, args.spin)
+        return
 
     # The peers run on the same requests, alternating with the call request by request,
     # so that the machine's drift hits them alike.
