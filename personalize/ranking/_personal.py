@@ -33,7 +33,7 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from personalize.ranking._top import top_by_value
+from personalize.ranking._top import age_days, decay, top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput
 
 __all__ = [
@@ -69,16 +69,13 @@ def frequency(request: RankingInput) -> dict[str, float]:
         return _per_product(history.product_orders, weight)
     stored = history.stored_frequency
     if stored is not None and stored_mismatch(request) is None:
-        age = max((now - stored.at).total_seconds() / _DAY, 0.0) if now is not None else 0.0
-        factor = math.pow(0.5, age / half_life)
+        factor = decay(age_days(now, stored.at), half_life)
         return {pid: value * factor for pid, value in stored.values.items()}
-    out: dict[str, float] = {}
     last = history.last_purchased
-    for pid, count in history.purchase_counts.items():
-        then = last.get(pid)
-        age = max((now - then).total_seconds() / _DAY, 0.0) if now and then else 0.0
-        out[pid] = count * math.pow(0.5, age / half_life)
-    return out
+    return {
+        pid: count * decay(age_days(now, last.get(pid)), half_life)
+        for pid, count in history.purchase_counts.items()
+    }
 
 
 def stored_mismatch(request: RankingInput) -> str | None:
@@ -160,9 +157,7 @@ def repeat_share(counts: Mapping[str, int], orders: int) -> float:
     ``(0, 1]``, 0.5 with one order or none.
     """
     lines = sum(counts.values())
-    again = lines - len(counts)
-    if orders <= 1 or again <= 0:
-        return _SHARE_PRIOR_LINES / 2 / (_chances(lines, orders) + _SHARE_PRIOR_LINES)
+    again = max(lines - len(counts), 0) if orders > 1 else 0  # one order repeats nothing
     share = (again + _SHARE_PRIOR_LINES / 2) / (_chances(lines, orders) + _SHARE_PRIOR_LINES)
     return share if share < 1.0 else 1.0
 

@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 
 from personalize.ranking import _personal as own
 from personalize.ranking import _sources as ref
-from personalize.ranking._space import Rows, Space, marked
+from personalize.ranking._space import Rows, Space, marked, span
+from personalize.ranking._top import age_days
 from personalize.ranking._types import CandidateSource, RankingInput
 
 __all__ = ["POSITIONAL", "NewArrivalsAt", "On", "Proposal", "arrival_values", "top_by_value"]
@@ -114,7 +115,7 @@ class Bought:
         """Days since each was last bought."""
         if self._ages is None:
             last, now = self._request.context.history.last_purchased, self._request.now
-            self._ages = [ref._age_days(now, last.get(pid)) for pid in self.ids]
+            self._ages = [age_days(now, last.get(pid)) for pid in self.ids]
         return self._ages
 
 
@@ -381,15 +382,15 @@ def trending(on: On) -> Proposal:
 
 
 def arrival_values(
-    created_us: NDArray[np.int64], now_us: int, span: tuple[int, int] | None = None
+    created_us: NDArray[np.int64], now_us: int, known: tuple[int, int] | None = None
 ) -> Values:
     """:func:`~personalize.ranking._sources.arrival_score` of each creation time, the same
     floats: the age in NumPy (exact while it fits in 53 bits), the power by ``math.pow``
-    (NumPy's vectorised power may differ from it in the last bit). ``span``: the earliest
+    (NumPy's vectorised power may differ from it in the last bit). ``known``: the earliest
     and latest creation time there can be, when known (saves looking)."""
     if not len(created_us):
         return _NO_VALUES
-    early, late = span if span is not None else (int(created_us.min()), int(created_us.max()))
+    early, late = known if known is not None else span(created_us)
     if now_us - early >= _EXACT_US or late - now_us >= _EXACT_US:
         return np.array([ref.arrival_score(now_us, int(at)) for at in created_us.tolist()])
     days = np.maximum((now_us - created_us) / 1_000_000 / _DAY, 0.0)
@@ -411,8 +412,7 @@ class NewArrivalsAt:
         pids = [pid for pid, _ in newest.newest]
         self._positions = np.array([space.position[pid] for pid in pids], dtype=np.intp)
         self._created = np.array([at for _, at in newest.newest], dtype=np.int64)
-        created = self._created
-        self._span = (int(created.min()), int(created.max())) if len(created) else (0, 0)
+        self._span = span(self._created)
 
     def __call__(self, on: On) -> Proposal:
         """The newest products with their arrival score (those above 0)."""

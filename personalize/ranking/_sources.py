@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 from personalize.catalog import Catalog
 from personalize.ranking import _personal
-from personalize.ranking._top import top_by_value
+from personalize.ranking._top import age_days, decay, top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput, Scorer
 
 __all__ = [
@@ -50,16 +50,6 @@ NEW_ARRIVAL_HALF_LIFE_DAYS = 30.0
 _AFFINITY_GROUPS = 3
 #: The floor of the replenishability factor of a repeat candidate (see :func:`repeat`).
 _REPEAT_FLOOR = 1.0
-
-
-def _age_days(now: datetime | None, then: datetime | None) -> float | None:
-    if now is None or then is None:
-        return None
-    return max((now - then).total_seconds() / _DAY, 0.0)
-
-
-def _decay(age_days: float | None, half_life_days: float) -> float:
-    return 1.0 if age_days is None else math.pow(0.5, age_days / half_life_days)
 
 
 def epoch_us(moment: datetime) -> int:
@@ -116,7 +106,7 @@ def repeat(request: RankingInput) -> Mapping[str, float]:
         product = catalog.get(pid)
         replenish = 1.0 if product is not None and product.replenishable else 0.0
         replenish = max(replenish, index.repurchase_rate(pid))
-        recency = _decay(_age_days(request.now, last.get(pid)), half_life)
+        recency = decay(age_days(request.now, last.get(pid)), half_life)
         raw[pid] = counts.get(pid, 1) * recency * (_REPEAT_FLOOR + replenish)
     return top_by_value(raw, request.per_source)
 
@@ -145,7 +135,7 @@ def co_purchase(request: RankingInput) -> Mapping[str, float]:
     counts, last = history.purchase_counts, history.last_purchased
     half_life, now = request.config.anchor_half_life_days, request.now
     anchors = [
-        (pid, math.log1p(counts.get(pid, 1)) * _decay(_age_days(now, last.get(pid)), half_life))
+        (pid, math.log1p(counts.get(pid, 1)) * decay(age_days(now, last.get(pid)), half_life))
         for pid in recent_purchases(request, request.config.max_anchors)
     ]
     return top_by_value(_spread(anchors, request.index.co_purchase), request.per_source)
@@ -276,8 +266,8 @@ def new_arrival_score(product_id: str, request: RankingInput) -> float:
     product = request.catalog.get(product_id)
     if product is None or product.created_at is None:
         return 0.0
-    age = _age_days(request.now, product.created_at)
-    return 0.0 if age is None else _decay(age, NEW_ARRIVAL_HALF_LIFE_DAYS)
+    age = age_days(request.now, product.created_at)
+    return 0.0 if age is None else decay(age, NEW_ARRIVAL_HALF_LIFE_DAYS)
 
 
 #: Built-in candidate sources by feature name, in the order they run.

@@ -31,7 +31,7 @@ from personalize.catalog import Catalog
 if TYPE_CHECKING:
     from personalize.ranking._index import InteractionIndex
 
-__all__ = ["Rows", "Space", "distinct", "first_places", "marked", "space_of"]
+__all__ = ["Rows", "Space", "distinct", "first_places", "marked", "space_of", "span"]
 
 Positions = NDArray[np.intp]
 Values = NDArray[np.float64]
@@ -78,6 +78,11 @@ def marked(sorted_positions: Positions, wanted: Sequence[int] | Positions) -> ND
     at, query = at[inside], query[inside]
     mask[at[sorted_positions[at] == query]] = True
     return mask
+
+
+def span(times: NDArray[np.int64]) -> tuple[int, int]:
+    """The smallest and largest of ``times`` (``(0, 0)`` when there are none)."""
+    return (int(times.min()), int(times.max())) if len(times) else (0, 0)
 
 
 def _column(values: object, size: int) -> Values:
@@ -142,9 +147,8 @@ class Space:
             where = np.array([i for i, _ in dated], dtype=np.intp)
             self.dated[where] = True
             self.created_us[where] = [epoch_us(when) for _, when in dated]  # type: ignore[arg-type]
-        created = self.created_us[self.dated]
         #: The earliest and latest creation time of a dated product.
-        self.created_span = (int(created.min()), int(created.max())) if len(created) else (0, 0)
+        self.created_span = span(self.created_us[self.dated])
         arrays = index.static_arrays()
         self.popularity = _column(arrays["popularity"], size)
         self.trending = _column(arrays["trending"], size)

@@ -1,10 +1,27 @@
-"""The best entries of a source's scores, scaled to [0, 1] (shared by the dict sources)."""
+"""What the dict sources share: the best entries of their scores, scaled to [0, 1], and the
+decay of an age by a half-life."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from datetime import datetime
 
-__all__ = ["top_by_value"]
+__all__ = ["age_days", "decay", "top_by_value"]
+
+_DAY = 86400.0
+
+
+def age_days(now: datetime | None, then: datetime | None) -> float | None:
+    """Days from ``then`` to ``now`` (0 if ``then`` is later), ``None`` without either."""
+    if now is None or then is None:
+        return None
+    return max((now - then).total_seconds() / _DAY, 0.0)
+
+
+def decay(age: float | None, half_life_days: float) -> float:
+    """``0.5 ** (age / half_life_days)``; 1 without an age."""
+    return 1.0 if age is None else math.pow(0.5, age / half_life_days)
 
 
 def top_by_value(scores: Mapping[str, float], limit: int, best: float = 1.0) -> dict[str, float]:
