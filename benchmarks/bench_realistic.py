@@ -55,7 +55,11 @@ from personalize.ranking import InteractionIndex
 from personalize.store import MemoryStore, Retention
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-DATA = Path("/work/shared/data")
+#: The shared data beside the repository (``PERSONALIZE_SHARED_DATA`` points elsewhere).
+DATA = Path(
+    os.environ.get("PERSONALIZE_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 GEOIP = DATA / "geoip" / "GeoIP2-City-Test.mmdb"
 USER_AGENTS = DATA / "useragents" / "uap-core" / "test_ua.yaml"
 N_PRODUCTS, N_CATEGORIES, N_DEPARTMENTS, N_BRANDS = 10_000, 800, 40, 400

@@ -17,6 +17,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 from pathlib import Path
 
@@ -26,7 +27,16 @@ from personalize.evaluation._read import catalog_from_events, read_log
 from personalize.evaluation._run import Prepared, prepare, prepared_lists
 from personalize.store import MemoryStore
 
-LOG = Path("/work/shared/data/retail/online_retail.csv.gz")
+#: The retail log of the shared data beside the repository (``PERSONALIZE_SHARED_DATA``
+#: points elsewhere).
+LOG = (
+    Path(
+        os.environ.get("PERSONALIZE_SHARED_DATA")
+        or Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+    / "retail"
+    / "online_retail.csv.gz"
+)
 
 
 def main() -> None:
