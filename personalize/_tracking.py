@@ -22,7 +22,7 @@ from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
 from personalize.store._protocol import reads_summary_only
-from personalize.store._summary import FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS
+from personalize.store._summary import DEFAULT_FOLD
 
 __all__ = [
     "DEFAULT_STORE",
@@ -77,7 +77,7 @@ class Tracking:
         store: StoreOption,
         session_timeout: timedelta,
         *,
-        fold: tuple[float, float] = (FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS),
+        fold: tuple[float, float] = DEFAULT_FOLD,
     ) -> None:
         if store == DEFAULT_STORE:
             decay, half_life = fold

@@ -33,7 +33,7 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from personalize.ranking._top import age_days, decay, top_by_value
+from personalize.ranking._top import DAY, EXACT_US, MICROSECOND, age_days, decay, top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput
 
 __all__ = [
@@ -49,10 +49,6 @@ __all__ = [
     "stored_mismatch",
 ]
 
-_DAY = 86400.0
-_MICROSECOND = timedelta(microseconds=1)
-#: Ages of this many microseconds or more lose bits as float64: computed one by one.
-_EXACT_US = 2**53
 #: Pseudo order lines at a repeat share of one half that :func:`repeat_share` starts from.
 _SHARE_PRIOR_LINES = 10.0
 
@@ -106,12 +102,12 @@ def _order_weights(
     later = np.fromiter(map(math.pow, forever(decay), range(n - 1, -1, -1)), np.float64, n)
     if now is None:
         return later
-    ages_us = [(now - at) // _MICROSECOND for at in times]
-    if max(map(abs, ages_us)) >= _EXACT_US:  # beyond float64's integers: one by one
-        days = [max((now - at).total_seconds() / _DAY, 0.0) / half_life for at in times]
+    ages_us = [(now - at) // MICROSECOND for at in times]
+    if max(map(abs, ages_us)) >= EXACT_US:  # beyond float64's integers: one by one
+        days = [max((now - at).total_seconds() / DAY, 0.0) / half_life for at in times]
     else:
         days = (
-            np.maximum(np.array(ages_us, np.float64) / 1_000_000 / _DAY, 0.0) / half_life
+            np.maximum(np.array(ages_us, np.float64) / 1_000_000 / DAY, 0.0) / half_life
         ).tolist()
     return later * np.fromiter(map(math.pow, forever(0.5), days), np.float64, n)
 

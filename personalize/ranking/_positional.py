@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from personalize.ranking import _personal as own
 from personalize.ranking import _sources as ref
 from personalize.ranking._space import Rows, Space, marked, span
-from personalize.ranking._top import age_days
+from personalize.ranking._top import DAY, EXACT_US, age_days, decay
 from personalize.ranking._types import CandidateSource, RankingInput
 
 __all__ = ["POSITIONAL", "NewArrivalsAt", "On", "Proposal", "arrival_values", "top_by_value"]
@@ -40,9 +40,6 @@ Positions = NDArray[np.intp]
 Values = NDArray[np.float64]
 _NO_POSITIONS: Positions = np.zeros(0, dtype=np.intp)
 _NO_VALUES: Values = np.zeros(0, dtype=np.float64)
-_DAY = 86400.0
-#: Differences of microseconds beyond this lose bits as float64: computed one by one.
-_EXACT_US = 2**53
 
 
 class Proposal:
@@ -155,11 +152,6 @@ class On:
 PositionalSource = Callable[[On], Proposal]
 
 
-def _decays(ages: list[float | None], half_life: float) -> list[float]:
-    """:func:`~._sources._decay` of each age, the same floats."""
-    return [1.0 if age is None else math.pow(0.5, age / half_life) for age in ages]
-
-
 def top_by_value(positions: Positions, values: Values, limit: int, space: Space) -> Proposal:
     """:func:`personalize.ranking._sources.top_by_value` on distinct positions."""
     n = len(values)
@@ -228,7 +220,8 @@ def repeat(on: On) -> Proposal:
     if None in positions:  # a purchase of an unknown product: ties need its id
         return Proposal.of(ref.repeat(request), space)
     at = np.array(positions, dtype=np.intp)
-    recency = _decays(bought.ages[:per_source], request.config.repeat_half_life_days)
+    half_life = request.config.repeat_half_life_days
+    recency = [decay(age, half_life) for age in bought.ages[:per_source]]
     counts = np.array(bought.counts[:per_source], dtype=np.float64)
     raw = counts * np.array(recency) * (ref._REPEAT_FLOOR + space.replenish[at])
     return top_by_value(at, raw, per_source, space)
@@ -238,14 +231,15 @@ def co_purchase(on: On) -> Proposal:
     """:func:`personalize.ranking._sources.co_purchase` on positions."""
     request, space = on.request, on.space
     bought, k = on.bought(), request.config.max_anchors
-    decays = _decays(bought.ages[:k], request.config.anchor_half_life_days)
+    half_life = request.config.anchor_half_life_days
     n_index = space.n_index
     anchors: list[int] = []
     weights: list[float] = []
-    for pos, count, decay in zip(bought.positions[:k], bought.counts[:k], decays, strict=True):
+    positions, counts, ages = bought.positions[:k], bought.counts[:k], bought.ages[:k]
+    for pos, count, age in zip(positions, counts, ages, strict=True):
         if pos is not None and pos < n_index:
             anchors.append(pos)
-            weights.append(math.log1p(count) * decay)
+            weights.append(math.log1p(count) * decay(age, half_life))
     found = _spread(space.co_purchase, anchors, weights, space.size)
     return top_by_value(*found, request.per_source, space)
 
@@ -391,9 +385,9 @@ def arrival_values(
     if not len(created_us):
         return _NO_VALUES
     early, late = known if known is not None else span(created_us)
-    if now_us - early >= _EXACT_US or late - now_us >= _EXACT_US:
+    if now_us - early >= EXACT_US or late - now_us >= EXACT_US:
         return np.array([ref.arrival_score(now_us, int(at)) for at in created_us.tolist()])
-    days = np.maximum((now_us - created_us) / 1_000_000 / _DAY, 0.0)
+    days = np.maximum((now_us - created_us) / 1_000_000 / DAY, 0.0)
     days /= ref.NEW_ARRIVAL_HALF_LIFE_DAYS
     return np.fromiter(map(math.pow, forever(0.5), days.tolist()), np.float64, len(days))
 

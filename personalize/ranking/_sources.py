@@ -15,12 +15,12 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from personalize.catalog import Catalog
 from personalize.ranking import _personal
-from personalize.ranking._top import age_days, decay, top_by_value
+from personalize.ranking._top import DAY, MICROSECOND, age_days, decay, top_by_value
 from personalize.ranking._types import CandidateSource, RankingInput, Scorer
 
 __all__ = [
@@ -41,9 +41,7 @@ __all__ = [
     "trending",
 ]
 
-_DAY = 86400.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 #: A product's weight among new arrivals halves every this many days.
 NEW_ARRIVAL_HALF_LIFE_DAYS = 30.0
 #: Categories and brands of the customer that seed affinity candidates.
@@ -56,7 +54,7 @@ def epoch_us(moment: datetime) -> int:
     """``moment`` (aware, or naive read as UTC) as whole microseconds since 1970 UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND
+    return (moment - _EPOCH) // MICROSECOND
 
 
 def arrival_score(now_us: int, created_us: int) -> float:
@@ -65,7 +63,7 @@ def arrival_score(now_us: int, created_us: int) -> float:
     Integer microseconds divided once give the same float as ``timedelta.total_seconds``,
     so the score is bit-for-bit the one computed from datetimes.
     """
-    age = max((now_us - created_us) / 1_000_000 / _DAY, 0.0)
+    age = max((now_us - created_us) / 1_000_000 / DAY, 0.0)
     return math.pow(0.5, age / NEW_ARRIVAL_HALF_LIFE_DAYS)
 
 

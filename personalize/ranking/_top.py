@@ -1,22 +1,27 @@
-"""What the dict sources share: the best entries of their scores, scaled to [0, 1], and the
-decay of an age by a half-life."""
+"""What the sources share: the best entries of their scores, scaled to [0, 1], the decay of
+an age by a half-life, and the units their ages are counted in."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
-__all__ = ["age_days", "decay", "top_by_value"]
+__all__ = ["DAY", "EXACT_US", "MICROSECOND", "age_days", "decay", "top_by_value"]
 
-_DAY = 86400.0
+#: Seconds in a day.
+DAY = 86400.0
+MICROSECOND = timedelta(microseconds=1)
+#: Differences of microseconds from this on lose bits as float64: they are computed one
+#: by one.
+EXACT_US = 2**53
 
 
 def age_days(now: datetime | None, then: datetime | None) -> float | None:
     """Days from ``then`` to ``now`` (0 if ``then`` is later), ``None`` without either."""
     if now is None or then is None:
         return None
-    return max((now - then).total_seconds() / _DAY, 0.0)
+    return max((now - then).total_seconds() / DAY, 0.0)
 
 
 def decay(age: float | None, half_life_days: float) -> float:

@@ -46,9 +46,11 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 
 from personalize._models import Event, Profile
+from personalize.config import RankingConfig
 from personalize.store._events import dumps
 
 __all__ = [
+    "DEFAULT_FOLD",
     "FREQUENCY_DECAY",
     "FREQUENCY_HALF_LIFE_DAYS",
     "LEDGER_KEYS",
@@ -68,9 +70,11 @@ ENGAGEMENT_DAYS = 90
 #: Experiments whose exposure is remembered per visitor (the latest first to go).
 EXPERIMENTS = 100
 #: The per-order decay and the half-life the order frequency is folded with: the defaults
-#: of ``RankingConfig.order_decay`` and ``personal_half_life_days``.
-FREQUENCY_DECAY = 0.95
-FREQUENCY_HALF_LIFE_DAYS = 365.0
+#: of ``RankingConfig.order_decay`` and ``personal_half_life_days``, read from it.
+FREQUENCY_DECAY: float = RankingConfig.model_fields["order_decay"].default
+FREQUENCY_HALF_LIFE_DAYS: float = RankingConfig.model_fields["personal_half_life_days"].default
+#: Both, as the ``fold`` a summary takes.
+DEFAULT_FOLD = (FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS)
 _DAY = 86400
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _VIEWS = frozenset({"view", "page_view"})
@@ -118,7 +122,7 @@ class Summary:
         state: dict[str, Any] | None = None,
         *,
         session_timeout: timedelta = SESSION_TIMEOUT,
-        fold: tuple[float, float] = (FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS),
+        fold: tuple[float, float] = DEFAULT_FOLD,
     ) -> None:
         self.state: dict[str, Any] = state if state is not None else self._empty(*fold)
         self._timeout = session_timeout.total_seconds()
@@ -161,7 +165,7 @@ class Summary:
         ledger: str | bytes | None = None,
         *,
         session_timeout: timedelta = SESSION_TIMEOUT,
-        fold: tuple[float, float] = (FREQUENCY_DECAY, FREQUENCY_HALF_LIFE_DAYS),
+        fold: tuple[float, float] = DEFAULT_FOLD,
     ) -> Summary:
         """A summary from the two JSON texts of :meth:`parts` (``None`` for a missing one;
         a new customer's frequency is folded with ``fold``, decay and half-life in days).
