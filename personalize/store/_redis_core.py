@@ -37,7 +37,8 @@ class RedisCore:
         self._pending: deque[Event] = deque()
         self._max_pending = max_pending
         self._down_until = 0.0
-        #: Events dropped because the buffer was full.
+        #: Events dropped: the buffer was full, or the flusher could not write them for
+        #: another reason than Redis (their owner's stored summary is corrupt).
         self.dropped = 0
 
     @property
