@@ -228,3 +228,27 @@ def test_apersonalize_and_atrack_use_the_async_store(make, tmp_path: Path) -> No
     result = p.personalize(request)
     assert result.degraded
     assert "AsyncStore" in result.trace.errors[0]
+
+
+def test_a_url_too_long_to_store_still_records_the_offer_impression(make) -> None:
+    # The entry page_view carried the whole URL: over the store's 4,096 characters it made
+    # the recording batch fail, so offer_shown was never written and the cap never held.
+    p = make()
+    p.track_many(_cart("c1", "s1", NOW - timedelta(days=2)))
+    request = Request(
+        user_id="c1", session_id="s2", now=NOW, url="https://shop.example/?q=" + "a" * 5000
+    )
+    first = p.personalize(request)
+    assert "comeback10" in [o.offer_id for o in first.offers]
+    second = p.personalize(request)
+    assert "comeback10" not in [o.offer_id for o in second.offers]
+    assert not first.degraded
+    assert not second.degraded
+
+
+def test_an_over_long_user_id_is_ignored_by_the_store_as_by_the_decision(make) -> None:
+    p = make()
+    result = p.personalize(Request(user_id="x" * 100_000, session_id="s1", now=NOW, url="/"))
+    assert not result.degraded  # the recording used to fail on the id: `store: record`
+    assert any("user_id" in note for note in result.context.notes)
+    assert p.store.history(None, "s1", now=NOW).events  # recorded for the session
