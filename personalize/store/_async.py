@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from personalize._models import Event, History
+from personalize.store._errors import StoreUnavailable
 from personalize.store._events import check_events, decode_all, encode
 from personalize.store._protocol import (
     RECENT_EVENTS,
@@ -236,7 +237,10 @@ class AsyncRedisStore(RedisCore):
             kept = [e for e in self._pending if e.customer_id != customer_id]
             self._pending.clear()
             self._pending.extend(kept)
-        await self._writer.delete(*self._keys(f"c:{customer_id}"))
+        try:
+            await self._writer.delete(*self._keys(f"c:{customer_id}"))
+        except self._errors as error:
+            raise StoreUnavailable(f"redis: forget failed: {error}") from error
 
     async def export(self, customer_id: str) -> dict[str, Any]:
         """See :meth:`Store.export`."""
