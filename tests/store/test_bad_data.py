@@ -30,7 +30,8 @@ def test_a_price_whose_lifetime_total_would_overflow_is_rejected(store: Store) -
     exported = store.export("c")
     assert exported["summary"]["value"] == 2.0
     profile = store.history("c", now=NOW).profile
-    assert profile is not None and profile.lifetime_value == 2.0
+    assert profile is not None
+    assert profile.lifetime_value == 2.0
 
 
 @pytest.mark.parametrize(
