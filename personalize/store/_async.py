@@ -168,7 +168,7 @@ class AsyncRedisStore(RedisCore):
                 rejected.extend(events)
 
     async def _write_one(self, key: str, events: Sequence[Event]) -> None:
-        ttl = int(self.retention.max_age.total_seconds())
+        ttl = self._ttl
         events_key, summary_key, ledger_key = self._keys(key)
         bodies = [encode(e) for e in events]
         async with self._writer.pipeline(transaction=True) as pipe:
@@ -216,7 +216,7 @@ class AsyncRedisStore(RedisCore):
     async def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""
         _, summary_key, ledger_key = self._keys(f"c:{customer_id}")
-        ttl = int(self.retention.max_age.total_seconds())
+        ttl = self._ttl
         async with self._writer.pipeline(transaction=True) as pipe:
             while True:
                 try:

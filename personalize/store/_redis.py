@@ -187,7 +187,7 @@ class RedisStore(RedisCore):
 
     def _write_one(self, key: str, events: Sequence[Event]) -> None:
         events_key, summary_key, ledger_key = self._keys(key)
-        ttl = int(self.retention.max_age.total_seconds())
+        ttl = self._ttl
         bodies = [encode(e) for e in events]
         with self._writer.pipeline(transaction=True) as pipe:
             while True:
@@ -262,7 +262,7 @@ class RedisStore(RedisCore):
     def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""
         _, summary_key, ledger_key = self._keys(f"c:{customer_id}")
-        ttl = int(self.retention.max_age.total_seconds())
+        ttl = self._ttl
         with self._writer.pipeline(transaction=True) as pipe:
             while True:
                 try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -45,6 +46,11 @@ class RedisCore:
     def pending(self) -> int:
         """Events buffered, waiting for Redis."""
         return len(self._pending)
+
+    @property
+    def _ttl(self) -> int:
+        """The keys' TTL in whole seconds: ``max_age`` rounded up (Redis refuses 0)."""
+        return max(1, math.ceil(self.retention.max_age.total_seconds()))
 
     def _keys(self, key: str) -> tuple[str, str, str]:
         """The keys of an owner: events, the summary state reads load, the append ledger

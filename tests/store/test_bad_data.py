@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from personalize import Event
-from personalize.store import AsyncRedisStore, EventError, RedisStore, Store
+from personalize.store import AsyncRedisStore, EventError, RedisStore, Retention, Store
 from tests.redis_server import RedisServer
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -101,3 +101,13 @@ def test_a_corrupt_summary_does_not_block_the_async_redis_buffer(
         return [e.product_id for e in history.events], store.dropped
 
     assert asyncio.run(run()) == (["p"], 1)
+
+
+def test_a_sub_second_max_age_still_writes_to_redis(redis_server: RedisServer) -> None:
+    # The TTL was int(max_age seconds): 0 for under a second, which Redis refuses ("invalid
+    # expire time"), so every append was taken for Redis being down and buffered forever.
+    retention = Retention(max_age=timedelta(milliseconds=900))
+    store = RedisStore(redis_server.url, retention, prefix=f"t{uuid.uuid4().hex}:", timeout=1.0)
+    store.append([Event(type="view", customer_id="c", product_id="p", at=datetime.now(UTC))])
+    assert store.pending == 0
+    assert store.export("c")["summary"] is not None
