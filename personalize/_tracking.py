@@ -55,8 +55,9 @@ class Visitor:
     def of(cls, request: Request, customer_id: str | None) -> Visitor | None:
         """The visitor of ``request`` (``customer_id`` defaults to ``request.user_id``).
 
-        An id longer than :data:`~personalize._models.MAX_ID_LENGTH` is ignored, as the
-        decision ignores it: no store could record it, and reading it would cost its length.
+        An empty id, or one longer than :data:`~personalize._models.MAX_ID_LENGTH` (which the
+        decision ignores too), is left out: no store could record it, so recording under it
+        would fail the whole batch (offer impressions, the caps, included).
         """
         customer = _bounded(customer_id if customer_id is not None else request.user_id)
         session = _bounded(request.session_id)
@@ -66,7 +67,7 @@ class Visitor:
 
 
 def _bounded(value: str | None) -> str | None:
-    return value if value is None or len(value) <= MAX_ID_LENGTH else None
+    return value if value and len(value) <= MAX_ID_LENGTH else None
 
 
 class Tracking:

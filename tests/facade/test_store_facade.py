@@ -252,3 +252,17 @@ def test_an_over_long_user_id_is_ignored_by_the_store_as_by_the_decision(make) -
     assert not result.degraded  # the recording used to fail on the id: `store: record`
     assert any("user_id" in note for note in result.context.notes)
     assert p.store.history(None, "s1", now=NOW).events  # recorded for the session
+
+
+@pytest.mark.parametrize(("user_id", "session_id"), [("", "s1"), ("c1", ""), (None, "")])
+def test_an_empty_id_is_left_out_of_the_visitor(make, user_id, session_id) -> None:
+    # An empty cookie gave "" ids: every decision failed its recording (`store: record`),
+    # so offer impressions were lost and caps never held.
+    p = make()
+    p.track_many(_cart("c1", "s0", NOW - timedelta(days=2)))
+    request = Request(user_id=user_id, session_id=session_id, now=NOW, url="/")
+    first = p.personalize(request)
+    assert not first.degraded
+    if user_id == "c1":  # the customer is still known: the comeback offer is capped at one
+        assert "comeback10" in [o.offer_id for o in first.offers]
+        assert "comeback10" not in [o.offer_id for o in p.personalize(request).offers]
