@@ -21,7 +21,7 @@ from personalize._models import MAX_ID_LENGTH, Event, History, Profile, Request
 from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
-from personalize.store._events import MAX_URL_CHARS
+from personalize.store._events import MAX_URL_CHARS, encodable
 from personalize.store._protocol import reads_summary_only
 from personalize.store._summary import DEFAULT_FOLD
 
@@ -55,9 +55,9 @@ class Visitor:
     def of(cls, request: Request, customer_id: str | None) -> Visitor | None:
         """The visitor of ``request`` (``customer_id`` defaults to ``request.user_id``).
 
-        An empty id, or one longer than :data:`~personalize._models.MAX_ID_LENGTH` (which the
-        decision ignores too), is left out: no store could record it, so recording under it
-        would fail the whole batch (offer impressions, the caps, included).
+        An empty id, one longer than :data:`~personalize._models.MAX_ID_LENGTH` (which the
+        decision ignores too) or one UTF-8 cannot encode is left out: no store could record
+        it, so recording under it would fail the whole batch (offer impressions and caps).
         """
         customer = _bounded(customer_id if customer_id is not None else request.user_id)
         session = _bounded(request.session_id)
@@ -67,7 +67,7 @@ class Visitor:
 
 
 def _bounded(value: str | None) -> str | None:
-    return value if value and len(value) <= MAX_ID_LENGTH else None
+    return value if value and len(value) <= MAX_ID_LENGTH and encodable(value) else None
 
 
 class Tracking:
@@ -140,8 +140,8 @@ def served_events(
     }
     events: list[Event] = []
     profile = history.profile
-    # A URL or referrer longer than a store takes is left out (it would reject the whole
-    # batch, offer impressions and caps included).
+    # A URL or referrer a store would refuse (too long, a lone surrogate) is left out: it
+    # would reject the whole batch, offer impressions and caps included.
     url, referrer = _storable(request.url), _storable(request.referrer)
     if record.sessions and (url or referrer) and not _knows_entry(profile, visitor):
         events.append(Event.model_construct(type="page_view", url=url, referrer=referrer, **base))
@@ -164,7 +164,7 @@ def served_events(
 
 
 def _storable(text: str | None) -> str | None:
-    return text if text is None or len(text) <= MAX_URL_CHARS else None
+    return text if text is None or (len(text) <= MAX_URL_CHARS and encodable(text)) else None
 
 
 def _knows_entry(profile: Profile | None, visitor: Visitor) -> bool:

@@ -29,7 +29,15 @@ from personalize._models import EVENT_TYPES, Event
 from personalize.errors import Problem
 from personalize.store._errors import EventError
 
-__all__ = ["MAX_ID_CHARS", "MAX_URL_CHARS", "check_events", "decode", "encode", "owner"]
+__all__ = [
+    "MAX_ID_CHARS",
+    "MAX_URL_CHARS",
+    "check_events",
+    "decode",
+    "encodable",
+    "encode",
+    "owner",
+]
 
 MAX_ID_CHARS = 256
 MAX_URL_CHARS = 4096
@@ -99,11 +107,11 @@ def _problems(event: Any, path: str, latest: datetime) -> Iterable[Problem]:
     ):
         yield Problem(f"{path}.experiments", f"at most 50 keys and values of {MAX_ID_CHARS}")
     texts = (event.type, *(getattr(event, n) for n in _IDS + _TEXTS + ("url", "referrer")))
-    if not all(_encodable(t) for t in (*texts, *event.experiments, *event.experiments.values())):
+    if not all(encodable(t) for t in (*texts, *event.experiments, *event.experiments.values())):
         yield Problem(path, "holds text that is not valid UTF-8 (a lone surrogate)")
 
 
-def _encodable(text: str | None) -> bool:
+def encodable(text: str | None) -> bool:
     """Whether ``text`` can be written as UTF-8 (every str can, but a lone surrogate)."""
     if text is None or text.isascii():
         return True

@@ -266,3 +266,13 @@ def test_an_empty_id_is_left_out_of_the_visitor(make, user_id, session_id) -> No
     if user_id == "c1":  # the customer is still known: the comeback offer is capped at one
         assert "comeback10" in [o.offer_id for o in first.offers]
         assert "comeback10" not in [o.offer_id for o in p.personalize(request).offers]
+
+
+def test_a_url_or_id_with_a_lone_surrogate_still_records_the_offer_impression(make) -> None:
+    p = make()
+    p.track_many(_cart("c1", "s1", NOW - timedelta(days=2)))
+    request = Request(user_id="c1", session_id="s2\udc80", now=NOW, url="/?q=\udcff")
+    first = p.personalize(request)
+    assert "comeback10" in [o.offer_id for o in first.offers]
+    assert "comeback10" not in [o.offer_id for o in p.personalize(request).offers]
+    assert not first.degraded
