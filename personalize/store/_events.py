@@ -106,8 +106,12 @@ def _problems(event: Any, path: str, latest: datetime) -> Iterable[Problem]:
         len(k) > MAX_ID_CHARS or len(v) > MAX_ID_CHARS for k, v in event.experiments.items()
     ):
         yield Problem(f"{path}.experiments", f"at most 50 keys and values of {MAX_ID_CHARS}")
-    texts = (event.type, *(getattr(event, n) for n in _IDS + _TEXTS + ("url", "referrer")))
-    if not all(encodable(t) for t in (*texts, *event.experiments, *event.experiments.values())):
+    # Every text field at once (a lone surrogate stays one, whatever is beside it).
+    text = "".join([v for v in event.__dict__.values() if type(v) is str])
+    experiments = event.experiments
+    if not encodable(text) or (
+        experiments and not encodable("".join([*experiments, *experiments.values()]))
+    ):
         yield Problem(path, "holds text that is not valid UTF-8 (a lone surrogate)")
 
 
