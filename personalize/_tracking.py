@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from personalize._models import Event, History, Profile, Request
+from personalize._models import MAX_ID_LENGTH, Event, History, Profile, Request
 from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
+from personalize.store._events import MAX_URL_CHARS, encodable
 from personalize.store._protocol import reads_summary_only
 from personalize.store._summary import DEFAULT_FOLD
 
@@ -52,11 +53,21 @@ class Visitor:
 
     @classmethod
     def of(cls, request: Request, customer_id: str | None) -> Visitor | None:
-        """The visitor of ``request`` (``customer_id`` defaults to ``request.user_id``)."""
-        customer = customer_id if customer_id is not None else request.user_id
-        if customer is None and request.session_id is None:
+        """The visitor of ``request`` (``customer_id`` defaults to ``request.user_id``).
+
+        An empty id, one longer than :data:`~personalize._models.MAX_ID_LENGTH` (which the
+        decision ignores too) or one UTF-8 cannot encode is left out: no store could record
+        it, so recording under it would fail the whole batch (offer impressions and caps).
+        """
+        customer = _bounded(customer_id if customer_id is not None else request.user_id)
+        session = _bounded(request.session_id)
+        if customer is None and session is None:
             return None
-        return cls(customer, request.session_id)
+        return cls(customer, session)
+
+
+def _bounded(value: str | None) -> str | None:
+    return value if value and len(value) <= MAX_ID_LENGTH and encodable(value) else None
 
 
 class Tracking:
@@ -129,12 +140,11 @@ def served_events(
     }
     events: list[Event] = []
     profile = history.profile
-    if record.sessions and (request.url or request.referrer) and not _knows_entry(profile, visitor):
-        events.append(
-            Event.model_construct(
-                type="page_view", url=request.url, referrer=request.referrer, **base
-            )
-        )
+    # A URL or referrer a store would refuse (too long, a lone surrogate) is left out: it
+    # would reject the whole batch, offer impressions and caps included.
+    url, referrer = _storable(request.url), _storable(request.referrer)
+    if record.sessions and (url or referrer) and not _knows_entry(profile, visitor):
+        events.append(Event.model_construct(type="page_view", url=url, referrer=referrer, **base))
     if record.exposures and result.experiments:
         known = profile.exposures if profile is not None else {}
         new = {k: v for k, v in result.experiments.items() if known.get(k) != v}
@@ -151,6 +161,10 @@ def served_events(
             for r in result.products
         )
     return events
+
+
+def _storable(text: str | None) -> str | None:
+    return text if text is None or (len(text) <= MAX_URL_CHARS and encodable(text)) else None
 
 
 def _knows_entry(profile: Profile | None, visitor: Visitor) -> bool:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from personalize._models import Event, History
+from personalize.store._errors import StoreUnavailable
 from personalize.store._events import check_events, decode_all, encode
 from personalize.store._protocol import (
     RECENT_EVENTS,
@@ -133,14 +134,16 @@ class AsyncRedisStore(RedisCore):
         while self._pending:
             async with self._flush_lock:  # forget() waits, so the batch stays the head
                 batch = [self._pending[i] for i in range(min(500, len(self._pending)))]
+                rejected: list[Event] = []
                 try:
-                    await self._write(batch)
+                    await self._write(batch, rejected)
                 except self._errors:
                     self._down_until = time.monotonic() + delay
                 else:
                     delay, self._down_until = self.retry_after, 0.0
                     for _ in batch:
                         self._pending.popleft()
+                    self.dropped += len(rejected)
                     continue
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
@@ -152,29 +155,40 @@ class AsyncRedisStore(RedisCore):
             await asyncio.sleep(0.01)
         return not self._pending
 
-    async def _write(self, batch: Sequence[Event]) -> None:
-        ttl = int(self.retention.max_age.total_seconds())
+    async def _write(self, batch: Sequence[Event], rejected: list[Event] | None = None) -> None:
+        """See :meth:`RedisStore._write`."""
         for key, events in group(batch).items():
-            events_key, summary_key, ledger_key = self._keys(key)
-            bodies = [encode(e) for e in events]
-            async with self._writer.pipeline(transaction=True) as pipe:
-                while True:
-                    try:
-                        await pipe.watch(summary_key, ledger_key)
-                        summary = self._summary(*await pipe.mget(summary_key, ledger_key))
-                        for event in events:
-                            summary.apply(event)
-                        state, ledger = summary.parts()
-                        pipe.multi()  # type: ignore[no-untyped-call]
-                        pipe.set(summary_key, state, ex=ttl)
-                        pipe.set(ledger_key, ledger, ex=ttl)
-                        pipe.rpush(events_key, *bodies)
-                        pipe.ltrim(events_key, -self.retention.max_events, -1)
-                        pipe.expire(events_key, ttl)
-                        await pipe.execute()
-                        break
-                    except self._watch_error:
-                        continue
+            try:
+                await self._write_one(key, events)
+            except self._errors:
+                raise
+            except Exception:
+                if rejected is None:
+                    raise
+                rejected.extend(events)
+
+    async def _write_one(self, key: str, events: Sequence[Event]) -> None:
+        ttl = self._ttl
+        events_key, summary_key, ledger_key = self._keys(key)
+        bodies = [encode(e) for e in events]
+        async with self._writer.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(summary_key, ledger_key)
+                    summary = self._summary(*await pipe.mget(summary_key, ledger_key))
+                    for event in events:
+                        summary.apply(event)
+                    state, ledger = summary.parts()
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.set(summary_key, state, ex=ttl)
+                    pipe.set(ledger_key, ledger, ex=ttl)
+                    pipe.rpush(events_key, *bodies)
+                    pipe.ltrim(events_key, -self.retention.max_events, -1)
+                    pipe.expire(events_key, ttl)
+                    await pipe.execute()
+                    return
+                except self._watch_error:
+                    continue
 
     async def history(
         self,
@@ -202,7 +216,7 @@ class AsyncRedisStore(RedisCore):
     async def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""
         _, summary_key, ledger_key = self._keys(f"c:{customer_id}")
-        ttl = int(self.retention.max_age.total_seconds())
+        ttl = self._ttl
         async with self._writer.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -223,7 +237,10 @@ class AsyncRedisStore(RedisCore):
             kept = [e for e in self._pending if e.customer_id != customer_id]
             self._pending.clear()
             self._pending.extend(kept)
-        await self._writer.delete(*self._keys(f"c:{customer_id}"))
+        try:
+            await self._writer.delete(*self._keys(f"c:{customer_id}"))
+        except self._errors as error:
+            raise StoreUnavailable(f"redis: forget failed: {error}") from error
 
     async def export(self, customer_id: str) -> dict[str, Any]:
         """See :meth:`Store.export`."""

@@ -5,7 +5,10 @@ A batch is all-or-nothing: :func:`check_events` reports every problem at once as
 
 * an event ``type`` outside :data:`~personalize._models.EVENT_TYPES` (with a suggestion);
 * an event with neither ``customer_id`` nor ``session_id`` (it belongs to no one);
-* a price or quantity that is not finite, a negative price, a quantity outside 0 .. 1e6;
+* a price or quantity that is not finite, a price outside 0 .. 1e15, a quantity outside
+  0 .. 1e6 (so a lifetime value, a sum of price times quantity, stays finite);
+* text that cannot be encoded as UTF-8 (a lone surrogate, as ``json.loads`` gives for
+  ``"\\ud800"``): no backend could write it, nor read back a summary that held it;
 * a time before the year 2000 or more than a day in the future;
 * an id longer than :data:`MAX_ID_CHARS` characters, a URL or referrer longer than
   :data:`MAX_URL_CHARS`, more than 50 experiments.
@@ -26,11 +29,20 @@ from personalize._models import EVENT_TYPES, Event
 from personalize.errors import Problem
 from personalize.store._errors import EventError
 
-__all__ = ["MAX_ID_CHARS", "MAX_URL_CHARS", "check_events", "decode", "encode", "owner"]
+__all__ = [
+    "MAX_ID_CHARS",
+    "MAX_URL_CHARS",
+    "check_events",
+    "decode",
+    "encodable",
+    "encode",
+    "owner",
+]
 
 MAX_ID_CHARS = 256
 MAX_URL_CHARS = 4096
 MAX_QUANTITY = 1e6
+MAX_PRICE = 1e15
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _IDS = (
     "product_id",
@@ -84,8 +96,8 @@ def _problems(event: Any, path: str, latest: datetime) -> Iterable[Problem]:
         value = getattr(event, name)
         if value is not None and len(value) > MAX_URL_CHARS:
             yield Problem(f"{path}.{name}", f"longer than {MAX_URL_CHARS} characters")
-    if event.price is not None and not (math.isfinite(event.price) and event.price >= 0):
-        yield Problem(f"{path}.price", f"must be a finite number >= 0, got {event.price}")
+    if event.price is not None and not 0 <= event.price <= MAX_PRICE:  # False for NaN
+        yield Problem(f"{path}.price", f"must be between 0 and {MAX_PRICE:g}, got {event.price}")
     if not (math.isfinite(event.quantity) and 0 <= event.quantity <= MAX_QUANTITY):
         yield Problem(f"{path}.quantity", f"must be between 0 and {MAX_QUANTITY:g}")
     if not _EARLIEST <= event.at <= latest:
@@ -94,6 +106,24 @@ def _problems(event: Any, path: str, latest: datetime) -> Iterable[Problem]:
         len(k) > MAX_ID_CHARS or len(v) > MAX_ID_CHARS for k, v in event.experiments.items()
     ):
         yield Problem(f"{path}.experiments", f"at most 50 keys and values of {MAX_ID_CHARS}")
+    # Every text field at once (a lone surrogate stays one, whatever is beside it).
+    text = "".join([v for v in event.__dict__.values() if type(v) is str])
+    experiments = event.experiments
+    if not encodable(text) or (
+        experiments and not encodable("".join([*experiments, *experiments.values()]))
+    ):
+        yield Problem(path, "holds text that is not valid UTF-8 (a lone surrogate)")
+
+
+def encodable(text: str | None) -> bool:
+    """Whether ``text`` can be written as UTF-8 (every str can, but a lone surrogate)."""
+    if text is None or text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def encode(event: Event) -> str:

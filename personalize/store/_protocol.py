@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from personalize._models import Event, History
+from personalize._models import Event, History, as_utc
 from personalize.store._events import dumps, owner
 from personalize.store._summary import (
     FREQUENCY_DECAY,
@@ -99,7 +99,8 @@ class Store(Protocol):
         Args:
             customer_id: The customer; ``None`` reads the anonymous session.
             session_id: The visit (its cart and entry referral).
-            now: The time the history is read at (the session timeout, retention).
+            now: The time the history is read at (the session timeout, retention); naive
+                is UTC, as in events.
             events: Whether to read the newest events too. ``False`` reads the summary
                 alone, which is all a decision needs: the read then costs the same
                 whatever the customer's history length, and ``History.events`` is empty.
@@ -168,7 +169,7 @@ def build_history(
     """A history from a summary and the newest events (at most :data:`RECENT_EVENTS`)."""
     if summary is None:
         return History()
-    now = now or datetime.now(UTC)
+    now = as_utc(now) if now is not None else datetime.now(UTC)  # naive is UTC, as in events
     oldest = now - retention.max_age
     events = [e for e in recent[-RECENT_EVENTS:] if e.at >= oldest]
     return History.model_construct(

@@ -11,7 +11,9 @@ Faults: reads use ``timeout`` (20 ms by default) as socket timeout and raise
 :class:`~personalize.store.StoreUnavailable` on any Redis error; after one, reads fail at
 once for ``retry_after`` seconds. Appends that cannot be written go to a bounded buffer
 (``max_pending``, 10,000 events), flushed in order by a background thread once Redis
-answers again; events beyond the bound are dropped and counted in :attr:`RedisStore.dropped`.
+answers again; events beyond the bound are dropped and counted in :attr:`RedisStore.dropped`,
+as are buffered events that cannot be written for another reason than Redis (their owner's
+stored summary is corrupt), so that they never hold up the events behind them.
 An append that timed out after Redis applied it is written again: delivery is at least once.
 """
 
@@ -147,8 +149,9 @@ class RedisStore(RedisCore):
                         self._flusher = None
                         return
                     batch = [self._pending[i] for i in range(min(_FLUSH_BATCH, len(self._pending)))]
+                rejected: list[Event] = []
                 try:
-                    self._write(batch)
+                    self._write(batch, rejected)
                 except self._errors:
                     self._down_until = time.monotonic() + delay
                 else:
@@ -156,6 +159,7 @@ class RedisStore(RedisCore):
                     with self._lock:
                         for _ in batch:
                             self._pending.popleft()
+                        self.dropped += len(rejected)
                     continue
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
@@ -167,13 +171,23 @@ class RedisStore(RedisCore):
             time.sleep(0.01)
         return not self._pending
 
-    def _write(self, batch: Sequence[Event]) -> None:
+    def _write(self, batch: Sequence[Event], rejected: list[Event] | None = None) -> None:
+        """Write ``batch``, owner by owner. With ``rejected`` (the flusher), an owner whose
+        write fails for another reason than Redis (its stored summary is corrupt) has its
+        events put there instead, so that they do not block the buffer behind them."""
         for key, events in group(batch).items():
-            self._write_one(key, events)
+            try:
+                self._write_one(key, events)
+            except self._errors:
+                raise
+            except Exception:
+                if rejected is None:
+                    raise
+                rejected.extend(events)
 
     def _write_one(self, key: str, events: Sequence[Event]) -> None:
         events_key, summary_key, ledger_key = self._keys(key)
-        ttl = int(self.retention.max_age.total_seconds())
+        ttl = self._ttl
         bodies = [encode(e) for e in events]
         with self._writer.pipeline(transaction=True) as pipe:
             while True:
@@ -248,7 +262,7 @@ class RedisStore(RedisCore):
     def set_loyalty(self, customer_id: str, loyalty: Mapping[str, Any]) -> None:
         """See :meth:`Store.set_loyalty`."""
         _, summary_key, ledger_key = self._keys(f"c:{customer_id}")
-        ttl = int(self.retention.max_age.total_seconds())
+        ttl = self._ttl
         with self._writer.pipeline(transaction=True) as pipe:
             while True:
                 try:

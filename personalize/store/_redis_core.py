@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -37,13 +38,19 @@ class RedisCore:
         self._pending: deque[Event] = deque()
         self._max_pending = max_pending
         self._down_until = 0.0
-        #: Events dropped because the buffer was full.
+        #: Events dropped: the buffer was full, or the flusher could not write them for
+        #: another reason than Redis (their owner's stored summary is corrupt).
         self.dropped = 0
 
     @property
     def pending(self) -> int:
         """Events buffered, waiting for Redis."""
         return len(self._pending)
+
+    @property
+    def _ttl(self) -> int:
+        """The keys' TTL in whole seconds: ``max_age`` rounded up (Redis refuses 0)."""
+        return max(1, math.ceil(self.retention.max_age.total_seconds()))
 
     def _keys(self, key: str) -> tuple[str, str, str]:
         """The keys of an owner: events, the summary state reads load, the append ledger

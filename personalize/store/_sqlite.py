@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from personalize._models import Event, History
+from personalize._models import Event, History, as_utc
 from personalize.store._events import check_events, decode_all, encode, owner
 from personalize.store._fork import reset_after_fork
 from personalize.store._protocol import (
@@ -301,7 +301,8 @@ class SQLiteStore:
 
     def purge(self, now: datetime | None = None) -> None:
         """Delete events older than ``retention.max_age`` and customers idle that long."""
-        oldest = (now or datetime.now(UTC)).timestamp() - self.retention.max_age.total_seconds()
+        moment = as_utc(now) if now is not None else datetime.now(UTC)  # naive is UTC
+        oldest = moment.timestamp() - self.retention.max_age.total_seconds()
         with self._write() as db:
             db.execute("DELETE FROM events WHERE at < ?", (oldest,))
             db.execute("DELETE FROM summaries WHERE last_at < ?", (oldest,))

@@ -228,3 +228,51 @@ def test_apersonalize_and_atrack_use_the_async_store(make, tmp_path: Path) -> No
     result = p.personalize(request)
     assert result.degraded
     assert "AsyncStore" in result.trace.errors[0]
+
+
+def test_a_url_too_long_to_store_still_records_the_offer_impression(make) -> None:
+    # The entry page_view carried the whole URL: over the store's 4,096 characters it made
+    # the recording batch fail, so offer_shown was never written and the cap never held.
+    p = make()
+    p.track_many(_cart("c1", "s1", NOW - timedelta(days=2)))
+    request = Request(
+        user_id="c1", session_id="s2", now=NOW, url="https://shop.example/?q=" + "a" * 5000
+    )
+    first = p.personalize(request)
+    assert "comeback10" in [o.offer_id for o in first.offers]
+    second = p.personalize(request)
+    assert "comeback10" not in [o.offer_id for o in second.offers]
+    assert not first.degraded
+    assert not second.degraded
+
+
+def test_an_over_long_user_id_is_ignored_by_the_store_as_by_the_decision(make) -> None:
+    p = make()
+    result = p.personalize(Request(user_id="x" * 100_000, session_id="s1", now=NOW, url="/"))
+    assert not result.degraded  # the recording used to fail on the id: `store: record`
+    assert any("user_id" in note for note in result.context.notes)
+    assert p.store.history(None, "s1", now=NOW).events  # recorded for the session
+
+
+@pytest.mark.parametrize(("user_id", "session_id"), [("", "s1"), ("c1", ""), (None, "")])
+def test_an_empty_id_is_left_out_of_the_visitor(make, user_id, session_id) -> None:
+    # An empty cookie gave "" ids: every decision failed its recording (`store: record`),
+    # so offer impressions were lost and caps never held.
+    p = make()
+    p.track_many(_cart("c1", "s0", NOW - timedelta(days=2)))
+    request = Request(user_id=user_id, session_id=session_id, now=NOW, url="/")
+    first = p.personalize(request)
+    assert not first.degraded
+    if user_id == "c1":  # the customer is still known: the comeback offer is capped at one
+        assert "comeback10" in [o.offer_id for o in first.offers]
+        assert "comeback10" not in [o.offer_id for o in p.personalize(request).offers]
+
+
+def test_a_url_or_id_with_a_lone_surrogate_still_records_the_offer_impression(make) -> None:
+    p = make()
+    p.track_many(_cart("c1", "s1", NOW - timedelta(days=2)))
+    request = Request(user_id="c1", session_id="s2\udc80", now=NOW, url="/?q=\udcff")
+    first = p.personalize(request)
+    assert "comeback10" in [o.offer_id for o in first.offers]
+    assert "comeback10" not in [o.offer_id for o in p.personalize(request).offers]
+    assert not first.degraded

@@ -115,3 +115,21 @@ def test_forget_drops_the_customers_buffered_events(redis_factory: type[RedisSer
     assert store.flush(10.0)
     assert store.export("c")["events"] == []
     assert len(store.export("d")["events"]) == 1
+
+
+def test_async_forget_while_redis_is_down_raises_store_unavailable(
+    redis_factory: type[RedisServer],
+) -> None:
+    server = redis_factory()  # down at first
+
+    async def run() -> int:
+        store = AsyncRedisStore(server.url, timeout=0.02, retry_after=0.05)
+        await store.append([*_views(3), Event(type="view", customer_id="d", at=NOW)])
+        # It raised redis's ConnectionError, not the StoreUnavailable RedisStore documents.
+        with pytest.raises(StoreUnavailable, match="forget"):
+            await store.forget("c")
+        pending = store.pending
+        await store.aclose()
+        return pending
+
+    assert asyncio.run(run()) == 1
