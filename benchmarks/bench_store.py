@@ -4,7 +4,8 @@ Run: ``PYTHONPATH=. python benchmarks/bench_store.py [--redis redis://127.0.0.1:
 ``--faults`` instead kills a redis-server mid-run and reports how reads and appends behave;
 ``--decisions`` measures the whole decision (``Personalizer.personalize`` on the example
 shop) by history length, with a store (memory, SQLite, Redis) and without one (the whole
-``History`` passed in).
+``History`` passed in); ``--check`` times ``check_events`` (what every append runs first)
+per event, over rounds of 1,000 events.
 Without ``--redis`` a redis-server is started on a free port (``redis-server`` must be on
 PATH). Latencies are thread-CPU (``time.thread_time_ns``) and wall, p50 and p99.
 """
@@ -325,6 +326,27 @@ def decisions(runs: int, url: str, pool: int | None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def check(rounds: int = 30) -> None:
+    """Thread-CPU per event of ``check_events`` over ``rounds`` rounds of 1,000 events."""
+    from personalize.store._events import check_events
+
+    events = _events("check", 1000)
+    events = [
+        e.model_copy(update={"url": f"https://shop.example/p/{e.product_id}?utm_source=x"})
+        for e in events
+    ]
+    check_events(events)
+    spent = []
+    for _ in range(rounds):
+        t = time.thread_time_ns()
+        check_events(events)
+        spent.append((time.thread_time_ns() - t) / len(events))
+    print(
+        f"check_events: {statistics.median(spent) / 1e3:.2f} us per event "
+        f"(median of {rounds} rounds of {len(events):,} events)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--redis", help="a Redis URL (default: start a redis-server)")
@@ -332,7 +354,11 @@ def main() -> None:
     parser.add_argument("--faults", action="store_true", help="run the Redis fault scenario")
     parser.add_argument("--decisions", action="store_true", help="the whole-decision curve")
     parser.add_argument("--products", type=int, help="--decisions: events over this many products")
+    parser.add_argument("--check", action="store_true", help="time check_events per event")
     args = parser.parse_args()
+    if args.check:
+        check()
+        return
     if args.faults:
         faults()
         return
