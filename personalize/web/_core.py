@@ -133,11 +133,14 @@ class Personalization:
         return Event.model_validate({"at": self._time(), **owner, **fields, "type": type})
 
     def page_view(self) -> Event:
-        """This request as a ``page_view`` event: its path, URL and referrer."""
+        """This request as a ``page_view`` event: its path, URL and referrer.
+
+        A URL that is no URL (a client's ``Host: [::1`` makes one) is left out; the path
+        is still recorded.
+        """
         request = self._request
-        return self.event(
-            "page_view", page=_path(request.url), url=request.url, referrer=request.referrer
-        )
+        page, url = _page(request.url)
+        return self.event("page_view", page=page, url=url, referrer=request.referrer)
 
     def click(self, product_id: str, decision_id: str | None) -> Event:
         """A click on a recommended product, attributed to the decision that showed it."""
@@ -196,11 +199,16 @@ class Personalization:
         return self.personalizer
 
 
-def _path(url: str | None) -> str | None:
+def _page(url: str | None) -> tuple[str | None, str | None]:
+    """The path of ``url`` and ``url`` itself, or the path and ``None`` when ``urlsplit``
+    rejects it (an invalid IPv6 host: the ``Host`` header is the client's)."""
     if url is None:
-        return None
-    path = urlsplit(url).path
-    return path or "/"
+        return None, None
+    try:
+        return urlsplit(url).path or "/", url
+    except ValueError:
+        after_host = url.partition("://")[2].partition("/")[2]
+        return "/" + after_host.partition("?")[0].partition("#")[0], None
 
 
 def identity_settings(
