@@ -6,6 +6,7 @@ lowest layer of the package and import nothing else from it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +68,16 @@ def bounded_ids(request: Request, notes: list[str]) -> Request:
     if user_id is request.user_id and session_id is request.session_id:
         return request
     return request.model_copy(update={"user_id": user_id, "session_id": session_id})
+
+
+#: A lone surrogate: a Python string can hold one (``"\\ud800"``, or a ``surrogateescape``
+#: decode), UTF-8 cannot, so libraries that encode their input (RE2, ua-parser-rs) raise.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (``text`` itself when it has none)."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
 def as_utc(value: datetime) -> datetime:
