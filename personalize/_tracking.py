@@ -16,11 +16,13 @@ import inspect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from personalize._models import Event, History, Profile, Request
+from personalize._models import MAX_ID_LENGTH, Event, History, Profile, Request
 from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
+from personalize.store._events import MAX_URL_CHARS
 from personalize.store._protocol import reads_summary_only
 from personalize.store._summary import DEFAULT_FOLD
 
@@ -52,11 +54,21 @@ class Visitor:
 
     @classmethod
     def of(cls, request: Request, customer_id: str | None) -> Visitor | None:
-        """The visitor of ``request`` (``customer_id`` defaults to ``request.user_id``)."""
-        customer = customer_id if customer_id is not None else request.user_id
-        if customer is None and request.session_id is None:
+        """The visitor of ``request`` (``customer_id`` defaults to ``request.user_id``).
+
+        An empty id, or one longer than :data:`~personalize._models.MAX_ID_LENGTH`, is no
+        id: the decision ignores it (with a note), and the store neither reads nor
+        records under it (it would refuse every event recorded so).
+        """
+        customer = _usable(customer_id if customer_id is not None else request.user_id)
+        session = _usable(request.session_id)
+        if customer is None and session is None:
             return None
-        return cls(customer, request.session_id)
+        return cls(customer, session)
+
+
+def _usable(value: str | None) -> str | None:
+    return value if value and len(value) <= MAX_ID_LENGTH else None
 
 
 class Tracking:
@@ -129,12 +141,9 @@ def served_events(
     }
     events: list[Event] = []
     profile = history.profile
-    if record.sessions and (request.url or request.referrer) and not _knows_entry(profile, visitor):
-        events.append(
-            Event.model_construct(
-                type="page_view", url=request.url, referrer=request.referrer, **base
-            )
-        )
+    url, referrer = _entry_url(request.url), _entry_url(request.referrer)
+    if record.sessions and (url or referrer) and not _knows_entry(profile, visitor):
+        events.append(Event.model_construct(type="page_view", url=url, referrer=referrer, **base))
     if record.exposures and result.experiments:
         known = profile.exposures if profile is not None else {}
         new = {k: v for k, v in result.experiments.items() if known.get(k) != v}
@@ -151,6 +160,21 @@ def served_events(
             for r in result.products
         )
     return events
+
+
+def _entry_url(url: str | None) -> str | None:
+    """``url`` as the visit's entry is recorded: cut to what the store accepts (and the
+    resolver reads), since a longer one makes the store refuse the whole batch, offers
+    shown and exposures with it; ``None`` when ``urlsplit`` rejects it (``http://[::1/``),
+    since the store reads the entry's UTM parameters with it on every later request."""
+    if not url:
+        return None
+    url = url[:MAX_URL_CHARS]
+    try:
+        urlsplit(url)
+    except ValueError:
+        return None
+    return url
 
 
 def _knows_entry(profile: Profile | None, visitor: Visitor) -> bool:
