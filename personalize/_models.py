@@ -81,8 +81,12 @@ def without_surrogates(text: str) -> str:
 
 
 def as_utc(value: datetime) -> datetime:
-    """Return ``value`` as an aware datetime, reading a naive one as UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    """Return ``value`` as an aware datetime, reading a naive one as UTC.
+
+    Naive as Python defines it: no ``tzinfo``, or one whose ``utcoffset`` is ``None`` (such
+    a value cannot be compared with an aware one).
+    """
+    return value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
 
 
 class Request(BaseModel):

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from personalize._models import MAX_ID_LENGTH, Event, History, Profile, Request
+from personalize._models import MAX_ID_LENGTH, Event, History, Profile, Request, as_utc
 from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
@@ -196,6 +196,4 @@ def recordable(at: datetime) -> bool:
 
 def aware(value: datetime | None) -> datetime:
     """``value`` as an aware time (naive is UTC); the clock when ``None``."""
-    if value is None:
-        return datetime.now(UTC)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime.now(UTC) if value is None else as_utc(value)

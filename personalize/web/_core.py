@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from personalize._models import Event, History, Request
+from personalize._models import Event, History, Request, as_utc
 from personalize.errors import ConfigError
 from personalize.store import EventError
 from personalize.web._identity import Identity, IdentitySettings
@@ -185,10 +185,7 @@ class Personalization:
             return
 
     def _time(self) -> datetime:
-        now = self.now
-        if now is None:
-            return datetime.now(UTC)
-        return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        return datetime.now(UTC) if self.now is None else as_utc(self.now)
 
     def _personalizer(self) -> Personalizer:
         if self.personalizer is None:

@@ -10,7 +10,7 @@ database and user agents from python-user-agents' vectors (``../shared/data``).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from pathlib import Path
 
@@ -127,6 +127,36 @@ def test_a_tracked_page_view_with_an_unparsable_url_keeps_the_store_readable() -
     p.track(Event(type="page_view", url="http://[::1/", at=now, customer_id="u1", session_id="s1"))
     result = p.personalize(Request(user_id="u1", session_id="s1", now=now))
     assert not result.degraded, result.trace.errors
+
+
+class _Floating(tzinfo):
+    """A zone without an offset: Python calls a datetime with it naive."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "floating"
+
+
+def test_a_time_zone_without_an_offset_is_read_as_naive_not_raised() -> None:
+    floating = datetime(2026, 6, 1, 23, 30, tzinfo=_Floating())
+    assert floating.utcoffset() is None
+    p = _fresh()
+    request = Request(now=floating, user_id="u1", session_id="s1", url=EMAIL_URL)
+    # It used to raise out of personalize(): comparing it with an aware time in the store path.
+    result = p.personalize(request)
+    assert not result.degraded, result.trace.errors
+    assert result.context.time.local is not None
+    assert result.context.time.local.utcoffset() is not None
+    history = History(events=[Event(type="view", product_id="mug-stoneware", at=floating)])
+    assert history.events[0].at.utcoffset() == timedelta(0)  # read as UTC, as naive times are
+    result = p.personalize(Request(now=floating), history)
+    assert not result.degraded, result.trace.errors
+    assert result.context.behaviour.recently_viewed == ("mug-stoneware",)
 
 
 # -- the property: any hostile request and history, no stage fails ---------------------------
