@@ -314,7 +314,7 @@ def _from_summary(
             items=tuple(profile.abandoned_cart),
             value=profile.abandoned_cart_value,
             count=sum(profile.abandoned_cart.values()),
-            age_days=(now - ended).total_seconds() / _DAY if ended is not None else None,
+            age_days=(now - as_utc(ended)).total_seconds() / _DAY if ended is not None else None,
             session_id=profile.abandoned_cart_session,
         )
     first_day = (now - ENGAGEMENT_WINDOW).date().isoformat()

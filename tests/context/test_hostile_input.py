@@ -9,6 +9,7 @@ wrapped as proxies write them (``[v6]:port``, ``v4:port``, ``::ffff:v4``, zone i
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from personalize import History, Request
+from personalize import History, Profile, Request
 from personalize.context import ContextResolver
 from personalize.context._device import UA_ENGINES, DeviceDetector
 
@@ -131,3 +132,15 @@ def test_boolean_loyalty_points_are_no_number() -> None:
     context = ContextResolver().resolve(Request(), History(loyalty={"points": True}))
     assert context.loyalty.points == 0.0
     assert any("points" in note for note in context.notes)
+
+
+def test_a_callers_complete_profile_with_a_naive_abandoned_time_reads_it_as_utc() -> None:
+    now = datetime(2026, 11, 11, tzinfo=UTC)
+    profile = Profile(
+        abandoned_cart={"mug": 1.0},
+        abandoned_cart_value=20.0,
+        abandoned_cart_at=datetime(2026, 11, 1),  # naive, as a caller's JSON may give it
+        complete=True,
+    )
+    context = ContextResolver().resolve(Request(), History(profile=profile), now=now)
+    assert context.behaviour.abandoned_cart.age_days == 10.0
