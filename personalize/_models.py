@@ -6,6 +6,7 @@ lowest layer of the package and import nothing else from it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -69,9 +70,23 @@ def bounded_ids(request: Request, notes: list[str]) -> Request:
     return request.model_copy(update={"user_id": user_id, "session_id": session_id})
 
 
+#: A lone surrogate: a Python string can hold one (``"\\ud800"``, or a ``surrogateescape``
+#: decode), UTF-8 cannot, so libraries that encode their input (RE2, ua-parser-rs) raise.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (``text`` itself when it has none)."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
 def as_utc(value: datetime) -> datetime:
-    """Return ``value`` as an aware datetime, reading a naive one as UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    """Return ``value`` as an aware datetime, reading a naive one as UTC.
+
+    Naive as Python defines it: no ``tzinfo``, or one whose ``utcoffset`` is ``None`` (such
+    a value cannot be compared with an aware one).
+    """
+    return value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
 
 
 class Request(BaseModel):

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from personalize._compile import Compiled, ConfigCompiler
-from personalize._models import Event, History, Request, bounded_id, bounded_ids
+from personalize._models import Event, History, Request, as_utc, bounded_id, bounded_ids
 from personalize._tracking import (
     DEFAULT_STORE,
     StoreOption,
@@ -695,9 +695,7 @@ def _fired(outcome: RuleOutcome | None) -> tuple[str, ...]:
 
 
 def _aware(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime.now(UTC) if value is None else as_utc(value)
 
 
 def _as_index(

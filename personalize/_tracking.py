@@ -16,8 +16,9 @@ import inspect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from personalize._models import MAX_ID_LENGTH, Event, History, Profile, Request
+from personalize._models import MAX_ID_LENGTH, Event, History, Profile, Request, as_utc
 from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
@@ -55,18 +56,19 @@ class Visitor:
     def of(cls, request: Request, customer_id: str | None) -> Visitor | None:
         """The visitor of ``request`` (``customer_id`` defaults to ``request.user_id``).
 
-        An empty id, one longer than :data:`~personalize._models.MAX_ID_LENGTH` (which the
-        decision ignores too) or one UTF-8 cannot encode is left out: no store could record
-        it, so recording under it would fail the whole batch (offer impressions and caps).
+        An empty id, one longer than :data:`~personalize._models.MAX_ID_LENGTH` or one
+        UTF-8 cannot encode is no id: the decision ignores the first two (with a note), and
+        the store neither reads nor records under any of them (it would refuse every event
+        recorded so, offer impressions and caps included).
         """
-        customer = _bounded(customer_id if customer_id is not None else request.user_id)
-        session = _bounded(request.session_id)
+        customer = _usable(customer_id if customer_id is not None else request.user_id)
+        session = _usable(request.session_id)
         if customer is None and session is None:
             return None
         return cls(customer, session)
 
 
-def _bounded(value: str | None) -> str | None:
+def _usable(value: str | None) -> str | None:
     return value if value and len(value) <= MAX_ID_LENGTH and encodable(value) else None
 
 
@@ -140,9 +142,7 @@ def served_events(
     }
     events: list[Event] = []
     profile = history.profile
-    # A URL or referrer a store would refuse (too long, a lone surrogate) is left out: it
-    # would reject the whole batch, offer impressions and caps included.
-    url, referrer = _storable(request.url), _storable(request.referrer)
+    url, referrer = _entry_url(request.url), _entry_url(request.referrer)
     if record.sessions and (url or referrer) and not _knows_entry(profile, visitor):
         events.append(Event.model_construct(type="page_view", url=url, referrer=referrer, **base))
     if record.exposures and result.experiments:
@@ -163,8 +163,22 @@ def served_events(
     return events
 
 
-def _storable(text: str | None) -> str | None:
-    return text if text is None or (len(text) <= MAX_URL_CHARS and encodable(text)) else None
+def _entry_url(url: str | None) -> str | None:
+    """``url`` as the visit's entry is recorded: cut to what the store accepts (and the
+    resolver reads), since a longer one makes the store refuse the whole batch, offers
+    shown and exposures with it; ``None`` when UTF-8 cannot encode it (a lone surrogate,
+    which the store refuses likewise) or ``urlsplit`` rejects it (``http://[::1/``),
+    since the store reads the entry's UTM parameters with it on every later request."""
+    if not url:
+        return None
+    url = url[:MAX_URL_CHARS]
+    if not encodable(url):
+        return None
+    try:
+        urlsplit(url)
+    except ValueError:
+        return None
+    return url
 
 
 def _knows_entry(profile: Profile | None, visitor: Visitor) -> bool:
@@ -186,6 +200,4 @@ def recordable(at: datetime) -> bool:
 
 def aware(value: datetime | None) -> datetime:
     """``value`` as an aware time (naive is UTC); the clock when ``None``."""
-    if value is None:
-        return datetime.now(UTC)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime.now(UTC) if value is None else as_utc(value)

@@ -29,6 +29,7 @@ from ua_parser import Resolver as _UAResolver
 from ua_parser.basic import Resolver as BasicResolver
 from ua_parser.loaders import load_builtins, load_lazy_builtins
 
+from personalize._models import without_surrogates
 from personalize.context._model import Device
 
 __all__ = ["UA_ENGINES", "DeviceDetector", "UAEngine", "classify", "make_ua_resolver"]
@@ -344,8 +345,12 @@ class DeviceDetector:
         self._lock = threading.Lock()
 
     def detect(self, ua: str) -> Device:
-        """Return the device for ``ua`` (cut to :data:`MAX_UA_LENGTH` characters)."""
-        ua = ua[:MAX_UA_LENGTH]
+        """Return the device for ``ua`` (cut to :data:`MAX_UA_LENGTH` characters).
+
+        Lone surrogates (which no header carries, but a Python string can) are replaced
+        with U+FFFD first: the ua-parser-rs engine cannot encode them.
+        """
+        ua = without_surrogates(ua[:MAX_UA_LENGTH])
         cache = self._cache
         if cache is not None:
             with self._lock:

@@ -314,7 +314,7 @@ def _from_summary(
             items=tuple(profile.abandoned_cart),
             value=profile.abandoned_cart_value,
             count=sum(profile.abandoned_cart.values()),
-            age_days=(now - ended).total_seconds() / _DAY if ended is not None else None,
+            age_days=(now - as_utc(ended)).total_seconds() / _DAY if ended is not None else None,
             session_id=profile.abandoned_cart_session,
         )
     first_day = (now - ENGAGEMENT_WINDOW).date().isoformat()
@@ -477,11 +477,29 @@ def _loyalty(loyalty: Mapping[str, Any], notes: list[str]) -> Loyalty:
     tier = loyalty.get("tier")
     raw_points = loyalty.get("points", 0)
     try:
+        if isinstance(raw_points, bool):
+            raise TypeError("a boolean is not a number of points")
         points = float(raw_points) if raw_points is not None else 0.0
-    except (TypeError, ValueError, OverflowError):
-        notes.append(f"loyalty: points {str(raw_points)[:40]!r} is not a number")
+    except OverflowError:  # an int too large for a float
+        points = math.inf
+    except (TypeError, ValueError):
+        notes.append(f"loyalty: points {_shown(raw_points)} is not a number")
         points = 0.0
     if not math.isfinite(points):
         notes.append("loyalty: points is not finite")
         points = 0.0
-    return Loyalty(tier=str(tier)[:100] if tier is not None else None, points=points)
+    tier_text = None
+    if tier is not None:
+        try:
+            tier_text = str(tier)[:100]
+        except Exception:  # a huge int (over the digit limit), an object that will not print
+            notes.append(f"loyalty: tier of type {type(tier).__name__} cannot be read; ignored")
+    return Loyalty(tier=tier_text, points=points)
+
+
+def _shown(value: Any) -> str:
+    """The start of ``value`` for a note; its type when it cannot be printed (a huge int)."""
+    try:
+        return repr(str(value)[:40])
+    except Exception:  # str() of an int over the digit limit raises ValueError
+        return f"of type {type(value).__name__}"

@@ -207,11 +207,16 @@ class ReferralClassifier:
         self._exact = {k.lower(): v for k, v in table.items() if not k.endswith(".*")}
         self._brands = {k[:-2].lower(): v for k, v in table.items() if k.endswith(".*")}
         self._internal = frozenset(bare_host(h.lower()) for h in internal_hosts)
+        # The most labels a listed host can match with: its own, or a brand's and a top-level
+        # domain of two labels. Longer suffixes match nothing, so they are not tried (a
+        # referrer host of 2,000 labels cost 48 ms when every suffix was joined and looked up).
+        longest_brand = max((k.count(".") + 3 for k in self._brands), default=0)
+        self._max_labels = max([k.count(".") + 1 for k in self._exact] + [longest_brand])
 
     def host_class(self, host: str) -> str | None:
         """The source class of a host (or app id), or ``None`` when it is not listed."""
         labels = host.split(".")
-        for i in range(len(labels)):
+        for i in range(max(len(labels) - self._max_labels, 0), len(labels)):
             suffix = ".".join(labels[i:])
             found = self._exact.get(suffix)
             if found is not None:

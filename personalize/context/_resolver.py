@@ -158,12 +158,15 @@ class ContextResolver:
         earlier = tuple(notes)
         notes = []
         moment = _plausible(as_utc(now or request.now or datetime.now(UTC)), notes)
-        raw = dict(list(request.headers.items())[:MAX_HEADERS])
+        items = list(request.headers.items())
+        raw = dict(items[:MAX_HEADERS])
         headers = lower_keys(raw)
-        if len(request.headers) > MAX_HEADERS:
+        if len(items) > MAX_HEADERS:
             notes.append(f"headers: only the first {MAX_HEADERS} headers were read")
-        if len(headers) < len(raw) and self._forwarded_header is not None:
-            _join_instances(raw, self._forwarded_header, headers)
+        if self._forwarded_header is not None and (
+            len(items) > MAX_HEADERS or len(headers) < len(raw)
+        ):  # the proxies' header is read wherever it is, in whatever case
+            _join_instances(items, self._forwarded_header, headers)
 
         device = self._device(request.user_agent, headers, notes)
         ip_text, address = client_ip(
@@ -261,11 +264,12 @@ class ContextResolver:
         return geo
 
 
-def _join_instances(raw: Mapping[str, str], name: str, headers: dict[str, str]) -> None:
-    """Join the instances of header ``name`` spelled in different cases, in order, as one
-    comma-separated chain (``lower_keys`` keeps only the last)."""
-    values = [str(value) for key, value in raw.items() if str(key).lower() == name]
-    if len(values) > 1:
+def _join_instances(items: Iterable[tuple[str, str]], name: str, headers: dict[str, str]) -> None:
+    """Set header ``name`` to its instances, spelled in any case, in order, joined as one
+    comma-separated chain (``lower_keys`` keeps only the last, and only of the headers
+    read)."""
+    values = [str(value) for key, value in items if str(key).lower() == name]
+    if values:
         headers[name] = ", ".join(values)
 
 

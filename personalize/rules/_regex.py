@@ -22,6 +22,8 @@ from typing import Any
 
 import re2
 
+from personalize._models import without_surrogates
+
 __all__ = ["MAX_REGEX_INPUT", "MAX_REGEX_LENGTH", "REGEX_OPTIONS", "Regex"]
 
 #: Longest pattern ``$regex`` accepts (regexes in configuration are bounded).
@@ -81,17 +83,26 @@ class Regex:
         self._seen: dict[str, bool] = {}
 
     def matches(self, text: str) -> bool:
-        """Whether the pattern occurs in the first :data:`MAX_REGEX_INPUT` characters."""
+        """Whether the pattern occurs in the first :data:`MAX_REGEX_INPUT` characters.
+
+        A lone surrogate (which UTF-8, and so RE2, cannot hold) is matched as U+FFFD.
+        """
         if len(text) > _REMEMBERED_CHARS:
-            return self._search(text[:MAX_REGEX_INPUT]) is not None
+            return self._found(text[:MAX_REGEX_INPUT])
         seen = self._seen
         found = seen.get(text)
         if found is None:
-            found = self._search(text) is not None
+            found = self._found(text)
             if len(seen) >= _REMEMBERED_VALUES:
                 seen.clear()
             seen[text] = found
         return found
+
+    def _found(self, text: str) -> bool:
+        try:
+            return self._search(text) is not None
+        except UnicodeEncodeError:  # a lone surrogate: RE2's binding encodes to UTF-8
+            return self._search(without_surrogates(text)) is not None
 
     def __repr__(self) -> str:
         suffix = f", options={self.options!r}" if self.options else ""

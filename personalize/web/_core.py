@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from personalize._models import Event, History, Request
+from personalize._models import Event, History, Request, as_utc
 from personalize.errors import ConfigError
 from personalize.store import EventError
 from personalize.web._identity import Identity, IdentitySettings
@@ -133,11 +133,14 @@ class Personalization:
         return Event.model_validate({"at": self._time(), **owner, **fields, "type": type})
 
     def page_view(self) -> Event:
-        """This request as a ``page_view`` event: its path, URL and referrer."""
+        """This request as a ``page_view`` event: its path, URL and referrer.
+
+        A URL that is no URL (a client's ``Host: [::1`` makes one) is left out; the path
+        is still recorded.
+        """
         request = self._request
-        return self.event(
-            "page_view", page=_path(request.url), url=request.url, referrer=request.referrer
-        )
+        page, url = _page(request.url)
+        return self.event("page_view", page=page, url=url, referrer=request.referrer)
 
     def click(self, product_id: str, decision_id: str | None) -> Event:
         """A click on a recommended product, attributed to the decision that showed it."""
@@ -182,10 +185,7 @@ class Personalization:
             return
 
     def _time(self) -> datetime:
-        now = self.now
-        if now is None:
-            return datetime.now(UTC)
-        return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        return datetime.now(UTC) if self.now is None else as_utc(self.now)
 
     def _personalizer(self) -> Personalizer:
         if self.personalizer is None:
@@ -196,11 +196,16 @@ class Personalization:
         return self.personalizer
 
 
-def _path(url: str | None) -> str | None:
+def _page(url: str | None) -> tuple[str | None, str | None]:
+    """The path of ``url`` and ``url`` itself, or the path and ``None`` when ``urlsplit``
+    rejects it (an invalid IPv6 host: the ``Host`` header is the client's)."""
     if url is None:
-        return None
-    path = urlsplit(url).path
-    return path or "/"
+        return None, None
+    try:
+        return urlsplit(url).path or "/", url
+    except ValueError:
+        after_host = url.partition("://")[2].partition("/")[2]
+        return "/" + after_host.partition("?")[0].partition("#")[0], None
 
 
 def identity_settings(

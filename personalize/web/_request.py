@@ -5,9 +5,12 @@ missing key or a value of the wrong type is skipped or read as missing. Header n
 lower-cased; repeated headers are joined the way RFC 9110 (section 5.3) allows, with ``, ``,
 except ``Cookie``, whose parts are joined with ``; `` (RFC 6265, section 5.4).
 
-Forwarding headers (``Forwarded``, ``X-Forwarded-For`` ...) are passed through untouched, and
-``Request.ip`` is the peer of the connection: which forwarded address to believe is decided
-later by the :class:`~personalize.ContextResolver`, from its trusted-proxy settings.
+Forwarding headers (``Forwarded``, ``X-Forwarded-For``, ``X-Real-IP``) are passed through,
+and ``Request.ip`` is the peer of the connection: which forwarded address to believe is
+decided later by the :class:`~personalize.ContextResolver`, from its trusted-proxy settings.
+Their right ends are what our proxies wrote, so they are read whatever else the request
+carries: a long value is cut from the left (other headers keep their start), and every
+instance is read even past :data:`MAX_HEADERS` (a proxy may add its own after the client's).
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from typing import Any
 from urllib.parse import quote
 
 from personalize._models import Request
+from personalize._types import FORWARDED_HEADERS
 
 __all__ = ["request_from_asgi", "request_from_wsgi"]
 
-#: Longest header value kept; longer values are cut (the resolver reads only their ends).
+#: Longest header value kept; longer values are cut: a forwarding header keeps its right
+#: end (what our proxies appended, all the resolver reads), any other its start.
 MAX_HEADER_CHARS = 16384
-#: Most headers read from one request.
+#: Most header fields read from one request, forwarding headers aside (always read).
 MAX_HEADERS = 256
 
 #: Characters left unescaped when a decoded path is written back into a URL.
@@ -66,8 +71,6 @@ def request_from_wsgi(environ: Mapping[str, Any]) -> Request:
         return Request()
     pairs: list[tuple[str, str]] = []
     for key, value in environ.items():
-        if len(pairs) >= MAX_HEADERS:
-            break
         if not isinstance(key, str) or not isinstance(value, str):
             continue
         if key.startswith("HTTP_"):
@@ -108,17 +111,24 @@ def _build(
 
 
 def _join(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Lower-cased names; repeated fields joined with ``, `` (``; `` for ``cookie``)."""
+    """Lower-cased names; repeated fields joined with ``, `` (``; `` for ``cookie``).
+
+    The first :data:`MAX_HEADERS` fields are read, and every forwarding header field.
+    """
     out: dict[str, str] = {}
+    fields = 0
     for name, value in pairs:
         if not name:
             continue
-        value = value.strip()[:MAX_HEADER_CHARS]
+        forwarding = name in FORWARDED_HEADERS
+        if not forwarding:
+            if fields >= MAX_HEADERS:
+                continue
+            fields += 1
+        value = value.strip()
         if name in out:
-            sep = "; " if name == "cookie" else ", "
-            out[name] = (out[name] + sep + value)[:MAX_HEADER_CHARS]
-        else:
-            out[name] = value
+            value = out[name] + ("; " if name == "cookie" else ", ") + value
+        out[name] = value[-MAX_HEADER_CHARS:] if forwarding else value[:MAX_HEADER_CHARS]
     return out
 
 
@@ -127,8 +137,6 @@ def _asgi_pairs(raw: Any) -> list[tuple[str, str]]:
     if not isinstance(raw, Iterable) or isinstance(raw, str | bytes | Mapping):
         return pairs
     for item in raw:
-        if len(pairs) >= MAX_HEADERS:
-            break
         if not isinstance(item, list | tuple) or len(item) != 2:
             continue
         name, value = _latin1(item[0]).lower(), _latin1(item[1])
@@ -143,8 +151,9 @@ def _asgi_path(scope: Mapping[str, Any]) -> str:
         # raw_path is the path as sent (percent-escapes kept); it includes root_path
         # when a server mounts the app below one, so only prefix it when it does not.
         path = quote(bytes(raw), safe=_PATH_SAFE)
-        if root and not path.startswith(quote(root, safe=_PATH_SAFE)):
-            path = quote(root, safe=_PATH_SAFE) + path
+        quoted_root = quote(root.encode("utf-8", "replace"), safe=_PATH_SAFE)
+        if root and not path.startswith(quoted_root):
+            path = quoted_root + path
         return path
     path = _text(scope.get("path"))
     if root and not path.startswith(root):

@@ -202,3 +202,32 @@ def test_remembered_answers_equal_fresh_ones(texts: list[str]) -> None:
     first = [shared.matches(t) for t in texts]
     again = [shared.matches(t) for t in reversed(texts)][::-1]
     assert first == again == [Regex("^(a|b)*!$").matches(t) for t in texts]
+
+
+@pytest.mark.parametrize("value", ["vip-\ud800", "\udfffvip-", "vip-" + "x" * 100 + "\udc80"])
+def test_a_lone_surrogate_in_the_value_is_matched_as_a_replacement_character(value: str) -> None:
+    # RE2's binding encodes its input to UTF-8, which cannot hold a lone surrogate.
+    assert Regex("vip-").matches(value) is True
+    assert Regex("\ufffd").matches(value) is True
+    assert Regex("^nope").matches(value) is False
+
+
+def test_a_surrogate_in_request_data_does_not_fail_the_rules() -> None:
+    config = {
+        "segments": {
+            "vip": {"user_id": {"$regex": "^vip-"}},
+            "sale": {"referral.campaign": {"$regexi": "sale"}},
+        },
+        "landing": [
+            {"id": "vip", "when": {"segments": "vip"}, "page": "/vip/"},
+            {"id": "d", "page": "/"},
+        ],
+    }
+    p = Personalizer(config, autoload_plugins=False, store=None, freeze_gc=False)
+    result = p.personalize(
+        Request(user_id="vip-\ud800", url="https://s.example/?utm_campaign=SALE\udfff")
+    )
+    assert not result.degraded, result.trace.errors
+    assert result.segments == {"vip", "sale"}
+    assert result.landing is not None
+    assert result.landing.page == "/vip/"
