@@ -467,5 +467,11 @@ def _utm(url: str | None) -> dict[str, str]:
 
 @lru_cache(maxsize=4096)
 def _utm_pairs(url: str) -> tuple[tuple[str, str], ...]:
-    pairs = parse_qsl(urlsplit(url).query)
+    """The UTM parameters of ``url``, without their prefix; none for a URL ``urlsplit``
+    rejects (``http://[::1/``), which an app may have tracked: the summary stays readable."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return ()
+    pairs = parse_qsl(query)
     return tuple((k[4:], v) for k, v in pairs if k.startswith("utm_") and len(k) > 4)

@@ -115,12 +115,6 @@ def test_an_unparsable_entry_url_does_not_break_the_visits_later_requests(url: s
     assert _recorded(p, "u1", "s1").session_referrer == "https://www.bing.com/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the store's summary splits the entry URL with urlsplit on every read and raises "
-    "on one it accepted (personalize/store/_summary.py _utm_pairs; the store is outside "
-    "this change). Personalizer no longer records such a URL itself.",
-)
 def test_a_tracked_page_view_with_an_unparsable_url_keeps_the_store_readable() -> None:
     p = _fresh()
     now = datetime.now(UTC)
