@@ -286,12 +286,12 @@ def session_kpis(
             group = get_group(event)
             if group is not None:
                 group = str(group)
-                if s.group is None:
-                    s.group, s.group_at = group, at
-                elif group != s.group:
+                if group != s.group and s.group is not None:
                     conflicts.add(sid)
-                    if s.group_at is not None and at < s.group_at:
-                        s.group, s.group_at = group, at
+                # The earliest grouped event so far sets the group and its time, even when
+                # the group is unchanged: a rival is compared with the earliest time.
+                if s.group_at is None or at < s.group_at:
+                    s.group, s.group_at = group, at
     notes = []
     if no_session:
         notes.append(f"{no_session} events without a session_id were skipped")

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from personalize import Event
 from personalize.metrics import compare, format_table, kpis, kpis_by, session_kpis, srm
@@ -133,6 +135,32 @@ def test_a_session_in_two_groups_keeps_its_earliest() -> None:
     table = kpis_by(events)
     assert table.groups == ("a",)
     assert any("two groups" in note for note in table.notes)
+
+
+def test_the_earliest_group_wins_whatever_the_event_order() -> None:
+    # Read in this order, "a" is first met at 10 s, then at 5 s (still "a"), then "b" at
+    # 7 s: the earliest grouped event is the one at 5 s, so the session is in "a".
+    events = [
+        ev("page_view", "s", 10, variant="a"),
+        ev("page_view", "s", 5, variant="a"),
+        ev("page_view", "s", 7, variant="b"),
+    ]
+    assert kpis_by(events).groups == ("a",)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=8),
+    st.randoms(use_true_random=False),
+)
+def test_a_session_s_group_does_not_depend_on_the_order_events_arrive_in(
+    groups: list[str | None], rng: Any
+) -> None:
+    events = [ev("page_view", "s", float(i), variant=g) for i, g in enumerate(groups)]
+    expected = next((g for g in groups if g is not None), None)
+    rng.shuffle(events)
+    (row,), _ = session_kpis(events, "variant")
+    assert row.group == expected
 
 
 def test_purchase_without_price_counts_no_revenue() -> None:
