@@ -328,6 +328,11 @@ def run_campaign(
                 counts["resumed"] += planned.resumed
                 if on_progress is not None:
                     on_progress(counts["customers"])
+            skipped_file.flush()
+            os.fsync(skipped_file.fileno())
+    except BaseException:
+        skipped_tmp.unlink(missing_ok=True)  # the rows' temporary file is gone too
+        raise
     finally:
         close = getattr(recorder, "close", None)
         if close is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,30 @@ def test_a_run_skips_repeats_within_and_across_chunks(
     assert [(e["customer_id"], e["position"]) for e in errors] == [
         ("c0", 2), ("c1", 4), ("c3", 6), ("c0", 7)
     ]  # fmt: skip
+
+
+def test_a_failed_run_leaves_the_previous_files_and_no_temporary_files(
+    shop: Shop, tmp_path: Path
+) -> None:
+    def customers() -> Iterator[str]:
+        yield from ("c0", "c1", "c2")
+        raise OSError("the customer file went away")
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out, errors = folder / "rows.jsonl", folder / "rows.errors.jsonl"
+    out.write_text("previous rows\n")
+    errors.write_text("previous errors\n")
+    job = CampaignJob(
+        config=shop.config,
+        catalog=shop.catalog,
+        index=shop.index,
+        campaign_id="week48",
+        secret=SECRET,
+        now=NOW,
+        store_url=f"sqlite:///{shop.db}",
+    )
+    with pytest.raises(OSError, match="went away"):
+        run_campaign(job, customers(), out, chunk_size=2)
+    assert sorted(p.name for p in folder.iterdir()) == ["rows.errors.jsonl", "rows.jsonl"]
+    assert (out.read_text(), errors.read_text()) == ("previous rows\n", "previous errors\n")
