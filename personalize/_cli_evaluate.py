@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from personalize._atomic import atomic_text
 from personalize._cli_inputs import UsageError, require_file
 from personalize.catalog import Catalog
 from personalize.config import load_config
@@ -204,7 +205,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     report["command"] = "personalize " + shlex.join(_argv(args))
     print(format_report(report, names))
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2, default=float), encoding="utf-8")
+        with atomic_text(args.json) as handle:
+            handle.write(json.dumps(report, indent=2, default=float))
         print(f"wrote {args.json}")
     if args.plot:
         plot_report(report, names, Path(args.plot))
@@ -373,7 +375,8 @@ def _tune(args: argparse.Namespace) -> int:
     )
     text = fragment(best.settings, comment)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        with atomic_text(args.out) as handle:  # a fragment is loaded: never a half one
+            handle.write(text)
         print(f"wrote {args.out}")
     else:
         print(text, end="")

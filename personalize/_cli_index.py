@@ -27,6 +27,17 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
     return pairs
 
 
+def _count(text: str) -> int:
+    """A whole number of at least 0 (the settings' own checks do not run on overrides)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, not {value}")
+    return value
+
+
 def _build(args: argparse.Namespace) -> int:
     from personalize.catalog import Catalog
     from personalize.config import INDEX_FIELDS, IndexConfig, load_config
@@ -98,10 +109,10 @@ def add_index_parser(sub: Any) -> None:
         metavar="FIELD=VALUE",
         help="value of a field the files lack (type=purchase); repeatable",
     )
-    build.add_argument("--max-bad-lines", type=int, help="bad lines skipped before failing")
+    build.add_argument("--max-bad-lines", type=_count, help="bad lines skipped before failing")
     build.add_argument(
         "--max-items-per-customer",
-        type=int,
+        type=_count,
         help="distinct items per customer counted in co-purchase (0: all)",
     )
     build.add_argument("--quiet", action="store_true", help="no progress bar or summary")

@@ -39,7 +39,15 @@ from personalize.campaigns._sources import HistoryReader, customer_of, history_r
 from personalize.offers import OfferChoice
 from personalize.store import MAX_ID_CHARS, Store
 
-__all__ = ["COUNTRY_HEADER", "SENT", "Sends", "plan_batches", "plan_campaign", "sent_events"]
+__all__ = [
+    "COUNTRY_HEADER",
+    "LISTED_TWICE",
+    "SENT",
+    "Sends",
+    "plan_batches",
+    "plan_campaign",
+    "sent_events",
+]
 
 #: The event type that records an offer sent in a campaign.
 SENT = "offer_sent"
@@ -47,6 +55,8 @@ SENT = "offer_sent"
 COUNTRY_HEADER = "CF-IPCountry"
 _SAME_TIME = timedelta(milliseconds=1)
 _MAX_COUNTRIES = 1_000  # decisions for new customers kept, one per country
+#: Why a customer listed again in the same run is left out (it was planned once).
+LISTED_TWICE = "listed more than once: planned at its first listing only"
 
 #: Called with each customer left out and why.
 SkipHandler = Callable[[SkippedCustomer], None]
@@ -88,13 +98,14 @@ def plan_campaign(
             of them. Nothing is recorded then.
         code_format: The coupon code template.
         link_base: Prefixed to landing pages that are paths (``https://shop.example``).
-        on_skip: Called with each customer left out (no usable id, or a history that
-            cannot be read); the run goes on.
+        on_skip: Called with each customer left out (no usable id, a history that cannot
+            be read, or an id listed earlier in ``customers``); the run goes on.
         batch_size: Customers per store write; rows are yielded once their batch is
             recorded.
 
     Yields:
-        A :class:`CampaignRow` per customer not skipped.
+        A :class:`CampaignRow` per customer not skipped: one per customer id, however
+        many times it is listed.
 
     Raises:
         ValueError: A bad argument (campaign id, both or neither of ``store`` and
@@ -154,8 +165,9 @@ def plan_batches(
     read = history_reader(store=store, histories=histories, now=now)
     planner = _Planner(personalizer, campaign_id, issuer, placement, limit, now, link_base)
     numbered = enumerate(customers)
+    seen: set[str] = set()
     while batch := list(itertools.islice(numbered, max(batch_size, 1))):
-        yield planner.plan_batch(batch, read, on_skip)
+        yield planner.plan_batch(batch, read, on_skip, seen)
 
 
 def sent_events(campaign_id: str, now: datetime, sends: Sends) -> list[Event]:
@@ -216,9 +228,17 @@ class _Planner:
         )
 
     def plan_batch(
-        self, batch: Sequence[tuple[int, Any]], read: HistoryReader, on_skip: SkipHandler | None
+        self,
+        batch: Sequence[tuple[int, Any]],
+        read: HistoryReader,
+        on_skip: SkipHandler | None,
+        seen: set[str],
     ) -> tuple[list[CampaignRow], Sends]:
-        """The rows of a batch of ``(position, customer)`` and the sends to record."""
+        """The rows of a batch of ``(position, customer)`` and the sends to record.
+
+        ``seen`` holds the ids planned so far in the run (updated): a customer listed again
+        is skipped, or the list's duplicates would each get an email and a recorded send.
+        """
         known: list[tuple[int, str, dict[str, Any]]] = []
         skipped: list[SkippedCustomer] = []
         for position, customer in batch:
@@ -227,6 +247,10 @@ class _Planner:
             except ValueError as exc:
                 skipped.append(SkippedCustomer(None, str(exc), position))
                 continue
+            if customer_id in seen:
+                skipped.append(SkippedCustomer(customer_id, LISTED_TWICE, position))
+                continue
+            seen.add(customer_id)
             known.append((position, customer_id, fields))
         histories = read([customer_id for _, customer_id, _ in known])
         rows: list[CampaignRow] = []
@@ -318,8 +342,7 @@ class _Planner:
             return list(chosen)
         decided = {o.offer_id: o for o in chosen}
         out: list[OfferChoice] = []
-        for event in recorded:
-            offer_id = event.offer_id or ""
+        for offer_id in dict.fromkeys(event.offer_id or "" for event in recorded):
             if offer_id in decided:
                 out.append(decided[offer_id])
             elif (offer := self.offers.get(offer_id)) is not None:

@@ -27,9 +27,15 @@ from typing import Any
 from personalize._personalizer import Personalizer
 from personalize.campaigns._codes import DEFAULT_CODE_FORMAT
 from personalize.campaigns._output import Encoded, RowWriter, encode_rows
-from personalize.campaigns._plan import Sends, plan_batches, plan_campaign, sent_events
+from personalize.campaigns._plan import (
+    LISTED_TWICE,
+    Sends,
+    plan_batches,
+    plan_campaign,
+    sent_events,
+)
 from personalize.campaigns._rows import CampaignRow, SkippedCustomer
-from personalize.campaigns._sources import histories_from_file
+from personalize.campaigns._sources import customer_of, histories_from_file
 from personalize.catalog import Catalog
 from personalize.store import Store, store_from_url
 
@@ -219,7 +225,7 @@ def plan_chunk(chunk: Chunk) -> PlannedChunk:
     """Plan one chunk of ``(position, customer)`` in a started worker (nothing recorded)."""
     job: CampaignJob = _worker["job"]
     skipped: list[SkippedCustomer] = []
-    offset = chunk[0][0] if chunk else 0
+    positions = [position for position, _ in chunk]
     store: Store | None = _worker["store"]
     histories: Mapping[str, Any] | None = _worker["histories"]
     rows: list[CampaignRow] = []
@@ -229,7 +235,7 @@ def plan_chunk(chunk: Chunk) -> PlannedChunk:
         (customer for _, customer in chunk),
         store=store,
         histories=histories,
-        on_skip=lambda s: skipped.append(replace(s, position=s.position + offset)),
+        on_skip=lambda s: skipped.append(replace(s, position=positions[s.position])),
         batch_size=len(chunk) or 1,
     ):
         rows += batch_rows
@@ -244,10 +250,32 @@ def plan_chunk(chunk: Chunk) -> PlannedChunk:
     )
 
 
-def _chunks(customers: Iterable[Any], size: int) -> Iterator[Chunk]:
+def _chunks(customers: Iterable[Any], size: int) -> Iterator[tuple[Chunk, list[SkippedCustomer]]]:
+    """Chunks of ``(position, customer)``, each with the customers it leaves out because an
+    earlier chunk lists them (a worker finds the repeats within its own chunk)."""
     numbered = enumerate(customers)
+    earlier: set[str] = set()
     while chunk := list(itertools.islice(numbered, size)):
-        yield chunk
+        kept: Chunk = []
+        again: list[SkippedCustomer] = []
+        ids: set[str] = set()
+        for position, customer in chunk:
+            customer_id = _id_of(customer)
+            if customer_id is not None and customer_id in earlier:
+                again.append(SkippedCustomer(customer_id, LISTED_TWICE, position))
+                continue
+            kept.append((position, customer))
+            if customer_id is not None:
+                ids.add(customer_id)
+        earlier |= ids
+        yield kept, again
+
+
+def _id_of(customer: Any) -> str | None:
+    try:
+        return customer_of(customer)[0]
+    except ValueError:  # no usable id: the worker reports it
+        return None
 
 
 def run_campaign(
@@ -300,6 +328,11 @@ def run_campaign(
                 counts["resumed"] += planned.resumed
                 if on_progress is not None:
                     on_progress(counts["customers"])
+            skipped_file.flush()
+            os.fsync(skipped_file.fileno())
+    except BaseException:
+        skipped_tmp.unlink(missing_ok=True)  # the rows' temporary file is gone too
+        raise
     finally:
         close = getattr(recorder, "close", None)
         if close is not None:
@@ -309,12 +342,17 @@ def run_campaign(
 
 
 def _results(
-    job: CampaignJob, kind: str, chunks: Iterator[Chunk], workers: int
+    job: CampaignJob,
+    kind: str,
+    chunks: Iterator[tuple[Chunk, list[SkippedCustomer]]],
+    workers: int,
 ) -> Iterator[PlannedChunk]:
+    """Each chunk planned, in input order, with the repeats it left out among its skipped."""
     if workers <= 1:
         _start_worker(job, kind)
         try:
-            yield from map(plan_chunk, chunks)
+            for chunk, again in chunks:
+                yield _with_repeats(plan_chunk(chunk), again)
         finally:
             _worker.clear()
         return
@@ -322,10 +360,19 @@ def _results(
     with context.Pool(workers, initializer=_start_worker, initargs=(job, kind)) as pool:
         # Bounded read-ahead (``imap`` would read every customer at once): at most two
         # chunks per worker wait, in input order.
-        pending: deque[AsyncResult[PlannedChunk]] = deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(plan_chunk, (chunk,)))
+        pending: deque[tuple[AsyncResult[PlannedChunk], list[SkippedCustomer]]] = deque()
+        for chunk, again in chunks:
+            pending.append((pool.apply_async(plan_chunk, (chunk,)), again))
             if len(pending) >= 2 * workers:
-                yield pending.popleft().get()
+                result, repeats = pending.popleft()
+                yield _with_repeats(result.get(), repeats)
         while pending:
-            yield pending.popleft().get()
+            result, repeats = pending.popleft()
+            yield _with_repeats(result.get(), repeats)
+
+
+def _with_repeats(planned: PlannedChunk, again: list[SkippedCustomer]) -> PlannedChunk:
+    if not again:
+        return planned
+    skipped = sorted([*planned.skipped, *again], key=lambda s: s.position)
+    return replace(planned, skipped=skipped)

@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from personalize._models import History
+from personalize.errors import DataError
 from personalize.store import MAX_ID_CHARS, Store
 
 __all__ = [
@@ -36,6 +38,14 @@ HistoryReader = Callable[[Sequence[str]], list[History | Exception]]
 _ID_KEYS = ("customer_id", "id")
 _ID_IN_TEXT = re.compile(rb'"customer_id"\s*:\s*"((?:[^"\\]|\\.){1,256})"')
 _EMPTY = History()
+#: What reading a customer file can raise when its bytes are not what its name says.
+_UNREADABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    UnicodeDecodeError,
+    zlib.error,
+    csv.Error,
+)
 
 
 class HistoryUnreadable(ValueError):
@@ -139,9 +149,21 @@ def histories_from_file(path: str | Path) -> dict[str, bytes]:
 
     A line that is not valid JSON but names a ``customer_id`` makes that customer's history
     unreadable (the campaign skips them and reports it); other bad lines are ignored.
+
+    Raises:
+        DataError: The file cannot be read (missing, not gzip, truncated); the message
+            names it.
     """
+    path = Path(path)
+    try:
+        return _history_lines(path)
+    except _UNREADABLE as exc:
+        raise DataError(f"{path.name}: cannot be read: {exc}") from None
+
+
+def _history_lines(path: Path) -> dict[str, bytes]:
     table: dict[str, bytes] = {}
-    with _open(Path(path)) as lines:
+    with _open(path) as lines:
         for line in lines:
             if not line.strip():
                 continue
@@ -159,18 +181,53 @@ def histories_from_file(path: str | Path) -> dict[str, bytes]:
 def read_customers(path: str | Path) -> Iterator[dict[str, Any]]:
     """The customer records of a JSONL, CSV or Parquet file, streamed in file order.
 
+    A CSV or Parquet file is checked before the first record: it must be readable and have
+    a ``customer_id`` (or ``id``) column (an empty CSV file holds no customers).
+
     Raises:
         ValueError: The file's extension is none of these.
+        DataError: The file cannot be read (not gzip, not UTF-8, not Parquet), or has no
+            id column; while streaming, a record that cannot be read. The message names
+            the file.
     """
     path = Path(path)
     name = path.name.lower().removesuffix(".gz")
+    records: Iterator[dict[str, Any]]
     if name.endswith((".jsonl", ".ndjson", ".json")):
-        return _jsonl_records(path)
-    if name.endswith(".csv"):
-        return _csv_records(path)
-    if name.endswith(".parquet"):
-        return _parquet_records(path)
-    raise ValueError(f"{path}: customers must be .jsonl, .csv or .parquet")
+        records = _jsonl_records(path)
+    elif name.endswith(".csv"):
+        _check_columns(path, _guarded(path, lambda: _csv_header(path)))
+        records = _csv_records(path)
+    elif name.endswith(".parquet"):
+        _check_columns(path, _guarded(path, lambda: _parquet_columns(path)))
+        records = _parquet_records(path)
+    else:
+        raise ValueError(f"{path}: customers must be .jsonl, .csv or .parquet")
+    return _named_errors(path, records)
+
+
+def _guarded(path: Path, read: Callable[[], list[str]]) -> list[str]:
+    try:
+        return read()
+    except _UNREADABLE as exc:
+        raise DataError(f"{path.name}: cannot be read: {exc}") from None
+
+
+def _check_columns(path: Path, columns: list[str]) -> None:
+    if columns and not any(key in columns for key in _ID_KEYS):
+        raise DataError(
+            f"{path.name}: no customer_id (or id) column (columns: {', '.join(columns)})"
+        )
+
+
+def _named_errors(path: Path, records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    count = 0
+    try:
+        for record in records:
+            yield record
+            count += 1
+    except _UNREADABLE as exc:
+        raise DataError(f"{path.name}: record {count + 1}: cannot be read: {exc}") from None
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -191,30 +248,64 @@ def _jsonl_records(path: Path) -> Iterator[dict[str, Any]]:
             yield record if isinstance(record, dict) else {"_line": number}
 
 
+def _csv_header(path: Path) -> list[str]:
+    with _open(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+        return next(csv.reader(text), [])
+
+
 def _csv_records(path: Path) -> Iterator[dict[str, Any]]:
-    with _open(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+    with _open(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
         for row in csv.DictReader(text):
             yield {k: (v if v != "" else None) for k, v in row.items() if k is not None}
 
 
-def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:
+def _parquet_columns(path: Path) -> list[str]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
-        yield from batch.to_pylist()
+    try:
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    except pa.ArrowException as exc:  # ArrowInvalid is a ValueError, not an OSError
+        raise OSError(f"not a readable Parquet file: {exc}") from None
+
+
+def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
+            yield from batch.to_pylist()
+    except pa.ArrowException as exc:
+        raise OSError(f"not a readable Parquet file: {exc}") from None
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except pa.ArrowException as exc:
+        raise OSError(f"not a readable Parquet file: {exc}") from None
 
 
 def count_customers(path: str | Path) -> int | None:
-    """How many customers a file holds (Parquet: from its metadata), else ``None``."""
-    path = Path(path)
-    if path.name.lower().endswith(".parquet"):
-        import pyarrow.parquet as pq
+    """How many customers a file holds (Parquet: from its metadata), else ``None``.
 
-        return int(pq.ParquetFile(path).metadata.num_rows)
-    total = 0
-    with _open(path) as lines:
-        for line in lines:
-            total += bool(line.strip())
+    Raises:
+        DataError: The file cannot be read; the message names it.
+    """
+    path = Path(path)
+    try:
+        if path.name.lower().endswith(".parquet"):
+            return _parquet_rows(path)
+        total = 0
+        with _open(path) as lines:
+            for line in lines:
+                total += bool(line.strip())
+    except _UNREADABLE as exc:
+        raise DataError(f"{path.name}: cannot be read: {exc}") from None
     if path.name.lower().removesuffix(".gz").endswith(".csv"):
         total = max(total - 1, 0)
     return total

@@ -9,13 +9,12 @@ cancellation) become purchase events, exactly as ``benchmarks/eval_retail.py`` r
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from personalize._models import Event, Product
+from personalize._textfile import iter_lines
 from personalize.catalog import Catalog
 from personalize.errors import DataError
 
@@ -41,20 +40,25 @@ def read_log(path: str | Path) -> list[Event]:
 
 
 def _read_retail(path: Path) -> list[Event]:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in RETAIL_COLUMNS if c not in (reader.fieldnames or ())]
-        if missing:
-            raise DataError(f"{path.name}: not a retail invoice CSV (missing {', '.join(missing)})")
-        events = []
-        for number, row in enumerate(reader, start=2):
-            try:
-                event = _retail_event(row)
-            except (ValueError, TypeError) as exc:
-                raise DataError(f"{path.name}:{number}: invalid row ({exc})") from None
-            if event is not None:
-                events.append(event)
+    reader = csv.DictReader(line for _, line in iter_lines(path))
+    fields = reader.fieldnames or ()
+    missing = [c for c in RETAIL_COLUMNS if c not in fields]
+    if missing:
+        raise DataError(f"{path.name}: not a retail invoice CSV (missing {', '.join(missing)})")
+    events = []
+    for row in reader:
+        if any(row[c] is None for c in RETAIL_COLUMNS):  # a short row
+            given = sum(v is not None for k, v in row.items() if k is not None)
+            raise DataError(
+                f"{path.name}:{reader.line_num}: invalid row ({given} fields, expected"
+                f" {len(fields)})"
+            )
+        try:
+            event = _retail_event(row)
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"{path.name}:{reader.line_num}: invalid row ({exc})") from None
+        if event is not None:
+            events.append(event)
     return events
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from personalize._atomic import atomic_text
 from personalize.config import DEFAULT_WEIGHTS, RankingConfig
 from personalize.evaluation._log import MODES, Split
 from personalize.evaluation._run import Prepared, build_options, prepared_lists
@@ -324,9 +324,8 @@ class Search:
                 {"settings": t.settings, "score": t.score, "parts": t.parts} for t in self.trials
             ],
         }
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, path)
+        with atomic_text(path) as handle:
+            handle.write(json.dumps(data, indent=1, sort_keys=True))
 
     def load(self, path: Path) -> None:
         """Read the trials of a state file written by the same search.

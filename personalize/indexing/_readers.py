@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -127,9 +129,17 @@ def _as_strings(column: pa.Array) -> pa.Array:
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if pa.types.is_floating(column.type):
-        # 17850.0 (a float column with gaps) is the id "17850".
-        whole = column.cast(pa.int64(), safe=False)
-        return whole.cast(pa.string())
+        # 17850.0 (a float column with gaps) is the id "17850"; 12.5 stays "12.5"; NaN and
+        # infinities are no id (a missing value, as a float column often writes them).
+        integral = pc.and_(
+            pc.equal(pc.floor(column), column), pc.less(pc.abs(column), float(2**63))
+        )
+        text = pc.if_else(
+            integral,
+            column.cast(pa.int64(), safe=False).cast(pa.string()),
+            column.cast(pa.string()),
+        )
+        return pc.if_else(pc.is_finite(column), text, pa.scalar(None, pa.string()))
     return column if column.type == pa.string() else column.cast(pa.string())
 
 
@@ -344,6 +354,8 @@ def _scalar(value: Any) -> str | None:
         return value
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN or Infinity (which Python's json reads): a missing value
     if isinstance(value, int | float):
         return (
             repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))

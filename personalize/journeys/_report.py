@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from personalize._atomic import atomic_text
 from personalize._models import Event
 from personalize.journeys._arms import ARM_EXPERIMENT, CONTROL, PERSONALIZED
 from personalize.journeys._plots import INSTALL_HINT, plot_daily_revenue, plot_kpis
@@ -183,5 +184,6 @@ def write_report(
                 f"![Daily revenue per session, by arm]({daily_png.name})",
             ]
     path = out / "report.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with atomic_text(path) as handle:
+        handle.write("\n".join(lines) + "\n")
     return path

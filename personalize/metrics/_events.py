@@ -13,6 +13,7 @@ problem, whether an invalid event, a byte that is not UTF-8 or a truncated gzip 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def write_events(path: str | Path, events: Iterable[Event | Mapping[str, Any]]) 
         How many events were written.
 
     Raises:
-        DataError: A mapping is not a valid event.
+        DataError: A mapping is not a valid event, or an event's price or quantity is not
+            a finite number (JSON cannot hold it); the previous file is left as it was.
     """
     path = Path(path)
     count = 0
@@ -83,6 +85,11 @@ def write_events(path: str | Path, events: Iterable[Event | Mapping[str, Any]]) 
                     event = Event.model_validate(event)
                 except ValidationError as exc:
                     raise DataError(f"event {count}: {exc.errors()[0]['msg']}") from None
+            for name in ("quantity", "price"):
+                value = getattr(event, name)
+                if value is not None and not math.isfinite(value):
+                    # JSON has no NaN: it would be written null and never read back.
+                    raise DataError(f"event {count}: {name} is {value}, not a finite number")
             handle.write(event.model_dump_json(exclude_defaults=True))
             handle.write("\n")
             count += 1

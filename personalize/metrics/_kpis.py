@@ -8,6 +8,7 @@ of sessions unless said otherwise; ``docs/metrics.md`` gives every definition.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +37,8 @@ class SessionKpis:
         remove_from_cart: ``remove_from_cart`` events.
         purchases: ``purchase`` events (order lines).
         orders: Distinct ``order_id`` values of purchases (lines without one form one order).
-        revenue: Sum of ``price * quantity`` over purchases (a missing price counts 0).
+        revenue: Sum of ``price * quantity`` over purchases (a missing price counts 0, and
+            so does one that is not a finite number, with a note).
         started_at: The first event.
         ended_at: The last event.
     """
@@ -217,6 +219,17 @@ def _timestamp(value: Any) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _amount(price: Any, quantity: Any) -> float | None:
+    """``price * quantity`` (no price: 0; no quantity: 1), ``None`` when not a finite number."""
+    if price is None:
+        return 0.0
+    try:
+        amount = float(price) * float(1.0 if quantity is None else quantity)
+    except (TypeError, ValueError):
+        return None
+    return amount if math.isfinite(amount) else None
+
+
 def _grouper(key: GroupKey | None) -> Callable[[Event | Mapping[str, Any]], Any] | None:
     if key is None or callable(key):
         return key
@@ -247,7 +260,7 @@ def session_kpis(
     """
     get_group = _grouper(key)
     sessions: dict[str, _Session] = {}
-    no_session = bad_time = 0
+    no_session = bad_time = bad_amount = 0
     conflicts: set[str] = set()
     for event in events:
         sid = _field(event, "session_id")
@@ -277,26 +290,32 @@ def session_kpis(
             s.removes += 1
         elif kind == "purchase":
             s.purchases += 1
-            price = _field(event, "price")
-            quantity = _field(event, "quantity")
-            quantity = 1.0 if quantity is None else quantity
-            s.revenue += float(price) * float(quantity) if price is not None else 0.0
+            amount = _amount(_field(event, "price"), _field(event, "quantity"))
+            if amount is None:
+                bad_amount += 1
+            else:
+                s.revenue += amount
             s.orders.add(_field(event, "order_id"))
         if get_group is not None:
             group = get_group(event)
             if group is not None:
                 group = str(group)
-                if s.group is None:
-                    s.group, s.group_at = group, at
-                elif group != s.group:
+                if group != s.group and s.group is not None:
                     conflicts.add(sid)
-                    if s.group_at is not None and at < s.group_at:
-                        s.group, s.group_at = group, at
+                # The earliest grouped event so far sets the group and its time, even when
+                # the group is unchanged: a rival is compared with the earliest time.
+                if s.group_at is None or at < s.group_at:
+                    s.group, s.group_at = group, at
     notes = []
     if no_session:
         notes.append(f"{no_session} events without a session_id were skipped")
     if bad_time:
         notes.append(f"{bad_time} events without a valid 'at' were skipped")
+    if bad_amount:
+        notes.append(
+            f"{bad_amount} purchases with a price or quantity that is not a finite number"
+            " counted no revenue"
+        )
     if conflicts:
         notes.append(f"{len(conflicts)} sessions had events in two groups (earliest kept)")
     rows = [

@@ -229,8 +229,23 @@ def _normalized(df: DataFrame, config: IndexConfig) -> DataFrame:
         if field == "at":
             columns.append(_micros(df, chosen.get(field), column).alias("us"))
         else:
-            columns.append(column.cast("string").alias(field))
+            columns.append(_text(df, chosen.get(field), column).alias(field))
     return df.select(*columns)
+
+
+def _text(df: DataFrame, source: str | None, column: Any) -> Any:
+    """An id as the file build reads it: a float column's whole numbers without ``.0``,
+    its other values with their digits, NaN and infinities as no id."""
+    kind = df.schema[source].dataType if source is not None else T.StringType()
+    if not isinstance(kind, T.FloatType | T.DoubleType):
+        return column.cast("string")
+    value = column.cast("double")
+    whole = (F.floor(value) == value) & (F.abs(value) < F.lit(float(2**63)))
+    return (
+        F.when(F.isnan(value) | (F.abs(value) == F.lit(float("inf"))), F.lit(None))
+        .when(whole, value.cast("long").cast("string"))
+        .otherwise(value.cast("string"))
+    )
 
 
 def _micros(df: DataFrame, source: str | None, column: Any) -> Any:

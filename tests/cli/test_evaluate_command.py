@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,30 @@ def test_tune_refuses_the_state_of_another_seed(
 def test_tune_needs_two_months(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tune", *args(store, "--budget", "1", "--seed", "0", "--months", "1")]) == 2
     assert "must be at least 2" in capsys.readouterr().err
+
+
+def replaced_whole(path: Path, run: Callable[[], int]) -> str:
+    """Run a command that writes ``path`` and return what a reader of the old file sees.
+
+    A hard link keeps the old file: a writer that replaces ``path`` by a rename leaves the
+    link's text as it was, while one that rewrites it in place (truncate, then write, with
+    a window where a reader sees half a file) changes the link's text too.
+    """
+    path.write_text("old\n", encoding="utf-8")
+    reader = path.with_name("reader-" + path.name)
+    os.link(path, reader)
+    assert run() == 0
+    return reader.read_text(encoding="utf-8")
+
+
+def test_tune_replaces_its_fragment_atomically(store: Path, tmp_path: Path) -> None:
+    fragment = tmp_path / "tuned.yaml"
+    assert replaced_whole(fragment, lambda: tune(store, fragment)) == "old\n"
+    assert set(body(fragment)) == {"ranking"}  # type: ignore[arg-type]
+
+
+def test_evaluate_replaces_its_json_atomically(store: Path, tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    argv = ["evaluate", *args(store, "--cutoff", "2026-03-20", "--baselines", "popular")]
+    assert replaced_whole(figures, lambda: main([*argv, "--json", str(figures)])) == "old\n"
+    assert "months" in json.loads(figures.read_text(encoding="utf-8"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,19 @@ def test_kpi_all_prints_one_column(run_dir: Path, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["all", "all"]
     assert " vs " not in out
+
+
+def test_simulate_replaces_its_log_and_report_atomically(repo_root: Path, tmp_path: Path) -> None:
+    # Hard links keep the old files: a rename leaves them as they were, an in-place
+    # rewrite (with a window where a reader sees half a file) would change them too.
+    readers = {}
+    for name in ("events.jsonl", "report.md"):
+        (tmp_path / name).write_text("old\n", encoding="utf-8")
+        readers[name] = tmp_path / f"reader-{name}"
+        os.link(tmp_path / name, readers[name])
+    assert _simulate(repo_root, tmp_path, "--no-plots") == 0
+    assert {name: path.read_text(encoding="utf-8") for name, path in readers.items()} == {
+        "events.jsonl": "old\n",
+        "report.md": "old\n",
+    }
+    assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("#")

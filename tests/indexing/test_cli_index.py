@@ -40,3 +40,16 @@ def test_index_build_fails_on_an_unknown_field(
     status = main(["index", "build", str(events), "--out", "x", "--map", "a=orderid"])
     assert status == 2  # a user mistake: one message, status 2, like every command
     assert "unknown event field(s) orderid" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--max-items-per-customer", "--max-bad-lines"])
+def test_index_build_refuses_a_negative_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    # -3 items per customer built an index without any co-purchase, with status 0.
+    events = tmp_path / "e.csv"
+    events.write_text("type,product_id,at,order_id\npurchase,p1,2024-01-01,o1\n")
+    out = tmp_path / "index.gz"
+    assert main(["index", "build", str(events), "--out", str(out), flag, "-3"]) == 2
+    assert "must be at least 0, not -3" in capsys.readouterr().err
+    assert not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +65,23 @@ def test_mappings_are_validated_when_written(tmp_path: Path) -> None:
     assert event.at == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     with pytest.raises(DataError, match="event 0"):
         write_events(path, [{"type": "view"}])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("quantity", math.nan), ("quantity", math.inf), ("price", math.nan), ("price", -math.inf)],
+)
+def test_a_number_json_cannot_hold_is_refused_and_the_log_kept(
+    tmp_path: Path, field: str, value: float
+) -> None:
+    # JSON has no NaN or infinity: written as null, such an event would never read back
+    # (a null quantity is invalid) or would read back changed (a null price).
+    path = tmp_path / "events.jsonl"
+    write_events(path, EVENTS)
+    bad = EVENTS[0].model_copy(update={field: value})
+    with pytest.raises(DataError, match=rf"event 1: {field} is .*not a finite number"):
+        write_events(path, [EVENTS[0], bad])
+    assert read_events(path) == EVENTS
 
 
 def test_blank_lines_are_skipped_and_bad_lines_named(tmp_path: Path) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from personalize import Event
 from personalize.metrics import compare, format_table, kpis, kpis_by, session_kpis, srm
@@ -133,6 +136,60 @@ def test_a_session_in_two_groups_keeps_its_earliest() -> None:
     table = kpis_by(events)
     assert table.groups == ("a",)
     assert any("two groups" in note for note in table.notes)
+
+
+def test_the_earliest_group_wins_whatever_the_event_order() -> None:
+    # Read in this order, "a" is first met at 10 s, then at 5 s (still "a"), then "b" at
+    # 7 s: the earliest grouped event is the one at 5 s, so the session is in "a".
+    events = [
+        ev("page_view", "s", 10, variant="a"),
+        ev("page_view", "s", 5, variant="a"),
+        ev("page_view", "s", 7, variant="b"),
+    ]
+    assert kpis_by(events).groups == ("a",)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=8),
+    st.randoms(use_true_random=False),
+)
+def test_a_session_s_group_does_not_depend_on_the_order_events_arrive_in(
+    groups: list[str | None], rng: Any
+) -> None:
+    events = [ev("page_view", "s", float(i), variant=g) for i, g in enumerate(groups)]
+    expected = next((g for g in groups if g is not None), None)
+    rng.shuffle(events)
+    (row,), _ = session_kpis(events, "variant")
+    assert row.group == expected
+
+
+@pytest.mark.parametrize("price", [math.nan, math.inf, -math.inf])
+def test_a_purchase_with_a_non_finite_price_counts_no_revenue_and_is_noted(price: float) -> None:
+    events = [
+        ev("purchase", "s1", 0, product_id="p", price=20.0, variant="a"),
+        ev("purchase", "s2", 0, product_id="p", price=price, variant="a"),
+        ev("page_view", "s3", 0, variant="b"),
+        ev("page_view", "s4", 0, variant="b"),
+    ]
+    table = kpis_by(events)
+    row = table["a"]
+    assert (row.revenue, row.revenue_per_session, row.converted_sessions) == (20.0, 10.0, 2)
+    assert any("not a finite number" in note for note in table.notes)
+    revenue = next(c for c in compare(table, "b") if c.metric == "revenue_per_session")
+    assert math.isfinite(revenue.result.difference)
+    assert math.isfinite(revenue.result.p_value)
+
+
+def test_a_mapping_with_a_price_that_is_not_a_number_counts_no_revenue() -> None:
+    at = T0.isoformat()
+    events = [
+        {"type": "purchase", "session_id": "s", "at": at, "price": "abc"},
+        {"type": "purchase", "session_id": "s", "at": at, "price": "12.5", "quantity": "2"},
+    ]
+    table = kpis(events)
+    assert table["all"].revenue == 25.0
+    assert any("not a finite number" in note for note in table.notes)
 
 
 def test_purchase_without_price_counts_no_revenue() -> None:
