@@ -68,8 +68,14 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 
+#: The longest span in days a window of days may have (a century): a span the calendar can
+#: subtract from any request time.
+MAX_DAYS = 36_500.0
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # No NaN or infinity anywhere: every number must be one the stages can compute with.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class ActiveWindow(_Strict):
@@ -200,7 +206,7 @@ class RankingConfig(_Strict):
 
     weights: dict[str, float] = Field(default_factory=dict)
     exclude_purchased: bool = False
-    repurchase_window_days: float | None = Field(default=None, gt=0)
+    repurchase_window_days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     candidates_per_source: int = Field(default=100, ge=1)
     max_anchors: int = Field(default=120, ge=1)
@@ -210,7 +216,7 @@ class RankingConfig(_Strict):
     personal_half_life_days: float = Field(default=365.0, gt=0)
     order_decay: float = Field(default=0.95, gt=0, le=1)
     repurchase_weight: float = Field(default=4.0, ge=0)
-    repeat_share_weight: float = Field(default=4.0, ge=0, allow_inf_nan=False)
+    repeat_share_weight: float = Field(default=4.0, ge=0)
     neighbour_power: float = Field(default=1.0, gt=0)
     index: IndexConfig = Field(default_factory=IndexConfig)
 
@@ -232,12 +238,12 @@ class OfferCap(_Strict):
 
     Attributes:
         per_customer: At most this many events of kind ``count``.
-        days: Counted over the last N days (``None``: ever).
+        days: Counted over the last N days (``None``: ever; at most :data:`MAX_DAYS`).
         count: Which events count: ``shown`` or ``redeemed``.
     """
 
     per_customer: int = Field(ge=0)
-    days: float | None = Field(default=None, gt=0)
+    days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
     count: Literal["shown", "redeemed"] = "redeemed"
 
 

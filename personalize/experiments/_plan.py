@@ -22,6 +22,7 @@ Per experiment, in this order (first match decides):
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -336,8 +337,9 @@ def compile_experiments(
                 except ConfigError as exc:
                     problems.extend(exc.problems)
         total = sum(v.weight for v in exp.variants)
-        if total <= 0:
-            problems.append(Problem(f"{where}.variants", "the variant weights sum to 0"))
+        if total <= 0 or not math.isfinite(total):
+            what = "sum to 0" if total <= 0 else "are too large to add up"
+            problems.append(Problem(f"{where}.variants", f"the variant weights {what}"))
             total = 1.0
         shares = [v.weight / total for v in exp.variants]
         for j, variant in enumerate(exp.variants):
