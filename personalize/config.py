@@ -476,16 +476,17 @@ def load_config(
     if isinstance(source, PersonalizerConfig):
         return source
     label: str | None = None
+    twice: list[Problem] = []  # keys given twice in the file
     if isinstance(source, str | Path):
-        data, label = read_document(source)
+        data, label = read_document(source, twice)
     else:
         data = source
     if not isinstance(data, Mapping):
         raise ConfigError([Problem("", "the configuration must be a mapping")], source=label)
     too_deep = nesting_problems(data)
     if too_deep:
-        raise ConfigError(too_deep, source=label)
-    problems = document_problems(data)
+        raise ConfigError(twice + too_deep, source=label)
+    problems = twice + document_problems(data)
     config: PersonalizerConfig | None = None
     try:
         config = PersonalizerConfig.model_validate(dict(data))
