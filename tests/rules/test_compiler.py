@@ -153,6 +153,25 @@ def test_bad_durations_are_errors() -> None:
     assert "is not a duration" in _problems({"time.local": {"$withinLast": "7 days"}})[0]
 
 
+@pytest.mark.parametrize("op", ["$withinLast", "$olderThan", "$before", "$after"])
+@pytest.mark.parametrize("duration", ["36501d", "3000000d", "99999999999d", "999999999w"])
+def test_a_duration_longer_than_a_century_is_a_problem_not_an_overflow(
+    op: str, duration: str
+) -> None:
+    # before: an OverflowError out of the compiler, or (3000000d) a condition that loaded and
+    # then raised OverflowError on every evaluation
+    assert _problems({"time.local": {op: duration}}) == [
+        f"time.local.{op}: {op}: {duration!r} is longer than 36500 days"
+    ]
+
+
+@pytest.mark.parametrize("op", ["$withinLast", "$olderThan", "$before", "$after"])
+def test_a_relative_bound_before_the_calendar_starts_does_not_raise(op: str) -> None:
+    pred = compile_condition({"a": {op: "36500d"}})
+    facts = {"a": datetime(3, 1, 1), "now": datetime(50, 1, 1)}  # now - 100 years < year 1
+    assert pred(facts) is (op in ("$withinLast", "$after"))
+
+
 def test_options_apply_to_regex() -> None:
     pred = compile_condition({"device.os": {"$regex": "^ios", "$options": "i"}})
     assert pred({"device": {"os": "iOS"}})
