@@ -225,7 +225,7 @@ def _parse(text: str, suffix: str, name: str, problems: list[Problem]) -> Any:
         if suffix == ".toml":
             return tomllib.loads(text)
         return _load_yaml(text, problems)  # safe: SafeConstructor only
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+    except (ValueError, yaml.YAMLError) as exc:  # ValueError: also an int of 4301+ digits
         raise _problem(f"cannot parse {name}: {exc}", name) from None
     except RecursionError:
         message = f"cannot parse {name}: nested more than {MAX_DEPTH} levels deep"

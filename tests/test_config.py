@@ -427,3 +427,16 @@ def test_a_yaml_file_with_too_many_values_is_refused_in_about_a_second(
         load_config(tmp_path / "big.yaml")
     if yaml_loader == "libyaml":  # PyYAML's own parser takes about four times as long
         assert time.thread_time_ns() - start < 3_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("c.json", '{"version": 1X}'), ("c.yaml", "version: 1X\n"), ("c.toml", "version = 1X\n")],
+)
+def test_an_integer_too_long_for_python_is_a_config_error(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    # before: a ValueError ("Exceeds the limit (4300 digits)") out of load_config
+    (tmp_path / name).write_text(text.replace("X", "0" * 5000))
+    with pytest.raises(ConfigError, match="4300 digits"):
+        load_config(tmp_path / name)

@@ -245,3 +245,10 @@ def test_nesting_deeper_than_the_limit_is_a_problem_not_a_recursion_error() -> N
     with pytest.raises(ConfigError, match="nested more than 64 levels deep") as info:
         compile_condition(condition, schema=SCHEMA)
     assert len(info.value.problems) == 1
+
+
+@pytest.mark.parametrize("value", ["5", None, [1], 5, -(10**400)])
+def test_an_integer_beyond_a_double_compares_as_an_infinity(value: Any) -> None:
+    # before: js_number raised OverflowError ("int too large to convert to float")
+    assert compile_condition({"a": {"$gt": 10**400}})({"a": value}) is False
+    assert compile_condition({"a": {"$lt": "5"}})({"a": -(10**400)}) is True
