@@ -24,12 +24,13 @@ _TICK = timedelta(microseconds=1)
 
 
 def zone_or_none(name: str | None) -> ZoneInfo | None:
-    """The IANA zone called ``name``, or ``None`` when the name is unknown or malformed."""
+    """The IANA zone called ``name``, or ``None`` when the name is unknown or malformed
+    (or names a folder of zones, such as ``America``, or a data file of the database)."""
     if not name:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 
