@@ -14,7 +14,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from personalize._document import nesting_problems, read_document
@@ -313,6 +321,14 @@ class NamespaceRange(_Strict):
     id: str
     start: float = Field(ge=0, le=1)
     end: float = Field(ge=0, le=1)
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: float, info: ValidationInfo) -> float:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError(f"the slice is empty: end must be above start ({start:g})")
+        return end
 
 
 class Experiment(_Strict):

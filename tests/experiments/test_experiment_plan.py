@@ -324,3 +324,12 @@ def test_namespaces_keep_experiments_apart() -> None:
 def test_assignment_object_defaults_are_empty() -> None:
     empty = Assignment(variants={})
     assert (empty.holdout, empty.config_key, empty.exposures, empty.notes) == (False, (), (), ())
+
+
+@pytest.mark.parametrize(("start", "end"), [(0.8, 0.2), (0.5, 0.5)])
+def test_an_empty_namespace_slice_is_a_problem_at_its_path(start: float, end: float) -> None:
+    # before: it loaded and silently enrolled nobody
+    exp = {**AB, "namespace": {"id": "checkout", "start": start, "end": end}}
+    with pytest.raises(ConfigError) as caught:
+        load_config({"experiments": [exp]})
+    assert [p.path for p in caught.value.problems] == ["experiments[0].namespace.end"]
