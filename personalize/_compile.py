@@ -21,7 +21,11 @@ from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError, Problem
 from personalize.experiments import ConfigKey, ExperimentPlan, compile_experiments
-from personalize.experiments._overrides import unknown_weights
+from personalize.experiments._overrides import (
+    apply_overrides,
+    override_locations,
+    unknown_weights,
+)
 from personalize.landing import CompiledLanding, compile_landing
 from personalize.offers import CompiledOffers, compile_offers
 from personalize.plugins import Registry
@@ -97,12 +101,75 @@ class ConfigCompiler:
         except ConfigError as exc:
             problems.extend(exc.problems)
         problems.extend(compiler.problems)
+        # The variants are compiled whatever the base's problems, so that one load reports
+        # theirs too; a variant repeats the base's problems, which are reported once.
+        seen = {(p.path, p.message) for p in problems}
+        configs = plan.variant_configs() if plan is not None else self._valid_variants(config)
+        variants: dict[ConfigKey, Compiled] = {}
+        for key, variant in configs:
+            found: list[Problem] = []
+            variants[key] = self.one(variant, found)
+            problems.extend(self._variant_problems(config, key, found, seen))
         if problems or plan is None:
             raise ConfigError(problems)
-        variants = {key: self.one(variant, problems) for key, variant in plan.variant_configs()}
-        if problems:
-            raise ConfigError(problems)
         return State(base, plan, MappingProxyType(variants))
+
+    def _valid_variants(self, config: PersonalizerConfig) -> list[tuple[ConfigKey, Any]]:
+        """Each single variant whose overrides apply, when the plan could not be built
+        (their problems, and those of the combinations, are reported already)."""
+        found: list[tuple[ConfigKey, Any]] = []
+        for exp in config.experiments:
+            for variant in exp.variants:
+                if not variant.overrides:
+                    continue
+                try:
+                    applied = apply_overrides(
+                        config, variant.overrides, known_weights=self._plugin_weights()
+                    )
+                except ConfigError:
+                    continue
+                found.append((((exp.key, variant.key),), applied))
+        return found
+
+    def _variant_problems(
+        self,
+        config: PersonalizerConfig,
+        key: ConfigKey,
+        found: list[Problem],
+        seen: set[tuple[str, str]],
+    ) -> list[Problem]:
+        """The problems of a variant's configuration the base does not have, named after
+        the override that put them there, or else after the variant(s)."""
+        if not found:
+            return []
+        places: list[tuple[str, str]] = []  # (path in the configuration, the override's)
+        labels: list[str] = []
+        for i, exp in enumerate(config.experiments):
+            for j, variant in enumerate(exp.variants):
+                if (exp.key, variant.key) not in key:
+                    continue
+                where = f"experiments[{i}].variants[{j}].overrides"
+                labels.append(where)
+                located = override_locations(
+                    config, variant.overrides, known_weights=self._plugin_weights()
+                )
+                places += [(path, f"{where}.{dotted}") for path, dotted in located]
+        places.sort(key=lambda place: -len(place[0]))  # the deepest override first
+        named: list[Problem] = []
+        for problem in found:
+            if (problem.path, problem.message) in seen:
+                continue
+            path, message = problem.path, problem.message
+            for inside, override in places:
+                if path == inside or path.startswith((inside + ".", inside + "[")):
+                    path = override + path[len(inside) :]
+                    break
+            else:
+                message += f" (with {' + '.join(labels)})"
+            if (path, message) not in seen:
+                seen.add((path, message))
+                named.append(Problem(path, message, problem.suggestion))
+        return named
 
     def one(self, config: PersonalizerConfig, problems: list[Problem]) -> Compiled:
         """Compile one configuration (no experiments); problems are appended."""
