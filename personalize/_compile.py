@@ -237,7 +237,33 @@ class ConfigCompiler:
                 if isinstance(overrides, Mapping):
                     here = f"experiments[{i}].variants[{j}].overrides"
                     problems += _override_weights(overrides, self._plugin_weights(), here)
+                    problems += self._override_conditions(overrides, segments, here)
         return problems
+
+    def _override_conditions(
+        self, overrides: Mapping[str, Any], segments: Mapping[str, Any], path: str
+    ) -> list[Problem]:
+        """The problems of the conditions a variant's overrides write (a whole ``landing``,
+        ``offers``, ``rules`` or ``segments`` section, one ``segments.<id>``, or a
+        ``...when``), found without the base document being valid."""
+        compiler = self._conditions(segments)
+        for dotted, value in overrides.items():
+            if not isinstance(dotted, str):
+                continue
+            here = f"{path}.{dotted}"
+            if dotted == "segments" and isinstance(value, Mapping):
+                for name, condition in value.items():
+                    if isinstance(condition, Mapping):
+                        compiler.compile(condition, f"{here}.{name}")
+            elif isinstance(value, Mapping) and (
+                dotted.endswith(".when") or dotted.startswith("segments.")
+            ):
+                compiler.compile(value, here)
+            elif dotted in ("rules", "landing", "offers") and isinstance(value, list):
+                for k, item in enumerate(value):
+                    if isinstance(item, Mapping) and isinstance(item.get("when"), Mapping):
+                        compiler.compile(item["when"], f"{here}[{k}].when")
+        return compiler.problems
 
     def _plugin_weights(self) -> frozenset[str]:
         """Weight names plugins add: their scorers' features and their candidate sources."""

@@ -205,3 +205,25 @@ def test_a_variant_problem_outside_its_overrides_names_the_variant() -> None:
             "unknown segment 'owls' (with experiments[0].variants[1].overrides)",
         )
     ]
+
+
+def test_a_variant_condition_is_checked_when_the_base_has_a_structural_problem() -> None:
+    # before: only the base's problems were listed; the variant's came in the next round
+    config = {
+        "settings": {"max_offers": -1},
+        "segments": {"owls": {"time.daypart": "night"}},
+        "offers": [{"id": "o"}],
+        "experiments": _variants(
+            **{
+                "landing": MOBILE_LANDING,
+                "segments.owls": {"time.dayprt": "night"},
+                "offers.o.when": {"geo.contry": "CA"},
+            }
+        ),
+    }
+    assert _problems(config) == [
+        ("settings.max_offers", "Input should be greater than or equal to 0"),
+        ("experiments[0].variants[1].overrides.landing[0].when.device.typ", "unknown fact"),
+        ("experiments[0].variants[1].overrides.segments.owls.time.dayprt", "unknown fact"),
+        ("experiments[0].variants[1].overrides.offers.o.when.geo.contry", "unknown fact"),
+    ]
