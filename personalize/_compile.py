@@ -26,6 +26,7 @@ from personalize.experiments._overrides import (
     override_locations,
     unknown_weights,
 )
+from personalize.experiments._plan import segment_tests
 from personalize.landing import CompiledLanding, compile_landing
 from personalize.offers import CompiledOffers, compile_offers
 from personalize.plugins import Registry
@@ -216,16 +217,19 @@ class ConfigCompiler:
             if isinstance(condition, Mapping):  # pydantic reports any other type
                 compiler.compile(condition, f"segments.{name}")
         weights = {*DEFAULT_WEIGHTS, *self._plugin_weights()}
+        targeting: list[Problem] = []
         for section in ("rules", "landing", "offers", "experiments"):
             for i, item in _items(raw, section):
                 if isinstance(item.get("when"), Mapping):
                     compiler.compile(item["when"], f"{section}[{i}].when")
+                    if section == "experiments":
+                        targeting += segment_tests(item["when"], f"{section}[{i}].when")
                 then = item.get("then") if section == "rules" else None
                 if isinstance(then, list):
                     rule_id = item.get("id")
                     rule_id = rule_id if isinstance(rule_id, str) else ""
                     compile_actions(then, rule_id, f"rules[{i}]", compiler, self._registry, weights)
-        problems = compiler.problems
+        problems = compiler.problems + targeting
         ranking = raw.get("ranking")
         if isinstance(ranking, Mapping):
             problems += unknown_weights(

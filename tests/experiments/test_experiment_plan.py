@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from personalize import Request
+from personalize import Personalizer, Request
 from personalize.config import PersonalizerConfig, load_config
 from personalize.errors import ConfigError, Problem
 from personalize.experiments import (
@@ -333,3 +333,19 @@ def test_an_empty_namespace_slice_is_a_problem_at_its_path(start: float, end: fl
     with pytest.raises(ConfigError) as caught:
         load_config({"experiments": [exp]})
     assert [p.path for p in caught.value.problems] == ["experiments[0].namespace.end"]
+
+
+def test_targeting_on_segments_is_a_problem_at_its_path() -> None:
+    # before: it loaded and enrolled nobody: experiments are assigned before segments exist
+    when = {"$or": [{"segments": "vip"}, {"$inSegment": "vip"}], "device.type": "mobile"}
+    config = {"segments": {"vip": {}}, "experiments": [{**AB, "when": when}]}
+    with pytest.raises(ConfigError) as caught:
+        Personalizer(config, autoload_plugins=False)
+    assert [p.path for p in caught.value.problems] == [
+        "experiments[0].when.$or[0].segments",
+        "experiments[0].when.$or[1].$inSegment",
+    ]
+    config["settings"] = {"max_offers": -1}  # with a structural problem, found all the same
+    with pytest.raises(ConfigError) as caught:
+        Personalizer(config, autoload_plugins=False)
+    assert len(caught.value.problems) == 3
