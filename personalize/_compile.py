@@ -21,7 +21,12 @@ from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError, Problem
 from personalize.experiments import ConfigKey, ExperimentPlan, compile_experiments
-from personalize.experiments._overrides import unknown_weights
+from personalize.experiments._overrides import (
+    apply_overrides,
+    override_locations,
+    unknown_weights,
+)
+from personalize.experiments._plan import segment_tests
 from personalize.landing import CompiledLanding, compile_landing
 from personalize.offers import CompiledOffers, compile_offers
 from personalize.plugins import Registry
@@ -97,12 +102,75 @@ class ConfigCompiler:
         except ConfigError as exc:
             problems.extend(exc.problems)
         problems.extend(compiler.problems)
+        # The variants are compiled whatever the base's problems, so that one load reports
+        # theirs too; a variant repeats the base's problems, which are reported once.
+        seen = {(p.path, p.message) for p in problems}
+        configs = plan.variant_configs() if plan is not None else self._valid_variants(config)
+        variants: dict[ConfigKey, Compiled] = {}
+        for key, variant in configs:
+            found: list[Problem] = []
+            variants[key] = self.one(variant, found)
+            problems.extend(self._variant_problems(config, key, found, seen))
         if problems or plan is None:
             raise ConfigError(problems)
-        variants = {key: self.one(variant, problems) for key, variant in plan.variant_configs()}
-        if problems:
-            raise ConfigError(problems)
         return State(base, plan, MappingProxyType(variants))
+
+    def _valid_variants(self, config: PersonalizerConfig) -> list[tuple[ConfigKey, Any]]:
+        """Each single variant whose overrides apply, when the plan could not be built
+        (their problems, and those of the combinations, are reported already)."""
+        found: list[tuple[ConfigKey, Any]] = []
+        for exp in config.experiments:
+            for variant in exp.variants:
+                if not variant.overrides:
+                    continue
+                try:
+                    applied = apply_overrides(
+                        config, variant.overrides, known_weights=self._plugin_weights()
+                    )
+                except ConfigError:
+                    continue
+                found.append((((exp.key, variant.key),), applied))
+        return found
+
+    def _variant_problems(
+        self,
+        config: PersonalizerConfig,
+        key: ConfigKey,
+        found: list[Problem],
+        seen: set[tuple[str, str]],
+    ) -> list[Problem]:
+        """The problems of a variant's configuration the base does not have, named after
+        the override that put them there, or else after the variant(s)."""
+        if not found:
+            return []
+        places: list[tuple[str, str]] = []  # (path in the configuration, the override's)
+        labels: list[str] = []
+        for i, exp in enumerate(config.experiments):
+            for j, variant in enumerate(exp.variants):
+                if (exp.key, variant.key) not in key:
+                    continue
+                where = f"experiments[{i}].variants[{j}].overrides"
+                labels.append(where)
+                located = override_locations(
+                    config, variant.overrides, known_weights=self._plugin_weights()
+                )
+                places += [(path, f"{where}.{dotted}") for path, dotted in located]
+        places.sort(key=lambda place: -len(place[0]))  # the deepest override first
+        named: list[Problem] = []
+        for problem in found:
+            if (problem.path, problem.message) in seen:
+                continue
+            path, message = problem.path, problem.message
+            for inside, override in places:
+                if path == inside or path.startswith((inside + ".", inside + "[")):
+                    path = override + path[len(inside) :]
+                    break
+            else:
+                message += f" (with {' + '.join(labels)})"
+            if (path, message) not in seen:
+                seen.add((path, message))
+                named.append(Problem(path, message, problem.suggestion))
+        return named
 
     def one(self, config: PersonalizerConfig, problems: list[Problem]) -> Compiled:
         """Compile one configuration (no experiments); problems are appended."""
@@ -149,16 +217,19 @@ class ConfigCompiler:
             if isinstance(condition, Mapping):  # pydantic reports any other type
                 compiler.compile(condition, f"segments.{name}")
         weights = {*DEFAULT_WEIGHTS, *self._plugin_weights()}
+        targeting: list[Problem] = []
         for section in ("rules", "landing", "offers", "experiments"):
             for i, item in _items(raw, section):
                 if isinstance(item.get("when"), Mapping):
                     compiler.compile(item["when"], f"{section}[{i}].when")
+                    if section == "experiments":
+                        targeting += segment_tests(item["when"], f"{section}[{i}].when")
                 then = item.get("then") if section == "rules" else None
                 if isinstance(then, list):
                     rule_id = item.get("id")
                     rule_id = rule_id if isinstance(rule_id, str) else ""
                     compile_actions(then, rule_id, f"rules[{i}]", compiler, self._registry, weights)
-        problems = compiler.problems
+        problems = compiler.problems + targeting
         ranking = raw.get("ranking")
         if isinstance(ranking, Mapping):
             problems += unknown_weights(
@@ -170,7 +241,33 @@ class ConfigCompiler:
                 if isinstance(overrides, Mapping):
                     here = f"experiments[{i}].variants[{j}].overrides"
                     problems += _override_weights(overrides, self._plugin_weights(), here)
+                    problems += self._override_conditions(overrides, segments, here)
         return problems
+
+    def _override_conditions(
+        self, overrides: Mapping[str, Any], segments: Mapping[str, Any], path: str
+    ) -> list[Problem]:
+        """The problems of the conditions a variant's overrides write (a whole ``landing``,
+        ``offers``, ``rules`` or ``segments`` section, one ``segments.<id>``, or a
+        ``...when``), found without the base document being valid."""
+        compiler = self._conditions(segments)
+        for dotted, value in overrides.items():
+            if not isinstance(dotted, str):
+                continue
+            here = f"{path}.{dotted}"
+            if dotted == "segments" and isinstance(value, Mapping):
+                for name, condition in value.items():
+                    if isinstance(condition, Mapping):
+                        compiler.compile(condition, f"{here}.{name}")
+            elif isinstance(value, Mapping) and (
+                dotted.endswith(".when") or dotted.startswith("segments.")
+            ):
+                compiler.compile(value, here)
+            elif dotted in ("rules", "landing", "offers") and isinstance(value, list):
+                for k, item in enumerate(value):
+                    if isinstance(item, Mapping) and isinstance(item.get("when"), Mapping):
+                        compiler.compile(item["when"], f"{here}[{k}].when")
+        return compiler.problems
 
     def _plugin_weights(self) -> frozenset[str]:
         """Weight names plugins add: their scorers' features and their candidate sources."""

@@ -14,7 +14,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from personalize._document import nesting_problems, read_document
@@ -68,8 +76,14 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 
+#: The longest span in days a window of days may have (a century): a span the calendar can
+#: subtract from any request time.
+MAX_DAYS = 36_500.0
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # No NaN or infinity anywhere: every number must be one the stages can compute with.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class ActiveWindow(_Strict):
@@ -200,7 +214,7 @@ class RankingConfig(_Strict):
 
     weights: dict[str, float] = Field(default_factory=dict)
     exclude_purchased: bool = False
-    repurchase_window_days: float | None = Field(default=None, gt=0)
+    repurchase_window_days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
     diversity: DiversityConfig = Field(default_factory=DiversityConfig)
     candidates_per_source: int = Field(default=100, ge=1)
     max_anchors: int = Field(default=120, ge=1)
@@ -210,7 +224,7 @@ class RankingConfig(_Strict):
     personal_half_life_days: float = Field(default=365.0, gt=0)
     order_decay: float = Field(default=0.95, gt=0, le=1)
     repurchase_weight: float = Field(default=4.0, ge=0)
-    repeat_share_weight: float = Field(default=4.0, ge=0, allow_inf_nan=False)
+    repeat_share_weight: float = Field(default=4.0, ge=0)
     neighbour_power: float = Field(default=1.0, gt=0)
     index: IndexConfig = Field(default_factory=IndexConfig)
 
@@ -232,12 +246,12 @@ class OfferCap(_Strict):
 
     Attributes:
         per_customer: At most this many events of kind ``count``.
-        days: Counted over the last N days (``None``: ever).
+        days: Counted over the last N days (``None``: ever; at most :data:`MAX_DAYS`).
         count: Which events count: ``shown`` or ``redeemed``.
     """
 
     per_customer: int = Field(ge=0)
-    days: float | None = Field(default=None, gt=0)
+    days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
     count: Literal["shown", "redeemed"] = "redeemed"
 
 
@@ -307,6 +321,14 @@ class NamespaceRange(_Strict):
     id: str
     start: float = Field(ge=0, le=1)
     end: float = Field(ge=0, le=1)
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: float, info: ValidationInfo) -> float:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError(f"the slice is empty: end must be above start ({start:g})")
+        return end
 
 
 class Experiment(_Strict):
@@ -470,16 +492,17 @@ def load_config(
     if isinstance(source, PersonalizerConfig):
         return source
     label: str | None = None
+    twice: list[Problem] = []  # keys given twice in the file
     if isinstance(source, str | Path):
-        data, label = read_document(source)
+        data, label = read_document(source, twice)
     else:
         data = source
     if not isinstance(data, Mapping):
         raise ConfigError([Problem("", "the configuration must be a mapping")], source=label)
     too_deep = nesting_problems(data)
     if too_deep:
-        raise ConfigError(too_deep, source=label)
-    problems = document_problems(data)
+        raise ConfigError(twice + too_deep, source=label)
+    problems = twice + document_problems(data)
     config: PersonalizerConfig | None = None
     try:
         config = PersonalizerConfig.model_validate(dict(data))

@@ -24,12 +24,13 @@ _TICK = timedelta(microseconds=1)
 
 
 def zone_or_none(name: str | None) -> ZoneInfo | None:
-    """The IANA zone called ``name``, or ``None`` when the name is unknown or malformed."""
+    """The IANA zone called ``name``, or ``None`` when the name is unknown or malformed
+    (or names a folder of zones, such as ``America``, or a data file of the database)."""
     if not name:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 
@@ -55,12 +56,19 @@ def visitor_zone(facts: Mapping[str, Any]) -> tzinfo | None:
 
 
 def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
-    """A bound as a datetime; ``end`` bounds become exclusive (a date covers its day)."""
+    """A bound as a datetime; ``end`` bounds become exclusive (a date covers its day).
+
+    An end at the last moment of the calendar (``9999-12-31``) has no exclusive form:
+    such a window never closes (``None``).
+    """
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value + _TICK if end else value
-    day = value + timedelta(days=1) if end else value
+    try:
+        if isinstance(value, datetime):
+            return value + _TICK if end else value
+        day = value + timedelta(days=1) if end else value
+    except OverflowError:
+        return None
     return datetime.combine(day, time.min)
 
 

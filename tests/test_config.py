@@ -358,3 +358,85 @@ def test_unknown_ranking_weights_are_refused_but_plugin_scorers_are_known() -> N
     }
     p = Personalizer(config, plugins=[Fresh()], autoload_plugins=False)
     assert p.config.ranking.weights == {"freshness": 1.0}
+
+
+# ---------------------------------------------------------------- keys given twice, size
+
+TWICE_YAML = """\
+rules:
+  - id: a
+    when: {geo.country: CA}
+    when: {geo.country: US}
+  - {id: b, priority: 1, priority: 2}
+settings: {max_offers: -1}
+rules: []
+"""
+
+
+@pytest.fixture(params=["libyaml", "python"])
+def yaml_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test runs with libyaml's parser (when PyYAML has it) and with PyYAML's own."""
+    if request.param == "python":
+        monkeypatch.setattr(_document, "_Loader", _document._PythonLoader)
+    elif _document._Loader is _document._PythonLoader:
+        pytest.skip("PyYAML is built without libyaml")
+    return str(request.param)
+
+
+def test_a_key_given_twice_in_yaml_is_a_problem_with_the_others(
+    tmp_path: Path, yaml_loader: str
+) -> None:
+    (tmp_path / "c.yaml").write_text(TWICE_YAML)
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "c.yaml")
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("settings.max_offers", "Input should be greater than or equal to 0"),
+        ("rules[0].when", "this key is given twice (lines 3 and 4); give it once"),
+        ("rules[1].priority", "this key is given twice (line 5); give it once"),
+        ("rules", "this key is given twice (lines 1 and 7); give it once"),
+    ]
+
+
+def test_a_key_given_twice_in_json_is_a_problem_at_its_path(tmp_path: Path) -> None:
+    doc = '{"offers": [{"id": "o", "code": "A", "code": "B"}], "landing": [], "landing": []}'
+    (tmp_path / "c.json").write_text(doc)
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "c.json")
+    assert sorted(p.path for p in info.value.problems) == ["landing", "offers[0].code"]
+
+
+@pytest.mark.parametrize("text", ["a: 1\nb: {a: 1}\n", "x: [{a: 1}, {a: 2}]\n", "'1': 1\n1: 2\n"])
+def test_equal_keys_in_different_mappings_are_not_duplicates(
+    tmp_path: Path, text: str, yaml_loader: str
+) -> None:
+    (tmp_path / "c.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:  # unknown fields, but nothing given twice
+        load_config(tmp_path / "c.yaml")
+    assert not any("twice" in p.message for p in info.value.problems)
+
+
+def test_a_yaml_file_with_too_many_values_is_refused_in_about_a_second(
+    tmp_path: Path, yaml_loader: str
+) -> None:
+    lines = _document.MAX_YAML_NODES + 10
+    (tmp_path / "big.yaml").write_text(
+        "segments:\n" + "".join(f"  s{i}: {{}}\n" for i in range(lines))
+    )
+    start = time.thread_time_ns()
+    with pytest.raises(ConfigError, match=f"more than {_document.MAX_YAML_NODES} values"):
+        load_config(tmp_path / "big.yaml")
+    if yaml_loader == "libyaml":  # PyYAML's own parser takes about four times as long
+        assert time.thread_time_ns() - start < 3_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("c.json", '{"version": 1X}'), ("c.yaml", "version: 1X\n"), ("c.toml", "version = 1X\n")],
+)
+def test_an_integer_too_long_for_python_is_a_config_error(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    # before: a ValueError ("Exceeds the limit (4300 digits)") out of load_config
+    (tmp_path / name).write_text(text.replace("X", "0" * 5000))
+    with pytest.raises(ConfigError, match="4300 digits"):
+        load_config(tmp_path / name)

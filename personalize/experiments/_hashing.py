@@ -2,8 +2,9 @@
 
 Assignment must give the same answer in every process, on every machine and in every
 release, so it never touches Python's ``hash()`` (salted per process for strings). It uses
-32-bit FNV-1a over the characters' code points, in the two-round form GrowthBook's SDKs
-call hashing version 2, so a visitor lands in the same bucket here and in those SDKs:
+32-bit FNV-1a over the text's UTF-16 code units (JavaScript's ``charCodeAt``: a character
+beyond U+FFFF, such as an emoji, is its two surrogates), in the two-round form GrowthBook's
+SDKs call hashing version 2, so a visitor lands in the same bucket here and in those SDKs:
 
     bucket(seed, value) = (fnv1a32(str(fnv1a32(seed + value))) mod 10000) / 10000
 
@@ -35,13 +36,15 @@ __all__ = [
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
 _MASK = 0xFFFFFFFF
+_BMP_MAX = "\uffff"
 
 
 def fnv1a32(text: str) -> int:
-    """The 32-bit FNV-1a hash of ``text``, one step per code point.
+    """The 32-bit FNV-1a hash of ``text``, one step per UTF-16 code unit.
 
     Args:
-        text: Any string; each character contributes ``ord(char)``.
+        text: Any string; each character contributes ``ord(char)``, or, beyond U+FFFF,
+            its two surrogates (as JavaScript's ``charCodeAt`` reads it).
 
     Returns:
         An unsigned 32-bit integer.
@@ -55,8 +58,13 @@ def fnv1a32_from(state: int, text: str) -> int:
     Lets a compiled experiment hash its seed once, at load.
     """
     h = state
-    for char in text:
-        h = ((h ^ ord(char)) * _FNV_PRIME) & _MASK
+    if text.isascii() or max(text) <= _BMP_MAX:
+        for char in text:
+            h = ((h ^ ord(char)) * _FNV_PRIME) & _MASK
+        return h
+    units = text.encode("utf-16-le", "surrogatepass")
+    for i in range(0, len(units), 2):
+        h = ((h ^ (units[i] | units[i + 1] << 8)) * _FNV_PRIME) & _MASK
     return h
 
 

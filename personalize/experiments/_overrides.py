@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig, format_path
 from personalize.errors import ConfigError, Problem
 
-__all__ = ["apply_overrides", "unknown_weights"]
+__all__ = ["apply_overrides", "override_locations", "unknown_weights"]
 
 _LOCKED = frozenset({"experiments", "version"})
 
@@ -79,6 +79,29 @@ def apply_overrides(
     if problems:
         raise ConfigError(problems)
     return result
+
+
+def override_locations(
+    config: PersonalizerConfig,
+    overrides: Mapping[str, Any],
+    *,
+    known_weights: Collection[str] = (),
+) -> list[tuple[str, str]]:
+    """Where each valid override lands in ``config``, as a path of the configuration
+    (``landing``, ``offers[2].value.percent``), with the override's dotted path.
+
+    Lets a problem found in a variant's configuration be named after the override that
+    put it there.
+    """
+    data = config.model_dump(by_alias=True)
+    found: list[tuple[str, str]] = []
+    for dotted, value in overrides.items():
+        try:
+            loc = _assign(config, data, dotted, value, known_weights)
+        except _BadPath:
+            continue
+        found.append((format_path(loc), dotted))
+    return found
 
 
 class _BadPath(Exception):

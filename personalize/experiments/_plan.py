@@ -22,6 +22,7 @@ Per experiment, in this order (first match decides):
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -44,6 +45,7 @@ __all__ = [
     "compile_experiments",
     "force_header_name",
     "parse_forced",
+    "segment_tests",
 ]
 
 #: The most override combinations a configuration may produce (each is compiled at load).
@@ -327,6 +329,7 @@ def compile_experiments(
     for i, exp in enumerate(config.experiments):
         where = f"experiments[{i}]"
         predicate = None
+        problems.extend(segment_tests(exp.when, f"{where}.when"))
         if exp.when:
             if compile_condition is None:
                 problems.append(Problem(f"{where}.when", "no condition compiler was given"))
@@ -336,8 +339,9 @@ def compile_experiments(
                 except ConfigError as exc:
                     problems.extend(exc.problems)
         total = sum(v.weight for v in exp.variants)
-        if total <= 0:
-            problems.append(Problem(f"{where}.variants", "the variant weights sum to 0"))
+        if total <= 0 or not math.isfinite(total):
+            what = "sum to 0" if total <= 0 else "are too large to add up"
+            problems.append(Problem(f"{where}.variants", f"the variant weights {what}"))
             total = 1.0
         shares = [v.weight / total for v in exp.variants]
         for j, variant in enumerate(exp.variants):
@@ -381,6 +385,36 @@ def compile_experiments(
         force_header=force_header_name(settings.force_variant_param).lower(),
         _experiments=tuple(compiled),
     )
+
+
+_SEGMENTS = (
+    "experiments are assigned before segments are computed, so targeting cannot test "
+    "segments; write the segment's condition here"
+)
+
+
+def segment_tests(condition: Any, where: str) -> list[Problem]:
+    """Where an experiment's targeting ``condition`` tests segments (``$inSegment``,
+    ``segments``): experiments are assigned before the segments are computed, so such a
+    test would silently enroll nobody. The walk follows ``$and``/``$or``/``$nor``/``$not``
+    iteratively, in document order."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str]] = [(condition, where)]
+    while stack:
+        node, here = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        later: list[tuple[Any, str]] = []
+        for key, value in node.items():
+            path = f"{here}.{key}"
+            if key == "$inSegment" or key == "segments" or str(key).startswith("segments."):
+                problems.append(Problem(path, _SEGMENTS))
+            elif key in ("$and", "$or", "$nor") and isinstance(value, list):
+                later += [(item, f"{path}[{i}]") for i, item in enumerate(value)]
+            elif key == "$not":
+                later.append((value, path))
+        stack.extend(reversed(later))
+    return problems
 
 
 def _combine(

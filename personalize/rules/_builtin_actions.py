@@ -28,7 +28,7 @@ __all__ = [
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class BoostSpec(_Body):
@@ -73,6 +73,8 @@ class ExcludeSpec(_Body):
 
 class SetWeightsSpec(RootModel[dict[str, float]]):
     """``set_weights: {co_purchase: 3.0}``: override ranking weights for the request."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
 
 def _boost(spec: BoostSpec, rule_id: str, c: ActionCompiler) -> Action:

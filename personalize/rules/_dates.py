@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from personalize.config import MAX_DAYS
+
 __all__ = ["Bound", "as_datetime", "compare", "now_of", "parse_bound", "parse_duration", "within"]
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([wdhms]))+?")
@@ -31,6 +33,8 @@ def parse_duration(text: str) -> timedelta:
     if not _DURATION_FULL.match(compact):
         raise ValueError(f"{text!r} is not a duration such as '7d', '12h' or '30m'")
     seconds = sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(compact))
+    if not seconds <= MAX_DAYS * _UNIT["d"]:  # also the infinity of a very long number
+        raise ValueError(f"{text!r} is longer than {MAX_DAYS:g} days")
     return timedelta(seconds=seconds)
 
 
@@ -114,9 +118,19 @@ def compare(actual: Any, bound: Bound, now: datetime | None) -> int | None:
         return None
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
-    threshold = _aware(now) - bound.ago
+    threshold = _since(now, bound.ago)
+    if threshold is None:  # before the calendar starts: every value is after it
+        return 1
     value = _aware(value)
     return (value > threshold) - (value < threshold)
+
+
+def _since(now: datetime, ago: timedelta) -> datetime | None:
+    """``now - ago``, or ``None`` when that is before the year 1."""
+    try:
+        return _aware(now) - ago
+    except OverflowError:
+        return None
 
 
 def within(actual: Any, ago: timedelta, now: datetime | None) -> bool:
@@ -127,4 +141,5 @@ def within(actual: Any, ago: timedelta, now: datetime | None) -> bool:
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     value, ref = _aware(value), _aware(now)
-    return ref - ago <= value <= ref
+    start = _since(ref, ago)
+    return (start is None or start <= value) and value <= ref

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from personalize._plugin_parts import ErrorSink
+from personalize._plugin_parts import BUILTIN, ErrorSink
 from personalize._registry import Registry
 from personalize.config import DEFAULT_WEIGHTS, PersonalizerConfig, format_path
 from personalize.context import FACT_SCHEMA
@@ -375,7 +375,26 @@ def _compile_actions(
             if isinstance(where_, Mapping):  # still check its selector, to report it too
                 compiler.compile_full(where_, f"{here}.{name}.where", selector=True)
             continue
+        except Exception as exc:  # a plugin's validator raising other than ValueError
+            if spec.plugin == BUILTIN:
+                raise
+            failed = f"action {name} ({spec.plugin}) failed: {type(exc).__name__}: {exc}"
+            compiler.problems.append(Problem(f"{here}.{name}", failed))
+            continue
         action_compiler = ActionCompiler(compiler, f"{here}.{name}", weights)
-        actions.append(spec.build(model, rule_id, action_compiler))
+        if spec.plugin == BUILTIN:
+            built = spec.build(model, rule_id, action_compiler)
+        else:  # a plugin's build may raise or return anything: a problem like the others
+            try:
+                built = spec.build(model, rule_id, action_compiler)
+            except Exception as exc:
+                failed = f"action {name} ({spec.plugin}) failed: {type(exc).__name__}: {exc}"
+                compiler.problems.append(Problem(f"{here}.{name}", failed))
+                continue
+            if not isinstance(built, Action):
+                wrong = f"action {name} ({spec.plugin}) built {type(built).__name__}, not an action"
+                compiler.problems.append(Problem(f"{here}.{name}", wrong))
+                continue
+        actions.append(built)
         timed = timed or action_compiler.needs_now
     return tuple(actions), timed

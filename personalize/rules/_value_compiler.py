@@ -195,6 +195,10 @@ class ValueCompiler(ABC):
             prepared = spec.prepare(arg) if spec.prepare is not None else arg
         except (ValueError, TypeError) as exc:
             return self._invalid(where, f"{op}: {exc}")
+        except Exception as exc:  # a plugin's prepare may raise anything: still a problem
+            if spec.builtin:
+                raise
+            return self._invalid(where, f"{op}: {type(exc).__name__}: {exc}")
         fn = spec.fn
         if not spec.builtin:
             call = guarded(fn, f"operator {op} ({spec.plugin})", False)

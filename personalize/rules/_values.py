@@ -114,8 +114,13 @@ def js_number(value: Any) -> float:
         return 0.0
     if value is True:
         return 1.0
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # beyond a double: JavaScript's Number is an infinity
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, datetime):
         return value.timestamp() * 1000.0
     if isinstance(value, ARRAY_TYPES):

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from personalize.experiments import (
     bucket,
@@ -119,3 +121,43 @@ def test_a_pre_hashed_seed_gives_the_same_bucket() -> None:
         seed, value = f"exp-{i % 7}", f"user-{i}"
         assert fnv1a32_from(fnv1a32(seed), value) == fnv1a32(seed + value)
         assert bucket_from(fnv1a32(seed), value) == bucket(seed, value)
+
+
+#: growthbook 4.0.0's ``growthbook.core.gbhash(seed, value, version)`` (its fnv1a32 reads
+#: UTF-16 code units, like the JS SDK's ``charCodeAt`` loop); before, ours hashed code points
+#: and disagreed on every value with a character beyond U+FFFF.
+@pytest.mark.parametrize(
+    ("value", "version", "expected"),
+    [
+        ("\U0001f600", 2, 0.4346),
+        ("\U0001f600", 1, 0.429),
+        ("user-\U0001f600-x", 2, 0.243),
+        ("user-\U0001f600-x", 1, 0.396),
+        ("\u00e9", 2, 0.8663),
+        ("u1", 2, 0.1932),
+    ],
+)
+def test_a_character_beyond_the_bmp_hashes_as_its_surrogates_like_growthbook(
+    value: str, version: int, expected: float
+) -> None:
+    assert hash_unit("seed", value, version) == expected
+
+
+def _surrogates(text: str) -> list[int]:
+    units: list[int] = []
+    for char in text:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            units += [0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)]
+        else:
+            units.append(code)
+    return units
+
+
+@given(st.text(), st.text())
+def test_the_hash_steps_over_utf16_code_units(seed: str, text: str) -> None:
+    h = 0x811C9DC5
+    for unit in _surrogates(seed + text):
+        h = ((h ^ unit) * 0x01000193) & 0xFFFFFFFF
+    assert fnv1a32(seed + text) == h == fnv1a32_from(fnv1a32(seed), text)

@@ -153,3 +153,77 @@ def test_a_misspelled_weight_in_a_variant_is_reported_before_anything_compiles()
         ("settings.max_offers", None),
         ("experiments[0].variants[0].overrides.ranking.weights.co_purchse", "co_purchase"),
     ]
+
+
+def _problems(config: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(ConfigError) as caught:
+        Personalizer(config, autoload_plugins=False)
+    return [(p.path, p.message) for p in caught.value.problems]
+
+
+def _variants(**overrides: Any) -> list[dict[str, Any]]:
+    return [{"key": "e", "variants": [{"key": "a"}, {"key": "b", "overrides": overrides}]}]
+
+
+MOBILE_LANDING = [{"when": {"device.typ": "mobile"}, "page": "/m"}]
+
+
+def test_a_problem_inside_an_overridden_section_is_reported_at_the_override() -> None:
+    # before: reported as landing[0].when.device.typ, a path the base file does not have
+    assert _problems({"experiments": _variants(landing=MOBILE_LANDING)}) == [
+        (
+            "experiments[0].variants[1].overrides.landing[0].when.device.typ",
+            "unknown fact",
+        )
+    ]
+
+
+def test_a_variant_problem_is_reported_with_the_base_problems_at_once() -> None:
+    # before: the variant's problem appeared only once the base problem was fixed
+    config = {
+        "rules": [{"id": "r", "when": {"geo.contry": "CA"}}],
+        "experiments": _variants(
+            **{"landing": MOBILE_LANDING, "rules.r.when": {"geo.country": "CA"}}
+        ),
+    }
+    assert _problems(config) == [
+        ("rules[0].when.geo.contry", "unknown fact"),
+        ("experiments[0].variants[1].overrides.landing[0].when.device.typ", "unknown fact"),
+    ]
+
+
+def test_a_variant_problem_outside_its_overrides_names_the_variant() -> None:
+    # the override renames the only segment a rule refers to
+    config = {
+        "segments": {"owls": {"time.daypart": "night"}},
+        "rules": [{"id": "r", "when": {"$inSegment": "owls"}}],
+        "experiments": _variants(segments={"larks": {"time.daypart": "morning"}}),
+    }
+    assert _problems(config) == [
+        (
+            "rules[0].when.$inSegment",
+            "unknown segment 'owls' (with experiments[0].variants[1].overrides)",
+        )
+    ]
+
+
+def test_a_variant_condition_is_checked_when_the_base_has_a_structural_problem() -> None:
+    # before: only the base's problems were listed; the variant's came in the next round
+    config = {
+        "settings": {"max_offers": -1},
+        "segments": {"owls": {"time.daypart": "night"}},
+        "offers": [{"id": "o"}],
+        "experiments": _variants(
+            **{
+                "landing": MOBILE_LANDING,
+                "segments.owls": {"time.dayprt": "night"},
+                "offers.o.when": {"geo.contry": "CA"},
+            }
+        ),
+    }
+    assert _problems(config) == [
+        ("settings.max_offers", "Input should be greater than or equal to 0"),
+        ("experiments[0].variants[1].overrides.landing[0].when.device.typ", "unknown fact"),
+        ("experiments[0].variants[1].overrides.segments.owls.time.dayprt", "unknown fact"),
+        ("experiments[0].variants[1].overrides.offers.o.when.geo.contry", "unknown fact"),
+    ]

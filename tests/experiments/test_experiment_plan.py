@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from personalize import Request
+from personalize import Personalizer, Request
 from personalize.config import PersonalizerConfig, load_config
 from personalize.errors import ConfigError, Problem
 from personalize.experiments import (
@@ -324,3 +324,28 @@ def test_namespaces_keep_experiments_apart() -> None:
 def test_assignment_object_defaults_are_empty() -> None:
     empty = Assignment(variants={})
     assert (empty.holdout, empty.config_key, empty.exposures, empty.notes) == (False, (), (), ())
+
+
+@pytest.mark.parametrize(("start", "end"), [(0.8, 0.2), (0.5, 0.5)])
+def test_an_empty_namespace_slice_is_a_problem_at_its_path(start: float, end: float) -> None:
+    # before: it loaded and silently enrolled nobody
+    exp = {**AB, "namespace": {"id": "checkout", "start": start, "end": end}}
+    with pytest.raises(ConfigError) as caught:
+        load_config({"experiments": [exp]})
+    assert [p.path for p in caught.value.problems] == ["experiments[0].namespace.end"]
+
+
+def test_targeting_on_segments_is_a_problem_at_its_path() -> None:
+    # before: it loaded and enrolled nobody: experiments are assigned before segments exist
+    when = {"$or": [{"segments": "vip"}, {"$inSegment": "vip"}], "device.type": "mobile"}
+    config = {"segments": {"vip": {}}, "experiments": [{**AB, "when": when}]}
+    with pytest.raises(ConfigError) as caught:
+        Personalizer(config, autoload_plugins=False)
+    assert [p.path for p in caught.value.problems] == [
+        "experiments[0].when.$or[0].segments",
+        "experiments[0].when.$or[1].$inSegment",
+    ]
+    config["settings"] = {"max_offers": -1}  # with a structural problem, found all the same
+    with pytest.raises(ConfigError) as caught:
+        Personalizer(config, autoload_plugins=False)
+    assert len(caught.value.problems) == 3

@@ -6,8 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from personalize import Personalizer
 from personalize.config import ActiveWindow
-from personalize.errors import Problem
+from personalize.errors import ConfigError, Problem
 from personalize.schedule import Window, compile_window, visitor_zone
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -65,3 +68,14 @@ def test_visitor_zone_is_read_from_the_time_facts() -> None:
     assert visitor_zone({"time": {"timezone": "America/Toronto"}}) == TORONTO
     assert visitor_zone({"time": {"timezone": "Nowhere/Land"}}) is None
     assert visitor_zone({}) is None
+
+
+@pytest.mark.parametrize("name", ["America", "Europe", "Etc", "zone.tab", "", "../UTC"])
+@pytest.mark.parametrize("section", ["rules", "offers"])
+def test_a_zone_name_that_is_a_folder_or_a_data_file_is_a_problem(section: str, name: str) -> None:
+    # before: "America" (a folder of zones) raised IsADirectoryError out of the load
+    config = {section: [{"id": "x", "active": {"timezone": name}}]}
+    with pytest.raises(ConfigError) as caught:
+        Personalizer(config, autoload_plugins=False)
+    assert [p.path for p in caught.value.problems] == [f"{section}[0].active.timezone"]
+    assert visitor_zone({"time": {"timezone": name}}) is None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
-from personalize.errors import PluginError
+from personalize.errors import ConfigError, PluginError
 from personalize.plugins import Plugin, Registry, guarded
 from personalize.rules import PluginAction, RuleSet, compile_condition
 
@@ -162,3 +162,77 @@ def test_guarded_returns_the_fallback_and_reports() -> None:
     assert call(None, 2) == 0.5
     assert call(lambda e, label: seen.append((type(e).__name__, label)), 0) == -1.0
     assert seen == [("ZeroDivisionError", "divide")]
+
+
+class _Body(BaseModel):
+    size: int = 1
+
+
+class _Picky(BaseModel):
+    @model_validator(mode="before")
+    @classmethod
+    def _look(cls, data: Any) -> Any:
+        return data["size"]  # KeyError: pydantic passes it through
+
+
+def _fails(spec: Any, rule_id: str, c: Any) -> Any:
+    raise ValueError("confetti needs a size below 10")
+
+
+def _strict_body(value: Any) -> Any:
+    raise KeyError("size")
+
+
+def _party(setup: Any) -> Registry:
+    registry = Registry.with_builtins()
+    registry.install(_Plugin("party", setup))
+    return registry
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (
+            lambda r: r.register_action("confetti", _Body, _fails),
+            "action confetti (party) failed: ValueError: confetti needs a size below 10",
+        ),
+        (
+            lambda r: r.register_action("confetti", _Body, lambda s, i, c: 42),
+            "action confetti (party) built int, not an action",
+        ),
+        (
+            lambda r: r.register_action("confetti", _Picky, _fails),
+            "action confetti (party) failed: KeyError: 'size'",
+        ),
+    ],
+)
+def test_a_plugin_action_that_fails_to_build_is_a_problem_with_the_others(
+    setup: Any, message: str
+) -> None:
+    # before: the ValueError escaped the load; a build returning 42 loaded as an "action"
+    config = {
+        "rules": [
+            {"id": "r", "then": [{"confetti": {}}]},
+            {"id": "s", "when": {"geo.contry": "CA"}},
+        ]
+    }
+    with pytest.raises(ConfigError) as caught:
+        RuleSet.compile(config, registry=_party(setup))
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("rules[0].then[0].confetti", message),
+        ("rules[1].when.geo.contry", "unknown fact"),
+    ]
+
+
+def test_a_plugin_operator_whose_prepare_raises_anything_is_a_problem() -> None:
+    # before: the KeyError escaped the load (only ValueError and TypeError were caught)
+    registry = _party(
+        lambda r: r.register_operator("$odd", lambda a, c: True, prepare=_strict_body)
+    )
+    with pytest.raises(ConfigError) as caught:
+        RuleSet.compile(
+            {"rules": [{"id": "r", "when": {"loyalty.points": {"$odd": 1}}}]}, registry=registry
+        )
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("rules[0].when.loyalty.points.$odd", "$odd: KeyError: 'size'")
+    ]

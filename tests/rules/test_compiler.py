@@ -153,6 +153,25 @@ def test_bad_durations_are_errors() -> None:
     assert "is not a duration" in _problems({"time.local": {"$withinLast": "7 days"}})[0]
 
 
+@pytest.mark.parametrize("op", ["$withinLast", "$olderThan", "$before", "$after"])
+@pytest.mark.parametrize("duration", ["36501d", "3000000d", "99999999999d", "999999999w"])
+def test_a_duration_longer_than_a_century_is_a_problem_not_an_overflow(
+    op: str, duration: str
+) -> None:
+    # before: an OverflowError out of the compiler, or (3000000d) a condition that loaded and
+    # then raised OverflowError on every evaluation
+    assert _problems({"time.local": {op: duration}}) == [
+        f"time.local.{op}: {op}: {duration!r} is longer than 36500 days"
+    ]
+
+
+@pytest.mark.parametrize("op", ["$withinLast", "$olderThan", "$before", "$after"])
+def test_a_relative_bound_before_the_calendar_starts_does_not_raise(op: str) -> None:
+    pred = compile_condition({"a": {op: "36500d"}})
+    facts = {"a": datetime(3, 1, 1), "now": datetime(50, 1, 1)}  # now - 100 years < year 1
+    assert pred(facts) is (op in ("$withinLast", "$after"))
+
+
 def test_options_apply_to_regex() -> None:
     pred = compile_condition({"device.os": {"$regex": "^ios", "$options": "i"}})
     assert pred({"device": {"os": "iOS"}})
@@ -226,3 +245,10 @@ def test_nesting_deeper_than_the_limit_is_a_problem_not_a_recursion_error() -> N
     with pytest.raises(ConfigError, match="nested more than 64 levels deep") as info:
         compile_condition(condition, schema=SCHEMA)
     assert len(info.value.problems) == 1
+
+
+@pytest.mark.parametrize("value", ["5", None, [1], 5, -(10**400)])
+def test_an_integer_beyond_a_double_compares_as_an_infinity(value: Any) -> None:
+    # before: js_number raised OverflowError ("int too large to convert to float")
+    assert compile_condition({"a": {"$gt": 10**400}})({"a": value}) is False
+    assert compile_condition({"a": {"$lt": "5"}})({"a": -(10**400)}) is True
