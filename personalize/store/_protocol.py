@@ -170,7 +170,10 @@ def build_history(
     if summary is None:
         return History()
     now = as_utc(now) if now is not None else datetime.now(UTC)  # naive is UTC, as in events
-    oldest = now - retention.max_age
+    # A read time within max_age of the year 1 keeps every event (the subtraction would
+    # overflow).
+    early = now - datetime.min.replace(tzinfo=UTC) <= retention.max_age
+    oldest = datetime.min.replace(tzinfo=UTC) if early else now - retention.max_age
     events = [e for e in recent[-RECENT_EVENTS:] if e.at >= oldest]
     return History.model_construct(
         events=events,

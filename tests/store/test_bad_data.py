@@ -63,6 +63,15 @@ def test_a_naive_read_time_is_utc_like_a_naive_event_time(store: Store) -> None:
     assert [e.product_id for e in naive.events] == ["p"]
 
 
+@pytest.mark.parametrize("year", [1, 2])
+def test_a_read_time_near_the_year_1_reads_without_overflowing(store: Store, year: int) -> None:
+    store.append([Event(type="view", customer_id="c", product_id="p", at=NOW)])
+    # now - max_age used to overflow (OverflowError: date value out of range).
+    history = store.history("c", now=datetime(year, 1, 1, tzinfo=UTC))
+    assert [e.product_id for e in history.events] == ["p"]
+    assert history.profile is not None
+
+
 def _corrupt(server: RedisServer, prefix: str, customer: str) -> None:
     redis.Redis.from_url(server.url).set(f"{prefix}{{c:{customer}}}:s", b"{not json")
 
