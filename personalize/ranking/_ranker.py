@@ -23,6 +23,7 @@ to the ``on_error`` of :meth:`Ranker.rank`, the facade's error channel.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -88,13 +89,23 @@ _STATIC = {scorer: name for name, scorer in BUILTIN_SCORERS.items()}
 
 
 def _read_source(source: CandidateSource, request: RankingInput) -> Mapping[str, float]:
-    """A plugin source's proposals, checked: at most ``per_source``, ids and floats."""
+    """A plugin source's proposals, checked: at most ``per_source``, ids and finite floats
+    (a NaN or an infinity fails the source, as an exception does)."""
     items = list(source(request).items())[: request.per_source]
-    return {str(pid): float(value) for pid, value in items}
+    return {str(pid): _finite(value, pid) for pid, value in items}
 
 
 def _read_score(scorer: Scorer, pid: str, request: RankingInput) -> float | None:
-    return float(scorer(pid, request))
+    return _finite(scorer(pid, request), pid)
+
+
+def _finite(value: Any, pid: object) -> float:
+    """``value`` as a float; a plugin's NaN or infinity would make the scores NaN or
+    infinite (and their order meaningless), so it is a failure of the plugin."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{number!r} for {str(pid)[:80]!r} is not a finite number")
+    return number
 
 
 def _reporter(trace: list[str], on_error: ErrorSink | None) -> ErrorSink:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -229,6 +230,23 @@ def test_failing_plugin_sources_and_scorers_degrade() -> None:
     assert result.product_ids
     assert any("plugin source bad failed" in note for note in result.trace)
     assert sum("plugin scorer worse failed" in note for note in result.trace) == 1
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_plugin_values_that_are_not_finite_fail_the_plugin(bad: float) -> None:
+    def picks(request: RankingInput) -> Mapping[str, float]:
+        return {"kettle": bad}
+
+    def odd(pid: str, request: RankingInput) -> float:
+        return bad
+
+    r = Ranker(CATALOG, INDEX, RankingConfig(), sources={"staff": picks}, scorers={"odd": odd})
+    result = r.rank(COFFEE_DRINKER, limit=20)
+    # A NaN or an infinity used to become the score itself (NaN scores, an unordered list).
+    assert result.product_ids == ranker().rank(COFFEE_DRINKER, limit=20).product_ids
+    assert all(math.isfinite(rec.score) for rec in result.products)
+    assert any("plugin source staff failed: ValueError" in note for note in result.trace)
+    assert sum("plugin scorer odd failed: ValueError" in note for note in result.trace) == 1
 
 
 def test_diversity_caps_products_per_category() -> None:
