@@ -21,6 +21,7 @@ from typing import Any
 
 from personalize._atomic import atomic_text
 from personalize._cli_inputs import UsageError, require_file
+from personalize._document import read_document
 from personalize.catalog import Catalog
 from personalize.config import load_config
 from personalize.evaluation import MODES, Purchases, Split
@@ -137,13 +138,10 @@ class _Log:
         )
         self.config: dict[str, Any] = {}
         if args.config:
-            load_config(require_file(args.config, "configuration"))  # every problem, at once
-            import yaml
-
-            path = Path(args.config)
-            text = path.read_text(encoding="utf-8")
-            loaded = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-            self.config = dict(loaded or {})
+            path = require_file(args.config, "configuration")
+            load_config(path)  # every problem, at once
+            loaded, _ = read_document(path)  # the same bounded parse, of any format it reads
+            self.config = dict(loaded)
 
 
 def _baselines(text: str) -> list[str]:

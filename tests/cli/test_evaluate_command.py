@@ -185,3 +185,16 @@ def test_evaluate_replaces_its_json_atomically(store: Path, tmp_path: Path) -> N
     argv = ["evaluate", *args(store, "--cutoff", "2026-03-20", "--baselines", "popular")]
     assert replaced_whole(figures, lambda: main([*argv, "--json", str(figures)])) == "old\n"
     assert "months" in json.loads(figures.read_text(encoding="utf-8"))
+
+
+def test_evaluate_reads_a_toml_configuration_as_check_does(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "personalization.toml"
+    config.write_text("[ranking.weights]\npopularity = 2.0\n", encoding="utf-8")
+    # It used to re-read the file with yaml.safe_load after load_config accepted it: TOML
+    # is not YAML, so the command failed on a file `check` passes.
+    argv = [*args(store, "--cutoff", "2026-03-20", "--baselines", "popular")]
+    status = main(["evaluate", *argv, "--config", str(config)])
+    assert status == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.count("| 2026-03 |") == 2  # one row per mode
