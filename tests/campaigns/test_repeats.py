@@ -37,6 +37,19 @@ def recorded(store: MemoryStore, ids: set[str]) -> Counter[tuple[str, str]]:
     st.lists(st.sampled_from(["c1", "c2", "c3", "c4"]), min_size=1, max_size=12),
     st.integers(1, 5),
 )
+def week48(shop: Shop) -> CampaignJob:
+    """The campaign job of the shop's tests, recording in its SQLite store."""
+    return CampaignJob(
+        config=shop.config,
+        catalog=shop.catalog,
+        index=shop.index,
+        campaign_id="week48",
+        secret=SECRET,
+        now=NOW,
+        store_url=f"sqlite:///{shop.db}",
+    )
+
+
 def test_each_customer_is_planned_and_recorded_once_however_often_listed(
     customers: list[str], batch_size: int
 ) -> None:
@@ -83,15 +96,7 @@ def test_a_run_skips_repeats_within_and_across_chunks(
     shop: Shop, tmp_path: Path, workers: int
 ) -> None:
     customers = ["c0", "c1", "c0", "c2", "c1", "c3", "c3", "c0"]
-    job = CampaignJob(
-        config=shop.config,
-        catalog=shop.catalog,
-        index=shop.index,
-        campaign_id="week48",
-        secret=SECRET,
-        now=NOW,
-        store_url=f"sqlite:///{shop.db}",
-    )
+    job = week48(shop)
     before = sends(shop.db)
     out = tmp_path / "rows.jsonl"
     summary = run_campaign(job, customers, out, workers=workers, chunk_size=3)
@@ -121,15 +126,7 @@ def test_a_failed_run_leaves_the_previous_files_and_no_temporary_files(
     out, errors = folder / "rows.jsonl", folder / "rows.errors.jsonl"
     out.write_text("previous rows\n")
     errors.write_text("previous errors\n")
-    job = CampaignJob(
-        config=shop.config,
-        catalog=shop.catalog,
-        index=shop.index,
-        campaign_id="week48",
-        secret=SECRET,
-        now=NOW,
-        store_url=f"sqlite:///{shop.db}",
-    )
+    job = week48(shop)
     with pytest.raises(OSError, match="went away"):
         run_campaign(job, customers(), out, chunk_size=2)
     assert sorted(p.name for p in folder.iterdir()) == ["rows.errors.jsonl", "rows.jsonl"]
