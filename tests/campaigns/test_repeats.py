@@ -32,11 +32,6 @@ def recorded(store: MemoryStore, ids: set[str]) -> Counter[tuple[str, str]]:
     )
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    st.lists(st.sampled_from(["c1", "c2", "c3", "c4"]), min_size=1, max_size=12),
-    st.integers(1, 5),
-)
 def week48(shop: Shop) -> CampaignJob:
     """The campaign job of the shop's tests, recording in its SQLite store."""
     return CampaignJob(
@@ -50,6 +45,11 @@ def week48(shop: Shop) -> CampaignJob:
     )
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(["c1", "c2", "c3", "c4"]), min_size=1, max_size=12),
+    st.integers(1, 5),
+)
 def test_each_customer_is_planned_and_recorded_once_however_often_listed(
     customers: list[str], batch_size: int
 ) -> None:
