@@ -62,6 +62,23 @@ def test_check_lists_every_problem_with_its_path(
     assert "offers[0].when.loyalty.teir" in err
 
 
+def test_check_names_the_file_once_as_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], repo_root: Path
+) -> None:
+    # docs/configuration.md: "3 problems in personalization.yaml:"; the file was named twice
+    # ("x.yaml: 1 problem in x.yaml:"), and without its folder the second time.
+    config = tmp_path / "conf" / "bad.yaml"
+    config.parent.mkdir()
+    config.write_text("rules:\n  - id: r1\n    when: {geo.contry: CA}\n")
+    assert main(["check", str(config), "--no-plugins"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == f"1 problem in {config}:"
+    pinned = tmp_path / "pinned.yaml"
+    pinned.write_text("rules:\n  - id: r1\n    then: [{pin: {products: [giftcard-5O]}}]\n")
+    catalog = repo_root / "examples/store/catalog.json"
+    assert main(["check", str(pinned), "--catalog", str(catalog), "--no-plugins"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == f"1 problem in {pinned}:"
+
+
 def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
