@@ -7,6 +7,7 @@ default in the settings table of ``docs/configuration.md`` that the code no long
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +137,24 @@ def test_the_readme_command_table_gives_every_required_option() -> None:
             if group.required:
                 options = [a.option_strings[0] for a in group._group_actions]
                 assert any(o in usage for o in options), f"{name}: one of {options}"
+
+
+def _table_keys(page: str, heading_row: str) -> set[str]:
+    """The first column of the table whose header row is ``heading_row``."""
+    text = (_ROOT / "docs" / page).read_text(encoding="utf-8")
+    table = text.split(heading_row + "\n", 1)[1].split("\n\n", 1)[0]
+    return {line.split("|")[1].strip().strip("`") for line in table.splitlines()[1:]}
+
+
+def test_the_fastapi_guide_lists_every_middleware_argument() -> None:
+    fastapi = pytest.importorskip("personalize.web.fastapi")
+    documented = _table_keys("guides/fastapi.md", "| argument | default | meaning |")
+    arguments = set(inspect.signature(fastapi.PersonalizeMiddleware).parameters) - {"app"}
+    assert documented == arguments
+
+
+def test_the_django_guide_gives_every_personalize_setting() -> None:
+    django = pytest.importorskip("personalize.web.django")
+    text = (_ROOT / "docs" / "guides" / "flask-django.md").read_text(encoding="utf-8")
+    block = text.split("PERSONALIZE = {", 1)[1].split("\n}", 1)[0]
+    assert set(re.findall(r'^\s+"([A-Z_]+)":', block, flags=re.MULTILINE)) == django._KEYS
