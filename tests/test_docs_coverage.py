@@ -158,3 +158,21 @@ def test_the_django_guide_gives_every_personalize_setting() -> None:
     text = (_ROOT / "docs" / "guides" / "flask-django.md").read_text(encoding="utf-8")
     block = text.split("PERSONALIZE = {", 1)[1].split("\n}", 1)[0]
     assert set(re.findall(r'^\s+"([A-Z_]+)":', block, flags=re.MULTILINE)) == django._KEYS
+
+
+def test_the_context_page_names_fact_paths_that_rules_can_read() -> None:
+    # docs/context.md listed history.purchase_counts as a field beside the facts, but a
+    # condition on it is an unknown fact; such rows now say "not a fact path".
+    from personalize.context import FACT_SCHEMA
+
+    text = (_ROOT / "docs" / "context.md").read_text(encoding="utf-8")
+    table = text.split("| field | how |\n", 1)[1].split("\n\n", 1)[0]
+    for row in table.splitlines()[1:]:
+        cell = row.split("|")[1]
+        if "not a fact path" in row:
+            continue
+        names = re.findall(r"`([\w.]+)`", cell)
+        namespace = names[0].split(".", 1)[0]
+        for name in names:
+            path = name if "." in name else f"{namespace}.{name}"
+            assert path in FACT_SCHEMA, f"docs/context.md: {path} is no fact path"
