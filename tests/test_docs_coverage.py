@@ -176,3 +176,29 @@ def test_the_context_page_names_fact_paths_that_rules_can_read() -> None:
         for name in names:
             path = name if "." in name else f"{namespace}.{name}"
             assert path in FACT_SCHEMA, f"docs/context.md: {path} is no fact path"
+
+
+def _yaml_blocks() -> Iterator[tuple[str, str]]:
+    for page in _PAGES:
+        blocks = re.findall(
+            r"^```yaml\n(.*?)^```$", page.read_text(encoding="utf-8"), flags=re.M | re.S
+        )
+        for i, block in enumerate(blocks):
+            yield f"{page.relative_to(_ROOT)}[{i}]", block
+
+
+@pytest.mark.parametrize(("where", "block"), list(_yaml_blocks()), ids=lambda v: str(v)[:40])
+def test_every_yaml_block_of_the_docs_is_a_valid_configuration(where: str, block: str) -> None:
+    # A list is one experiment; experiments override the example store's rules and
+    # offers by id, so they load over its configuration.
+    import yaml
+
+    from personalize import Personalizer
+
+    config = yaml.safe_load(block)
+    if isinstance(config, list):
+        config = {"experiments": config}
+    if "experiments" in config:
+        example = _ROOT / "examples" / "store" / "personalization.yaml"
+        config = {**yaml.safe_load(example.read_text(encoding="utf-8")), **config}
+    Personalizer(config, store=None, autoload_plugins=False)
