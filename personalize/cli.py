@@ -43,7 +43,6 @@ from personalize._cli_inputs import (
 )
 from personalize._models import Event, History, Request
 from personalize.catalog import Catalog
-from personalize.config import load_config
 from personalize.errors import ConfigError, PersonalizeError, Problem
 from personalize.result import Result
 
@@ -238,7 +237,7 @@ def _schema(_: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from personalize._personalizer import Personalizer
 
-    config = load_config(require_file(args.config, "configuration"))
+    config = require_file(args.config, "configuration")
     data = read_json_object(args.input, "input")
     request = validated(Request, data.get("request", {}), f"{args.input}: request")
     history = validated(History, data.get("history", {}), f"{args.input}: history")
@@ -250,11 +249,12 @@ def _explain(args: argparse.Namespace) -> int:
     catalog = _read_catalog(args.catalog) if args.catalog else Catalog()
     events = _read_events(args.events) if args.events else None
     geoip = require_file(args.geoip, "geo database") if args.geoip else None
-    p = Personalizer(config, catalog=catalog, interactions=events, geoip=geoip)
+    # Built from the file, so that an invalid one reports every problem, conditions too.
+    p = Personalizer.from_file(config, catalog=catalog, interactions=events, geoip=geoip)
     result = p.personalize(
         request, history, placement=placement or "home", limit=limit, product_id=product_id
     )
-    print(result.explain(currency=config.settings.currency))
+    print(result.explain(currency=p.config.settings.currency))
     return 0
 
 

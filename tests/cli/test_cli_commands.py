@@ -110,6 +110,21 @@ def test_explain_reads_a_request_as_json(
     assert "comeback10" in out
 
 
+def test_explain_reports_every_problem_of_the_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As check does: the structural problem and the condition's, at once (explain listed
+    # only the first kind, so a fixed file failed again on the second).
+    config = tmp_path / "bad.yaml"
+    config.write_text("rules:\n  - id: r1\n    when: {geo.contry: CA}\nlanding:\n  - {id: x}\n")
+    request = tmp_path / "request.json"
+    request.write_text('{"request": {}}')
+    assert main(["explain", str(config), str(request)]) == 2
+    err = capsys.readouterr().err
+    assert "landing[0].page: Field required" in err
+    assert "rules[0].when.geo.contry: unknown fact" in err
+
+
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"personalize {personalize.__version__}\n"
