@@ -2,7 +2,7 @@
 
 ::
 
-    personalize campaign personalization.yaml --catalog catalog.json --index index.npz \\
+    personalize campaign personalization.yaml --catalog catalog.json --index index.json.gz \\
         --store sqlite:///state.db --customers customers.csv --out week48.csv \\
         --campaign week48 --workers 2 --secret-env CAMPAIGN_SECRET
 

@@ -43,8 +43,7 @@ from personalize._cli_inputs import (
 )
 from personalize._models import Event, History, Request
 from personalize.catalog import Catalog
-from personalize.config import load_config
-from personalize.errors import ConfigError, PersonalizeError
+from personalize.errors import ConfigError, PersonalizeError, Problem
 from personalize.result import Result
 
 if TYPE_CHECKING:
@@ -210,20 +209,22 @@ def _check(args: argparse.Namespace) -> int:
     try:
         p = Personalizer.from_file(config, catalog=catalog, autoload_plugins=not args.no_plugins)
     except ConfigError as exc:
-        print(f"{config}: {exc}", file=sys.stderr)
-        return _PROBLEMS_FOUND
+        return _problems_found(exc.problems, config)
     except yaml.YAMLError as exc:
-        print(f"{config}: 1 problem:\n  - {_yaml_problem(exc)}", file=sys.stderr)
-        return _PROBLEMS_FOUND
+        return _problems_found([Problem("", _yaml_problem(exc))], config)
     except UnicodeDecodeError as exc:
-        print(f"{config}: 1 problem:\n  - not UTF-8 text (byte {exc.start})", file=sys.stderr)
-        return _PROBLEMS_FOUND
+        return _problems_found([Problem("", f"not UTF-8 text (byte {exc.start})")], config)
     problems = check_catalog(p.config, catalog) if catalog is not None else []
     if problems:
-        print(f"{config}: {ConfigError(problems)}", file=sys.stderr)
-        return _PROBLEMS_FOUND
+        return _problems_found(problems, config)
     print(f"{config}: OK" + (f" (references checked against {args.catalog})" if catalog else ""))
     return 0
+
+
+def _problems_found(problems: Sequence[Problem], config: str | Path) -> int:
+    """Report ``check``'s problems on stderr, naming the file once, as the path given."""
+    print(ConfigError(problems, source=str(config)), file=sys.stderr)
+    return _PROBLEMS_FOUND
 
 
 def _schema(_: argparse.Namespace) -> int:
@@ -236,7 +237,7 @@ def _schema(_: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from personalize._personalizer import Personalizer
 
-    config = load_config(require_file(args.config, "configuration"))
+    config = require_file(args.config, "configuration")
     data = read_json_object(args.input, "input")
     request = validated(Request, data.get("request", {}), f"{args.input}: request")
     history = validated(History, data.get("history", {}), f"{args.input}: history")
@@ -248,11 +249,12 @@ def _explain(args: argparse.Namespace) -> int:
     catalog = _read_catalog(args.catalog) if args.catalog else Catalog()
     events = _read_events(args.events) if args.events else None
     geoip = require_file(args.geoip, "geo database") if args.geoip else None
-    p = Personalizer(config, catalog=catalog, interactions=events, geoip=geoip)
+    # Built from the file, so that an invalid one reports every problem, conditions too.
+    p = Personalizer.from_file(config, catalog=catalog, interactions=events, geoip=geoip)
     result = p.personalize(
         request, history, placement=placement or "home", limit=limit, product_id=product_id
     )
-    print(result.explain(currency=config.settings.currency))
+    print(result.explain(currency=p.config.settings.currency))
     return 0
 
 

@@ -62,6 +62,23 @@ def test_check_lists_every_problem_with_its_path(
     assert "offers[0].when.loyalty.teir" in err
 
 
+def test_check_names_the_file_once_as_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], repo_root: Path
+) -> None:
+    # docs/configuration.md: "3 problems in personalization.yaml:"; the file was named twice
+    # ("x.yaml: 1 problem in x.yaml:"), and without its folder the second time.
+    config = tmp_path / "conf" / "bad.yaml"
+    config.parent.mkdir()
+    config.write_text("rules:\n  - id: r1\n    when: {geo.contry: CA}\n")
+    assert main(["check", str(config), "--no-plugins"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == f"1 problem in {config}:"
+    pinned = tmp_path / "pinned.yaml"
+    pinned.write_text("rules:\n  - id: r1\n    then: [{pin: {products: [giftcard-5O]}}]\n")
+    catalog = repo_root / "examples/store/catalog.json"
+    assert main(["check", str(pinned), "--catalog", str(catalog), "--no-plugins"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == f"1 problem in {pinned}:"
+
+
 def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
@@ -91,6 +108,21 @@ def test_explain_reads_a_request_as_json(
     out = capsys.readouterr().out
     assert "user c0042" in out
     assert "comeback10" in out
+
+
+def test_explain_reports_every_problem_of_the_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As check does: the structural problem and the condition's, at once (explain listed
+    # only the first kind, so a fixed file failed again on the second).
+    config = tmp_path / "bad.yaml"
+    config.write_text("rules:\n  - id: r1\n    when: {geo.contry: CA}\nlanding:\n  - {id: x}\n")
+    request = tmp_path / "request.json"
+    request.write_text('{"request": {}}')
+    assert main(["explain", str(config), str(request)]) == 2
+    err = capsys.readouterr().err
+    assert "landing[0].page: Field required" in err
+    assert "rules[0].when.geo.contry: unknown fact" in err
 
 
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
