@@ -9,6 +9,7 @@ the one given first keeps it and the later one goes right after.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +18,7 @@ from ranking_helpers import PRODUCT_IDS, context, contexts, shop_catalog, shop_i
 from personalize.config import RankingConfig
 from personalize.context import Context
 from personalize.ranking import Ranker, Ranking
-from personalize.rules import Action, Boost, Exclude, Filter, Pin, SetWeights
+from personalize.rules import Action, Boost, ConditionCompiler, Exclude, Filter, Pin, SetWeights
 
 INDEX = shop_index()
 CATALOG = shop_catalog()
@@ -43,7 +44,10 @@ def test_a_pinned_purchase_left_out_by_exclude_purchased_has_no_score_parts() ->
 
 
 def test_a_pinned_product_an_exclude_dropped_has_no_score_parts() -> None:
-    actions = [Exclude("x", products=frozenset({"grinder"})), Pin(("grinder",), 2, "p")]
+    actions: list[Action] = [
+        Exclude("x", products=frozenset({"grinder"})),
+        Pin(("grinder",), 2, "p"),
+    ]
     result = RANKER.rank(COFFEE_DRINKER, limit=4, actions=actions)
     pinned = result.products[1]
     assert pinned.product_id == "grinder"
@@ -60,7 +64,7 @@ def test_a_pinned_product_that_was_scored_keeps_its_score_and_reasons() -> None:
 
 
 def test_a_pin_shows_when_a_filter_leaves_no_candidate() -> None:
-    actions = [Filter(lambda facts: False, "nothing"), Pin(("mug",), 1, "p")]
+    actions: list[Action] = [Filter(lambda facts: False, "nothing"), Pin(("mug",), 1, "p")]
     result = RANKER.rank(COFFEE_DRINKER, limit=3, actions=actions)
     assert result.product_ids == ["mug"]
     assert (result.products[0].score, result.products[0].source) == (0.0, "pin")
@@ -68,7 +72,7 @@ def test_a_pin_shows_when_a_filter_leaves_no_candidate() -> None:
 
 def test_a_pin_shows_when_every_weight_is_zero() -> None:
     zero = dict.fromkeys(RankingConfig().effective_weights(), 0.0)
-    actions = [SetWeights(zero, "off"), Pin(("grinder", "mug"), 1, "p")]
+    actions: list[Action] = [SetWeights(zero, "off"), Pin(("grinder", "mug"), 1, "p")]
     result = RANKER.rank(COFFEE_DRINKER, limit=3, actions=actions)
     assert result.product_ids == ["grinder", "mug"]
     assert all(rec.reasons == {} and rec.score == 0.0 for rec in result.products)
@@ -118,15 +122,26 @@ _EXCLUDES = st.lists(
     ),
     max_size=1,
 )
+_COMPILER = ConditionCompiler()
+_CONDITIONS: list[dict[str, Any]] = [
+    {"brand": "brewit"},
+    {"category": "cups"},
+    {"price": {"$lt": 1}},
+    {"$not": {"brand": "potter"}},
+    {"title": {"$regex": "^$"}},
+]
+_SELECTORS = st.sampled_from(_CONDITIONS).map(lambda c: _COMPILER.compile_selector(c, "where"))
 _BOOSTS = st.lists(
     st.builds(
         Boost,
-        where=st.sampled_from(PRODUCT_IDS).map(lambda pid: lambda facts: facts["id"] == pid),
+        where=_SELECTORS
+        | st.sampled_from(PRODUCT_IDS).map(lambda pid: lambda facts: facts["id"] == pid),
         by=st.sampled_from([0.5, 2.0, 3.0]),
-        rule_id=st.just("b"),
+        rule_id=st.sampled_from(["b1", "b2"]),
     ),
-    max_size=2,
+    max_size=3,
 )
+_FILTERS = st.lists(st.builds(Filter, where=_SELECTORS, rule_id=st.just("f")), max_size=1)
 
 
 @given(
@@ -136,25 +151,29 @@ _BOOSTS = st.lists(
     _PINS,
     _EXCLUDES,
     _BOOSTS,
+    _FILTERS,
     st.sampled_from([None, "grinder", "ghost"]),
 )
-def test_pins_excludes_and_boosts_keep_the_score_invariant_and_the_pin_positions(
+def test_pins_filters_and_boosts_keep_the_score_invariant_and_the_pin_positions(
     ctx: Context,
     exclude_purchased: bool,
     limit: int,
     pins: list[Pin],
     excludes: list[Exclude],
     boosts: list[Boost],
+    filters: list[Filter],
     pid: str | None,
 ) -> None:
     ranker = Ranker(CATALOG, INDEX, RankingConfig(exclude_purchased=exclude_purchased))
-    actions: list[Action] = [*excludes, *boosts, *pins]
+    actions: list[Action] = [*excludes, *boosts, *filters, *pins]
     placement = "pdp" if pid else "home"
     result = ranker.rank(ctx, placement=placement, product_id=pid, limit=limit, actions=actions)
     ids = result.product_ids
     assert len(ids) <= limit
     assert len(ids) == len(set(ids))
     assert _consistent(result)
+    ranked = [(-rec.score, rec.product_id) for rec in result.products if not rec.pinned_by]
+    assert ranked == sorted(ranked)  # score descending, then id: the tie-break
     wanted = _wanted_slots(pins, pid)
     shown = [(at, rec.product_id) for at, rec in enumerate(result.products, 1) if rec.pinned_by]
     assert [product for _, product in shown] == [p for p in wanted if p in ids]
