@@ -4,7 +4,8 @@ The file's checksum catches accidental damage, not a document rewritten with a v
 (by hand, by another tool, by someone hostile). So every field the ranking reads is checked
 for its type and range here -- ids are strings (and the items distinct), popularity,
 trending, repurchase rates and country scores lie in [0, 1], similarities are finite and
-not negative, ``built_at`` has a time zone -- and anything else is a ``ValueError``, which
+not negative, neighbour rows are best first without repeats or the product itself,
+``built_at`` has a time zone -- and anything else is a ``ValueError``, which
 :meth:`~personalize.ranking.InteractionIndex.load` reports as a ``DataError``.
 """
 
@@ -17,7 +18,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_range", "country_lists", "id_lists", "ids", "items", "mapping", "time"]
+__all__ = [
+    "check_range",
+    "check_rows",
+    "country_lists",
+    "id_lists",
+    "ids",
+    "items",
+    "mapping",
+    "time",
+]
 
 
 def mapping(value: Any, what: str) -> dict[str, Any]:
@@ -81,6 +91,25 @@ def check_range(values: array[Any], what: str, top: float | None) -> None:
     if not bool(ok.all()):
         bounds = f"in [0, {top:g}]" if top is not None else "finite and at least 0"
         raise ValueError(f"{what}: a value is not {bounds}")
+
+
+def check_rows(indptr: array[int], indices: array[int], data: array[float]) -> None:
+    """Each neighbour row (offsets checked already) is what a build writes: best first,
+    each neighbour once, never the product itself."""
+    if not len(indices):
+        return
+    starts = np.frombuffer(indptr, dtype=np.int64)
+    row = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+    cols = np.frombuffer(indices, dtype=np.int32).astype(np.int64)
+    sims = np.frombuffer(data, dtype=np.float32)
+    if bool((cols == row).any()):
+        raise ValueError("a product is its own neighbour")
+    same_row = row[1:] == row[:-1]
+    if bool((same_row & (sims[1:] > sims[:-1])).any()):
+        raise ValueError("a neighbour row is not best first")
+    keys = np.sort(row * (len(starts) - 1) + cols)
+    if bool((keys[1:] == keys[:-1]).any()):
+        raise ValueError("a neighbour row holds a product twice")
 
 
 def time(value: Any) -> datetime | None:

@@ -452,6 +452,7 @@ def _csr_from(doc: Mapping[str, Any], n_items: int) -> _Csr:
         raise ValueError("neighbour offsets are not increasing")
     if indices and (min(indices) < 0 or max(indices) >= n_items):
         raise ValueError("neighbour position out of range")
+    document.check_rows(indptr, indices, data)
     return _Csr(indptr, indices, data)
 
 

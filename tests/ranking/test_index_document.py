@@ -60,7 +60,46 @@ def _set_in(key: str, inner: str, value: Any) -> Callable[[dict[str, Any]], None
     return lambda doc: doc[key].__setitem__(inner, value)
 
 
+_RowChange = Callable[[int, list[int], list[float]], None]
+
+
+def _row_change(change: _RowChange) -> Callable[[dict[str, Any]], None]:
+    """A change to the first co-purchase row with two neighbours or more."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        csr = doc["co_purchase"]
+        indptr = array("q", base64.b64decode(csr["indptr"]["b64"]))
+        indices = array("i", base64.b64decode(csr["indices"]["b64"]))
+        data = array("f", base64.b64decode(csr["data"]["b64"]))
+        row = next(r for r in range(len(indptr) - 1) if indptr[r + 1] - indptr[r] >= 2)
+        start, end = indptr[row], indptr[row + 1]
+        cols, sims = indices[start:end].tolist(), data[start:end].tolist()
+        change(row, cols, sims)
+        indices[start:end] = array("i", cols)
+        data[start:end] = array("f", sims)
+        csr["indices"]["b64"] = base64.b64encode(indices.tobytes()).decode()
+        csr["data"]["b64"] = base64.b64encode(data.tobytes()).decode()
+
+    return edit
+
+
+def _worst_first(row: int, cols: list[int], sims: list[float]) -> None:
+    sims.reverse()
+    sims[0] = sims[-1] / 2
+
+
+def _repeated(row: int, cols: list[int], sims: list[float]) -> None:
+    cols[1] = cols[0]
+
+
+def _itself(row: int, cols: list[int], sims: list[float]) -> None:
+    cols[0] = row
+
+
 HOSTILE: dict[str, Callable[[dict[str, Any]], None]] = {
+    "a neighbour row worst first": _row_change(_worst_first),
+    "a neighbour listed twice": _row_change(_repeated),
+    "a product its own neighbour": _row_change(_itself),
     "items as one string": _set("items", "x" * _N),
     "items as numbers": _set("items", list(range(_N))),
     "a duplicate item": lambda doc: doc["items"].__setitem__(1, doc["items"][0]),
