@@ -77,13 +77,6 @@ class Candidates:
         at = int(np.searchsorted(self.positions, position))
         return at < len(self.positions) and int(self.positions[at]) == position
 
-    def column(self, position: int) -> int:
-        """The column of a proposed position (``-1`` if no source proposed it)."""
-        at = int(np.searchsorted(self.positions, position))
-        if at < len(self.positions) and int(self.positions[at]) == position:
-            return at
-        return -1
-
     def found(self, column: int) -> dict[str, float]:
         """The features the sources gave the candidate in ``column``, in source order."""
         proposed = self.proposed[:, column].tolist()

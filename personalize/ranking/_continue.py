@@ -40,11 +40,11 @@ def continue_shopping(context: Context, catalog: Catalog, *, limit: int = 10) ->
     behaviour = context.behaviour
     products: list[str] = []
     for pid in dict.fromkeys(behaviour.last_session_products):
+        if len(products) >= limit:
+            break
         product = catalog.get(pid)
         if product is not None and product.in_stock:
             products.append(pid)
-            if len(products) >= limit:
-                break
     category = behaviour.last_session_category
     if category is None and products:
         first = catalog.get(products[0])

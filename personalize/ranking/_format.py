@@ -38,6 +38,9 @@ _FIELDS = struct.Struct(">IQQ")  # version, payload length, JSON length
 _DIGEST = hashlib.sha256().digest_size
 _HEADER = len(MAGIC) + _FIELDS.size + _DIGEST
 _GZIP_MAGIC = b"\x1f\x8b"
+#: Deflate expands a byte to at most 1032 (a 258-byte match in 2 bits): a longer JSON
+#: length in a header is a lie, and would overflow the decompressor's limit.
+_MAX_INFLATION = 1032
 
 
 def encode(doc: dict[str, Any]) -> bytes:
@@ -110,6 +113,11 @@ def decode(data: bytes, source: str) -> Any:
         )
     if hashlib.sha256(fields + payload).digest() != data[_HEADER - _DIGEST : _HEADER]:
         raise DataError(f"{source}: corrupt interaction index: checksum mismatch")
+    if raw_size > _MAX_INFLATION * payload_size:
+        raise DataError(
+            f"{source}: corrupt interaction index: the header says {raw_size} bytes of "
+            f"JSON, more than {payload_size} payload bytes can hold"
+        )
     try:
         inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
         raw = inflater.decompress(payload, raw_size + 1)

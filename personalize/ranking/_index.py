@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from personalize._models import Event, as_utc
 from personalize.errors import DataError
+from personalize.ranking import _document as document
 from personalize.ranking._format import VERSION, read_document, write_document
 
 if TYPE_CHECKING:
@@ -373,25 +374,21 @@ class InteractionIndex:
                 f"version {VERSION} only"
             )
         try:
-            items = [str(item) for item in doc["items"]]
+            items = document.items(doc["items"])
             n = len(items)
-            built_at = doc["built_at"]
             index = cls(
                 items=items,
                 co_purchase=_csr_from(doc["co_purchase"], n),
                 co_view=_csr_from(doc["co_view"], n),
-                popularity=_array_from(doc["popularity"], "f", n),
-                trending=_array_from(doc["trending"], "f", n),
-                repurchase=_array_from(doc["repurchase"], "f", n),
-                country_top={
-                    str(k): (tuple(map(str, v[0])), tuple(map(float, v[1])))
-                    for k, v in doc["country_top"].items()
-                },
-                category_top={str(k): tuple(map(str, v)) for k, v in doc["category_top"].items()},
-                brand_top={str(k): tuple(map(str, v)) for k, v in doc["brand_top"].items()},
-                complements={str(k): tuple(map(str, v)) for k, v in doc["complements"].items()},
-                built_at=datetime.fromisoformat(built_at) if built_at else None,
-                stats=doc.get("stats", {}),
+                popularity=_array_from(doc["popularity"], "f", n, top=1.0, what="popularity"),
+                trending=_array_from(doc["trending"], "f", n, top=1.0, what="trending"),
+                repurchase=_array_from(doc["repurchase"], "f", n, top=1.0, what="repurchase"),
+                country_top=document.country_lists(doc["country_top"]),
+                category_top=document.id_lists(doc["category_top"], "category_top"),
+                brand_top=document.id_lists(doc["brand_top"], "brand_top"),
+                complements=document.id_lists(doc["complements"], "complements"),
+                built_at=document.time(doc["built_at"]),
+                stats=document.mapping(doc.get("stats", {}), "stats"),
             )
         except (
             KeyError,
@@ -412,7 +409,16 @@ def _array_doc(values: array[Any]) -> dict[str, str]:
     return {"type": values.typecode, "b64": base64.b64encode(values.tobytes()).decode("ascii")}
 
 
-def _array_from(doc: Mapping[str, str], typecode: str, length: int | None) -> array[Any]:
+def _array_from(
+    doc: Mapping[str, str],
+    typecode: str,
+    length: int | None,
+    *,
+    top: float | None = None,
+    what: str = "similarities",
+) -> array[Any]:
+    """The array saved in ``doc``; a float one checked to be finite, at least 0 and (with
+    ``top``) at most ``top``."""
     if doc.get("type") != typecode:
         raise ValueError(f"array of type {doc.get('type')!r}, expected {typecode!r}")
     values = array(typecode)
@@ -421,6 +427,8 @@ def _array_from(doc: Mapping[str, str], typecode: str, length: int | None) -> ar
         values.byteswap()
     if length is not None and len(values) != length:
         raise ValueError(f"array of length {len(values)}, expected {length}")
+    if typecode == "f":
+        document.check_range(values, what, top)
     return values
 
 
@@ -444,6 +452,7 @@ def _csr_from(doc: Mapping[str, Any], n_items: int) -> _Csr:
         raise ValueError("neighbour offsets are not increasing")
     if indices and (min(indices) < 0 or max(indices) >= n_items):
         raise ValueError("neighbour position out of range")
+    document.check_rows(indptr, indices, data)
     return _Csr(indptr, indices, data)
 
 

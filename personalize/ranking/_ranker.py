@@ -12,7 +12,8 @@ One request runs, in this order:
 7. sort by score descending, then product id ascending (the tie-break);
 8. ``PluginAction``s reorder or drop;
 9. diversity: at most N per leaf category and per brand;
-10. ``Pin``s put their products at fixed positions; the list is cut to ``limit``.
+10. ``Pin``s put their products at fixed positions (a slot two pins ask for goes to the
+    one given first, the other right after); the list is cut to ``limit``.
 
 The work is proportional to the number of candidates (a few hundred), never to the catalog.
 
@@ -275,6 +276,7 @@ class Ranker:
         fresh = [pair for pair in chosen if pair[1] not in built]
         made = iter(recommendations(cands, scored, boosts, feature_weights, fresh))
         result = [built.get(position) or next(made) for _, position in chosen]
+        slot = -1  # pins come by position, and in action order on one position
         for (_, position, rule_id), at in zip(pins, pinned, strict=True):
             rec = built.get(at)
             if rec is None:
@@ -284,7 +286,9 @@ class Ranker:
                     cands, scored, boosts, feature_weights, [(place, at)], source="pin"
                 )
             rec = replace(rec, rules=(*rec.rules, rule_id), pinned_by=rule_id)
-            result.insert(min(position - 1, len(result)), rec)
+            # A slot an earlier pin took stays its own: this one goes right after it.
+            slot = max(min(position - 1, len(result)), slot + 1)
+            result.insert(slot, rec)
         return Ranking(products=result[:limit], trace=tuple(trace), cascade=cascade)
 
     # -- steps --------------------------------------------------------------------------

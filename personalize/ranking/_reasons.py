@@ -41,56 +41,54 @@ def recommendations(
     """The recommendations of ``shown``: ``(place, position)`` pairs, where ``place`` is
     the product's place among the live candidates (``-1``: not one of them).
 
-    Reasons are ``weight * feature`` of each feature the product has (its sources' and,
-    when it was scored, its scorers'), without the zero ones, by feature name. Its source
-    is the proposing source (else reason) with the largest contribution, or ``source``
-    when that is given and no source proposed the product.
+    Reasons are ``weight * feature`` of each feature the product was scored with (its
+    sources' and its scorers'), without the zero ones, by feature name; a product that was
+    not scored (a pinned one no source proposed, or one left out before scoring) has none,
+    and a score of 0, so that ``score == sum(reasons) * boost`` holds. Its source is the
+    proposing source (else reason) with the largest contribution, or ``source`` when that
+    is given and the product was not scored.
     """
     if not shown:
         return []
+    if min(place for place, _ in shown) < 0:  # not scored: nothing to read from the arrays
+        ids = candidates.space.ids
+        scored_ones = [pair for pair in shown if pair[0] >= 0]
+        made = iter(recommendations(candidates, scored, boosts, weights, scored_ones))
+        unscored = source or ""
+        return [
+            next(made) if place >= 0 else Recommendation(ids[position], 0.0, {}, source=unscored)
+            for place, position in shown
+        ]
     live, scores, features, hits = scored
-    places = [place for place, _ in shown]
-    at = np.array(places, dtype=np.intp)
-    if min(places) >= 0:  # the usual case: every product shown was scored
-        at_columns = live[at]
-        columns: list[int] = at_columns.tolist()
-    else:
-        columns = [int(live[p]) if p >= 0 else candidates.column(q) for p, q in shown]
-        at_columns = np.array(columns, dtype=np.intp)
-        at = np.maximum(at, 0)
+    at = np.array([place for place, _ in shown], dtype=np.intp)
+    at_columns = live[at]
     names = candidates.names
     proposed = candidates.proposed[:, at_columns].T.tolist()
     values = candidates.values[:, at_columns].T.tolist()
     looked_up = [(name, found[at].tolist(), has[at].tolist()) for name, found, has in features]
-    final = scores[at].tolist() if len(scores) else [0.0] * len(places)
+    final = scores[at].tolist()
     matched = hits[:, at].T.tolist() if hits is not None else []
     ids = candidates.space.ids
     factors = [boost.by for boost in boosts]
     rule_ids = [boost.rule_id for boost in boosts]
     out: list[Recommendation] = []
-    for k, (place, position) in enumerate(shown):
-        column = columns[k]
-        row: dict[str, float] = {}
-        if column >= 0:
-            row = dict(compress(zip(names, values[k], strict=True), proposed[k]))
+    for k, (_, position) in enumerate(shown):
+        row = dict(compress(zip(names, values[k], strict=True), proposed[k]))
         proposers = list(row)
+        for name, found, has in looked_up:  # its looked-up features too
+            if has[k] and found[k] and name not in row:
+                row[name] = found[k]
         rules: tuple[str, ...] = ()
         factor = 1.0
-        if place >= 0:  # scored: its looked-up features too, and the boosts it met
-            for name, found, has in looked_up:
-                if has[k] and found[k] and name not in row:
-                    row[name] = found[k]
-            if matched and any(matched[k]):
-                # One product after another in action order, as the boosts multiplied it.
-                factor = math.prod(compress(factors, matched[k]))
-                rules = tuple(compress(rule_ids, matched[k]))
+        if matched and any(matched[k]):  # the boosts it met
+            # One product after another in action order, as the boosts multiplied it.
+            factor = math.prod(compress(factors, matched[k]))
+            rules = tuple(compress(rule_ids, matched[k]))
         reasons = {f: c for f, x in sorted(row.items()) if (c := weights.get(f, 0.0) * x) != 0.0}
         own = proposers or list(reasons)  # (reasons are sorted)
         if len(own) > 1:
             best = max(own, key=lambda f: (reasons.get(f, 0.0), f))
         else:
             best = own[0] if own else ""
-        score = final[k] if place >= 0 else 0.0
-        chosen = source if source is not None and column < 0 else best
-        out.append(Recommendation(ids[position], score, reasons, rules, chosen, factor))
+        out.append(Recommendation(ids[position], final[k], reasons, rules, best, factor))
     return out

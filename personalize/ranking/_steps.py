@@ -84,8 +84,9 @@ def diversify(
 def pinned_products(
     actions: Sequence[Action], request: RankingInput, trace: list[str]
 ) -> list[tuple[str, int, str]]:
-    """The ``Pin``s' products with their 1-based positions and rule ids, by position;
-    unknown, out-of-stock, repeated and anchor products are skipped (and traced)."""
+    """The ``Pin``s' products with their 1-based positions and rule ids, by position (in
+    action order on one position); unknown, out-of-stock, repeated and anchor products are
+    skipped (and traced)."""
     pins: list[tuple[str, int, str]] = []
     seen: set[str] = set()
     for action in actions:
@@ -94,7 +95,10 @@ def pinned_products(
         offset = 0
         for pid in action.products:
             product = request.catalog.get(pid)
-            if pid in seen or product is None or not product.in_stock:
+            if pid in seen:
+                trace.append(f"pin {action.rule_id}: skipped {pid} (already pinned)")
+                continue
+            if product is None or not product.in_stock:
                 trace.append(f"pin {action.rule_id}: skipped {pid} (unknown or out of stock)")
                 continue
             if pid in request.anchors:

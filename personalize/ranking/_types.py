@@ -27,7 +27,8 @@ class Recommendation:
         reasons: Feature name to weighted contribution (``weight * feature``).
         rules: Ids of the rules that moved it (boosted, buried or pinned it).
         source: The candidate source that contributed most to its score (``pin`` for a
-            pinned product no source proposed).
+            pinned product that was not scored: no source proposed it, or it was left
+            out before scoring; it has no reasons and a score of 0).
         boost: The product of the boost and bury factors applied to it, so that
             ``score == sum(reasons.values()) * boost`` (1.0 when no rule moved it).
         pinned_by: The id of the rule that pinned it to its position, or ``None``.

@@ -402,3 +402,13 @@ def test_structural_and_condition_problems_come_in_one_report(tmp_path: Path) ->
         "rules[0].then[0].boost.where.colour",
         "offers[0].when.loyalty.teir",
     ]
+
+
+def test_a_pin_shows_when_the_rule_filters_out_every_candidate() -> None:
+    then = [{"filter": {"where": {"brand": "nobody"}}}, {"pin": {"products": ["c"]}}]
+    config = {"rules": [{"id": "only-c", "when": {}, "then": then}]}
+    personalizer = Personalizer(config, catalog=SMALL_CATALOG, autoload_plugins=False)
+    result = personalizer.personalize(Request(now=NOW), History())
+    assert not result.degraded
+    assert [rec.product_id for rec in result.products] == ["c"]
+    assert result.products[0].pinned_by == "only-c"

@@ -33,3 +33,9 @@ def test_is_empty_and_false_without_a_last_session() -> None:
 def test_limit_caps_the_products() -> None:
     ctx = context(last_session=("kettle", "mug", "beans", "teapot"))
     assert continue_shopping(ctx, CATALOG, limit=2).products == ("kettle", "mug")
+
+
+def test_a_limit_of_zero_or_less_gives_no_products() -> None:
+    ctx = context(last_session=("kettle", "mug"), last_category="gear")
+    for limit in (0, -3):
+        assert continue_shopping(ctx, CATALOG, limit=limit) == ContinueShopping((), "gear")

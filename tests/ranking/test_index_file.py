@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import random
 import signal
+import struct
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -164,3 +166,18 @@ def test_a_save_that_fails_while_serializing_leaves_the_old_index_whole(
         broken.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["index.idx"]
+
+
+@pytest.mark.parametrize("claimed", [2**63 - 1, 2**64 - 1, 10**12])
+def test_a_header_claiming_more_json_than_the_payload_can_hold_is_refused(
+    claimed: int, tmp_path: Path
+) -> None:
+    """The checksum holds (the header was rewritten with it): the length is still checked."""
+    path = tmp_path / "index.idx"
+    shop_index().save(path)
+    payload = path.read_bytes()[60:]
+    fields = struct.pack(">IQQ", 2, len(payload), claimed)
+    digest = hashlib.sha256(fields + payload).digest()
+    path.write_bytes(MAGIC + fields + digest + payload)
+    with pytest.raises(DataError, match=r"more than \d+ payload bytes can hold"):
+        InteractionIndex.load(path)
