@@ -160,13 +160,14 @@ class Personalization:
 
     def records_page(self, method: str, path: str, status: int, content_type: str) -> bool:
         """Whether a response is a page view to record: a ``GET`` answered with an HTML
-        page (status below 400), unless the view set :attr:`track_page_view` to ``False``
-        or no sync store is there to write it (the sync adapters' check)."""
+        page (status below 400, redirects excepted), unless the view set
+        :attr:`track_page_view` to ``False`` or no sync store is there to write it (the
+        sync adapters' check)."""
         store = self.personalizer.store if self.personalizer is not None else None
         return (
             self.track_page_view
             and method == "GET"
-            and status < 400
+            and is_page_status(status)
             and content_type.lower().startswith("text/html")
             and store is not None
             and not inspect.iscoroutinefunction(store.append)
@@ -194,6 +195,13 @@ class Personalization:
                 "(or set app.state.personalizer in Starlette/FastAPI)"
             )
         return self.personalizer
+
+
+def is_page_status(status: int) -> bool:
+    """Whether a response of ``status`` shows a page: below 400 and no redirect (a
+    redirect's page is the one it leads to, recorded when the browser gets there; Flask's
+    and Django's redirects have an HTML body). ``304 Not Modified`` shows the cached page."""
+    return status < 300 or status == 304
 
 
 def _page(url: str | None) -> tuple[str | None, str | None]:

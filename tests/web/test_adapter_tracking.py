@@ -52,6 +52,10 @@ def _app(personalizer: Personalizer) -> FastAPI:
         pz.track_page_view = False
         return "<p>not recorded</p>"
 
+    @app.get("/old-page")
+    async def old_page() -> HTMLResponse:
+        return HTMLResponse("<a href='/page'>moved</a>", 302, {"location": "/page"})
+
     @app.get("/api")
     async def api() -> dict[str, str]:
         return {"json": "is not a page"}
@@ -84,13 +88,13 @@ def _visitor(response: httpx.Response) -> str:
     return identity.visitor_id
 
 
-def test_html_pages_are_recorded_as_page_views_and_json_static_and_opted_out_ones_are_not(
+def test_html_pages_are_page_views_and_json_static_redirects_and_opted_out_ones_are_not(
     shop: tuple[str, SQLiteStore],
 ) -> None:
     base, store = shop
     with httpx.Client(base_url=base) as client:
         first = client.get("/page?utm_source=newsletter", headers={"Referer": "https://t.co/"})
-        for path in ("/page", "/api", "/static/app.css", "/quiet", "/missing"):
+        for path in ("/page", "/api", "/static/app.css", "/quiet", "/missing", "/old-page"):
             client.get(path)
     visitor = _visitor(first)
 
