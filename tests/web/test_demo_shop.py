@@ -127,3 +127,18 @@ def test_the_panel_sends_the_visitor_back_only_to_a_page_of_the_shop(
         stays = httpx.post(f"{base}/panel", data={"city": "Oslo", "back": "/cart"})
     assert (moved.status_code, moved.headers["location"]) == (303, "/")
     assert (stays.status_code, stays.headers["location"]) == (303, "/cart")
+
+
+def test_a_cookie_name_simplecookie_refuses_neither_fails_the_shop_nor_hides_the_panel(
+    tmp_path: Path,
+) -> None:
+    oslo = Panel(city="Oslo").cookie_value()
+    header = f"x@y=1; pz_demo={oslo}; a(b)=c"  # names another app on the host may set
+    assert Panel.from_cookie(header).city == "Oslo"
+    app = webshop().create_app(tmp_path / "visitors.sqlite")
+    with asgi_server(app) as base:
+        page = httpx.get(f"{base}/c/coats", headers={"Cookie": header})
+        panel = httpx.post(f"{base}/panel", data={"city": "Oslo"}, headers={"Cookie": header})
+    assert page.status_code == 200
+    assert "<option selected>Oslo</option>" in page.text
+    assert panel.status_code == 303
