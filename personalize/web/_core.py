@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from personalize._models import Event, History, Request, as_utc
 from personalize.errors import ConfigError
 from personalize.store import EventError
+from personalize.store._events import MAX_ID_CHARS, MAX_URL_CHARS
 from personalize.web._identity import Identity, IdentitySettings
 
 if TYPE_CHECKING:
@@ -136,11 +137,17 @@ class Personalization:
         """This request as a ``page_view`` event: its path, URL and referrer.
 
         A URL that is no URL (a client's ``Host: [::1`` makes one) is left out; the path
-        is still recorded.
+        is still recorded. The path is cut to the 256 characters and the URL and referrer
+        to the 4,096 a store accepts, so a long one does not cost the page view.
         """
         request = self._request
         page, url = _page(request.url)
-        return self.event("page_view", page=page, url=url, referrer=request.referrer)
+        return self.event(
+            "page_view",
+            page=_cut(page, MAX_ID_CHARS),
+            url=_cut(url, MAX_URL_CHARS),
+            referrer=_cut(request.referrer, MAX_URL_CHARS),
+        )
 
     def click(self, product_id: str, decision_id: str | None) -> Event:
         """A click on a recommended product, attributed to the decision that showed it."""
@@ -195,6 +202,10 @@ class Personalization:
                 "(or set app.state.personalizer in Starlette/FastAPI)"
             )
         return self.personalizer
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text is not None else None
 
 
 def is_page_status(status: int) -> bool:
