@@ -236,8 +236,7 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
         if panel.left_and_came_back(before, timeout) or "new_visit" in form:
             pz.new_session()  # the visitor left: the next page starts a new visit
         await app.state.store.set_loyalty(pz.identity.user_id, loyalty_of(panel.tier))
-        back = form.get("back", "/")
-        response = RedirectResponse(back if back.startswith("/") else "/", status_code=303)
+        response = RedirectResponse(_local(form.get("back", "/")), status_code=303)
         response.set_cookie(PANEL_COOKIE, panel.cookie_value(), httponly=True, samesite="lax")
         return response
 
@@ -260,6 +259,12 @@ def _cart(history: History, pz: Personalization) -> dict[str, float]:
         elif event.type in ("remove_from_cart", "purchase"):
             items.pop(event.product_id, None)
     return items
+
+
+def _local(path: str) -> str:
+    """``path`` when it is a path of this shop, else ``/``: ``//host/...`` (and ``/\\host``,
+    which browsers read as ``//host``) lead to another site."""
+    return path if path.startswith("/") and path[1:2] not in ("/", "\\") else "/"
 
 
 async def _form(request: Request) -> dict[str, str]:

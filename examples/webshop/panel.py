@@ -15,7 +15,6 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -99,13 +98,13 @@ class Panel:
     @classmethod
     def from_cookie(cls, header: str | None) -> Panel:
         """The panel stored in the ``Cookie`` header (defaults when absent or garbled)."""
-        if not header:
-            return cls()
-        morsel = SimpleCookie(header).get(PANEL_COOKIE)
-        if morsel is None:
+        # Read by hand: SimpleCookie raises on a name it deems illegal (``x@y=1``), which
+        # another app on the same host may well have set.
+        value = _cookie(header or "", PANEL_COOKIE)
+        if value is None:
             return cls()
         try:
-            data = json.loads(base64.urlsafe_b64decode(morsel.value.encode()))
+            data = json.loads(base64.urlsafe_b64decode(value.encode()))
         except ValueError:
             return cls()
         return cls.from_form(data) if isinstance(data, dict) else cls()
@@ -180,6 +179,15 @@ class Panel:
         """Whether moving the clock from ``before`` to this panel ends the visit."""
         old, new = before.clock(), self.clock()
         return old is not None and new is not None and new - old > timeout
+
+
+def _cookie(header: str, name: str) -> str | None:
+    """The value of the first cookie called ``name`` in a ``Cookie`` header."""
+    for part in header.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip() == name:
+            return value.strip().strip('"')
+    return None
 
 
 class DemoHeaders:

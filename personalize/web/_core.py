@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from personalize._models import Event, History, Request, as_utc
 from personalize.errors import ConfigError
 from personalize.store import EventError
+from personalize.store._events import MAX_ID_CHARS, MAX_URL_CHARS
 from personalize.web._identity import Identity, IdentitySettings
 
 if TYPE_CHECKING:
@@ -136,11 +137,17 @@ class Personalization:
         """This request as a ``page_view`` event: its path, URL and referrer.
 
         A URL that is no URL (a client's ``Host: [::1`` makes one) is left out; the path
-        is still recorded.
+        is still recorded. The path is cut to the 256 characters and the URL and referrer
+        to the 4,096 a store accepts, so a long one does not cost the page view.
         """
         request = self._request
         page, url = _page(request.url)
-        return self.event("page_view", page=page, url=url, referrer=request.referrer)
+        return self.event(
+            "page_view",
+            page=_cut(page, MAX_ID_CHARS),
+            url=_cut(url, MAX_URL_CHARS),
+            referrer=_cut(request.referrer, MAX_URL_CHARS),
+        )
 
     def click(self, product_id: str, decision_id: str | None) -> Event:
         """A click on a recommended product, attributed to the decision that showed it."""
@@ -160,13 +167,14 @@ class Personalization:
 
     def records_page(self, method: str, path: str, status: int, content_type: str) -> bool:
         """Whether a response is a page view to record: a ``GET`` answered with an HTML
-        page (status below 400), unless the view set :attr:`track_page_view` to ``False``
-        or no sync store is there to write it (the sync adapters' check)."""
+        page (status below 400, redirects excepted), unless the view set
+        :attr:`track_page_view` to ``False`` or no sync store is there to write it (the
+        sync adapters' check)."""
         store = self.personalizer.store if self.personalizer is not None else None
         return (
             self.track_page_view
             and method == "GET"
-            and status < 400
+            and is_page_status(status)
             and content_type.lower().startswith("text/html")
             and store is not None
             and not inspect.iscoroutinefunction(store.append)
@@ -194,6 +202,17 @@ class Personalization:
                 "(or set app.state.personalizer in Starlette/FastAPI)"
             )
         return self.personalizer
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text is not None else None
+
+
+def is_page_status(status: int) -> bool:
+    """Whether a response of ``status`` shows a page: below 400 and no redirect (a
+    redirect's page is the one it leads to, recorded when the browser gets there; Flask's
+    and Django's redirects have an HTML body). ``304 Not Modified`` shows the cached page."""
+    return status < 300 or status == 304
 
 
 def _page(url: str | None) -> tuple[str | None, str | None]:

@@ -13,8 +13,9 @@ async def home(pz: Personalization = Depends(personalization)) -> Result:
 The middleware reads the visitor cookie, builds the :class:`~personalize.Request` from the
 ASGI scope, puts a :class:`~personalize.web.Personalization` in ``scope["state"]`` (so
 ``request.state.personalization`` in views) and adds the refreshed cookie to the response.
-Once an HTML page has been answered (a ``GET`` with a status below 400), it records the
-request as a ``page_view`` in the personalizer's store, awaited through the async store.
+Once an HTML page has been answered (a ``GET`` with a status below 400, no redirect), it
+records the request as a ``page_view`` in the personalizer's store, awaited through the
+async store.
 It is plain ASGI, so streaming responses and background tasks pass through untouched.
 """
 
@@ -26,7 +27,7 @@ from typing import Any, Literal
 
 from personalize._personalizer import Personalizer
 from personalize.store import EventError
-from personalize.web._core import Personalization, identity_settings
+from personalize.web._core import Personalization, identity_settings, is_page_status
 from personalize.web._identity import IdentitySettings, identity_cookie, read_identity
 from personalize.web._request import request_from_asgi
 
@@ -64,8 +65,8 @@ class PersonalizeMiddleware:
         secure: Mark the cookie ``Secure`` (HTTPS only); turn off for local HTTP only.
         same_site: The cookie's ``SameSite`` attribute.
         track_page_views: Record each HTML page served (``GET``, status below 400) as a
-            ``page_view`` in the personalizer's store; a view opts out with
-            ``pz.track_page_view = False``.
+            ``page_view`` in the personalizer's store (a redirect is not one); a view opts
+            out with ``pz.track_page_view = False``.
         untracked_paths: Path prefixes never recorded as page views.
     """
 
@@ -152,9 +153,9 @@ async def personalization(request: HTTPConnection) -> Personalization:
 
 
 def _is_page(start: Message) -> bool:
-    """Whether a response start is a successful HTML page."""
+    """Whether a response start is a successful HTML page (no error, no redirect)."""
     status = start.get("status")
-    if not isinstance(status, int) or status >= 400:
+    if not isinstance(status, int) or not is_page_status(status):
         return False
     for name, value in start.get("headers", ()):
         if bytes(name).lower() == b"content-type":

@@ -55,8 +55,8 @@ class Personalize:
         secure: Mark the cookie ``Secure`` (HTTPS only); turn off for local HTTP only.
         same_site: The cookie's ``SameSite`` attribute.
         track_page_views: Record each HTML page served (``GET``, status below 400) as a
-            ``page_view`` in the personalizer's store; a view opts out with
-            ``personalization().track_page_view = False``.
+            ``page_view`` in the personalizer's store (a redirect is not one); a view opts
+            out with ``personalization().track_page_view = False``.
         untracked_paths: Path prefixes never recorded as page views.
     """
 

@@ -47,10 +47,18 @@ def _app(personalizer: Personalizer) -> FastAPI:
         result = await pz.apersonalize(placement="home", limit=2)
         return f"<p>{result.decision_id}</p>"
 
+    @app.get("/article/{slug}", response_class=HTMLResponse)
+    async def article(slug: str) -> str:
+        return f"<h1>{len(slug)}</h1>"
+
     @app.get("/quiet", response_class=HTMLResponse)
     async def quiet(pz: Pz) -> str:
         pz.track_page_view = False
         return "<p>not recorded</p>"
+
+    @app.get("/old-page")
+    async def old_page() -> HTMLResponse:
+        return HTMLResponse("<a href='/page'>moved</a>", 302, {"location": "/page"})
 
     @app.get("/api")
     async def api() -> dict[str, str]:
@@ -84,13 +92,13 @@ def _visitor(response: httpx.Response) -> str:
     return identity.visitor_id
 
 
-def test_html_pages_are_recorded_as_page_views_and_json_static_and_opted_out_ones_are_not(
+def test_html_pages_are_page_views_and_json_static_redirects_and_opted_out_ones_are_not(
     shop: tuple[str, SQLiteStore],
 ) -> None:
     base, store = shop
     with httpx.Client(base_url=base) as client:
         first = client.get("/page?utm_source=newsletter", headers={"Referer": "https://t.co/"})
-        for path in ("/page", "/api", "/static/app.css", "/quiet", "/missing"):
+        for path in ("/page", "/api", "/static/app.css", "/quiet", "/missing", "/old-page"):
             client.get(path)
     visitor = _visitor(first)
 
@@ -98,6 +106,25 @@ def test_html_pages_are_recorded_as_page_views_and_json_static_and_opted_out_one
     tracked = [(e.get("page"), e.get("referrer")) for e in views if e.get("page")]
     assert tracked == [("/page", "https://t.co/"), ("/page", None)]
     assert views[0]["url"].endswith("/page?utm_source=newsletter")
+
+
+def test_a_long_path_url_or_referrer_is_cut_to_what_the_store_takes_not_left_unrecorded(
+    shop: tuple[str, SQLiteStore],
+) -> None:
+    base, store = shop
+    slug = "a-very-long-seo-slug-" * 20  # 420 characters: over a store's 256 for a page
+    with httpx.Client(base_url=base) as client:
+        first = client.get(f"/article/{slug}")
+        client.get("/page?gclid=" + "x" * 5000)
+        client.get("/page", headers={"Referer": "https://search.example/?q=" + "y" * 5000})
+    views = [e for e in store.export(_visitor(first))["events"] if e["type"] == "page_view"]
+    pages = [e for e in views if e.get("page")]
+
+    assert [len(e["page"]) for e in pages] == [256, 5, 5]
+    assert pages[0]["page"] == f"/article/{slug}"[:256]
+    assert len(pages[1]["url"]) == 4096
+    assert pages[1]["url"].endswith("x")
+    assert len(pages[2]["referrer"]) == 4096
 
 
 def test_a_click_is_stored_with_the_decision_id_of_the_page_that_showed_it(

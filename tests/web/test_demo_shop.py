@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from web_servers import asgi_server
 
 from personalize.cli import webshop
 
@@ -114,3 +115,30 @@ def test_the_wheel_ships_the_shop_with_its_templates_and_stylesheet(tmp_path: Pa
     assert "personalize/_webshop/templates/base.html" in expected
     assert "personalize/_webshop/static/shop.css" in expected
     assert expected <= names
+
+
+@pytest.mark.parametrize("back", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+def test_the_panel_sends_the_visitor_back_only_to_a_page_of_the_shop(
+    tmp_path: Path, back: str
+) -> None:
+    app = webshop().create_app(tmp_path / "visitors.sqlite")
+    with asgi_server(app) as base:
+        moved = httpx.post(f"{base}/panel", data={"city": "Oslo", "back": back})
+        stays = httpx.post(f"{base}/panel", data={"city": "Oslo", "back": "/cart"})
+    assert (moved.status_code, moved.headers["location"]) == (303, "/")
+    assert (stays.status_code, stays.headers["location"]) == (303, "/cart")
+
+
+def test_a_cookie_name_simplecookie_refuses_neither_fails_the_shop_nor_hides_the_panel(
+    tmp_path: Path,
+) -> None:
+    oslo = Panel(city="Oslo").cookie_value()
+    header = f"x@y=1; pz_demo={oslo}; a(b)=c"  # names another app on the host may set
+    assert Panel.from_cookie(header).city == "Oslo"
+    app = webshop().create_app(tmp_path / "visitors.sqlite")
+    with asgi_server(app) as base:
+        page = httpx.get(f"{base}/c/coats", headers={"Cookie": header})
+        panel = httpx.post(f"{base}/panel", data={"city": "Oslo"}, headers={"Cookie": header})
+    assert page.status_code == 200
+    assert "<option selected>Oslo</option>" in page.text
+    assert panel.status_code == 303

@@ -11,7 +11,7 @@ import httpx
 import jsonschema
 import pytest
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import path
 from web_servers import wsgi_server
 
@@ -35,7 +35,16 @@ def page(request: HttpRequest) -> HttpResponse:
     return HttpResponse("<p>a page</p>", content_type="text/html; charset=utf-8")
 
 
-urlpatterns = [path("", home), path("page", page), path("login/<str:customer_id>", login)]
+def old_page(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/page")  # text/html, as Django's responses default to
+
+
+urlpatterns = [
+    path("", home),
+    path("page", page),
+    path("old-page", old_page),
+    path("login/<str:customer_id>", login),
+]
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +149,21 @@ def test_an_html_page_is_recorded_as_a_page_view_and_json_is_not(
     pages = [(e.get("page"), e.get("referrer")) for e in events if e["type"] == "page_view"]
     assert ("/page", "https://www.google.com/") in pages
     assert all(page != "/" for page, _ in pages)
+
+
+def test_a_redirect_is_no_page_view_and_the_page_it_leads_to_is(
+    base_url: str, web_personalizer: Personalizer
+) -> None:
+    from personalize.web import IdentitySettings, read_identity
+
+    with httpx.Client(base_url=base_url, follow_redirects=True) as client:
+        response = client.get("/old-page")
+    assert [r.status_code for r in response.history] == [302]
+    secret = IdentitySettings(secret="django-test-secret-key-0123456789", secure=False)
+    visitor = read_identity(f"pz_visitor={response.cookies['pz_visitor']}", secret).visitor_id
+
+    events = web_personalizer.store.export(visitor)["events"]  # type: ignore[union-attr]
+    assert [e.get("page") for e in events if e["type"] == "page_view"] == ["/page"]
 
 
 def test_page_view_settings_are_checked() -> None:

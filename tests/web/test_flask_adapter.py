@@ -32,6 +32,10 @@ def _app(personalizer: Personalizer) -> flask.Flask:
     def page() -> str:
         return "<p>a page</p>"
 
+    @app.get("/old-page")
+    def old_page() -> flask.Response:
+        return flask.redirect("/page")  # an HTML body, as Flask's redirects have
+
     @app.post("/login/<customer_id>")
     def login(customer_id: str) -> str:
         personalization().link_customer(customer_id)
@@ -113,3 +117,18 @@ def test_an_html_page_is_recorded_as_a_page_view_and_json_is_not(
     pages = [(e.get("page"), e.get("referrer")) for e in events if e["type"] == "page_view"]
     assert ("/page", "https://www.google.com/") in pages
     assert all(page != "/" for page, _ in pages)
+
+
+def test_a_redirect_is_no_page_view_and_the_page_it_leads_to_is(
+    base_url: str, web_personalizer: Personalizer
+) -> None:
+    from personalize.web import read_identity
+
+    with httpx.Client(base_url=base_url, follow_redirects=True) as client:
+        response = client.get("/old-page")
+    assert [r.status_code for r in response.history] == [302]
+    settings = IdentitySettings(secret="flask-test-secret-0123456", secure=False)
+    visitor = read_identity(f"pz_visitor={response.cookies['pz_visitor']}", settings).visitor_id
+
+    events = web_personalizer.store.export(visitor)["events"]  # type: ignore[union-attr]
+    assert [e.get("page") for e in events if e["type"] == "page_view"] == ["/page"]
