@@ -16,13 +16,12 @@ import inspect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from personalize._models import MAX_ID_LENGTH, Event, History, Profile, Request, as_utc
 from personalize.config import RecordSettings
 from personalize.result import Result
 from personalize.store import AsyncStore, MemoryStore, Retention, Store, ThreadedAsyncStore
-from personalize.store._events import MAX_URL_CHARS, encodable
+from personalize.store._events import encodable, storable_url
 from personalize.store._protocol import reads_summary_only
 from personalize.store._summary import DEFAULT_FOLD
 
@@ -142,7 +141,9 @@ def served_events(
     }
     events: list[Event] = []
     profile = history.profile
-    url, referrer = _entry_url(request.url), _entry_url(request.referrer)
+    # The entry's URL and referrer as a store takes them: cut, and left out when no URL
+    # (the store reads the entry's UTM parameters on every later request).
+    url, referrer = storable_url(request.url), storable_url(request.referrer)
     if record.sessions and (url or referrer) and not _knows_entry(profile, visitor):
         events.append(Event.model_construct(type="page_view", url=url, referrer=referrer, **base))
     if record.exposures and result.experiments:
@@ -161,24 +162,6 @@ def served_events(
             for r in result.products
         )
     return events
-
-
-def _entry_url(url: str | None) -> str | None:
-    """``url`` as the visit's entry is recorded: cut to what the store accepts (and the
-    resolver reads), since a longer one makes the store refuse the whole batch, offers
-    shown and exposures with it; ``None`` when UTF-8 cannot encode it (a lone surrogate,
-    which the store refuses likewise) or ``urlsplit`` rejects it (``http://[::1/``),
-    since the store reads the entry's UTM parameters with it on every later request."""
-    if not url:
-        return None
-    url = url[:MAX_URL_CHARS]
-    if not encodable(url):
-        return None
-    try:
-        urlsplit(url)
-    except ValueError:
-        return None
-    return url
 
 
 def _knows_entry(profile: Profile | None, visitor: Visitor) -> bool:

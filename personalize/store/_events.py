@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter
 
@@ -37,6 +38,7 @@ __all__ = [
     "encodable",
     "encode",
     "owner",
+    "storable_url",
 ]
 
 MAX_ID_CHARS = 256
@@ -124,6 +126,22 @@ def encodable(text: str | None) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def storable_url(url: str | None) -> str | None:
+    """``url`` as an event may record it: cut to :data:`MAX_URL_CHARS` (a longer one makes
+    the store refuse the whole batch); ``None`` when UTF-8 cannot encode it (a lone
+    surrogate, refused likewise) or ``urlsplit`` rejects it (``http://[::1/``, no URL)."""
+    if not url:
+        return None
+    url = url[:MAX_URL_CHARS]
+    if not encodable(url):
+        return None
+    try:
+        urlsplit(url)
+    except ValueError:
+        return None
+    return url
 
 
 def encode(event: Event) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from personalize._models import Event, History, Request, as_utc
 from personalize.errors import ConfigError
 from personalize.store import EventError
-from personalize.store._events import MAX_ID_CHARS, MAX_URL_CHARS
+from personalize.store._events import MAX_ID_CHARS, storable_url
 from personalize.web._identity import Identity, IdentitySettings
 
 if TYPE_CHECKING:
@@ -141,12 +141,12 @@ class Personalization:
         to the 4,096 a store accepts, so a long one does not cost the page view.
         """
         request = self._request
-        page, url = _page(request.url)
+        page = _path(request.url)
         return self.event(
             "page_view",
-            page=_cut(page, MAX_ID_CHARS),
-            url=_cut(url, MAX_URL_CHARS),
-            referrer=_cut(request.referrer, MAX_URL_CHARS),
+            page=page[:MAX_ID_CHARS] if page is not None else None,
+            url=storable_url(request.url),
+            referrer=storable_url(request.referrer),
         )
 
     def click(self, product_id: str, decision_id: str | None) -> Event:
@@ -204,10 +204,6 @@ class Personalization:
         return self.personalizer
 
 
-def _cut(text: str | None, limit: int) -> str | None:
-    return text[:limit] if text is not None else None
-
-
 def is_page_status(status: int) -> bool:
     """Whether a response of ``status`` shows a page: below 400 and no redirect (a
     redirect's page is the one it leads to, recorded when the browser gets there; Flask's
@@ -215,16 +211,16 @@ def is_page_status(status: int) -> bool:
     return status < 300 or status == 304
 
 
-def _page(url: str | None) -> tuple[str | None, str | None]:
-    """The path of ``url`` and ``url`` itself, or the path and ``None`` when ``urlsplit``
-    rejects it (an invalid IPv6 host: the ``Host`` header is the client's)."""
+def _path(url: str | None) -> str | None:
+    """The path of ``url``, also when ``urlsplit`` rejects it (an invalid IPv6 host: the
+    ``Host`` header is the client's)."""
     if url is None:
-        return None, None
+        return None
     try:
-        return urlsplit(url).path or "/", url
+        return urlsplit(url).path or "/"
     except ValueError:
         after_host = url.partition("://")[2].partition("/")[2]
-        return "/" + after_host.partition("?")[0].partition("#")[0], None
+        return "/" + after_host.partition("?")[0].partition("#")[0]
 
 
 def identity_settings(
