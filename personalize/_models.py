@@ -28,6 +28,7 @@ __all__ = [
 EVENT_TYPES = frozenset(
     {
         "page_view",
+        "visit",
         "view",
         "add_to_cart",
         "remove_from_cart",
@@ -139,9 +140,11 @@ class Event(BaseModel):
         page: The page path, for page views (``/``, ``/c/outerwear``).
         variant: The variant the session was served, for KPI comparisons.
         experiments: Experiment key to variant key, when several experiments ran.
-        referrer: The ``Referer`` of a page view; a store keeps the first of a session as
-            its entry referral.
-        url: The URL of a page view, with its query string (UTM parameters).
+        referrer: The ``Referer`` of a page view or a ``visit``; a store keeps the first
+            of a session as its entry referral.
+        url: The URL of a page view or a ``visit``, with its query string (UTM
+            parameters). A ``visit`` is the entry of a visit that the personalizer
+            records (``settings.record.sessions``); it is no page view.
         decision_id: The :attr:`Result.decision_id` an ``impression`` or ``click`` (or an
             ``offer_shown``) belongs to, for attribution.
     """

@@ -4,7 +4,8 @@
 decision into the events ``settings.record`` asks for: ``offer_shown`` per offer (so caps
 hold with no application code), ``exposure`` per visitor and experiment (once: the store's
 summary remembers it), ``impression`` per product (with the decision id) and the visit's
-entry (``url`` and ``referrer``, as a product-less ``page_view``). See ``docs/state.md``.
+entry (``url`` and ``referrer``, as a ``visit`` event: not a ``page_view``, so that a page
+the application or a web adapter records is counted once). See ``docs/state.md``.
 
 Reads and writes never raise into a request: a read that fails degrades to no history, a
 write that fails is reported and counted in :attr:`Tracking.failed_writes`.
@@ -145,7 +146,7 @@ def served_events(
     # (the store reads the entry's UTM parameters on every later request).
     url, referrer = storable_url(request.url), storable_url(request.referrer)
     if record.sessions and (url or referrer) and not _knows_entry(profile, visitor):
-        events.append(Event.model_construct(type="page_view", url=url, referrer=referrer, **base))
+        events.append(Event.model_construct(type="visit", url=url, referrer=referrer, **base))
     if record.exposures and result.experiments:
         known = profile.exposures if profile is not None else {}
         new = {k: v for k, v in result.experiments.items() if known.get(k) != v}

@@ -365,8 +365,9 @@ class RecordSettings(_Strict):
             visitor is enrolled (deduplicated through the store's summary).
         impressions: An ``impression`` event per recommended product, with the decision id
             (off by default: one event per product and request).
-        sessions: The visit's entry (``url`` and ``referrer``) as a product-less
-            ``page_view``, when the store does not know the visit's entry yet.
+        sessions: The visit's entry (``url`` and ``referrer``) as a ``visit`` event, when
+            the store does not know the visit's entry yet (not a ``page_view``: the page
+            itself is the application's or the web adapter's to record).
     """
 
     offers: bool = True

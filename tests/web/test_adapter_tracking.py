@@ -19,6 +19,7 @@ from web_servers import asgi_server
 
 from personalize import Catalog, Personalizer, Request
 from personalize.cli import example_store
+from personalize.metrics import kpis
 from personalize.store import SQLiteStore
 from personalize.web import IdentitySettings, Personalization, read_identity
 from personalize.web._identity import new_identity
@@ -106,6 +107,29 @@ def test_html_pages_are_page_views_and_json_static_redirects_and_opted_out_ones_
     tracked = [(e.get("page"), e.get("referrer")) for e in views if e.get("page")]
     assert tracked == [("/page", "https://t.co/"), ("/page", None)]
     assert views[0]["url"].endswith("/page?utm_source=newsletter")
+
+
+def test_each_page_of_a_visit_is_one_page_view_and_its_entry_is_a_visit_event(
+    shop: tuple[str, SQLiteStore],
+) -> None:
+    # The decision records how the visit began; the adapter records the page. The entry
+    # used to be a second ``page_view``, so a store's KPIs had one page view too many.
+    base, store = shop
+    with httpx.Client(base_url=base) as client:
+        first = client.get("/page?utm_source=newsletter", headers={"Referer": "https://t.co/"})
+        client.get("/page")
+        client.get("/article/spring")
+    events = store.export(_visitor(first))["events"]
+
+    views = [e for e in events if e["type"] == "page_view"]
+    assert [e["page"] for e in views] == ["/page", "/page", "/article/spring"]
+    (entry,) = [e for e in events if e["type"] == "visit"]
+    assert entry["referrer"] == "https://t.co/"
+    assert entry["url"].endswith("/page?utm_source=newsletter")
+    assert "page" not in entry
+    assert "product_id" not in entry
+    (row,) = kpis(events).sessions["all"]
+    assert row.page_views == 3
 
 
 def test_a_long_path_url_or_referrer_is_cut_to_what_the_store_takes_not_left_unrecorded(
