@@ -2,7 +2,8 @@
 
 One request runs, in this order:
 
-1. weights: configured, then the call's ``weights``, then ``SetWeights`` actions;
+1. weights: configured, then the call's ``weights``, then ``SetWeights`` actions (a
+   weight two rules set is the higher-priority rule's);
 2. candidate sources (built-in, then plugins) propose products with feature values;
 3. hard exclusions: unknown and out-of-stock products, the anchors themselves, and purchases
    when ``exclude_purchased`` (within ``repurchase_window_days``);
@@ -223,7 +224,8 @@ class Ranker:
             limit: How many products to return.
             product_id: The product being viewed (``pdp``); it is never recommended.
             actions: Compiled rule actions of the rules that fired, in rule order.
-            weights: Weight overrides for this call (an experiment variant ...).
+            weights: Weight overrides for this call (an experiment variant ...); one that
+                is not a finite number is ignored, with a line in the trace.
             on_error: Receives ``(exception, label)`` for each plugin source, scorer or
                 action that raised (``source staff``, ``scorer margin``,
                 ``action confetti (rule r1)``); the ranking goes on without it.
@@ -375,11 +377,16 @@ class Ranker:
         for name in self._plugin_features:
             merged.setdefault(name, PLUGIN_DEFAULT_WEIGHT)
         if weights:
-            merged.update(weights)
-            trace.append("weights overridden: " + _fmt(weights))
+            given = _finite_weights(weights, trace)
+            merged.update(given)
+            trace.append("weights overridden: " + _fmt(given))
+        # Actions come in rule order, highest priority first: a weight two rules set is
+        # the first one's (as a slot two pins ask for is).
+        taken: set[str] = set()
         for action in actions:
             if isinstance(action, SetWeights):
-                merged.update(action.weights)
+                merged.update((k, v) for k, v in action.weights.items() if k not in taken)
+                taken.update(action.weights)
                 trace.append(f"set_weights {action.rule_id}: " + _fmt(action.weights))
         return merged
 
@@ -452,6 +459,24 @@ def _scoring_with(
     call: Callable[..., float | None], report: ErrorSink, scorer: Scorer, request: RankingInput
 ) -> Callable[[str], float | None]:
     return lambda pid: call(report, scorer, pid, request)
+
+
+def _finite_weights(weights: Mapping[str, float], trace: list[str]) -> dict[str, float]:
+    """The call's weights that are finite numbers; the others are left out, with a line in
+    the trace each (a NaN weight would make every score NaN and the order meaningless)."""
+    kept: dict[str, float] = {}
+    for name, value in weights.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if math.isfinite(number):
+            kept[str(name)] = number
+        else:
+            trace.append(
+                f"weight {str(name)[:80]}={str(value)[:80]!r} ignored: not a finite number"
+            )
+    return kept
 
 
 def _fmt(weights: Mapping[str, float]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from ranking_helpers import NOW, context, product, shop_catalog, shop_index
 
-from personalize import Catalog
+from personalize import Catalog, Personalizer, Request
 from personalize.config import DiversityConfig, RankingConfig
 from personalize.ranking import Ranker, Ranking, RankingInput, Recommendation
 from personalize.rules import (
@@ -379,3 +379,44 @@ def test_boost_trace_lines_keep_odd_rule_ids_verbatim(rule_id: str) -> None:
     assert lines[0].endswith(" products")
     assert lines[1].startswith("bury plain x0.5: ")
     assert len(lines) == 2
+
+
+def test_a_weight_two_rules_set_is_the_first_ones_in_rule_order() -> None:
+    # Actions come highest priority first; the later rule's value used to win.
+    first = SetWeights({"trending": 0.0, "popularity": 2.0}, "urgent")
+    later = SetWeights({"trending": 5.0, "repeat": 0.0}, "routine")
+    result = ranker().rank(COFFEE_DRINKER, actions=[first, later])
+    assert all("trending" not in r.reasons for r in result.products)
+    assert all("repeat" not in r.reasons for r in result.products)
+    notes = [n for n in result.trace if n.startswith("set_weights")]
+    assert [n.split(":")[0] for n in notes] == ["set_weights urgent", "set_weights routine"]
+
+
+def test_rules_setting_one_weight_leave_it_to_the_higher_priority_rule() -> None:
+    rules = [  # file order puts the low-priority rule first
+        {"id": "low", "priority": 1, "then": [{"set_weights": {"trending": 9.0}}]},
+        {"id": "high", "priority": 5, "then": [{"set_weights": {"trending": 0.0}}]},
+    ]
+    p = Personalizer(
+        {"rules": rules}, catalog=shop_catalog(), interactions=shop_index(), autoload_plugins=False
+    )
+    result = p.personalize(Request(), limit=5)
+    assert result.products
+    assert all("trending" not in r.reasons for r in result.products)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, "heavy", None])
+def test_a_call_weight_that_is_no_finite_number_is_ignored_and_traced(bad: Any) -> None:
+    plain = ranker().rank(COFFEE_DRINKER)
+    result = ranker().rank(COFFEE_DRINKER, weights={"trending": bad, "repeat": 0.0})
+    assert all(math.isfinite(r.score) for r in result.products)
+    assert all("repeat" not in r.reasons for r in result.products)
+    trending = [r.reasons.get("trending") for r in result.products]
+    assert trending == [plain_reasons(plain, r.product_id) for r in result.products]
+    assert any(n.startswith("weight trending=") and "ignored" in n for n in result.trace)
+
+
+def plain_reasons(ranking: Ranking, product_id: str) -> float | None:
+    """The trending reason ``product_id`` has under the configured weights, if ranked."""
+    found = [r for r in ranking.products if r.product_id == product_id]
+    return found[0].reasons.get("trending") if found else None
