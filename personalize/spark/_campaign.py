@@ -6,6 +6,11 @@ opens the store once; then it plans its partitions' customers with ``mapInArrow`
 Arrow batch at a time. Rows come out as the flat records of
 :meth:`~personalize.campaigns.CampaignRow.to_record` (all text), plus an ``error`` column:
 ``null`` for a planned customer, the reason for one left out.
+
+A customer listed more than once is planned at its first listing only, as in-process: the
+job numbers the input rows, marks each id's first row with a window over the ids (one
+shuffle), and sorts back into the input's order (a second), so that repeats in different
+partitions, which two executors would each plan and send, are found before planning.
 """
 
 from __future__ import annotations
@@ -17,15 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from personalize.campaigns._codes import DEFAULT_CODE_FORMAT
+from personalize.campaigns._plan import LISTED_TWICE
 from personalize.campaigns._rows import SkippedCustomer
 from personalize.campaigns._run import CampaignJob, load_personalizer
-from personalize.campaigns._sources import histories_from_file
+from personalize.campaigns._sources import customer_of, histories_from_file
 from personalize.store import store_from_url
 
 __all__ = ["plan_campaign"]
 
 #: The columns every output row has after the customer's own.
 ROW_COLUMNS = ("offer_ids", "codes", "product_ids", "offers", "products", "link", "error")
+#: The job's own columns: each input row's number, and whether it is its id's first row.
+_AT, _FIRST = "_pz_at", "_pz_first"
 _loaded: dict[CampaignJob, tuple[Any, Any, Any]] = {}
 
 
@@ -71,8 +79,11 @@ def plan_campaign(
 
     Returns:
         A DataFrame of text columns: ``customer_id``, the placeholder columns, then
-        :data:`ROW_COLUMNS`, in the input's order within each partition.
+        :data:`ROW_COLUMNS`, in the input's order. A customer listed more than once is
+        planned at its first listing; the later ones have an ``error`` that says so.
     """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
     job = CampaignJob(
@@ -96,7 +107,9 @@ def plan_campaign(
     df = df_customers.select(
         df_customers[id_column].cast("string").alias("customer_id"),
         *(df_customers[c] for c in fields),
-    )
+    ).withColumn(_AT, F.monotonically_increasing_id())
+    listing = Window.partitionBy("customer_id").orderBy(_AT)
+    df = df.withColumn(_FIRST, F.row_number().over(listing) == 1).orderBy(_AT).drop(_AT)
 
     def plan_batches(batches: Iterator[Any]) -> Iterator[Any]:
         return _plan_batches(job, names, batches)
@@ -121,25 +134,39 @@ def _plan_batches(job: CampaignJob, names: list[str], batches: Iterator[Any]) ->
     personalizer, store, histories = _worker(job)
     schema = pa.schema([(name, pa.string()) for name in names])
     for batch in batches:
-        customers = batch.to_pylist()
+        listed = batch.to_pylist()
+        customers = [{k: v for k, v in c.items() if k != _FIRST} for c in listed]
+        again = {i for i, c in enumerate(listed) if not c[_FIRST] and _has_id(customers[i])}
+        first = [i for i in range(len(customers)) if i not in again]
         skipped: dict[int, SkippedCustomer] = {}
         rows = job.plan(
             personalizer,
-            customers,
+            [customers[i] for i in first],
             store=store,
             histories=histories,
             on_skip=partial(_remember, skipped),
-            batch_size=max(len(customers), 1),
+            batch_size=max(len(first), 1),
         )
         planned = iter(list(rows))
+        errors = {first[at]: skip.error for at, skip in skipped.items()}
+        errors.update(dict.fromkeys(again, LISTED_TWICE))
         out: list[dict[str, Any]] = []
         for position, customer in enumerate(customers):
-            if position in skipped:
-                out.append({**_text(customer), "error": skipped[position].error})
+            if position in errors:
+                out.append({**_text(customer), "error": errors[position]})
             else:
                 out.append({**next(planned).to_record(), "error": None})
         columns = {name: [record.get(name) for record in out] for name in names}
         yield pa.RecordBatch.from_pydict(columns, schema=schema)
+
+
+def _has_id(customer: dict[str, Any]) -> bool:
+    """Whether the record has a usable id (one without says so, listed once or not)."""
+    try:
+        customer_of(customer)
+    except ValueError:
+        return False
+    return True
 
 
 def _remember(skipped: dict[int, SkippedCustomer], customer: SkippedCustomer) -> None:

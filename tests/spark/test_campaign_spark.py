@@ -12,6 +12,7 @@ import pytest
 
 from personalize.campaigns import plan_campaign as plan_in_process
 from personalize.campaigns import read_customers
+from personalize.campaigns._plan import LISTED_TWICE
 from personalize.campaigns._run import load_personalizer
 from personalize.store import SQLiteStore
 from tests.campaigns.conftest import NOW, SECRET, make_shop
@@ -95,3 +96,42 @@ def test_the_spark_plan_equals_the_in_process_plan(spark: Any, tmp_path: Path) -
         ours = SQLiteStore(shop.db).export(c)["events"]
         theirs = SQLiteStore(spark_db).export(c)["events"]
         assert ours == theirs
+
+
+def test_a_customer_listed_in_two_partitions_is_planned_and_sent_once(
+    spark: Any, tmp_path: Path
+) -> None:
+    # Each partition used to find repeats in its own batches only: two executors planned
+    # the same customer, and the store recorded two sends (two emails).
+    shop = make_shop(tmp_path / "shop", count=12)
+    customers = list(read_customers(shop.customers))
+    columns = ["customer_id", "first_name", "email", "country"]
+    schema = "customer_id string, first_name string, email string, country string"
+    first = [tuple(c.get(k) for k in columns) for c in customers[:6]]
+    second = [tuple(c.get(k) for k in columns) for c in customers[6:]]
+    repeat = (*first[2][:1], "again", *first[2][2:])
+    df = spark.createDataFrame(first, schema).union(
+        spark.createDataFrame([*second, repeat], schema)
+    )
+    assert df.rdd.getNumPartitions() > 1
+    from personalize.spark import plan_campaign
+
+    rows = [
+        row.asDict()
+        for row in plan_campaign(
+            df, shop.config, shop.catalog, shop.index, campaign_id="week48", secret=SECRET,
+            now=NOW, store_url=f"sqlite:///{shop.db}",
+        ).collect()
+    ]  # fmt: skip
+
+    listed = [c[0] for c in [*first, *second, repeat]]
+    assert [r["customer_id"] for r in rows] == listed  # the input's order
+    assert [r["first_name"] for r in rows if r["error"] is not None] == ["again"]
+    assert rows[-1]["error"] == LISTED_TWICE
+    assert rows[-1]["offer_ids"] is None
+    twice = first[2][0]
+    assert rows[2]["customer_id"] == twice
+    assert rows[2]["error"] is None
+    sent = [e for e in SQLiteStore(shop.db).export(twice)["events"] if e["type"] == "offer_sent"]
+    assert rows[2]["offer_ids"]
+    assert [e["offer_id"] for e in sent] == rows[2]["offer_ids"].split()
