@@ -82,8 +82,6 @@ def plan_campaign(
         :data:`ROW_COLUMNS`, in the input's order. A customer listed more than once is
         planned at its first listing; the later ones have an ``error`` that says so.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
     job = CampaignJob(
@@ -104,17 +102,27 @@ def plan_campaign(
     fields = [c for c in df_customers.columns if c != id_column]
     names = ["customer_id", *fields, *ROW_COLUMNS]
     schema = StructType([StructField(name, StringType(), True) for name in names])
-    df = df_customers.select(
-        df_customers[id_column].cast("string").alias("customer_id"),
-        *(df_customers[c] for c in fields),
-    ).withColumn(_AT, F.monotonically_increasing_id())
-    listing = Window.partitionBy("customer_id").orderBy(_AT)
-    df = df.withColumn(_FIRST, F.row_number().over(listing) == 1).orderBy(_AT).drop(_AT)
+    df = first_listings(df_customers, id_column)
 
     def plan_batches(batches: Iterator[Any]) -> Iterator[Any]:
         return _plan_batches(job, names, batches)
 
     return df.mapInArrow(plan_batches, schema)
+
+
+def first_listings(df_customers: Any, id_column: str = "customer_id") -> Any:
+    """The customers with their id as text in ``customer_id``, in the input's order, and a
+    column that says whether the row is its id's first (the plan skips the others)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    fields = [c for c in df_customers.columns if c != id_column]
+    df = df_customers.select(
+        df_customers[id_column].cast("string").alias("customer_id"),
+        *(df_customers[c] for c in fields),
+    ).withColumn(_AT, F.monotonically_increasing_id())
+    listing = Window.partitionBy("customer_id").orderBy(_AT)
+    return df.withColumn(_FIRST, F.row_number().over(listing) == 1).orderBy(_AT).drop(_AT)
 
 
 def _worker(job: CampaignJob) -> tuple[Any, Any, Any]:
