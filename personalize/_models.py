@@ -54,26 +54,34 @@ EVENT_TYPES = frozenset(
 MAX_ID_LENGTH = 256
 
 
+#: A lone surrogate: a Python string can hold one (``"\\ud800"``, or a ``surrogateescape``
+#: decode), UTF-8 cannot, so libraries that encode their input (RE2, ua-parser-rs) raise.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def bounded_id(value: str | None, what: str, notes: list[str]) -> str | None:
-    """``value``, or ``None`` with a note when it is longer than :data:`MAX_ID_LENGTH`."""
-    if not isinstance(value, str) or len(value) <= MAX_ID_LENGTH:
+    """``value``, or ``None`` with a note when it is longer than :data:`MAX_ID_LENGTH` or
+    holds a lone surrogate (no shop issues such an id, no store can key by it, and the
+    result that echoes it could not be written as JSON)."""
+    if not isinstance(value, str):
         return value
-    notes.append(f"{what}: {len(value)} characters, over the {MAX_ID_LENGTH} limit; ignored")
-    return None
+    if len(value) > MAX_ID_LENGTH:
+        notes.append(f"{what}: {len(value)} characters, over the {MAX_ID_LENGTH} limit; ignored")
+        return None
+    if not value.isascii() and _SURROGATE.search(value) is not None:
+        notes.append(f"{what}: holds a lone surrogate, which UTF-8 cannot encode; ignored")
+        return None
+    return value
 
 
 def bounded_ids(request: Request, notes: list[str]) -> Request:
-    """``request`` without an over-long ``user_id`` or ``session_id`` (each noted)."""
+    """``request`` without an over-long or unencodable ``user_id`` or ``session_id`` (each
+    noted)."""
     user_id = bounded_id(request.user_id, "user_id", notes)
     session_id = bounded_id(request.session_id, "session_id", notes)
     if user_id is request.user_id and session_id is request.session_id:
         return request
     return request.model_copy(update={"user_id": user_id, "session_id": session_id})
-
-
-#: A lone surrogate: a Python string can hold one (``"\\ud800"``, or a ``surrogateescape``
-#: decode), UTF-8 cannot, so libraries that encode their input (RE2, ua-parser-rs) raise.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def without_surrogates(text: str) -> str:

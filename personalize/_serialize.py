@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from personalize._models import without_surrogates
+
 if TYPE_CHECKING:
     from personalize.context import Context
     from personalize.result import Result
@@ -139,32 +141,37 @@ def result_dict(result: Result) -> dict[str, Any]:
             }
             for offer in result.offers
         ],
-        "continue_shopping": {"products": list(shopping.products), "category": shopping.category},
+        "continue_shopping": {
+            "products": [_text(pid) for pid in shopping.products],
+            "category": _text(shopping.category),
+        },
         "segments": sorted(result.segments),
         "experiments": dict(result.experiments),
         "rules": list(result.rules),
         "context": _context(result.context),
         "degraded": bool(result.degraded),
-        "errors": list(result.trace.errors),
+        "errors": [_text(error) for error in result.trace.errors],
     }
 
 
 def _context(ctx: Context) -> dict[str, Any]:
+    """The context's part of a result: what the request and the history said, so its text
+    is made UTF-8 (each lone surrogate as U+FFFD: JSON encoders refuse one)."""
     d, g, t, r = ctx.device, ctx.geo, ctx.time, ctx.referral
     return {
         "device": {
             "type": d.type,
-            "os": d.os,
-            "browser": d.browser,
+            "os": _text(d.os),
+            "browser": _text(d.browser),
             "is_bot": d.is_bot,
             "is_touch": d.is_touch,
         },
         "geo": {
-            "country": g.country,
-            "region": g.region,
-            "city": g.city,
-            "continent": g.continent,
-            "timezone": g.timezone,
+            "country": _text(g.country),
+            "region": _text(g.region),
+            "city": _text(g.city),
+            "continent": _text(g.continent),
+            "timezone": _text(g.timezone),
             "climate": g.climate,
             "source": g.source,
         },
@@ -177,13 +184,18 @@ def _context(ctx: Context) -> dict[str, Any]:
         "referral": {
             "source": r.source,
             "medium": r.medium,
-            "campaign": r.campaign,
-            "site": r.site,
+            "campaign": _text(r.campaign),
+            "site": _text(r.site),
         },
-        "user_id": ctx.user_id,
-        "session_id": ctx.session_id,
-        "notes": list(ctx.notes),
+        "user_id": _text(ctx.user_id),
+        "session_id": _text(ctx.session_id),
+        "notes": [_text(note) for note in ctx.notes],
     }
+
+
+def _text(value: str | None) -> str | None:
+    """``value`` as UTF-8 can hold it: each lone surrogate as U+FFFD."""
+    return value if value is None or value.isascii() else without_surrogates(value)
 
 
 def _number(value: float) -> float | None:

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
-from personalize import Catalog, Event, History, Personalizer, Profile, Request
+from personalize import Catalog, Event, History, Personalizer, Profile, Request, Result
 from personalize._models import MAX_ID_LENGTH
 from personalize.cli import example_store
 
@@ -262,4 +263,6 @@ def test_no_stage_fails_on_hostile_requests_and_histories(
     assert result.landing is not None
     assert "coat-parka" not in [r.product_id for r in result.products]
     result.explain()
-    result.to_dict()
+    # Written as JSON, it is UTF-8 (a lone surrogate echoed from the request is not).
+    result.to_json().encode()
+    TypeAdapter(Result).dump_json(result)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
-from personalize import MAX_ID_LENGTH, History, Personalizer, Profile, Request
+from personalize import MAX_ID_LENGTH, Event, History, Personalizer, Profile, Request, Result
 
 NOW = datetime(2026, 12, 15, 18, 0, tzinfo=UTC)
 PRODUCTS = ["coat-parka", "mug-stoneware", "boots-winter", "gloves-leather", "ghost"]
@@ -82,6 +84,32 @@ def test_over_long_ids_are_ignored_with_a_note(store_personalizer: Personalizer)
     assert "product_id: 10000 characters" in notes
     assert result.products
     assert not result.degraded
+
+
+def test_a_lone_surrogate_is_ignored_in_ids_and_read_as_u_fffd_in_what_a_result_echoes(
+    store_personalizer: Personalizer,
+) -> None:
+    # A Python str can hold one, UTF-8 cannot: the result echoed it, and its JSON could not
+    # be written (``to_json().encode()``, and FastAPI's pydantic serializer, raised).
+    request = Request(
+        now=NOW, user_id="u\ud800", session_id="s\udfff",
+        url="https://shop.example/?utm_source=\udc80&utm_campaign=w\ud800",
+    )  # fmt: skip
+    earlier = NOW - timedelta(hours=3)  # a visit that ended: what to continue with
+    viewed = [
+        Event(type="view", product_id="coat-parka", category="c\ud800", at=earlier, session_id="s0")
+    ]
+    result = store_personalizer.personalize(request, History(events=viewed), product_id="p\ud800")
+    assert not result.degraded, result.trace.errors
+    assert (result.context.user_id, result.context.session_id) == (None, None)
+    notes = "\n".join(result.context.notes)
+    for what in ("user_id", "session_id", "product_id"):
+        assert f"{what}: holds a lone surrogate, which UTF-8 cannot encode; ignored" in notes
+    written = json.loads(result.to_json().encode())
+    assert written == json.loads(TypeAdapter(Result).dump_json(result))
+    assert written["context"]["referral"]["site"] == "\ufffd"
+    assert written["context"]["referral"]["campaign"] == "w\ufffd"
+    assert written["continue_shopping"]["category"] == "c\ufffd"
 
 
 def test_an_id_at_the_limit_is_kept(store_personalizer: Personalizer) -> None:
