@@ -93,14 +93,29 @@ class Window:
     fallback: tzinfo = UTC
 
     def is_open(self, now: datetime, visitor: tzinfo | None = None) -> bool:
-        """Whether the window is open at ``now`` for a visitor in zone ``visitor``."""
+        """Whether the window is open at ``now`` for a visitor in zone ``visitor``.
+
+        A wall-clock bound is passed at the first moment the clock shows it: in the hour
+        that comes twice when clocks go back, the second pass does not pass it again.
+        """
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        wall = now.astimezone(self.zone or visitor or self.fallback).replace(tzinfo=None)
+        zone = self.zone or visitor or self.fallback
+        local = now.astimezone(zone)
         start, end = self.start, self.end
-        if start is not None and (wall if start.tzinfo is None else now) < start:
+        if start is not None and not _passed(start, now, local, zone):
             return False
-        return end is None or (wall if end.tzinfo is None else now) < end
+        return end is None or not _passed(end, now, local, zone)
+
+
+def _passed(bound: datetime, now: datetime, local: datetime, zone: tzinfo) -> bool:
+    """Whether ``now`` (``local`` in ``zone``) is at or after ``bound``."""
+    if bound.tzinfo is not None:
+        return now >= bound
+    if not local.fold:  # the clock is at the latest time it has shown
+        return local.replace(tzinfo=None) >= bound
+    # the hour's second pass: the bound was passed if its first showing is behind us
+    return now.astimezone(UTC) >= bound.replace(tzinfo=zone, fold=0)
 
 
 def compile_window(

@@ -79,3 +79,31 @@ def test_a_zone_name_that_is_a_folder_or_a_data_file_is_a_problem(section: str, 
         Personalizer(config, autoload_plugins=False)
     assert [p.path for p in caught.value.problems] == [f"{section}[0].active.timezone"]
     assert visitor_zone({"time": {"timezone": name}}) is None
+
+
+@pytest.mark.parametrize("bound", ["from", "until"])
+def test_a_wall_clock_bound_in_the_repeated_hour_is_passed_once(bound: str) -> None:
+    # Toronto falls back at 06:00 UTC on 1 November 2026: 01:00-02:00 comes twice. Before:
+    # the wall clock was compared, so on the second 01:00-01:30 a window that had opened
+    # at the first 01:30 closed again, and one that had ended reopened for half an hour.
+    window, _ = _window(**{bound: "2026-11-01T01:30:00", "timezone": "store"})
+    moments = [datetime(2026, 11, 1, 5, m, tzinfo=UTC) for m in (0, 29, 31, 59)]
+    moments += [datetime(2026, 11, 1, 6, m, tzinfo=UTC) for m in (0, 15, 31)]
+    moments.append(datetime(2026, 11, 1, 7, 0, tzinfo=UTC))
+    opened = [window.is_open(now) for now in moments]
+    after = [False, False, True, True, True, True, True, True]
+    assert opened == (after if bound == "from" else [not o for o in after])
+
+
+def test_a_wall_clock_bound_in_the_skipped_hour_is_reached_when_the_clock_jumps() -> None:
+    # Toronto springs forward at 07:00 UTC on 8 March 2026: 02:00-03:00 never shows.
+    window, _ = _window(**{"from": "2026-03-08T02:30:00", "timezone": "store"})
+    assert not window.is_open(datetime(2026, 3, 8, 6, 59, tzinfo=UTC))
+    assert window.is_open(datetime(2026, 3, 8, 7, 0, tzinfo=UTC))
+
+
+def test_a_visitor_window_in_the_repeated_hour_stays_open_for_a_visitor_there() -> None:
+    window, _ = _window(**{"from": "2026-11-01T01:30:00"})
+    second_pass = datetime(2026, 11, 1, 6, 10, tzinfo=UTC)  # 01:10 EST, after 01:30 EDT
+    assert window.is_open(second_pass, TORONTO)
+    assert window.is_open(second_pass.astimezone(TORONTO), TORONTO)  # now in the same zone
