@@ -284,6 +284,9 @@ class Registry:
         except Exception as exc:
             self._restore(saved)
             raise PluginError(f"plugin {name!r}: setup failed: {exc!r}") from exc
+        except BaseException:  # interrupted (Ctrl-C, sys.exit): still all or nothing
+            self._restore(saved)
+            raise
         finally:
             self._owner = BUILTIN
         self.plugins[name] = plugin

@@ -84,6 +84,26 @@ def test_a_failed_install_leaves_nothing_behind() -> None:
     assert registry.scorers["fresh"]
 
 
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, SystemExit, GeneratorExit])
+def test_an_install_interrupted_by_a_base_exception_leaves_nothing_behind(
+    interruption: type[BaseException],
+) -> None:
+    # before: only an Exception rolled back, so a Ctrl-C (or sys.exit) inside setup left
+    # the plugin's operators registered without the plugin being installed
+    registry = Registry.with_builtins()
+
+    def setup(r: Registry) -> None:
+        r.register_operator("$odd", lambda a, c: True)
+        raise interruption
+
+    with pytest.raises(interruption):
+        registry.install(_Plugin("acme", setup))
+    assert "$odd" not in registry.operators
+    assert "acme" not in registry.plugins
+    registry.install(_Plugin("acme", lambda r: r.register_operator("$odd", lambda a, c: True)))
+    assert registry.operators["$odd"].plugin == "acme"
+
+
 def test_plugins_need_a_name_a_setup_and_a_unique_name() -> None:
     registry = Registry.with_builtins()
     with pytest.raises(PluginError, match="name"):
