@@ -82,6 +82,14 @@ def _arity_ok(fn: Callable[..., Any], count: int) -> bool:
     return True
 
 
+def _is_async(fn: Any) -> bool:
+    """Whether calling ``fn`` gives a coroutine or an async generator (never awaited here)."""
+    return any(
+        inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f)
+        for f in (fn, type(fn).__call__ if not inspect.isroutine(fn) else None)
+    )
+
+
 class Registry:
     """The operators, facts, actions, scorers and candidate sources one personalizer uses.
 
@@ -142,6 +150,10 @@ class Registry:
         who = "built-in" if self._owner == BUILTIN else f"plugin {self._owner!r}"
         return PluginError(f"{who}: {message}")
 
+    def _check_sync(self, what: str, fn: Any) -> None:
+        if _is_async(fn):
+            raise self._fail(f"{what} is async: plugins are called synchronously, never awaited")
+
     def _check_clash(self, table: Mapping[str, Any], kind: str, name: str) -> None:
         existing = table.get(name)
         if existing is not None:
@@ -172,6 +184,8 @@ class Registry:
             raise self._fail(f"operator {name}: fn must be callable as fn(actual, arg)")
         if prepare is not None and (not callable(prepare) or not _arity_ok(prepare, 1)):
             raise self._fail(f"operator {name}: prepare must be callable as prepare(arg)")
+        self._check_sync(f"operator {name}: fn", fn)
+        self._check_sync(f"operator {name}: prepare", prepare)
         if arg_kind not in ARG_KINDS:
             raise self._fail(f"operator {name}: arg_kind must be one of {sorted(ARG_KINDS)}")
         kinds = None if fact_kinds is None else frozenset(fact_kinds)
@@ -206,6 +220,7 @@ class Registry:
         self._check_clash(self.facts, "fact namespace", name)
         if not callable(provider) or not _arity_ok(provider, 1):
             raise self._fail(f"fact {name}: provider must be callable as provider(facts)")
+        self._check_sync(f"fact {name}: provider", provider)
         if not isinstance(schema, Mapping) or not schema:
             raise self._fail(f"fact {name}: schema must be a non-empty mapping of path to kind")
         for path, kind in schema.items():
@@ -239,6 +254,7 @@ class Registry:
             raise self._fail(f"action {name}: spec_model must be a pydantic model class")
         if not callable(build) or not _arity_ok(build, 3):
             raise self._fail(f"action {name}: build must be callable as build(spec, rule_id, c)")
+        self._check_sync(f"action {name}: build", build)
         self.actions[name] = ActionSpec(name, spec_model, build, plugin=self._owner)
 
     def register_scorer(self, name: str, fn: ScorerFn) -> None:
@@ -256,6 +272,7 @@ class Registry:
         self._check_clash(table, kind, name)
         if not callable(fn):
             raise self._fail(f"{kind} {name}: not callable")
+        self._check_sync(f"{kind} {name}", fn)
         table[name] = fn
         self._owners[(kind, name)] = self._owner
 

@@ -104,6 +104,40 @@ def test_an_install_interrupted_by_a_base_exception_leaves_nothing_behind(
     assert registry.operators["$odd"].plugin == "acme"
 
 
+async def _async_fn(*args: Any) -> bool:
+    return True
+
+
+async def _async_gen(*args: Any) -> Any:
+    yield True
+
+
+class _AsyncCall:
+    async def __call__(self, *args: Any) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("fn", [_async_fn, _async_gen, _AsyncCall()])
+@pytest.mark.parametrize(
+    "register",
+    [
+        lambda r, fn: r.register_operator("$later", fn),
+        lambda r, fn: r.register_operator("$later", lambda a, c: True, prepare=fn),
+        lambda r, fn: r.register_fact("later", fn, schema={"later.x": "number"}),
+        lambda r, fn: r.register_action("later", BaseModel, fn),
+        lambda r, fn: r.register_scorer("later", fn),
+        lambda r, fn: r.register_candidate_source("later", fn),
+    ],
+)
+def test_an_async_plugin_callable_is_refused_when_it_registers(fn: Any, register: Any) -> None:
+    # before: accepted; the SDK never awaits, so an async operator was silently false
+    # (a coroutine is not True) and an async fact provider's paths were all missing
+    registry = Registry.with_builtins()
+    with pytest.raises(PluginError, match=r"plugin 'acme': .*async"):
+        registry.install(_Plugin("acme", lambda r: register(r, fn)))
+    assert "acme" not in registry.plugins
+
+
 def test_plugins_need_a_name_a_setup_and_a_unique_name() -> None:
     registry = Registry.with_builtins()
     with pytest.raises(PluginError, match="name"):
