@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
 from pydantic import BaseModel
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "OperatorSpec",
     "ScorerFn",
     "guarded",
+    "yes_or_no",
 ]
 
 #: Who registered the SDK's own parts.
@@ -143,3 +145,21 @@ def guarded(fn: Callable[..., _T], label: str, fallback: _T) -> Callable[..., _T
             return fallback
 
     return call
+
+
+def yes_or_no(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], bool]:
+    """A plugin operator whose answer must be a bool (``numpy.bool_`` counts as one).
+
+    Any other answer (``1``, ``None``, an array ...) raises ``TypeError``, so that, called
+    through :func:`guarded`, the test is false and the plugin's mistake is reported.
+    """
+
+    def check(actual: Any, arg: Any) -> bool:
+        answer = fn(actual, arg)
+        if answer is True or answer is False:
+            return answer
+        if isinstance(answer, np.bool_):
+            return bool(answer)
+        raise TypeError(f"returned {type(answer).__name__}, not a bool")
+
+    return check

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from personalize._document import MAX_DEPTH
-from personalize._plugin_parts import ErrorSink, OperatorSpec, guarded
+from personalize._plugin_parts import ErrorSink, OperatorSpec, guarded, yes_or_no
 from personalize._registry import Registry
 from personalize.errors import Problem
 from personalize.rules._checks import (
@@ -201,7 +201,7 @@ class ValueCompiler(ABC):
             return self._invalid(where, f"{op}: {type(exc).__name__}: {exc}")
         fn = spec.fn
         if not spec.builtin:
-            call = guarded(fn, f"operator {op} ({spec.plugin})", False)
+            call = guarded(yes_or_no(fn), f"operator {op} ({spec.plugin})", False)
             default = self._on_error
 
             def plugin_check(v: Any, x: Evaluation | None) -> bool:

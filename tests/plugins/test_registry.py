@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import BaseModel, model_validator
 
@@ -186,6 +187,37 @@ def test_a_raising_plugin_operator_is_false_outside_a_rule_set_too() -> None:
     )
     assert pred({"x": 1}) is False
     assert seen == ["operator $boom (p)"]
+
+
+def test_a_plugin_operator_answering_with_a_numpy_bool_is_believed() -> None:
+    # before: the answer had to be `True` itself, so `np.float64(a) > c` (np.True_) was
+    # silently false, with no error to say why
+    registry = Registry.with_builtins()
+    registry.install(
+        _Plugin("np", lambda r: r.register_operator("$over", lambda a, c: np.float64(a) > c))
+    )
+    seen: list[str] = []
+    pred = compile_condition(
+        {"x": {"$over": 2}}, registry=registry, on_error=lambda e, label: seen.append(label)
+    )
+    assert pred({"x": 5}) is True
+    assert pred({"x": 1}) is False
+    assert seen == []
+
+
+@pytest.mark.parametrize("answer", [1, "yes", None, [True], np.array([True, False])])
+def test_a_plugin_operator_answering_with_no_bool_is_false_and_reported(answer: Any) -> None:
+    # before: silently false; now the plugin's mistake reaches the error channel
+    registry = Registry.with_builtins()
+    registry.install(_Plugin("p", lambda r: r.register_operator("$odd", lambda a, c: answer)))
+    seen: list[tuple[str, str]] = []
+    pred = compile_condition(
+        {"x": {"$odd": 1}},
+        registry=registry,
+        on_error=lambda e, label: seen.append((type(e).__name__, label)),
+    )
+    assert pred({"x": 1}) is False
+    assert seen == [("TypeError", "operator $odd (p)")]
 
 
 def test_plugin_actions_build_through_the_registry() -> None:
