@@ -74,3 +74,26 @@ def test_trace_lists_every_rule_tried() -> None:
     trace: list[str] = []
     _landing().choose(_facts(geo=Geo(country="CA", region="QC")), trace)
     assert trace == ["landing toronto: no match", "landing canada: matched"]
+
+
+@pytest.mark.parametrize(
+    ("when", "holds"),
+    [
+        ({"geo.country": "CA"}, False),
+        ({"geo.country": {"$in": ["CA", "US"]}}, False),
+        ({"geo.climate": {"$in": ["cold", "polar"]}}, False),
+        ({"geo.country": {"$ne": "CA"}}, True),
+        ({"geo.country": {"$nin": ["CA", "US"]}}, True),
+        ({"$not": {"geo.climate": "cold"}}, True),
+        ({"geo.country": {"$ne": "CA"}, "geo.source": {"$ne": "none"}}, False),
+    ],
+)
+def test_an_unknown_location_fails_tests_that_need_a_place_and_passes_negated_ones(
+    when: dict[str, Any], holds: bool
+) -> None:
+    # landing.md said every geo condition is false for an unknown location; a negated
+    # test of a missing value holds (rules.md), so the page now says so
+    landing = _landing([LandingRule(id="x", when=when, page="/x/"), LandingRule(page="/")])
+    choice = landing.choose(_facts(geo=Geo(source="none")))
+    assert choice is not None
+    assert (choice.rule_id == "x") is holds
