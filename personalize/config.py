@@ -100,6 +100,18 @@ class ActiveWindow(_Strict):
     until: date | datetime | None = None
     timezone: str = "visitor"
 
+    @field_validator("start", "until", mode="before")
+    @classmethod
+    def _text_with_a_time_is_a_moment(cls, value: Any) -> Any:
+        # pydantic reads "2026-12-01T00:00:00Z" as the date 2026-12-01 (a time of
+        # midnight is dropped, and its offset with it): text with a time is a date-time.
+        if isinstance(value, str) and len(value) > 10:
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                return value  # pydantic says what is wrong with it
+        return value
+
 
 class Rule(_Strict):
     """A merchandising rule: when its condition holds, its actions apply.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -107,3 +107,26 @@ def test_a_visitor_window_in_the_repeated_hour_stays_open_for_a_visitor_there() 
     second_pass = datetime(2026, 11, 1, 6, 10, tzinfo=UTC)  # 01:10 EST, after 01:30 EDT
     assert window.is_open(second_pass, TORONTO)
     assert window.is_open(second_pass.astimezone(TORONTO), TORONTO)  # now in the same zone
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-12-01T00:00:00Z", "2026-12-01T00:00:00-10:00", "2026-12-01 00:00"]
+)
+def test_a_midnight_date_time_written_as_text_stays_a_date_time(text: str) -> None:
+    # before: pydantic read "...T00:00:00Z" (a JSON file's only way to write it) as the
+    # date 2026-12-01, so `until` covered the whole day and the offset was dropped
+    active = ActiveWindow.model_validate({"from": text, "until": text})
+    assert isinstance(active.start, datetime)
+    assert isinstance(active.until, datetime)
+    assert active.until == datetime.fromisoformat(text)
+    window, _ = _window(until=text, timezone="UTC")
+    moment = datetime.fromisoformat(text)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    assert window.is_open(moment)
+    assert not window.is_open(moment + timedelta(seconds=1))
+
+
+def test_a_date_written_as_text_still_covers_its_day() -> None:
+    active = ActiveWindow.model_validate({"from": "2026-12-01", "until": "2026-12-01"})
+    assert type(active.start) is date
+    assert type(active.until) is date
