@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,8 @@ from personalize.errors import Problem
 __all__ = ["Window", "compile_window", "store_zone", "visitor_zone", "zone_or_none"]
 
 _TICK = timedelta(microseconds=1)
+#: The zones where a wall-clock time comes first (UTC+14) and last (UTC-12).
+_EARLIEST, _LATEST = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
 
 
 def zone_or_none(name: str | None) -> ZoneInfo | None:
@@ -72,8 +74,18 @@ def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
     return datetime.combine(day, time.min)
 
 
-def _wall(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=None)
+def _ends_first(start: datetime, end: datetime, zone: tzinfo | None) -> bool:
+    """Whether no moment is in the window, for any visitor.
+
+    Two instants, or two wall-clock times, compare as they are. A wall-clock bound against
+    an instant is read in the window's zone or, for the visitor's own, in the zone where
+    the window is longest (the start at UTC+14, the end at UTC-12).
+    """
+    if start.tzinfo is None and end.tzinfo is not None:
+        start = start.replace(tzinfo=zone or _EARLIEST)
+    elif end.tzinfo is None and start.tzinfo is not None:
+        end = end.replace(tzinfo=zone or _LATEST)
+    return start >= end
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +153,6 @@ def compile_window(
             zone = UTC
     start = _bound(active.start, end=False)
     end = _bound(active.until, end=True)
-    if start is not None and end is not None and _wall(start) >= _wall(end):
+    if start is not None and end is not None and _ends_first(start, end, zone):
         problems.append(Problem(f"{path}.until", "the window ends before it starts"))
     return Window(start, end, zone, store)

@@ -15,6 +15,7 @@ from personalize.schedule import Window, compile_window, visitor_zone
 
 TORONTO = ZoneInfo("America/Toronto")
 SYDNEY = ZoneInfo("Australia/Sydney")
+KIRITIMATI = "Pacific/Kiritimati"  # UTC+14
 
 
 def _window(**kwargs: Any) -> tuple[Window, list[Problem]]:
@@ -130,3 +131,28 @@ def test_a_date_written_as_text_still_covers_its_day() -> None:
     active = ActiveWindow.model_validate({"from": "2026-12-01", "until": "2026-12-01"})
     assert type(active.start) is date
     assert type(active.until) is date
+
+
+@pytest.mark.parametrize(
+    ("active", "reversed_"),
+    [
+        # instants in different offsets: compared as instants, not as wall clocks
+        ({"from": "2026-12-01T10:00:00+14:00", "until": "2026-12-01T01:00:00-10:00"}, False),
+        ({"from": "2026-12-01T10:00:00+00:00", "until": "2026-12-01T12:00:00+14:00"}, True),
+        # a wall-clock bound against an instant: read in the window's zone ...
+        ({"from": "2026-12-01T23:00", "until": "2026-12-01T12:00Z", "timezone": KIRITIMATI}, False),
+        ({"from": "2026-12-01T10:00:00+14:00", "until": "2026-11-30", "timezone": "UTC"}, False),
+        ({"from": "2026-12-01T10:00:00Z", "until": "2026-11-30", "timezone": "UTC"}, True),
+        # ... or, in the visitor's own zone, the zone where the window is longest
+        ({"from": "2026-12-01T10:00:00+14:00", "until": "2026-11-30"}, False),
+        ({"from": "2026-12-02T13:00:00Z", "until": "2026-12-01"}, True),
+        ({"from": "2026-12-01T10:00:00", "until": "2026-11-30T21:00:00Z"}, False),
+    ],
+)  # fmt: skip
+def test_reversed_bounds_are_judged_by_the_moments_they_name(
+    active: dict[str, Any], reversed_: bool
+) -> None:
+    # before: the bounds' wall clocks were compared whatever their offsets, so a valid
+    # window across offsets failed to load and a reversed one loaded without a word
+    _, problems = _window(**active)
+    assert [p.path for p in problems] == (["p.until"] if reversed_ else [])
