@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from personalize import Personalizer
 from personalize.config import ActiveWindow
@@ -156,3 +158,42 @@ def test_reversed_bounds_are_judged_by_the_moments_they_name(
     # window across offsets failed to load and a reversed one loaded without a word
     _, problems = _window(**active)
     assert [p.path for p in problems] == (["p.until"] if reversed_ else [])
+
+
+def _transitions(zone: ZoneInfo) -> list[datetime]:
+    """The instants of 2026 at which ``zone``'s offset changes (to the hour)."""
+    found, t = [], datetime(2026, 1, 1, tzinfo=UTC)
+    while t.year == 2026:
+        if (t + timedelta(hours=1)).astimezone(zone).utcoffset() != t.astimezone(zone).utcoffset():
+            found.append(t + timedelta(hours=1))
+        t += timedelta(hours=1)
+    return found
+
+
+# Toronto and Sydney (an hour), Lord Howe (half an hour), Troll (two hours)
+_CHANGES = [
+    (zone, change)
+    for name in ("America/Toronto", "Australia/Sydney", "Australia/Lord_Howe", "Antarctica/Troll")
+    for zone in [ZoneInfo(name)]
+    for change in _transitions(zone)
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(_CHANGES),
+    st.integers(-180, 180),
+    st.sampled_from(["from", "until"]),
+    st.lists(st.integers(-300, 300), min_size=2, max_size=30),
+)
+def test_a_window_opens_or_closes_once_across_a_clock_change(
+    change: tuple[ZoneInfo, datetime], minutes: int, bound: str, offsets: list[int]
+) -> None:
+    zone, at = change
+    wall = (at.astimezone(zone) + timedelta(minutes=minutes)).replace(tzinfo=None)
+    window = Window(
+        start=wall if bound == "from" else None, end=wall if bound == "until" else None, zone=zone
+    )
+    states = [window.is_open(at + timedelta(minutes=m)) for m in sorted(offsets)]
+    # open from some moment on (a start) or until some moment (an end): never back
+    assert states == sorted(states, reverse=bound == "until")
