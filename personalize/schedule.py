@@ -114,20 +114,21 @@ class Window:
             now = now.replace(tzinfo=UTC)
         zone = self.zone or visitor or self.fallback
         local = now.astimezone(zone)
+        if local.fold:  # the second pass of a repeated hour: rare, the slow way
+            return self._open_in_second_pass(now, zone)
+        wall = local.replace(tzinfo=None)  # the latest time the clock has shown
         start, end = self.start, self.end
-        if start is not None and not _passed(start, now, local, zone):
+        if start is not None and (wall if start.tzinfo is None else now) < start:
             return False
-        return end is None or not _passed(end, now, local, zone)
+        return end is None or (wall if end.tzinfo is None else now) < end
 
-
-def _passed(bound: datetime, now: datetime, local: datetime, zone: tzinfo) -> bool:
-    """Whether ``now`` (``local`` in ``zone``) is at or after ``bound``."""
-    if bound.tzinfo is not None:
-        return now >= bound
-    if not local.fold:  # the clock is at the latest time it has shown
-        return local.replace(tzinfo=None) >= bound
-    # the hour's second pass: the bound was passed if its first showing is behind us
-    return now.astimezone(UTC) >= bound.replace(tzinfo=zone, fold=0)
+    def _open_in_second_pass(self, now: datetime, zone: tzinfo) -> bool:
+        """A wall-clock bound was passed if its first showing is behind ``now``."""
+        utc = now.astimezone(UTC)
+        start, end = self.start, self.end
+        if start is not None and utc < (start if start.tzinfo else start.replace(tzinfo=zone)):
+            return False
+        return end is None or utc < (end if end.tzinfo else end.replace(tzinfo=zone))
 
 
 def compile_window(
