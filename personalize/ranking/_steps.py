@@ -26,7 +26,8 @@ def run_plugin_action(
     trace: list[str],
 ) -> list[Recommendation]:
     """A plugin action's reordering of ``ranked``, kept to products already there, once
-    each; a failing or absent action leaves the list as it was."""
+    each; a failing or absent action, or one answering with no list, leaves the list as
+    it was."""
     if action.apply is None:
         trace.append(f"plugin action {action.name} ({action.rule_id}): nothing to apply")
         return ranked
@@ -35,9 +36,12 @@ def run_plugin_action(
     out = guarded(action.apply, label, _FAILED)(report, list(ranked), action.spec)
     if out is _FAILED:
         return ranked
+    if not isinstance(out, list):  # None (sorted in place?), a tuple, a generator ...
+        report(TypeError(f"returned {type(out).__name__}, not a list"), label)
+        return ranked
     cleaned: list[Recommendation] = []
     seen: set[str] = set()
-    for rec in out if isinstance(out, list) else []:
+    for rec in out:
         ok = isinstance(rec, Recommendation) and rec.product_id in allowed
         if ok and rec.product_id not in seen:
             seen.add(rec.product_id)
