@@ -12,6 +12,7 @@ an offer's condition makes it false; the error goes to the ``report`` of the
 
 from __future__ import annotations
 
+import copy
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ class OfferChoice:
     Attributes:
         offer_id: The offer's id.
         code: The coupon code to show.
-        value: What it is worth (``{"percent": 10}`` ...).
+        value: What it is worth (``{"percent": 10}`` ...): this request's own copy.
         reason: Why it was chosen, in words.
         group: Its exclusivity group.
         priority: Its priority.
@@ -69,6 +70,7 @@ class _CompiledOffer:
     placements: frozenset[str] | None
     reason: str = field(default="")
     channels: frozenset[str] | None = None
+    flat: bool = True  # ``value`` holds no mapping or list: a shallow copy is a full one
 
 
 def count_offer_events(
@@ -244,7 +246,7 @@ class CompiledOffers:
                 OfferChoice(
                     offer_id=offer.id,
                     code=offer.code,
-                    value=offer.value,
+                    value=dict(offer.value) if c.flat else copy.deepcopy(offer.value),
                     reason=c.reason,
                     group=offer.group,
                     priority=offer.priority,
@@ -330,6 +332,9 @@ def compile_offers(
                 placements=frozenset(offer.placements) if offer.placements is not None else None,
                 reason=_describe(offer),
                 channels=frozenset(offer.channels) if offer.channels is not None else None,
+                flat=all(
+                    v is None or isinstance(v, str | int | float) for v in offer.value.values()
+                ),
             )
         )
     return CompiledOffers(compiled, max_offers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -193,3 +194,19 @@ def test_every_offer_past_the_limit_is_traced_and_notes_describe_the_same_lines(
     again = offers.choose(Context().facts(), now=NOW, placement="home", notes=notes)
     assert again == chosen
     assert offers.describe(notes) == trace
+
+
+@pytest.mark.parametrize(
+    "value", [{"percent": 10}, {"percent": 5, "bundle": {"sku": "kettle", "tags": ["mug"]}}]
+)
+def test_changing_a_chosen_offer_s_value_changes_no_later_choice(value: dict[str, Any]) -> None:
+    # before: `value` was the configuration's own mapping, so a shop adjusting the value
+    # it was handed changed the offer for every later visitor
+    expected = copy.deepcopy(value)
+    offers = _offers([{"id": "o", "value": value}])
+    handed = offers.choose(Context().facts(), now=NOW)[0].value
+    assert isinstance(handed, dict)
+    handed["percent"] = 90
+    if "bundle" in handed:
+        handed["bundle"]["tags"].append("spoon")
+    assert offers.choose(Context().facts(), now=NOW)[0].value == expected
