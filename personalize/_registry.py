@@ -125,7 +125,6 @@ class Registry:
         Registry.__init__(other, reserved_facts=self._reserved_facts)
         for mine, theirs in zip(self._tables(), other._tables(), strict=True):
             theirs.update(mine)
-        other.plugins.update(self.plugins)
         return other
 
     def owner(self, kind: str, name: str) -> str:
@@ -292,7 +291,7 @@ class Registry:
         if name in self.plugins or name == BUILTIN:
             raise PluginError(f"plugin {name!r}: a plugin of that name is installed already")
         saved = self._snapshot()
-        self._owner = name
+        previous, self._owner = self._owner, name  # a plugin may install others in setup
         try:
             setup(self)
         except PluginError:
@@ -305,7 +304,7 @@ class Registry:
             self._restore(saved)
             raise
         finally:
-            self._owner = BUILTIN
+            self._owner = previous
         self.plugins[name] = plugin
 
     def install_all(self, plugins: Iterable[Plugin]) -> Registry:
@@ -322,6 +321,7 @@ class Registry:
             self.scorers,
             self.candidate_sources,
             self._owners,
+            self.plugins,
         )
 
     def _snapshot(self) -> tuple[dict[Any, Any], ...]:

@@ -139,6 +139,43 @@ def test_an_async_plugin_callable_is_refused_when_it_registers(fn: Any, register
     assert "acme" not in registry.plugins
 
 
+def test_a_plugin_that_installs_another_keeps_owning_what_it_registers_after() -> None:
+    # before: the inner install handed ownership back to "builtin", so the outer plugin's
+    # later operators counted as built-ins: unguarded, their exceptions escaped the request
+    registry = Registry.with_builtins()
+    inner = _Plugin("inner", lambda r: r.register_operator("$first", lambda a, c: True))
+
+    def bundle(r: Registry) -> None:
+        r.install(inner)
+        r.register_operator("$boom", lambda a, c: 1 / 0)
+
+    registry.install(_Plugin("bundle", bundle))
+    assert registry.operators["$first"].plugin == "inner"
+    assert registry.operators["$boom"].plugin == "bundle"
+    seen: list[str] = []
+    pred = compile_condition(
+        {"x": {"$boom": 1}}, registry=registry, on_error=lambda e, label: seen.append(label)
+    )
+    assert pred({"x": 1}) is False
+    assert seen == ["operator $boom (bundle)"]
+
+
+def test_a_failed_plugin_takes_the_plugins_it_installed_with_it() -> None:
+    registry = Registry.with_builtins()
+    inner = _Plugin("inner", lambda r: r.register_operator("$first", lambda a, c: True))
+
+    def bundle(r: Registry) -> None:
+        r.install(inner)
+        raise RuntimeError("half way")
+
+    with pytest.raises(PluginError, match="half way"):
+        registry.install(_Plugin("bundle", bundle))
+    assert "$first" not in registry.operators
+    assert "inner" not in registry.plugins  # before: listed, with none of its parts
+    registry.install(inner)
+    assert registry.operators["$first"].plugin == "inner"
+
+
 def test_plugins_need_a_name_a_setup_and_a_unique_name() -> None:
     registry = Registry.with_builtins()
     with pytest.raises(PluginError, match="name"):
