@@ -12,7 +12,6 @@ an offer's condition makes it false; the error goes to the ``report`` of the
 
 from __future__ import annotations
 
-import copy
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +45,8 @@ class OfferChoice:
     Attributes:
         offer_id: The offer's id.
         code: The coupon code to show.
-        value: What it is worth (``{"percent": 10}`` ...): this request's own copy.
+        value: What it is worth (``{"percent": 10}`` ...); read-only (a ``dict`` that
+            refuses changes, its lists tuples): ``dict(value)`` gives a copy to change.
         reason: Why it was chosen, in words.
         group: Its exclusivity group.
         priority: Its priority.
@@ -70,7 +70,7 @@ class _CompiledOffer:
     placements: frozenset[str] | None
     reason: str = field(default="")
     channels: frozenset[str] | None = None
-    flat: bool = True  # ``value`` holds no mapping or list: a shallow copy is a full one
+    value: Mapping[str, Any] = field(default_factory=dict)  # read-only, shared by requests
 
 
 def count_offer_events(
@@ -246,7 +246,7 @@ class CompiledOffers:
                 OfferChoice(
                     offer_id=offer.id,
                     code=offer.code,
-                    value=dict(offer.value) if c.flat else copy.deepcopy(offer.value),
+                    value=c.value,
                     reason=c.reason,
                     group=offer.group,
                     priority=offer.priority,
@@ -285,6 +285,32 @@ _WHY = {
     "condition": "condition not met",
     "capped": "capped ({detail})",
 }
+
+
+class _ReadOnlyDict(dict[str, Any]):
+    """An offer's value as every request hands it out: a dict (JSON encoders, ``dict()``
+    and pickling take it as one) that refuses changes, so that no caller changes the
+    offer for later visitors."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("an offer's value is read-only: copy it with dict(value) to change it")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    pop = popitem = clear = update = setdefault = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ReadOnlyDict, (dict(self),))
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` with its mappings read-only and its lists tuples, all the way down."""
+    if isinstance(value, Mapping):
+        return _ReadOnlyDict({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _ignore(_: OfferNote) -> None:
@@ -332,9 +358,7 @@ def compile_offers(
                 placements=frozenset(offer.placements) if offer.placements is not None else None,
                 reason=_describe(offer),
                 channels=frozenset(offer.channels) if offer.channels is not None else None,
-                flat=all(
-                    v is None or isinstance(v, str | int | float) for v in offer.value.values()
-                ),
+                value=_frozen(offer.value),
             )
         )
     return CompiledOffers(compiled, max_offers)

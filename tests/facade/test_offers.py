@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import pickle
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -199,14 +201,23 @@ def test_every_offer_past_the_limit_is_traced_and_notes_describe_the_same_lines(
 @pytest.mark.parametrize(
     "value", [{"percent": 10}, {"percent": 5, "bundle": {"sku": "kettle", "tags": ["mug"]}}]
 )
-def test_changing_a_chosen_offer_s_value_changes_no_later_choice(value: dict[str, Any]) -> None:
+def test_a_chosen_offer_s_value_cannot_be_changed_for_later_visitors(
+    value: dict[str, Any],
+) -> None:
     # before: `value` was the configuration's own mapping, so a shop adjusting the value
     # it was handed changed the offer for every later visitor
     expected = copy.deepcopy(value)
     offers = _offers([{"id": "o", "value": value}])
     handed = offers.choose(Context().facts(), now=NOW)[0].value
-    assert isinstance(handed, dict)
-    handed["percent"] = 90
+    with pytest.raises(TypeError, match="read-only"):
+        handed["percent"] = 90  # type: ignore[index]
     if "bundle" in handed:
-        handed["bundle"]["tags"].append("spoon")
-    assert offers.choose(Context().facts(), now=NOW)[0].value == expected
+        with pytest.raises(TypeError):
+            handed["bundle"]["sku"] = "spoon"
+        with pytest.raises(AttributeError):
+            handed["bundle"]["tags"].append("spoon")
+    mine = dict(handed)  # a copy is the caller's to change
+    mine["percent"] = 90
+    again = offers.choose(Context().facts(), now=NOW)[0].value
+    assert json.loads(json.dumps(again)) == expected  # unchanged, and JSON as before
+    assert pickle.loads(pickle.dumps(again)) == again
