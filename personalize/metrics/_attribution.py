@@ -120,20 +120,24 @@ def attribution_by(
     first_shown: dict[tuple[str, str], tuple[datetime, str]] = {}  # (owner, offer)
     impression_group: dict[tuple[str, str], str] = {}
     purchases: list[tuple[datetime, Event | Mapping[str, Any]]] = []
+    # Impressions first: a click matches its impression wherever the log puts it (logs
+    # merged from the app and the server, clocks a little apart).
+    for _, _, event in rows:
+        decision, product = _get(event, "decision_id"), _get(event, "product_id")
+        if _get(event, "type") == "impression" and decision and product:
+            group = group_of(event)
+            if group is not None:
+                impression_group.setdefault((decision, product), str(group))
+                groups.setdefault(str(group), _Group()).impressions.add((decision, product))
     for at, _, event in rows:
         kind, product, decision = _get(event, "type"), _get(event, "product_id"), None
         owner = _owner(event)
-        if kind in ("impression", "click"):
+        if kind == "click":
             decision = _get(event, "decision_id")
             if not decision or not product:
                 continue
             pair = (decision, product)
-            if kind == "impression":
-                group = group_of(event)
-                if group is not None:
-                    impression_group.setdefault(pair, str(group))
-                    groups.setdefault(str(group), _Group()).impressions.add(pair)
-            elif pair in impression_group:
+            if pair in impression_group:
                 group_name = impression_group[pair]
                 groups[group_name].clicks.add(pair)
                 if owner is not None:

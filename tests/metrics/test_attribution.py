@@ -105,3 +105,22 @@ def test_a_redemption_before_the_show_is_not_counted_and_mappings_work() -> None
     assert table == {"x": Attribution(offers_shown=1)}
     assert table["x"].redemption_rate == 0.0
     assert table["x"].ctr is None
+
+
+def test_a_click_logged_before_its_impression_still_counts() -> None:
+    # Logs merged from the app (clicks) and the server (impressions): the click comes
+    # first in the file at the same second, or a second earlier by clock skew. It matches
+    # the impression's decision and product, so it is a click, and its purchase is
+    # attributed.
+    a = {"customer_id": "ann", "variant": "A"}
+    log = [
+        _e("click", 0, product_id="p1", decision_id="d1", **a),
+        _e("impression", 0, product_id="p1", decision_id="d1", **a),
+        _e("click", 0, product_id="p2", decision_id="d1", **a),
+        _e("impression", 1 / 60, product_id="p2", decision_id="d1", **a),
+        _e("purchase", 5, product_id="p1", price=10.0, customer_id="ann"),
+    ]
+    table = attribution_by(log)
+    assert table == {
+        "A": Attribution(impressions=2, clicks=2, attributed_revenue=10.0, attributed_orders=1)
+    }
