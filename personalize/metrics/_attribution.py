@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from personalize._models import Event
-from personalize.metrics._kpis import GroupKey, _grouper
+from personalize.metrics._kpis import GroupKey, _grouper, _timestamp
 
 __all__ = ["ATTRIBUTION_WINDOW", "Attribution", "attribution_by"]
 
@@ -71,10 +71,8 @@ def _get(event: Event | Mapping[str, Any], name: str) -> Any:
 
 
 def _at(event: Event | Mapping[str, Any]) -> datetime | None:
-    value = _get(event, "at")
-    if isinstance(value, str):
-        return Event.model_validate({"type": "view", "at": value}).at
-    return value if isinstance(value, datetime) else None
+    # As kpis_by reads it: naive is UTC; not a time (or not ISO 8601): skipped.
+    return event.at if isinstance(event, Event) else _timestamp(event.get("at"))
 
 
 def _owner(event: Event | Mapping[str, Any]) -> str | None:

@@ -124,3 +124,31 @@ def test_a_click_logged_before_its_impression_still_counts() -> None:
     assert table == {
         "A": Attribution(impressions=2, clicks=2, attributed_revenue=10.0, attributed_orders=1)
     }
+
+
+def test_mapping_times_are_read_as_kpis_reads_them_naive_as_utc_and_invalid_skipped() -> None:
+    # docs/metrics.md: naive times are read as UTC; an event without a valid 'at' is
+    # skipped (as kpis_by skips it), not an exception.
+    log: list[Event | dict[str, object]] = [
+        _e("impression", 0, product_id="p1", decision_id="d1", customer_id="c", variant="A"),
+        {
+            "type": "click",
+            "at": datetime(2026, 11, 2, 10, 1),  # naive: 10:01 UTC
+            "product_id": "p1",
+            "decision_id": "d1",
+            "customer_id": "c",
+        },
+        {
+            "type": "purchase",
+            "at": "2026-11-02T10:02:00",
+            "product_id": "p1",
+            "price": 4.0,
+            "customer_id": "c",
+        },
+        {"type": "click", "at": "not a time", "product_id": "p1", "decision_id": "d1"},
+        {"type": "impression", "at": None, "product_id": "p2", "decision_id": "d1", "variant": "A"},
+    ]
+    table = attribution_by(log)
+    assert table == {
+        "A": Attribution(impressions=1, clicks=1, attributed_revenue=4.0, attributed_orders=1)
+    }
