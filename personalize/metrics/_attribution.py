@@ -19,7 +19,6 @@ redemption to the group of the show.
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from personalize._models import Event
-from personalize.metrics._kpis import GroupKey, _grouper, _timestamp
+from personalize.metrics._kpis import GroupKey, _amount, _grouper, _timestamp
 
 __all__ = ["ATTRIBUTION_WINDOW", "Attribution", "attribution_by"]
 
@@ -161,10 +160,9 @@ def attribution_by(
         latest = bisect_right([c[0] for c in clicks], at) - 1
         if latest < 0 or at - clicks[latest][0] > window:
             continue
-        price, quantity = _get(event, "price"), _get(event, "quantity")
-        amount = float(price or 0.0) * float(1.0 if quantity is None else quantity)
+        amount = _amount(_get(event, "price"), _get(event, "quantity"))
         target = groups[clicks[latest][1]]
-        target.revenue += amount if math.isfinite(amount) else 0.0
+        target.revenue += amount or 0.0
         target.orders += 1
     return {
         name: Attribution(

@@ -152,3 +152,30 @@ def test_mapping_times_are_read_as_kpis_reads_them_naive_as_utc_and_invalid_skip
     assert table == {
         "A": Attribution(impressions=1, clicks=1, attributed_revenue=4.0, attributed_orders=1)
     }
+
+
+def test_a_purchase_price_that_is_not_a_number_adds_no_revenue_but_counts_the_line() -> None:
+    # As in kpis_by: a price or quantity that is not a finite number adds 0.
+    a = {"customer_id": "c", "variant": "A"}
+    log: list[Event | dict[str, object]] = [
+        _e("impression", 0, product_id="p1", decision_id="d1", **a),
+        _e("click", 1, product_id="p1", decision_id="d1", **a),
+        {
+            "type": "purchase",
+            "at": T0 + timedelta(minutes=2),
+            "product_id": "p1",
+            "price": "abc",
+            "customer_id": "c",
+        },
+        {
+            "type": "purchase",
+            "at": T0 + timedelta(minutes=3),
+            "product_id": "p1",
+            "price": 2.5,
+            "quantity": "2",
+            "customer_id": "c",
+        },
+    ]
+    table = attribution_by(log)
+    assert table["A"].attributed_revenue == 5.0
+    assert table["A"].attributed_orders == 2
