@@ -113,7 +113,8 @@ def attribution_by(
             rows.append((at, i, event))
     rows.sort(key=lambda row: (row[0], row[1]))
     groups: dict[str, _Group] = {}
-    clicked: dict[tuple[str, str], list[tuple[datetime, str]]] = {}  # (owner, product)
+    # (owner, product) -> the click times, in order, and each click's group
+    clicked: dict[tuple[str, str], tuple[list[datetime], list[str]]] = {}
     first_shown: dict[tuple[str, str], tuple[datetime, str]] = {}  # (owner, offer)
     impression_group: dict[tuple[str, str], str] = {}
     purchases: list[tuple[datetime, Event | Mapping[str, Any]]] = []
@@ -138,7 +139,9 @@ def attribution_by(
                 group_name = impression_group[pair]
                 groups[group_name].clicks.add(pair)
                 if owner is not None:
-                    clicked.setdefault((owner, product), []).append((at, group_name))
+                    times, names = clicked.setdefault((owner, product), ([], []))
+                    times.append(at)
+                    names.append(group_name)
         elif kind == "purchase" and owner is not None and product:
             purchases.append((at, event))
         elif kind in ("offer_shown", "offer_redeemed") and owner is not None:
@@ -157,11 +160,12 @@ def attribution_by(
         clicks = clicked.get((str(owner), str(product)))
         if not clicks:
             continue
-        latest = bisect_right([c[0] for c in clicks], at) - 1
-        if latest < 0 or at - clicks[latest][0] > window:
+        times, names = clicks
+        latest = bisect_right(times, at) - 1
+        if latest < 0 or at - times[latest] > window:
             continue
         amount = _amount(_get(event, "price"), _get(event, "quantity"))
-        target = groups[clicks[latest][1]]
+        target = groups[names[latest]]
         target.revenue += amount or 0.0
         target.orders += 1
     return {
