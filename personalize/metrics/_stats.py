@@ -153,11 +153,14 @@ def student_t_sf(t: float, dof: float) -> float:
     if dof <= 0:
         raise ValueError("degrees of freedom must be positive")
     x = dof / (dof + t * t)
-    if x < 0.5:
-        tail = 0.5 * _beta_i(dof / 2, 0.5, x)
+    a = dof / 2
+    if x < (a + 1) / (a + 2.5):
+        # Where the continued fraction of I_x(a, 1/2) converges: the tail itself, with no
+        # cancellation (x < 0.5 would send a far tail of a large dof to 0.5 - 0.5 * ~1).
+        tail = 0.5 * _beta_i(a, 0.5, x)
     else:
         # Near t = 0, use I_x(a, b) = 1 - I_{1-x}(b, a) with 1 - x computed directly.
-        tail = 0.5 - 0.5 * _beta_i(0.5, dof / 2, t * t / (dof + t * t))
+        tail = 0.5 - 0.5 * _beta_i(0.5, a, t * t / (dof + t * t))
     return tail if t >= 0 else 1 - tail
 
 

@@ -159,3 +159,13 @@ def test_invalid_arguments_raise() -> None:
         chi_square_sf(1.0, 0)
     with pytest.raises(ValueError, match="between"):
         normal_ppf(1.0)
+
+
+@pytest.mark.parametrize("dof", [30, 100, 1_000, 10_000, 1e6])
+@pytest.mark.parametrize("t", [6.0, 10.0, 30.0])
+def test_student_t_sf_keeps_its_relative_precision_in_the_far_tail(t: float, dof: float) -> None:
+    # A big A/B test (dof in the thousands) with t = 10 has p ~ 1e-23: the tail was
+    # computed as 0.5 - 0.5 * I(...), which cancels to 0 (or to 5.6e-17 for 4.95e-17).
+    expected = scipy_stats.t.sf(t, dof)
+    assert student_t_sf(t, dof) == pytest.approx(expected, rel=1e-7)
+    assert student_t_sf(-t, dof) == pytest.approx(1 - expected, rel=1e-12)
