@@ -65,11 +65,13 @@ def _gamma_q(a: float, x: float) -> float:
     if x <= 0:
         return 1.0
     log_prefix = a * math.log(x) - x - math.lgamma(a)
+    # Near x = a both expansions need about 8 sqrt(a) steps: a large dof needs more.
+    steps = _MAX_ITER + 10 * math.isqrt(int(a))
     if x < a + 1:
         # Series for P(a, x), then Q = 1 - P.
         term = total = 1.0 / a
         denom = a
-        for _ in range(_MAX_ITER):
+        for _ in range(steps):
             denom += 1
             term *= x / denom
             total += term
@@ -81,7 +83,7 @@ def _gamma_q(a: float, x: float) -> float:
     c = 1 / _TINY
     d = 1 / b
     h = d
-    for i in range(1, _MAX_ITER):
+    for i in range(1, steps):
         an = -i * (i - a)
         b += 2
         d = an * d + b
