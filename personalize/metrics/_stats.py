@@ -247,9 +247,12 @@ def two_proportion_z_test(
 
 
 def _mean_var(sample: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample variance; the variance is ``inf`` when it overflows a float."""
     n = len(sample)
-    mean = math.fsum(sample) / n
-    var = math.fsum((x - mean) ** 2 for x in sample) / (n - 1) if n > 1 else 0.0
+    # x / n: the sum of huge values would overflow where their mean does not.
+    mean = math.fsum(x / n for x in sample)
+    # d * d, not d ** 2: a float power raises OverflowError instead of giving inf.
+    var = math.fsum((x - mean) * (x - mean) for x in sample) / (n - 1) if n > 1 else 0.0
     return mean, var
 
 
@@ -267,7 +270,8 @@ def welch_t_test(
         confidence: Confidence level of the interval.
 
     Returns:
-        The comparison; ``nan`` where a sample has fewer than two values.
+        The comparison; ``nan`` where a sample has fewer than two values, or values so
+        large that their variance overflows a float.
     """
     if len(control) < 2 or len(treatment) < 2:
         nan = math.nan
@@ -279,6 +283,10 @@ def welch_t_test(
     a, b = v1 / len(control), v2 / len(treatment)
     diff = m2 - m1
     se = math.sqrt(a + b)
+    if not math.isfinite(se):
+        # Values so large (~1e154) that their variance overflows: no test is possible.
+        nan = math.nan
+        return TestResult(m1, m2, diff, nan, nan, nan, nan)
     if se == 0:
         p_value = 1.0 if diff == 0 else 0.0
         return TestResult(m1, m2, diff, diff, diff, p_value, 0.0 if diff == 0 else math.inf)

@@ -244,3 +244,18 @@ def test_format_table_without_control_prints_kpis_only() -> None:
     text = format_table(kpis(log()))
     assert "vs" not in text
     assert text.splitlines()[0].split() == ["all", "all"]
+
+
+def test_a_revenue_too_large_to_square_gives_an_undefined_comparison_not_an_error() -> None:
+    # One garbage purchase of 1e200: its squared deviation overflows a float, and
+    # `x ** 2` raised OverflowError out of compare() and format_table().
+    events = [*log(), ev("purchase", "s6", 0, product_id="p", price=1e200, variant="treatment")]
+    comparisons = {c.metric: c.result for c in compare(kpis_by(events), "control")}
+    revenue = comparisons["revenue_per_session"]
+    assert revenue.treatment == pytest.approx((25 + 40 + 1e200) / 3)
+    assert math.isnan(revenue.p_value)
+    assert math.isnan(revenue.ci_low)
+    assert math.isnan(revenue.ci_high)
+    assert not math.isnan(comparisons["page_views_per_session"].p_value)
+    text = format_table(kpis_by(events), control="control")
+    assert "revenue / session" in text
