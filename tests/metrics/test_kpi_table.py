@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -259,3 +260,19 @@ def test_a_revenue_too_large_to_square_gives_an_undefined_comparison_not_an_erro
     assert not math.isnan(comparisons["page_views_per_session"].p_value)
     text = format_table(kpis_by(events), control="control")
     assert "revenue / session" in text
+
+
+def test_format_table_compares_each_group_once() -> None:
+    # 40 groups (a channel key, say): every group's section re-ran compare() for all the
+    # groups, 40 x 39 x 6 tests (about 2.9 s of CPU); once is 39 x 6 (about 0.1 s).
+    events = [
+        ev(kind, f"{g}-{s}", s, variant=f"v{g:02d}", price=float(s % 3))
+        for g in range(40)
+        for s in range(20)
+        for kind in ("page_view", "purchase")
+    ]
+    table = kpis_by(events)
+    start = time.thread_time()
+    text = format_table(table, control="v00")
+    assert time.thread_time() - start < 1.0
+    assert text.count(" vs v00") == 39
