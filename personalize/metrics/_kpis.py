@@ -264,7 +264,7 @@ def session_kpis(
     conflicts: set[str] = set()
     for event in events:
         sid = _field(event, "session_id")
-        if sid is None:
+        if not sid:  # None, or an empty id: no session
             no_session += 1
             continue
         at = event.at if isinstance(event, Event) else _timestamp(event.get("at"))

@@ -276,3 +276,17 @@ def test_format_table_compares_each_group_once() -> None:
     text = format_table(table, control="v00")
     assert time.thread_time() - start < 1.0
     assert text.count(" vs v00") == 39
+
+
+def test_events_with_an_empty_session_id_are_skipped_not_one_session() -> None:
+    # An empty session id (a form default, an unset cookie) is no session: those events
+    # were all counted as one long session "" (here 5 hours on site).
+    events = [
+        ev("page_view", "", 0, variant="a"),
+        ev("page_view", "", 5 * 3600, variant="a"),
+        ev("page_view", "s1", 0, variant="a"),
+    ]
+    table = kpis_by(events)
+    assert table["a"].sessions == 1
+    assert table["a"].total_time_on_site == 0.0
+    assert "2 events without a session_id were skipped" in table.notes
