@@ -12,9 +12,9 @@ Definitions (``docs/metrics.md``):
 * **offer redemption rate**: visitor-offer pairs with an ``offer_redeemed`` at or after
   their first ``offer_shown``, over the visitor-offer pairs shown.
 
-The group of an impression, click or show is read from that event (``variant`` or
-``experiments.<key>``); a purchase goes to the group of the click it is attributed to, a
-redemption to the group of the show.
+The group of an impression or show is read from that event (``variant`` or
+``experiments.<key>``); a click goes to the group of the impression it matches, a purchase
+to the group of the click it is attributed to, a redemption to the group of the show.
 """
 
 from __future__ import annotations

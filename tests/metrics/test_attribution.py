@@ -194,3 +194,15 @@ def test_many_clicks_and_purchases_of_one_product_cost_linear_time() -> None:
     table = attribution_by(log)
     assert time.thread_time() - start < 4.0
     assert table["A"].attributed_orders == n
+
+
+def test_a_click_goes_to_the_group_of_its_impression_whatever_it_carries() -> None:
+    # The app tracks clicks with the decision id only; a click carrying another variant
+    # (a stale page) still belongs to the impression its decision id names.
+    log = [
+        _e("impression", 0, product_id="p1", decision_id="d1", customer_id="c", variant="A"),
+        _e("click", 1, product_id="p1", decision_id="d1", customer_id="c"),
+        _e("impression", 0, product_id="p2", decision_id="d2", customer_id="c", variant="A"),
+        _e("click", 1, product_id="p2", decision_id="d2", customer_id="c", variant="B"),
+    ]
+    assert attribution_by(log) == {"A": Attribution(impressions=2, clicks=2)}
