@@ -290,9 +290,10 @@ def welch_t_test(
     if se == 0:
         p_value = 1.0 if diff == 0 else 0.0
         return TestResult(m1, m2, diff, diff, diff, p_value, 0.0 if diff == 0 else math.inf)
-    denominator = a * a / (len(control) - 1) + b * b / (len(treatment) - 1)
-    # (An underflowing denominator means tiny variances: fall back to the pooled dof.)
-    dof = (a + b) ** 2 / denominator if denominator > 0 else len(control) + len(treatment) - 2.0
+    # (a + b)^2 / (a^2/(n1-1) + b^2/(n2-1)), with a and b as shares of a + b so that
+    # squaring tiny (or huge) variances neither underflows nor overflows.
+    share_a, share_b = a / (a + b), b / (a + b)
+    dof = 1 / (share_a * share_a / (len(control) - 1) + share_b * share_b / (len(treatment) - 1))
     t = diff / se
     p_value = min(1.0, 2 * student_t_sf(abs(t), dof))
     half = student_t_ppf(0.5 + confidence / 2, dof) * se

@@ -178,3 +178,16 @@ def test_chi_square_sf_converges_for_many_degrees_of_freedom(dof: int, z: float)
     # early from about 20,000 dof (0.5129 instead of 0.5003 at 100,000).
     x = dof + z * math.sqrt(2 * dof)
     assert chi_square_sf(x, dof) == pytest.approx(scipy_stats.chi2.sf(x, dof), rel=1e-8)
+
+
+@pytest.mark.parametrize("scale", [1e-140, 1e-100, 1e100, 1e150])
+def test_welch_is_unchanged_by_the_unit_of_the_values(scale: float) -> None:
+    # The Welch-Satterthwaite dof squares the variances: at 1e-140 they underflowed to 0
+    # and the pooled dof (n1 + n2 - 2) was used instead; at 1e150 they overflowed and
+    # `(a + b) ** 2` raised OverflowError.
+    control, treatment = [0.0, 1.0, 2.0], [1.0, 3.0, 8.0, 2.0]
+    plain = welch_t_test(control, treatment)
+    scaled = welch_t_test([x * scale for x in control], [x * scale for x in treatment])
+    assert scaled.dof == pytest.approx(plain.dof, rel=1e-12)
+    assert scaled.p_value == pytest.approx(plain.p_value, rel=1e-9)
+    assert scaled.ci_low == pytest.approx(plain.ci_low * scale, rel=1e-9)
