@@ -118,15 +118,21 @@ def attribution_by(
     first_shown: dict[tuple[str, str], tuple[datetime, str]] = {}  # (owner, offer)
     impression_group: dict[tuple[str, str], str] = {}
     purchases: list[tuple[datetime, Event | Mapping[str, Any]]] = []
-    # Impressions first: a click matches its impression wherever the log puts it (logs
-    # merged from the app and the server, clocks a little apart).
-    for _, _, event in rows:
-        decision, product = _get(event, "decision_id"), _get(event, "product_id")
-        if _get(event, "type") == "impression" and decision and product:
+    # Impressions and shows first: a click matches its impression wherever the log puts
+    # it (logs merged from the app and the server, clocks a little apart), and a
+    # redemption stamped the second of its show counts whichever is listed first.
+    for at, _, event in rows:
+        kind, product = _get(event, "type"), _get(event, "product_id")
+        if kind == "impression" and (decision := _get(event, "decision_id")) and product:
             group = group_of(event)
             if group is not None:
                 impression_group.setdefault((decision, product), str(group))
                 groups.setdefault(str(group), _Group()).impressions.add((decision, product))
+        elif kind == "offer_shown" and (owner := _owner(event)) is not None:
+            offer, group = _get(event, "offer_id"), group_of(event)
+            if offer and group is not None and (owner, offer) not in first_shown:
+                first_shown[(owner, offer)] = (at, str(group))
+                groups.setdefault(str(group), _Group()).shown.add((owner, offer))
     for at, _, event in rows:
         kind, product, decision = _get(event, "type"), _get(event, "product_id"), None
         owner = _owner(event)
@@ -144,16 +150,10 @@ def attribution_by(
                     names.append(group_name)
         elif kind == "purchase" and owner is not None and product:
             purchases.append((at, event))
-        elif kind in ("offer_shown", "offer_redeemed") and owner is not None:
+        elif kind == "offer_redeemed" and owner is not None:
             offer = _get(event, "offer_id")
-            if not offer:
-                continue
-            if kind == "offer_shown":
-                group = group_of(event)
-                if group is not None and (owner, offer) not in first_shown:
-                    first_shown[(owner, offer)] = (at, str(group))
-                    groups.setdefault(str(group), _Group()).shown.add((owner, offer))
-            elif (shown := first_shown.get((owner, offer))) is not None and at >= shown[0]:
+            shown = first_shown.get((owner, offer)) if offer else None
+            if shown is not None and at >= shown[0]:
                 groups[shown[1]].redeemed.add((owner, offer))
     for at, event in purchases:
         owner, product = _owner(event), _get(event, "product_id")

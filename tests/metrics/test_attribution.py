@@ -206,3 +206,14 @@ def test_a_click_goes_to_the_group_of_its_impression_whatever_it_carries() -> No
         _e("click", 1, product_id="p2", decision_id="d2", customer_id="c", variant="B"),
     ]
     assert attribution_by(log) == {"A": Attribution(impressions=2, clicks=2)}
+
+
+def test_a_redemption_at_the_same_time_as_its_show_counts_whatever_the_log_order() -> None:
+    # "At or after the first show": a redemption stamped the same second as the show but
+    # listed before it was read before the show was known, and not counted.
+    log = [
+        _e("offer_redeemed", 0, offer_id="o1", customer_id="c"),
+        _e("offer_shown", 0, offer_id="o1", customer_id="c", variant="A"),
+    ]
+    assert attribution_by(log) == {"A": Attribution(offers_shown=1, offers_redeemed=1)}
+    assert attribution_by(log[::-1]) == {"A": Attribution(offers_shown=1, offers_redeemed=1)}
