@@ -181,7 +181,7 @@ def format_table(
     lines.append(["revenue", *(_number(table.rows[g].revenue, 2) for g in groups)])
     out = _align(lines)
     if control is not None and control in table.rows and len(groups) > 1:
-        level = f"{confidence:.0%} CI"
+        level = f"{confidence * 100:g}% CI"
         by_group: dict[str, list[Comparison]] = {}
         for c in compare(table, control, confidence=confidence):
             by_group.setdefault(c.variant, []).append(c)

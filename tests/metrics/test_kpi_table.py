@@ -290,3 +290,11 @@ def test_events_with_an_empty_session_id_are_skipped_not_one_session() -> None:
     assert table["a"].sessions == 1
     assert table["a"].total_time_on_site == 0.0
     assert "2 events without a session_id were skipped" in table.notes
+
+
+@pytest.mark.parametrize(("confidence", "label"), [(0.95, "95% CI"), (0.999, "99.9% CI")])
+def test_format_table_names_the_confidence_level_it_used(confidence: float, label: str) -> None:
+    # A 99.9% interval was headed "100% CI" (rounded to a whole percent).
+    text = format_table(kpis_by(log()), control="control", confidence=confidence)
+    assert label in text
+    assert "100% CI" not in text
