@@ -298,3 +298,35 @@ def test_format_table_names_the_confidence_level_it_used(confidence: float, labe
     text = format_table(kpis_by(log()), control="control", confidence=confidence)
     assert label in text
     assert "100% CI" not in text
+
+
+def test_a_tie_for_the_earliest_group_is_settled_by_name_not_by_arrival() -> None:
+    # Two grouped events at the same first second: the session's group was whichever
+    # arrived first, so the same log merged in another order gave another table.
+    events = [ev("page_view", "s", 0, variant="b"), ev("view", "s", 0, variant="a")]
+    assert kpis_by(events).groups == ("a",)
+    assert kpis_by(events[::-1]).groups == ("a",)
+    assert any("two groups" in note for note in kpis_by(events).notes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["s1", "s2"]),
+            st.sampled_from([0.0, 0.0, 1.0]),
+            st.sampled_from(["a", "b", None]),
+            st.sampled_from(["page_view", "purchase", "add_to_cart"]),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_the_table_does_not_depend_on_the_order_events_arrive_in(
+    specs: list[tuple[str, float, str | None, str]], rng: Any
+) -> None:
+    events = [ev(kind, sid, at, variant=group, price=1.0) for sid, at, group, kind in specs]
+    shuffled = events[:]
+    rng.shuffle(shuffled)
+    assert kpis_by(shuffled).rows == kpis_by(events).rows
