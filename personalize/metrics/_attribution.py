@@ -79,6 +79,16 @@ def _owner(event: Event | Mapping[str, Any]) -> str | None:
     return f"c:{customer}" if customer else (f"s:{session}" if session else None)
 
 
+def _earliest(
+    first: dict[tuple[str, str], tuple[datetime, str]],
+    key: tuple[str, str],
+    seen: tuple[datetime, str],
+) -> None:
+    """Keep the earliest ``(time, group)`` of ``key``; at the same time, the smaller group."""
+    if key not in first or seen < first[key]:
+        first[key] = seen
+
+
 class _Group:
     __slots__ = ("clicks", "impressions", "orders", "redeemed", "revenue", "shown")
 
@@ -116,23 +126,25 @@ def attribution_by(
     # (owner, product) -> the click times, in order, and each click's group
     clicked: dict[tuple[str, str], tuple[list[datetime], list[str]]] = {}
     first_shown: dict[tuple[str, str], tuple[datetime, str]] = {}  # (owner, offer)
-    impression_group: dict[tuple[str, str], str] = {}
+    impression_group: dict[tuple[str, str], tuple[datetime, str]] = {}  # the first one
     purchases: list[tuple[datetime, Event | Mapping[str, Any]]] = []
     # Impressions and shows first: a click matches its impression wherever the log puts
     # it (logs merged from the app and the server, clocks a little apart), and a
-    # redemption stamped the second of its show counts whichever is listed first.
+    # redemption stamped the second of its show counts whichever is listed first. The
+    # first impression (show) decides the group; a tie goes to the smaller name.
     for at, _, event in rows:
         kind, product = _get(event, "type"), _get(event, "product_id")
         if kind == "impression" and (decision := _get(event, "decision_id")) and product:
             group = group_of(event)
             if group is not None:
-                impression_group.setdefault((decision, product), str(group))
+                _earliest(impression_group, (decision, product), (at, str(group)))
                 groups.setdefault(str(group), _Group()).impressions.add((decision, product))
         elif kind == "offer_shown" and (owner := _owner(event)) is not None:
             offer, group = _get(event, "offer_id"), group_of(event)
-            if offer and group is not None and (owner, offer) not in first_shown:
-                first_shown[(owner, offer)] = (at, str(group))
-                groups.setdefault(str(group), _Group()).shown.add((owner, offer))
+            if offer and group is not None:
+                _earliest(first_shown, (owner, offer), (at, str(group)))
+    for pair, (_, name) in first_shown.items():
+        groups.setdefault(name, _Group()).shown.add(pair)
     for at, _, event in rows:
         kind, product, decision = _get(event, "type"), _get(event, "product_id"), None
         owner = _owner(event)
@@ -142,7 +154,7 @@ def attribution_by(
                 continue
             pair = (decision, product)
             if pair in impression_group:
-                group_name = impression_group[pair]
+                group_name = impression_group[pair][1]
                 groups[group_name].clicks.add(pair)
                 if owner is not None:
                     times, names = clicked.setdefault((owner, product), ([], []))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from personalize import Event
 from personalize.metrics import Attribution, attribution_by
@@ -217,3 +220,56 @@ def test_a_redemption_at_the_same_time_as_its_show_counts_whatever_the_log_order
     ]
     assert attribution_by(log) == {"A": Attribution(offers_shown=1, offers_redeemed=1)}
     assert attribution_by(log[::-1]) == {"A": Attribution(offers_shown=1, offers_redeemed=1)}
+
+
+def test_a_tie_between_two_groups_is_settled_by_name_not_by_the_log_order() -> None:
+    # The same offer first shown to one visitor in two groups at the same second, and the
+    # same decision and product shown in two groups at once: the first listed won.
+    log = [
+        _e("offer_shown", 0, offer_id="o1", customer_id="c", variant="B"),
+        _e("offer_shown", 0, offer_id="o1", customer_id="c", variant="A"),
+        _e("impression", 0, product_id="p1", decision_id="d1", customer_id="c", variant="B"),
+        _e("impression", 0, product_id="p1", decision_id="d1", customer_id="c", variant="A"),
+        _e("click", 1, product_id="p1", decision_id="d1", customer_id="c"),
+    ]
+    expected = {
+        "A": Attribution(impressions=1, clicks=1, offers_shown=1),
+        "B": Attribution(impressions=1),
+    }
+    assert attribution_by(log) == expected
+    assert attribution_by(log[::-1]) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["impression", "click", "purchase", "offer_shown", "offer_redeemed"]),
+            st.sampled_from([0.0, 0.0, 1.0]),
+            st.sampled_from(["A", "B", None]),
+            st.sampled_from(["p1", "p2"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_the_figures_do_not_depend_on_the_order_events_arrive_in(
+    specs: list[tuple[str, float, str | None, str]], rng: Any
+) -> None:
+    log = [
+        _e(
+            kind,
+            at,
+            product_id=p,
+            decision_id="d",
+            offer_id=p,
+            price=2.0,
+            customer_id="c",
+            variant=g,
+        )
+        for kind, at, g, p in specs
+    ]
+    shuffled = log[:]
+    rng.shuffle(shuffled)
+    assert attribution_by(shuffled) == attribution_by(log)
