@@ -123,7 +123,7 @@ def attribution_by(
             rows.append((at, i, event))
     rows.sort(key=lambda row: (row[0], row[1]))
     groups: dict[str, _Group] = {}
-    # (owner, product) -> the click times, in order, and each click's group
+    # (owner, product) -> the click times, in order, and the group of the click(s) at each
     clicked: dict[tuple[str, str], tuple[list[datetime], list[str]]] = {}
     first_shown: dict[tuple[str, str], tuple[datetime, str]] = {}  # (owner, offer)
     impression_group: dict[tuple[str, str], tuple[datetime, str]] = {}  # the first one
@@ -158,8 +158,12 @@ def attribution_by(
                 groups[group_name].clicks.add(pair)
                 if owner is not None:
                     times, names = clicked.setdefault((owner, product), ([], []))
-                    times.append(at)
-                    names.append(group_name)
+                    if times and times[-1] == at:
+                        # Clicks at the same time: the smaller group gets what follows.
+                        names[-1] = min(names[-1], group_name)
+                    else:
+                        times.append(at)
+                        names.append(group_name)
         elif kind == "purchase" and owner is not None and product:
             purchases.append((at, event))
         elif kind == "offer_redeemed" and owner is not None:

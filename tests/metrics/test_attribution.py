@@ -248,6 +248,7 @@ def test_a_tie_between_two_groups_is_settled_by_name_not_by_the_log_order() -> N
             st.sampled_from([0.0, 0.0, 1.0]),
             st.sampled_from(["A", "B", None]),
             st.sampled_from(["p1", "p2"]),
+            st.sampled_from(["d1", "d2"]),
         ),
         min_size=1,
         max_size=12,
@@ -255,21 +256,39 @@ def test_a_tie_between_two_groups_is_settled_by_name_not_by_the_log_order() -> N
     st.randoms(use_true_random=False),
 )
 def test_the_figures_do_not_depend_on_the_order_events_arrive_in(
-    specs: list[tuple[str, float, str | None, str]], rng: Any
+    specs: list[tuple[str, float, str | None, str, str]], rng: Any
 ) -> None:
     log = [
         _e(
             kind,
             at,
             product_id=p,
-            decision_id="d",
+            decision_id=d,
             offer_id=p,
             price=2.0,
             customer_id="c",
             variant=g,
         )
-        for kind, at, g, p in specs
+        for kind, at, g, p, d in specs
     ]
     shuffled = log[:]
     rng.shuffle(shuffled)
     assert attribution_by(shuffled) == attribution_by(log)
+
+
+def test_a_purchase_after_two_clicks_at_the_same_second_goes_to_the_smaller_group() -> None:
+    # "The latest earlier click gets the line": two clicks of one product at the same
+    # second, from decisions of two groups; the one listed last won.
+    log = [
+        _e("impression", 0, product_id="p1", decision_id="d1", customer_id="c", variant="A"),
+        _e("impression", 0, product_id="p1", decision_id="d2", customer_id="c", variant="B"),
+        _e("click", 1, product_id="p1", decision_id="d1", customer_id="c"),
+        _e("click", 1, product_id="p1", decision_id="d2", customer_id="c"),
+        _e("purchase", 2, product_id="p1", price=3.0, customer_id="c"),
+    ]
+    expected = {
+        "A": Attribution(impressions=1, clicks=1, attributed_revenue=3.0, attributed_orders=1),
+        "B": Attribution(impressions=1, clicks=1),
+    }
+    assert attribution_by(log) == expected
+    assert attribution_by(log[::-1]) == expected
