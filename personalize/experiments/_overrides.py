@@ -62,10 +62,20 @@ def apply_overrides(
     data = config.model_dump(by_alias=True)
     problems: list[Problem] = []
     applied: list[tuple[tuple[str | int, ...], str]] = []
+    current: PersonalizerConfig = config
+    done: list[str] = []
     for dotted, value in pairs:
         where = f"{path}.{dotted}"
+        if any(dotted.startswith(earlier + ".") for earlier in done):
+            # An earlier pair replaced what this one goes into (a whole list, say): walk
+            # what it put there, so an item is found by its id where it now is.
+            try:
+                current = PersonalizerConfig.model_validate(data)
+            except ValidationError:
+                current = config  # reported below; the walk then checks every id
+        done.append(dotted)
         try:
-            loc = _assign(config, data, dotted, value, known_weights)
+            loc = _assign(current, data, dotted, value, known_weights)
         except _BadPath as exc:
             problems.append(Problem(where, exc.message, exc.suggestion))
         else:
@@ -121,6 +131,16 @@ def _item_id(item: Any) -> str | None:
         value = getattr(item, attr, None)
         if isinstance(value, str):
             return value
+    return None
+
+
+def _data_id(item: Any) -> str | None:
+    if isinstance(item, BaseModel):
+        return _item_id(item)
+    if isinstance(item, Mapping):
+        for attr in ("id", "key"):
+            if isinstance(item.get(attr), str):
+                return str(item[attr])
     return None
 
 
@@ -204,6 +224,10 @@ def _assign(
                 raise _BadPath(f"no item with id {part!r}", _suggest(part, [k for k in ids if k]))
             item_id, j = found
             index = ids[item_id]
+            if not (
+                isinstance(node, list) and index < len(node) and _data_id(node[index]) == item_id
+            ):
+                raise _BadPath(f"item {item_id!r} was replaced by an earlier override")
             if j == len(parts):
                 node[index] = value
             obj = obj[index]

@@ -32,7 +32,13 @@ from personalize._models import Request
 from personalize.config import PersonalizerConfig
 from personalize.context import parse_url
 from personalize.errors import ConfigError, Problem
-from personalize.experiments._hashing import bucket_from, bucket_ranges, fnv1a32, in_range
+from personalize.experiments._hashing import (
+    bucket_from,
+    bucket_ranges,
+    bucket_shares,
+    fnv1a32,
+    in_range,
+)
 from personalize.experiments._overrides import apply_overrides
 
 __all__ = [
@@ -167,10 +173,17 @@ class ExperimentPlan:
         return tuple(exp.key for exp in self._experiments)
 
     def shares(self, experiment: str) -> dict[str, float]:
-        """Each variant's expected share of an experiment's enrolled visitors (sums to 1)."""
+        """Each variant's expected share of an experiment's enrolled visitors (sums to 1).
+
+        The share of the 10,000 hash buckets each variant's range holds
+        (:func:`~personalize.experiments.bucket_shares`): at low traffic that differs a
+        little from ``weight / sum(weights)``, which an SRM check of a large experiment
+        would flag. With no bucket enrolled (``traffic: 0``), the weights' shares.
+        """
         for exp in self._experiments:
             if exp.key == experiment:
-                return dict(zip(exp.variants, exp.shares, strict=True))
+                shares = bucket_shares(exp.ranges) or exp.shares
+                return dict(zip(exp.variants, shares, strict=True))
         raise KeyError(experiment)
 
     def variant_configs(self) -> Iterator[tuple[ConfigKey, PersonalizerConfig]]:

@@ -12,14 +12,13 @@ Definitions (``docs/metrics.md``):
 * **offer redemption rate**: visitor-offer pairs with an ``offer_redeemed`` at or after
   their first ``offer_shown``, over the visitor-offer pairs shown.
 
-The group of an impression, click or show is read from that event (``variant`` or
-``experiments.<key>``); a purchase goes to the group of the click it is attributed to, a
-redemption to the group of the show.
+The group of an impression or show is read from that event (``variant`` or
+``experiments.<key>``); a click goes to the group of the impression it matches, a purchase
+to the group of the click it is attributed to, a redemption to the group of the show.
 """
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from personalize._models import Event
-from personalize.metrics._kpis import GroupKey, _grouper
+from personalize.metrics._kpis import GroupKey, _amount, _grouper, _timestamp
 
 __all__ = ["ATTRIBUTION_WINDOW", "Attribution", "attribution_by"]
 
@@ -71,15 +70,23 @@ def _get(event: Event | Mapping[str, Any], name: str) -> Any:
 
 
 def _at(event: Event | Mapping[str, Any]) -> datetime | None:
-    value = _get(event, "at")
-    if isinstance(value, str):
-        return Event.model_validate({"type": "view", "at": value}).at
-    return value if isinstance(value, datetime) else None
+    # As kpis_by reads it: naive is UTC; not a time (or not ISO 8601): skipped.
+    return event.at if isinstance(event, Event) else _timestamp(event.get("at"))
 
 
 def _owner(event: Event | Mapping[str, Any]) -> str | None:
     customer, session = _get(event, "customer_id"), _get(event, "session_id")
     return f"c:{customer}" if customer else (f"s:{session}" if session else None)
+
+
+def _earliest(
+    first: dict[tuple[str, str], tuple[datetime, str]],
+    key: tuple[str, str],
+    seen: tuple[datetime, str],
+) -> None:
+    """Keep the earliest ``(time, group)`` of ``key``; at the same time, the smaller group."""
+    if key not in first or seen < first[key]:
+        first[key] = seen
 
 
 class _Group:
@@ -116,53 +123,66 @@ def attribution_by(
             rows.append((at, i, event))
     rows.sort(key=lambda row: (row[0], row[1]))
     groups: dict[str, _Group] = {}
-    clicked: dict[tuple[str, str], list[tuple[datetime, str]]] = {}  # (owner, product)
+    # (owner, product) -> the click times, in order, and the group of the click(s) at each
+    clicked: dict[tuple[str, str], tuple[list[datetime], list[str]]] = {}
     first_shown: dict[tuple[str, str], tuple[datetime, str]] = {}  # (owner, offer)
-    impression_group: dict[tuple[str, str], str] = {}
+    impression_group: dict[tuple[str, str], tuple[datetime, str]] = {}  # the first one
     purchases: list[tuple[datetime, Event | Mapping[str, Any]]] = []
+    # Impressions and shows first: a click matches its impression wherever the log puts
+    # it (logs merged from the app and the server, clocks a little apart), and a
+    # redemption stamped the second of its show counts whichever is listed first. The
+    # first impression (show) decides the group; a tie goes to the smaller name.
+    for at, _, event in rows:
+        kind, product = _get(event, "type"), _get(event, "product_id")
+        if kind == "impression" and (decision := _get(event, "decision_id")) and product:
+            group = group_of(event)
+            if group is not None:
+                _earliest(impression_group, (decision, product), (at, str(group)))
+                groups.setdefault(str(group), _Group()).impressions.add((decision, product))
+        elif kind == "offer_shown" and (owner := _owner(event)) is not None:
+            offer, group = _get(event, "offer_id"), group_of(event)
+            if offer and group is not None:
+                _earliest(first_shown, (owner, offer), (at, str(group)))
+    for pair, (_, name) in first_shown.items():
+        groups.setdefault(name, _Group()).shown.add(pair)
     for at, _, event in rows:
         kind, product, decision = _get(event, "type"), _get(event, "product_id"), None
         owner = _owner(event)
-        if kind in ("impression", "click"):
+        if kind == "click":
             decision = _get(event, "decision_id")
             if not decision or not product:
                 continue
             pair = (decision, product)
-            if kind == "impression":
-                group = group_of(event)
-                if group is not None:
-                    impression_group.setdefault(pair, str(group))
-                    groups.setdefault(str(group), _Group()).impressions.add(pair)
-            elif pair in impression_group:
-                group_name = impression_group[pair]
+            if pair in impression_group:
+                group_name = impression_group[pair][1]
                 groups[group_name].clicks.add(pair)
                 if owner is not None:
-                    clicked.setdefault((owner, product), []).append((at, group_name))
+                    times, names = clicked.setdefault((owner, product), ([], []))
+                    if times and times[-1] == at:
+                        # Clicks at the same time: the smaller group gets what follows.
+                        names[-1] = min(names[-1], group_name)
+                    else:
+                        times.append(at)
+                        names.append(group_name)
         elif kind == "purchase" and owner is not None and product:
             purchases.append((at, event))
-        elif kind in ("offer_shown", "offer_redeemed") and owner is not None:
+        elif kind == "offer_redeemed" and owner is not None:
             offer = _get(event, "offer_id")
-            if not offer:
-                continue
-            if kind == "offer_shown":
-                group = group_of(event)
-                if group is not None and (owner, offer) not in first_shown:
-                    first_shown[(owner, offer)] = (at, str(group))
-                    groups.setdefault(str(group), _Group()).shown.add((owner, offer))
-            elif (shown := first_shown.get((owner, offer))) is not None and at >= shown[0]:
+            shown = first_shown.get((owner, offer)) if offer else None
+            if shown is not None and at >= shown[0]:
                 groups[shown[1]].redeemed.add((owner, offer))
     for at, event in purchases:
         owner, product = _owner(event), _get(event, "product_id")
         clicks = clicked.get((str(owner), str(product)))
         if not clicks:
             continue
-        latest = bisect_right([c[0] for c in clicks], at) - 1
-        if latest < 0 or at - clicks[latest][0] > window:
+        times, names = clicks
+        latest = bisect_right(times, at) - 1
+        if latest < 0 or at - times[latest] > window:
             continue
-        price, quantity = _get(event, "price"), _get(event, "quantity")
-        amount = float(price or 0.0) * float(1.0 if quantity is None else quantity)
-        target = groups[clicks[latest][1]]
-        target.revenue += amount if math.isfinite(amount) else 0.0
+        amount = _amount(_get(event, "price"), _get(event, "quantity"))
+        target = groups[names[latest]]
+        target.revenue += amount or 0.0
         target.orders += 1
     return {
         name: Attribution(

@@ -181,14 +181,15 @@ def format_table(
     lines.append(["revenue", *(_number(table.rows[g].revenue, 2) for g in groups)])
     out = _align(lines)
     if control is not None and control in table.rows and len(groups) > 1:
-        level = f"{confidence:.0%} CI"
+        level = f"{confidence * 100:g}% CI"
+        by_group: dict[str, list[Comparison]] = {}
+        for c in compare(table, control, confidence=confidence):
+            by_group.setdefault(c.variant, []).append(c)
         for group in groups:
             if group == control:
                 continue
             rows = [[f"{group} vs {control}", "difference", level, "p-value", "test"]]
-            for c in compare(table, control, confidence=confidence):
-                if c.variant != group:
-                    continue
+            for c in by_group[group]:
                 r = c.result
                 interval = f"[{_signed(r.ci_low)}, {_signed(r.ci_high)}]"
                 rows.append([c.label, _signed(r.difference), interval, _p(r.p_value), c.test])

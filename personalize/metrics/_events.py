@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from personalize._atomic import atomic_text
 from personalize._models import Event
@@ -73,8 +74,9 @@ def write_events(path: str | Path, events: Iterable[Event | Mapping[str, Any]]) 
         How many events were written.
 
     Raises:
-        DataError: A mapping is not a valid event, or an event's price or quantity is not
-            a finite number (JSON cannot hold it); the previous file is left as it was.
+        DataError: A mapping is not a valid event, an event's price or quantity is not a
+            finite number (JSON cannot hold it), or a text holds a lone surrogate (UTF-8
+            cannot); the previous file is left as it was.
     """
     path = Path(path)
     count = 0
@@ -90,7 +92,12 @@ def write_events(path: str | Path, events: Iterable[Event | Mapping[str, Any]]) 
                 if value is not None and not math.isfinite(value):
                     # JSON has no NaN: it would be written null and never read back.
                     raise DataError(f"event {count}: {name} is {value}, not a finite number")
-            handle.write(event.model_dump_json(exclude_defaults=True))
+            try:
+                line = event.model_dump_json(exclude_defaults=True)
+            except PydanticSerializationError:
+                # A lone surrogate (half an emoji): UTF-8 cannot hold it.
+                raise DataError(f"event {count}: text that is not valid Unicode") from None
+            handle.write(line)
             handle.write("\n")
             count += 1
     return count

@@ -253,7 +253,7 @@ def session_kpis(
         events: :class:`~personalize.Event` objects or mappings with the same fields
             (``at`` may be an ISO 8601 string).
         key: How to group sessions (see :data:`GroupKey`); a session's group is the value
-            on its earliest event that has one.
+            on its earliest event that has one (on a tie, the smaller name).
 
     Returns:
         The sessions, sorted by start then id, and notes on what was skipped.
@@ -264,7 +264,7 @@ def session_kpis(
     conflicts: set[str] = set()
     for event in events:
         sid = _field(event, "session_id")
-        if sid is None:
+        if not sid:  # None, or an empty id: no session
             no_session += 1
             continue
         at = event.at if isinstance(event, Event) else _timestamp(event.get("at"))
@@ -303,8 +303,13 @@ def session_kpis(
                 if group != s.group and s.group is not None:
                     conflicts.add(sid)
                 # The earliest grouped event so far sets the group and its time, even when
-                # the group is unchanged: a rival is compared with the earliest time.
-                if s.group_at is None or at < s.group_at:
+                # the group is unchanged: a rival is compared with the earliest time. A tie
+                # goes to the smaller name, so the order events arrive in does not matter.
+                if (
+                    s.group_at is None
+                    or at < s.group_at
+                    or (at == s.group_at and s.group is not None and group < s.group)
+                ):
                     s.group, s.group_at = group, at
     notes = []
     if no_session:

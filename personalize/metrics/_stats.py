@@ -65,11 +65,13 @@ def _gamma_q(a: float, x: float) -> float:
     if x <= 0:
         return 1.0
     log_prefix = a * math.log(x) - x - math.lgamma(a)
+    # Near x = a both expansions need about 8 sqrt(a) steps: a large dof needs more.
+    steps = _MAX_ITER + 10 * math.isqrt(int(a))
     if x < a + 1:
         # Series for P(a, x), then Q = 1 - P.
         term = total = 1.0 / a
         denom = a
-        for _ in range(_MAX_ITER):
+        for _ in range(steps):
             denom += 1
             term *= x / denom
             total += term
@@ -81,7 +83,7 @@ def _gamma_q(a: float, x: float) -> float:
     c = 1 / _TINY
     d = 1 / b
     h = d
-    for i in range(1, _MAX_ITER):
+    for i in range(1, steps):
         an = -i * (i - a)
         b += 2
         d = an * d + b
@@ -153,11 +155,14 @@ def student_t_sf(t: float, dof: float) -> float:
     if dof <= 0:
         raise ValueError("degrees of freedom must be positive")
     x = dof / (dof + t * t)
-    if x < 0.5:
-        tail = 0.5 * _beta_i(dof / 2, 0.5, x)
+    a = dof / 2
+    if x < (a + 1) / (a + 2.5):
+        # Where the continued fraction of I_x(a, 1/2) converges: the tail itself, with no
+        # cancellation (x < 0.5 would send a far tail of a large dof to 0.5 - 0.5 * ~1).
+        tail = 0.5 * _beta_i(a, 0.5, x)
     else:
         # Near t = 0, use I_x(a, b) = 1 - I_{1-x}(b, a) with 1 - x computed directly.
-        tail = 0.5 - 0.5 * _beta_i(0.5, dof / 2, t * t / (dof + t * t))
+        tail = 0.5 - 0.5 * _beta_i(0.5, a, t * t / (dof + t * t))
     return tail if t >= 0 else 1 - tail
 
 
@@ -242,9 +247,12 @@ def two_proportion_z_test(
 
 
 def _mean_var(sample: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample variance; the variance is ``inf`` when it overflows a float."""
     n = len(sample)
-    mean = math.fsum(sample) / n
-    var = math.fsum((x - mean) ** 2 for x in sample) / (n - 1) if n > 1 else 0.0
+    # x / n: the sum of huge values would overflow where their mean does not.
+    mean = math.fsum(x / n for x in sample)
+    # d * d, not d ** 2: a float power raises OverflowError instead of giving inf.
+    var = math.fsum((x - mean) * (x - mean) for x in sample) / (n - 1) if n > 1 else 0.0
     return mean, var
 
 
@@ -262,7 +270,8 @@ def welch_t_test(
         confidence: Confidence level of the interval.
 
     Returns:
-        The comparison; ``nan`` where a sample has fewer than two values.
+        The comparison; ``nan`` where a sample has fewer than two values, or values so
+        large that their variance overflows a float.
     """
     if len(control) < 2 or len(treatment) < 2:
         nan = math.nan
@@ -274,12 +283,17 @@ def welch_t_test(
     a, b = v1 / len(control), v2 / len(treatment)
     diff = m2 - m1
     se = math.sqrt(a + b)
+    if not math.isfinite(se):
+        # Values so large (~1e154) that their variance overflows: no test is possible.
+        nan = math.nan
+        return TestResult(m1, m2, diff, nan, nan, nan, nan)
     if se == 0:
         p_value = 1.0 if diff == 0 else 0.0
         return TestResult(m1, m2, diff, diff, diff, p_value, 0.0 if diff == 0 else math.inf)
-    denominator = a * a / (len(control) - 1) + b * b / (len(treatment) - 1)
-    # (An underflowing denominator means tiny variances: fall back to the pooled dof.)
-    dof = (a + b) ** 2 / denominator if denominator > 0 else len(control) + len(treatment) - 2.0
+    # (a + b)^2 / (a^2/(n1-1) + b^2/(n2-1)), with a and b as shares of a + b so that
+    # squaring tiny (or huge) variances neither underflows nor overflows.
+    share_a, share_b = a / (a + b), b / (a + b)
+    dof = 1 / (share_a * share_a / (len(control) - 1) + share_b * share_b / (len(treatment) - 1))
     t = diff / se
     p_value = min(1.0, 2 * student_t_sf(abs(t), dof))
     half = student_t_ppf(0.5 + confidence / 2, dof) * se

@@ -10,7 +10,7 @@ import pytest
 from personalize import Personalizer
 from personalize.config import PersonalizerConfig, load_config
 from personalize.errors import ConfigError
-from personalize.experiments import apply_overrides
+from personalize.experiments import apply_overrides, compile_experiments
 
 BASE = load_config(
     {
@@ -227,3 +227,56 @@ def test_a_variant_condition_is_checked_when_the_base_has_a_structural_problem()
         ("experiments[0].variants[1].overrides.segments.owls.time.dayprt", "unknown fact"),
         ("experiments[0].variants[1].overrides.offers.o.when.geo.contry", "unknown fact"),
     ]
+
+
+def test_an_item_is_found_by_id_in_the_list_an_earlier_override_put_there() -> None:
+    # Variant "short" replaces the landing list; a later experiment's variant sets
+    # landing.canada.page. The id was looked up in the base's list (index 0) and the
+    # value written at that index of the new list: into the wrong rule ("/"), or, when
+    # the new list is shorter, an IndexError out of the load.
+    config = load_config(
+        {
+            "landing": [{"id": "us", "page": "/us/"}, {"id": "canada", "page": "/ca/"}],
+            "experiments": [
+                {
+                    "key": "landing-list",
+                    "variants": [
+                        {
+                            "key": "short",
+                            "overrides": {"landing": [{"id": "canada", "page": "/c/"}]},
+                        },
+                        {
+                            "key": "swapped",
+                            "overrides": {
+                                "landing": [
+                                    {"id": "canada", "page": "/c/"},
+                                    {"id": "us", "page": "/"},
+                                ]
+                            },
+                        },
+                    ],
+                },
+                {
+                    "key": "canada-page",
+                    "variants": [
+                        {"key": "sale", "overrides": {"landing.canada.page": "/ca/sale/"}}
+                    ],
+                },
+            ],
+        }
+    )
+    plan = compile_experiments(config)
+    short = plan.configs[(("landing-list", "short"), ("canada-page", "sale"))]
+    assert [(rule.id, rule.page) for rule in short.landing] == [("canada", "/ca/sale/")]
+    swapped = plan.configs[(("landing-list", "swapped"), ("canada-page", "sale"))]
+    assert [(rule.id, rule.page) for rule in swapped.landing] == [
+        ("canada", "/ca/sale/"),
+        ("us", "/"),
+    ]
+
+
+def test_an_id_an_earlier_override_removed_is_reported_not_written_elsewhere() -> None:
+    pairs = [("rules", [{"id": "v1.2-sale"}]), ("rules.cold-weather-boost.enabled", False)]
+    with pytest.raises(ConfigError) as info:
+        apply_overrides(BASE, pairs)
+    assert [p.path for p in info.value.problems] == ["overrides.rules.cold-weather-boost.enabled"]

@@ -176,3 +176,15 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 def test_a_missing_log_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"absent\.jsonl: cannot read"):
         read_events(tmp_path / "absent.jsonl")
+
+
+@pytest.mark.parametrize("field", ["product_id", "session_id", "page"])
+def test_text_utf8_cannot_hold_is_refused_and_the_log_kept(tmp_path: Path, field: str) -> None:
+    # A lone surrogate (a broken emoji from a request) cannot be written as UTF-8: the
+    # serializer's PydanticSerializationError escaped instead of the documented DataError.
+    path = tmp_path / "events.jsonl"
+    write_events(path, EVENTS)
+    bad = EVENTS[0].model_copy(update={field: "p\ud83dx"})
+    with pytest.raises(DataError, match=r"event 1: .*not valid Unicode"):
+        write_events(path, [EVENTS[0], bad])
+    assert read_events(path) == EVENTS

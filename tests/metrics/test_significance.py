@@ -159,3 +159,35 @@ def test_invalid_arguments_raise() -> None:
         chi_square_sf(1.0, 0)
     with pytest.raises(ValueError, match="between"):
         normal_ppf(1.0)
+
+
+@pytest.mark.parametrize("dof", [30, 100, 1_000, 10_000, 1e6])
+@pytest.mark.parametrize("t", [6.0, 10.0, 30.0])
+def test_student_t_sf_keeps_its_relative_precision_in_the_far_tail(t: float, dof: float) -> None:
+    # A big A/B test (dof in the thousands) with t = 10 has p ~ 1e-23: the tail was
+    # computed as 0.5 - 0.5 * I(...), which cancels to 0 (or to 5.6e-17 for 4.95e-17).
+    expected = scipy_stats.t.sf(t, dof)
+    assert student_t_sf(t, dof) == pytest.approx(expected, rel=1e-7)
+    assert student_t_sf(-t, dof) == pytest.approx(1 - expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("dof", [20_000, 50_000, 100_000, 1_000_000])
+@pytest.mark.parametrize("z", [-3.0, 0.0, 3.0])
+def test_chi_square_sf_converges_for_many_degrees_of_freedom(dof: int, z: float) -> None:
+    # Around its mean, the series of P(a, x) needs ~8 sqrt(a) terms; a fixed 500 stopped
+    # early from about 20,000 dof (0.5129 instead of 0.5003 at 100,000).
+    x = dof + z * math.sqrt(2 * dof)
+    assert chi_square_sf(x, dof) == pytest.approx(scipy_stats.chi2.sf(x, dof), rel=1e-8)
+
+
+@pytest.mark.parametrize("scale", [1e-140, 1e-100, 1e100, 1e150])
+def test_welch_is_unchanged_by_the_unit_of_the_values(scale: float) -> None:
+    # The Welch-Satterthwaite dof squares the variances: at 1e-140 they underflowed to 0
+    # and the pooled dof (n1 + n2 - 2) was used instead; at 1e150 they overflowed and
+    # `(a + b) ** 2` raised OverflowError.
+    control, treatment = [0.0, 1.0, 2.0], [1.0, 3.0, 8.0, 2.0]
+    plain = welch_t_test(control, treatment)
+    scaled = welch_t_test([x * scale for x in control], [x * scale for x in treatment])
+    assert scaled.dof == pytest.approx(plain.dof, rel=1e-12)
+    assert scaled.p_value == pytest.approx(plain.p_value, rel=1e-9)
+    assert scaled.ci_low == pytest.approx(plain.ci_low * scale, rel=1e-9)
