@@ -101,6 +101,10 @@ def inline_template(
     if op in ORDER:
         # Python orders numbers (and booleans) with numbers, and strings with strings, as
         # JavaScript does; any other mix raises TypeError and takes the general path.
+        # Against a non-ASCII string, JavaScript's UTF-16 order can differ from Python's
+        # code point order: the general path orders those.
+        if isinstance(prepared, str) and not prepared.isascii():
+            return None
         return (f"{{v}} {ORDER[op]} {{c}}", {"c": prepared})
     if op in ("$in", "$nin") and isinstance(prepared, Membership):
         strings = prepared.strings

@@ -150,9 +150,17 @@ def _primitive(value: Any) -> Any:
 
 
 def js_compare(actual: Any, expected: Any, op: str) -> bool:
-    """JavaScript's ``actual <op> expected`` for ``op`` in ``< <= > >=``."""
+    """JavaScript's ``actual <op> expected`` for ``op`` in ``< <= > >=``.
+
+    Two strings compare by UTF-16 code units, as in JavaScript: a character above U+FFFF
+    (a surrogate pair) sorts below U+E000..U+FFFF. When either string is ASCII this is
+    Python's code point order, which is used as it is.
+    """
     a, b = _primitive(actual), _primitive(expected)
-    if not (isinstance(a, str) and isinstance(b, str)):
+    if isinstance(a, str) and isinstance(b, str):
+        if not (a.isascii() or b.isascii()):
+            a, b = _utf16(a), _utf16(b)
+    else:
         a, b = js_number(a), js_number(b)
     if op == "<":
         return bool(a < b)
@@ -161,6 +169,11 @@ def js_compare(actual: Any, expected: Any, op: str) -> bool:
     if op == ">":
         return bool(a > b)
     return bool(a >= b)
+
+
+def _utf16(text: str) -> bytes:
+    """Big-endian UTF-16, whose byte order is JavaScript's string order."""
+    return text.encode("utf-16-be", "surrogatepass")
 
 
 class Membership:

@@ -252,3 +252,25 @@ def test_an_integer_beyond_a_double_compares_as_an_infinity(value: Any) -> None:
     # before: js_number raised OverflowError ("int too large to convert to float")
     assert compile_condition({"a": {"$gt": 10**400}})({"a": value}) is False
     assert compile_condition({"a": {"$lt": "5"}})({"a": -(10**400)}) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "op", "const", "expected"),
+    [
+        # JavaScript orders strings by UTF-16 code units: a character above U+FFFF is a
+        # surrogate pair (U+D83D ...), which sorts below U+E000..U+FFFF.
+        ("😀", "$lt", "ｆ", True),
+        ("😀", "$gt", "ｆ", False),
+        ("ｆ", "$gte", "😀x", True),
+        ("a😀", "$lte", "aｆ", True),
+        ("é", "$lt", "ｆ", True),  # within the BMP, code points and code units agree
+        ("ｆ", "$gt", "a", True),  # an ASCII constant orders the same either way
+    ],
+)
+def test_strings_order_by_utf16_code_units_as_in_javascript(
+    value: str, op: str, const: str, expected: bool
+) -> None:
+    condition = {"s": {op: const}}
+    assert compile_condition(condition)({"s": value}) is expected
+    assert compile_condition({"$or": [condition]})({"s": value}) is expected
+    assert compile_condition({"s": {"$elemMatch": {op: const}}})({"s": [value]}) is expected
