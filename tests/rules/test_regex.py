@@ -215,7 +215,7 @@ def test_a_lone_surrogate_in_the_value_is_matched_as_a_replacement_character(val
 def test_a_surrogate_in_request_data_does_not_fail_the_rules() -> None:
     config = {
         "segments": {
-            "vip": {"user_id": {"$regex": "^vip-"}},
+            "vip": {"referral.campaign": {"$regex": "^SALE\ufffd$"}},
             "sale": {"referral.campaign": {"$regexi": "sale"}},
         },
         "landing": [
