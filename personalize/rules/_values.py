@@ -35,6 +35,7 @@ __all__ = [
 ARRAY_TYPES = (list, tuple)
 
 _NAN = float("nan")
+_END: Any = object()
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _RADIX = {"0x": 16, "0o": 8, "0b": 2}
 
@@ -104,8 +105,40 @@ def js_string(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, ARRAY_TYPES):
-        return ",".join("" if item is None else js_string(item) for item in value)
+        return _array_text(value)
     return "[object Object]"
+
+
+def _array_text(array: list[Any] | tuple[Any, ...]) -> str:
+    """``String(array)``: the elements' text joined by commas, ``null`` as nothing.
+
+    Walked with a stack rather than by recursion, so an array nested thousands of levels
+    deep (a JSON body can hold one) costs its size and raises nothing; an array inside
+    itself reads as ``""``, as JavaScript's ``join`` has it.
+    """
+    parts: list[str] = []
+    stack: list[tuple[Any, bool]] = [(iter(array), True)]
+    open_ids = {id(array)}
+    owners = [array]
+    while stack:
+        items, first = stack[-1]
+        item = next(items, _END)
+        if item is _END:
+            stack.pop()
+            open_ids.discard(id(owners.pop()))
+            continue
+        if first:
+            stack[-1] = (items, False)
+        else:
+            parts.append(",")
+        if isinstance(item, ARRAY_TYPES):
+            if id(item) not in open_ids:
+                stack.append((iter(item), True))
+                open_ids.add(id(item))
+                owners.append(item)
+        elif item is not None:
+            parts.append(js_string(item))
+    return "".join(parts)
 
 
 def js_number(value: Any) -> float:

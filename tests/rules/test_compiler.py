@@ -274,3 +274,31 @@ def test_strings_order_by_utf16_code_units_as_in_javascript(
     assert compile_condition(condition)({"s": value}) is expected
     assert compile_condition({"$or": [condition]})({"s": value}) is expected
     assert compile_condition({"s": {"$elemMatch": {op: const}}})({"s": [value]}) is expected
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [{"a": {"$gt": 5}}, {"a": {"$gte": "x"}}, {"a": {"$between": [1, 2]}, "b": {"$lt": 1}}],
+)
+def test_ordering_a_deeply_nested_array_fact_is_false_not_a_recursion_error(
+    condition: dict[str, Any],
+) -> None:
+    parsed = json.loads("[" * 900 + "]" * 900)  # as deep as json.loads goes
+    built: list[Any] = []
+    for _ in range(5000):
+        built = [built]
+    for deep in (parsed, built):
+        facts = {"a": deep, "b": deep}
+        assert compile_condition(condition)(facts) is False
+        assert compile_condition({"$not": condition})(facts) is True
+
+
+def test_an_array_fact_orders_as_its_javascript_text() -> None:
+    # String([1, [2, [null, 3]], []]) is "1,2,,3,"; String([[]]) is ""; a cycle reads as "".
+    assert compile_condition({"a": {"$gte": "1,2,,3,"}})({"a": [1, [2, [None, 3]], []]})
+    assert not compile_condition({"a": {"$gt": "1,2,,3,"}})({"a": [1, [2, [None, 3]], []]})
+    assert compile_condition({"a": {"$lte": 0, "$gte": 0}})({"a": [[]]})
+    assert compile_condition({"a": {"$gte": 7, "$lte": 7}})({"a": [[[7]]]})
+    cyclic: list[Any] = [5]
+    cyclic.append(cyclic)
+    assert compile_condition({"a": {"$gte": "5,", "$lte": "5,"}})({"a": cyclic})
