@@ -168,3 +168,25 @@ def test_garbage_configurations_raise_config_error_and_nothing_else(garbage: Any
 def test_garbage_rules_raise_config_error_and_nothing_else(config: dict[str, Any]) -> None:
     with contextlib.suppress(ConfigError):
         RuleSet.compile(config)
+
+
+@given(
+    st.lists(SCALARS, max_size=6),
+    st.lists(st.one_of(SCALARS, st.lists(SCALARS, max_size=3)), max_size=40),
+    st.booleans(),
+)
+def test_all_on_long_arrays_equals_the_reference(
+    members: list[Any], value: list[Any], fold: bool
+) -> None:
+    op = "$alli" if fold else "$all"
+    got = compile_condition({"a": {op: members}})({"a": value})
+    if fold:  # $alli: a string member equals an element ignoring case; others as $all
+        expected = all(
+            any(isinstance(e, str) and e.lower() == m.lower() for e in value)
+            if isinstance(m, str)
+            else reference({"a": {"$all": [m]}}, {"a": value})
+            for m in members
+        )
+    else:
+        expected = reference({"a": {"$all": members}}, {"a": value})
+    assert got is expected
