@@ -13,6 +13,7 @@ from rule_strategies import SCALARS, VALUES, conditions, facts, reference, value
 from personalize.context import FACT_SCHEMA
 from personalize.errors import ConfigError
 from personalize.rules import ConditionCompiler, RuleSet, compile_condition
+from personalize.rules._nodes import CondNode, FieldTest, VNode, read_path
 
 
 @given(conditions(), facts())
@@ -190,3 +191,40 @@ def test_all_on_long_arrays_equals_the_reference(
     else:
         expected = reference({"a": {"$all": members}}, {"a": value})
     assert got is expected
+
+
+def _nodes(node: Any, field: Any = None) -> list[tuple[Any, Any]]:
+    """Every node of a compiled tree, with the field test a value test belongs to."""
+    found = [(node, field)]
+    if isinstance(node, FieldTest):
+        found += _nodes(node.test, node)
+    for child in (
+        getattr(node, "children", ())
+        or getattr(node, "tests", ())
+        or [getattr(node, n) for n in ("child", "inner") if hasattr(node, n)]
+    ):
+        found += _nodes(child, field)
+    return found
+
+
+@given(conditions(), facts())
+def test_an_explanation_names_a_sub_condition_that_really_fails(
+    cond: dict[str, Any], doc: dict[str, Any]
+) -> None:
+    compiled = ConditionCompiler().compile_full(cond, "cond")
+    failure = compiled.node.explain(doc, None)
+    if failure is None:
+        return
+    named = [(n, f) for n, f in _nodes(compiled.node) if n.where == failure.where]
+    assert named, failure
+    if isinstance(named[0][0], CondNode) and failure.path in (None, "segments"):
+        holds = failure.test.startswith("$nor: this holds")  # the child that made $nor false
+        assert any(n.holds(doc, None) is holds for n, _ in named if isinstance(n, CondNode))
+        return
+    value = read_path(doc, failure.path.split("."))
+    assert failure.actual == value or failure.actual is value
+    assert any(
+        not n.test(value, None)
+        for n, field in named
+        if isinstance(n, VNode) and field is not None and field.dotted == failure.path
+    ), failure
