@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, date, datetime, timedelta
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -316,3 +317,32 @@ def test_all_costs_linear_time_in_a_long_array_fact() -> None:
     assert folded(facts) is True
     elapsed_ms = (time.thread_time_ns() - start) / 1e6
     assert elapsed_ms < 100, elapsed_ms  # 50 x 10,000 element tests took 0.4 to 0.75 s
+
+
+class _Device(StrEnum):
+    MOBILE = "mobile"
+
+
+class _Hour(IntEnum):
+    NINE = 9
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"d": {"$regex": "^mob"}},
+        {"d": {"$regexi": "^MOB"}},
+        {"h": {"$between": [8, 10]}},
+        {"h": {"$between": [22, 10]}},
+        {"l": "mobile"},
+        {"d": "mobile", "h": 9},
+    ],
+)
+def test_generated_code_agrees_with_the_tree_on_subclasses_of_str_int_and_list(
+    condition: dict[str, Any],
+) -> None:
+    # a plugin's fact may be an enum member or a list subclass; the tree sees their JSON type
+    facts = {"d": _Device.MOBILE, "h": _Hour.NINE, "l": type("Tags", (list,), {})(["mobile"])}
+    compiled = ConditionCompiler().compile_full(condition, "")
+    assert compiled.node.holds(facts, None) is True
+    assert compiled.predicate(facts) is True
