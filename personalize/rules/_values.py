@@ -36,7 +36,11 @@ ARRAY_TYPES = (list, tuple)
 
 _NAN = float("nan")
 _END: Any = object()
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+#: What JavaScript's ``Number()`` trims: its WhiteSpace and LineTerminator characters.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
+    map(chr, range(0x2000, 0x200B))
+)
 _RADIX = {"0x": 16, "0o": 8, "0b": 2}
 
 
@@ -160,15 +164,16 @@ def js_number(value: Any) -> float:
         return js_number(js_string(value))
     if not isinstance(value, str):
         return _NAN
-    text = value.strip()
+    text = value.strip(_JS_SPACE)
     if not text:
         return 0.0
     if text in {"Infinity", "+Infinity", "-Infinity"}:
         return -math.inf if text[0] == "-" else math.inf
     base = _RADIX.get(text[:2].lower())
     if base is not None:
+        digits = text[2:]
         try:
-            return float(int(text[2:], base)) if text[2:].isalnum() else _NAN
+            return float(int(digits, base)) if digits.isascii() and digits.isalnum() else _NAN
         except ValueError:
             return _NAN
     return float(text) if _DECIMAL.match(text) else _NAN

@@ -346,3 +346,25 @@ def test_generated_code_agrees_with_the_tree_on_subclasses_of_str_int_and_list(
     compiled = ConditionCompiler().compile_full(condition, "")
     assert compiled.node.holds(facts, None) is True
     assert compiled.predicate(facts) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("\u0663", None),  # an Arabic-Indic 3: Python's float reads it, JavaScript's Number not
+        ("1\u0660", None),
+        ("0x\u0663", None),
+        ("\u00a012\ufeff", 12),  # JavaScript trims its whitespace, U+FEFF included
+        ("\x1c12", None),  # Python's strip() removes U+001C; JavaScript's trim does not
+        ("12\x85", None),
+        (" 0x1A ", 26),
+        ("-1e3", -1000),
+    ],
+)
+def test_a_string_fact_becomes_a_number_as_javascript_reads_it(
+    text: str, number: float | None
+) -> None:
+    between = {"a": {"$gte": -1e9, "$lte": 1e9}}
+    assert compile_condition(between)({"a": text}) is (number is not None)
+    if number is not None:
+        assert compile_condition({"a": {"$gte": number, "$lte": number}})({"a": text})
