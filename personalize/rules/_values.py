@@ -42,6 +42,7 @@ _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".j
     map(chr, range(0x2000, 0x200B))
 )
 _RADIX = {"0x": 16, "0o": 8, "0b": 2}
+_EXACT = 2**53  # integers below this in size are exact doubles
 
 
 def json_type(value: Any) -> str:
@@ -92,25 +93,45 @@ def js_string(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, int):
-        return str(value)
+        if -_EXACT < value < _EXACT:
+            return str(value)
+        value = js_number(value)  # JavaScript has only doubles
     if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        text = repr(value)
-        mantissa, sep, exponent = text.partition("e")
-        if sep:
-            sign = "-" if exponent.startswith("-") else "+"
-            text = f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
-        return text
+        return _float_text(value)
     if isinstance(value, str):
         return value
     if isinstance(value, ARRAY_TYPES):
         return _array_text(value)
     return "[object Object]"
+
+
+def _float_text(value: float) -> str:
+    """ECMAScript's Number::toString: the shortest round-trip digits (Python's ``repr``),
+    written in fixed notation for decimal exponents from -6 to 21, else as ``1.5e-7``."""
+    if math.isnan(value):
+        return "NaN"
+    if value == 0:
+        return "0"
+    if value < 0:
+        return "-" + _float_text(-value)
+    if math.isinf(value):
+        return "Infinity"
+    mantissa, _, exponent = repr(value).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    spelled = whole + fraction
+    digits = spelled.lstrip("0")
+    # value = 0.<digits> x 10**point
+    point = int(exponent or "0") + len(whole) - (len(spelled) - len(digits))
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        return digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return f"{digits[:point]}.{digits[point:]}"
+    if -6 < point <= 0:
+        return "0." + "0" * -point + digits
+    head = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{head}e{'+' if point > 0 else '-'}{abs(point - 1)}"
 
 
 def _array_text(array: list[Any] | tuple[Any, ...]) -> str:

@@ -15,6 +15,7 @@ from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError
 from personalize.rules import ConditionCompiler, compile_condition
+from personalize.rules._values import js_string
 
 SCHEMA = dict(FACT_SCHEMA)
 NOW = datetime(2026, 12, 5, 21, 30, tzinfo=UTC)
@@ -368,3 +369,27 @@ def test_a_string_fact_becomes_a_number_as_javascript_reads_it(
     assert compile_condition(between)({"a": text}) is (number is not None)
     if number is not None:
         assert compile_condition({"a": {"$gte": number, "$lte": number}})({"a": text})
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        (0.00001, "0.00001"),
+        (0.000001, "0.000001"),
+        (1e-7, "1e-7"),
+        (1.5e-7, "1.5e-7"),
+        (123.456, "123.456"),
+        (1e16, "10000000000000000"),
+        (1.2345678901234568e20, "123456789012345680000"),
+        (1e21, "1e+21"),
+        (-2.5e25, "-2.5e+25"),
+        (10**22, "1e+22"),
+        (2**53 + 1, "9007199254740992"),
+        (-0.0, "0"),
+        (7, "7"),
+    ],
+)
+def test_numbers_become_text_as_javascript_writes_them(number: float, text: str) -> None:
+    assert js_string(number) == text
+    # what the text is for: an array's text under ordering, and a number as a version
+    assert compile_condition({"a": {"$gte": text, "$lte": text}})({"a": [number]})

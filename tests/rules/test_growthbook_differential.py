@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from personalize.errors import ConfigError
 from personalize.rules import compile_condition
+from personalize.rules._values import js_string
 
 growthbook_core = pytest.importorskip("growthbook.core")
 
@@ -228,3 +229,8 @@ def test_documented_differences_from_growthbook_python_hold(
 ) -> None:
     assert compile_condition(condition, strict=False)(attributes) is ours
     assert reference(condition, attributes) is theirs
+
+
+@given(st.one_of(st.floats(allow_nan=False), st.integers(-(10**30), 10**30)))
+def test_numbers_become_the_text_growthbook_writes(number: float) -> None:
+    assert js_string(number) == growthbook_core._js_number_to_string(number)
