@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum, StrEnum
@@ -393,3 +394,20 @@ def test_numbers_become_text_as_javascript_writes_them(number: float, text: str)
     assert js_string(number) == text
     # what the text is for: an array's text under ordering, and a number as a version
     assert compile_condition({"a": {"$gte": text, "$lte": text}})({"a": [number]})
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        {"latitude": math.inf, "longitude": 0},
+        {"lat": 0, "lon": -math.inf},
+        {"lat": 10**400, "lon": 0},  # json.loads reads such an integer
+        {"lat": math.nan, "lon": 0},
+    ],
+)
+def test_near_is_false_for_a_coordinate_that_is_no_finite_number_instead_of_raising(
+    point: dict[str, Any],
+) -> None:
+    near = {"geo": {"$near": {"lat": 43.7, "lon": -79.4, "km": 20000}}}
+    assert compile_condition(near)({"geo": point}) is False
+    assert compile_condition({"$not": near})({"geo": point}) is True
