@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +42,8 @@ _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".j
     map(chr, range(0x2000, 0x200B))
 )
 _RADIX = {"0x": 16, "0o": 8, "0b": 2}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 _EXACT = 2**53  # integers below this in size are exact doubles
 
 
@@ -180,7 +182,10 @@ def js_number(value: Any) -> float:
         except OverflowError:  # beyond a double: JavaScript's Number is an infinity
             return math.inf if value > 0 else -math.inf
     if isinstance(value, datetime):
-        return value.timestamp() * 1000.0
+        # milliseconds since the epoch, a naive value read as UTC (as $before/$after read
+        # it); timestamp() would read it in the machine's zone and raise before the year 2
+        aware = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
+        return (aware - _EPOCH) / _MILLISECOND
     if isinstance(value, ARRAY_TYPES):
         return js_number(js_string(value))
     if not isinstance(value, str):

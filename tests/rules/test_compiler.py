@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
@@ -411,3 +411,20 @@ def test_near_is_false_for_a_coordinate_that_is_no_finite_number_instead_of_rais
     near = {"geo": {"$near": {"lat": 43.7, "lon": -79.4, "km": 20000}}}
     assert compile_condition(near)({"geo": point}) is False
     assert compile_condition({"$not": near})({"geo": point}) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "millis"),
+    [
+        (datetime.min, -62135596800000.0),  # timestamp() raised "year 0 is out of range"
+        (datetime.min.replace(tzinfo=UTC), -62135596800000.0),
+        (datetime(1970, 1, 1, 0, 0, 1), 1000.0),  # naive is UTC, as for $before/$after
+        (datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=1))), 1767222000000.0),
+    ],
+)
+def test_a_datetime_under_ordering_is_its_utc_milliseconds_and_never_raises(
+    value: datetime, millis: float
+) -> None:
+    at = compile_condition({"a": {"$gte": millis, "$lte": millis}})
+    assert at({"a": value}) is True
+    assert compile_condition({"a": {"$gt": 5}})({"a": value}) is (millis > 5)
