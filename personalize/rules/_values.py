@@ -202,6 +202,8 @@ def js_number(value: Any) -> float:
             return float(int(digits, base)) if digits.isascii() and digits.isalnum() else _NAN
         except ValueError:
             return _NAN
+        except OverflowError:  # beyond a double: JavaScript's Number is Infinity
+            return math.inf
     return float(text) if _DECIMAL.match(text) else _NAN
 
 

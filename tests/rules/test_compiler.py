@@ -428,3 +428,9 @@ def test_a_datetime_under_ordering_is_its_utc_milliseconds_and_never_raises(
     at = compile_condition({"a": {"$gte": millis, "$lte": millis}})
     assert at({"a": value}) is True
     assert compile_condition({"a": {"$gt": 5}})({"a": value}) is (millis > 5)
+
+
+@pytest.mark.parametrize("text", ["0x" + "f" * 300, "0o" + "7" * 400, "0b" + "1" * 1100])
+def test_a_hexadecimal_string_beyond_a_double_is_infinity_not_an_overflow(text: str) -> None:
+    assert compile_condition({"a": {"$gt": 1e308}})({"a": text}) is True
+    assert compile_condition({"a": {"$elemMatch": {"$lt": 5}}})({"a": [text]}) is False
