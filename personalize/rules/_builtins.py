@@ -108,8 +108,13 @@ def _near(actual: Any, point: tuple[float, float, float]) -> bool:
     lon = actual.get("longitude", actual.get("lon"))
     if json_type(lat) != "number" or json_type(lon) != "number":
         return False
+    try:
+        phi, lam = math.radians(lat), math.radians(lon)
+    except OverflowError:  # an integer beyond a double (json.loads reads one)
+        return False
+    if not (math.isfinite(phi) and math.isfinite(lam)):  # sin() raises on an infinity
+        return False
     lat0, lon0, km = point
-    phi, lam = math.radians(lat), math.radians(lon)
     h = (
         math.sin((phi - lat0) / 2) ** 2
         + math.cos(lat0) * math.cos(phi) * math.sin((lam - lon0) / 2) ** 2

@@ -27,6 +27,9 @@ __all__ = [
 #: The ordering operators and the Python operator each inlines to.
 ORDER = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _NUMBERS = frozenset({int, float})
+#: The exact types of JSON values: the inline forms answer these; any other class (an enum
+#: member, a subclass of list) takes the general check.
+_PLAIN = frozenset({str, int, float, bool, type(None), list, tuple, dict})
 
 
 def now_arg(x: Evaluation | None) -> Any:
@@ -75,8 +78,9 @@ def bare_scalar(where: str, const: Any) -> VCheck:
     inline: tuple[str, dict[str, Any]] | None = None
     if isinstance(const, str):
         inline = (
-            "({v} == {c} or ({v}.__class__ in {a} and {c} in {v}))",
-            {"c": const, "a": frozenset({list, tuple})},
+            "({v} == {c} or ({c} in {v} if {v}.__class__ in {a}"
+            " else {v}.__class__ not in {plain} and {slow}({v}, x)))",
+            {"c": const, "a": frozenset({list, tuple}), "plain": _PLAIN, "slow": check},
         )
     return VCheck(where, "=", const, check, inline=inline)
 
@@ -101,6 +105,10 @@ def inline_template(
     if op in ORDER:
         # Python orders numbers (and booleans) with numbers, and strings with strings, as
         # JavaScript does; any other mix raises TypeError and takes the general path.
+        # Against a non-ASCII string, JavaScript's UTF-16 order can differ from Python's
+        # code point order: the general path orders those.
+        if isinstance(prepared, str) and not prepared.isascii():
+            return None
         return (f"{{v}} {ORDER[op]} {{c}}", {"c": prepared})
     if op in ("$in", "$nin") and isinstance(prepared, Membership):
         strings = prepared.strings
@@ -113,16 +121,20 @@ def inline_template(
         )
     if op == "$exists":
         return ("{v} is not None", {}) if prepared else ("{v} is None", {})
+    # Exact types take the inline form; anything else, such as an enum member whose JSON
+    # type is a string or a number, the general check.
     if op in ("$regex", "$regexi"):
         return (
-            "({v}.__class__ is {t} and {matches}({v}))",
-            {"t": str, "matches": prepared.matches},
+            "({matches}({v}) if {v}.__class__ is {t}"
+            " else {v}.__class__ not in {plain} and {slow}({v}, x))",
+            {"t": str, "matches": prepared.matches, "plain": _PLAIN, "slow": check},
         )
     if op == "$between":
         low, high = prepared
         form = "{lo} <= {v} <= {hi}" if low <= high else "({v} >= {lo} or {v} <= {hi})"
         return (
-            f"({form} if {{v}}.__class__ in {{t}} else False)",
-            {"lo": low, "hi": high, "t": _NUMBERS},
+            f"({form} if {{v}}.__class__ in {{t}}"
+            " else {v}.__class__ not in {plain} and {slow}({v}, x))",
+            {"lo": low, "hi": high, "t": _NUMBERS, "plain": _PLAIN, "slow": check},
         )
     return None

@@ -8,6 +8,7 @@ Python function for the hot path. Both must agree; the tests check that they do.
 
 from __future__ import annotations
 
+import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,13 @@ class Evaluation:
 
 _MISSING_ERRORS = (KeyError, TypeError, IndexError)
 
+# How a failure shows the value it saw: a fact can be any size or depth (a request body, a
+# plugin's fact), and the explanation is one line of a trace.
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel = 4
+_SHOWN.maxstring = _SHOWN.maxother = 120
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 12
+
 
 def read_path(facts: Any, path: Sequence[str]) -> Any:
     """The value at ``path``; ``None`` when any step is missing or not a mapping."""
@@ -84,9 +92,10 @@ class Failure:
     actual: Any = None
 
     def __str__(self) -> str:
+        """One line; a long or deep value is shortened with ``...``."""
         if self.path is None:
             return f"{self.where}: {self.test}"
-        return f"{self.where}: {self.path} = {self.actual!r}, required {self.test}"
+        return f"{self.where}: {self.path} = {_SHOWN.repr(self.actual)}, required {self.test}"
 
 
 # ----------------------------------------------------------------- value-level nodes

@@ -8,8 +8,9 @@ characters of a value are matched.
 
 RE2 reads the syntax of Perl, Python and JavaScript patterns, without the features that need
 backtracking: backreferences (``\\1``) and lookaround (``(?=``, ``(?!``, ``(?<=``) are
-rejected when the pattern is compiled. ``\\d``, ``\\w``, ``\\s`` and ``\\b`` are ASCII classes
-(as in JavaScript); ``\\p{L}`` and friends name Unicode classes. ``\\Z`` is spelled ``\\z``.
+rejected when the pattern is compiled. ``\\d``, ``\\w`` and ``\\b`` are ASCII classes, and
+``\\s`` is JavaScript's Unicode whitespace (as in JavaScript; RE2's own is ASCII, so it is
+spelled out); ``\\p{L}`` and friends name Unicode classes. ``\\Z`` is spelled ``\\z``.
 
 ``$options`` letters map to RE2 as follows: ``i`` case-insensitive, ``m`` ``^``/``$`` at
 line breaks, ``s`` ``.`` matches a newline, ``x`` whitespace and ``#`` comments outside
@@ -67,7 +68,7 @@ class Regex:
             raise ValueError(f"$options {options!r}: use letters among 'imsx'")
         self.pattern = pattern
         self.options = options
-        source = _strip_verbose(pattern) if "x" in options else pattern
+        source = _js_spaces(_strip_verbose(pattern) if "x" in options else pattern)
         settings = re2.Options()
         settings.log_errors = False
         settings.never_capture = True
@@ -118,6 +119,47 @@ def _reason(exc: Any) -> str:
     if message.startswith(_BACKREFERENCE) and message[len(_BACKREFERENCE) :][:1].isdigit():
         return f"{message}; backreferences are not supported (RE2 runs in linear time)"
     return message
+
+
+#: JavaScript's ``\s``: its WhiteSpace and LineTerminator characters (RE2's is ASCII only,
+#: without even the vertical tab).
+_JS_SPACES = (
+    r"\t\n\x{0B}\f\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}"
+    r"\x{205F}\x{3000}\x{FEFF}"
+)
+
+
+def _js_spaces(pattern: str) -> str:
+    """Spell ``\\s`` and ``\\S`` as JavaScript's whitespace classes.
+
+    ``\\s`` inside a character class becomes the characters themselves; ``\\S`` inside
+    one is left to RE2 (ASCII), as a class cannot hold a negated class.
+    """
+    if "\\s" not in pattern and "\\S" not in pattern:
+        return pattern
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    class_end = -1  # inside a class: the index after its closing "]"
+    while i < n:
+        if 0 <= class_end <= i:
+            class_end = -1
+        char = pattern[i]
+        if char == "\\":
+            pair = pattern[i : i + 2]
+            inside = class_end >= 0
+            if pair == "\\s":
+                out.append(_JS_SPACES if inside else f"[{_JS_SPACES}]")
+            elif pair == "\\S" and not inside:
+                out.append(f"[^{_JS_SPACES}]")
+            else:
+                out.append(pair)
+            i += 2
+            continue
+        if char == "[" and class_end < 0:
+            class_end = _class_end(pattern, i)
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def _strip_verbose(pattern: str) -> str:

@@ -56,6 +56,9 @@ _KIND_OF_TYPE = {
 _SAME_KIND_OPS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 _MEMBER_OPS = frozenset({"$in", "$nin", "$ini", "$nini"})
 _TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
+_SCALAR_KINDS = frozenset({"string", "number", "boolean"})
+#: Longer arrays are tested by ``$all`` of constants through sets of their elements.
+_SHORT_ARRAY = 16
 
 
 class ValueCompiler(ABC):
@@ -276,9 +279,13 @@ class ValueCompiler(ABC):
             for i, item in enumerate(arg)
         ]
 
+        scalars = all(json_type(item) in _SCALAR_KINDS for item in arg)
+
         def check(v: Any, x: Evaluation | None) -> bool:
             if not isinstance(v, ARRAY_TYPES):
                 return False
+            if scalars and len(v) > _SHORT_ARRAY:
+                return _has_all(arg, v, fold)
             return all(any(t.test(item, x) for item in v) for t in tests)
 
         return VCheck(where, op, arg, check)
@@ -321,3 +328,13 @@ class ValueCompiler(ABC):
 
 
 # ---------------------------------------------------------------------- building blocks
+
+
+def _has_all(members: Any, array: Any, fold: bool) -> bool:
+    """``$all`` of constants in time linear in the array: whether every member equals some
+    element, or a member of an element that is itself an array (as a bare value does).
+    With ``fold`` (``$alli``) a string member equals a string element ignoring case."""
+    nested = [inner for item in array if isinstance(item, ARRAY_TYPES) for inner in item]
+    plain = Membership([*array, *nested])
+    folded = Membership(array, fold=True) if fold else plain
+    return all((folded if fold and isinstance(m, str) else plain).one(m) for m in members)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -35,8 +35,16 @@ __all__ = [
 ARRAY_TYPES = (list, tuple)
 
 _NAN = float("nan")
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_END: Any = object()
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+#: What JavaScript's ``Number()`` trims: its WhiteSpace and LineTerminator characters.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
+    map(chr, range(0x2000, 0x200B))
+)
 _RADIX = {"0x": 16, "0o": 8, "0b": 2}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+_EXACT = 2**53  # integers below this in size are exact doubles
 
 
 def json_type(value: Any) -> str:
@@ -87,25 +95,77 @@ def js_string(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, int):
-        return str(value)
+        if -_EXACT < value < _EXACT:
+            return str(value)
+        value = js_number(value)  # JavaScript has only doubles
     if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        text = repr(value)
-        mantissa, sep, exponent = text.partition("e")
-        if sep:
-            sign = "-" if exponent.startswith("-") else "+"
-            text = f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
-        return text
+        return _float_text(value)
     if isinstance(value, str):
         return value
     if isinstance(value, ARRAY_TYPES):
-        return ",".join("" if item is None else js_string(item) for item in value)
+        return _array_text(value)
     return "[object Object]"
+
+
+def _float_text(value: float) -> str:
+    """ECMAScript's Number::toString: the shortest round-trip digits (Python's ``repr``),
+    written in fixed notation for decimal exponents from -6 to 21, else as ``1.5e-7``."""
+    if math.isnan(value):
+        return "NaN"
+    if value == 0:
+        return "0"
+    if value < 0:
+        return "-" + _float_text(-value)
+    if math.isinf(value):
+        return "Infinity"
+    mantissa, _, exponent = repr(value).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    spelled = whole + fraction
+    digits = spelled.lstrip("0")
+    # value = 0.<digits> x 10**point
+    point = int(exponent or "0") + len(whole) - (len(spelled) - len(digits))
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        return digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return f"{digits[:point]}.{digits[point:]}"
+    if -6 < point <= 0:
+        return "0." + "0" * -point + digits
+    head = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{head}e{'+' if point > 0 else '-'}{abs(point - 1)}"
+
+
+def _array_text(array: list[Any] | tuple[Any, ...]) -> str:
+    """``String(array)``: the elements' text joined by commas, ``null`` as nothing.
+
+    Walked with a stack rather than by recursion, so an array nested thousands of levels
+    deep (a JSON body can hold one) costs its size and raises nothing; an array inside
+    itself reads as ``""``, as JavaScript's ``join`` has it.
+    """
+    parts: list[str] = []
+    stack: list[tuple[Any, bool]] = [(iter(array), True)]
+    open_ids = {id(array)}
+    owners = [array]
+    while stack:
+        items, first = stack[-1]
+        item = next(items, _END)
+        if item is _END:
+            stack.pop()
+            open_ids.discard(id(owners.pop()))
+            continue
+        if first:
+            stack[-1] = (items, False)
+        else:
+            parts.append(",")
+        if isinstance(item, ARRAY_TYPES):
+            if id(item) not in open_ids:
+                stack.append((iter(item), True))
+                open_ids.add(id(item))
+                owners.append(item)
+        elif item is not None:
+            parts.append(js_string(item))
+    return "".join(parts)
 
 
 def js_number(value: Any) -> float:
@@ -122,22 +182,28 @@ def js_number(value: Any) -> float:
         except OverflowError:  # beyond a double: JavaScript's Number is an infinity
             return math.inf if value > 0 else -math.inf
     if isinstance(value, datetime):
-        return value.timestamp() * 1000.0
+        # milliseconds since the epoch, a naive value read as UTC (as $before/$after read
+        # it); timestamp() would read it in the machine's zone and raise before the year 2
+        aware = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
+        return (aware - _EPOCH) / _MILLISECOND
     if isinstance(value, ARRAY_TYPES):
         return js_number(js_string(value))
     if not isinstance(value, str):
         return _NAN
-    text = value.strip()
+    text = value.strip(_JS_SPACE)
     if not text:
         return 0.0
     if text in {"Infinity", "+Infinity", "-Infinity"}:
         return -math.inf if text[0] == "-" else math.inf
     base = _RADIX.get(text[:2].lower())
     if base is not None:
+        digits = text[2:]
         try:
-            return float(int(text[2:], base)) if text[2:].isalnum() else _NAN
+            return float(int(digits, base)) if digits.isascii() and digits.isalnum() else _NAN
         except ValueError:
             return _NAN
+        except OverflowError:  # beyond a double: JavaScript's Number is Infinity
+            return math.inf
     return float(text) if _DECIMAL.match(text) else _NAN
 
 
@@ -150,9 +216,17 @@ def _primitive(value: Any) -> Any:
 
 
 def js_compare(actual: Any, expected: Any, op: str) -> bool:
-    """JavaScript's ``actual <op> expected`` for ``op`` in ``< <= > >=``."""
+    """JavaScript's ``actual <op> expected`` for ``op`` in ``< <= > >=``.
+
+    Two strings compare by UTF-16 code units, as in JavaScript: a character above U+FFFF
+    (a surrogate pair) sorts below U+E000..U+FFFF. When either string is ASCII this is
+    Python's code point order, which is used as it is.
+    """
     a, b = _primitive(actual), _primitive(expected)
-    if not (isinstance(a, str) and isinstance(b, str)):
+    if isinstance(a, str) and isinstance(b, str):
+        if not (a.isascii() or b.isascii()):
+            a, b = _utf16(a), _utf16(b)
+    else:
         a, b = js_number(a), js_number(b)
     if op == "<":
         return bool(a < b)
@@ -161,6 +235,11 @@ def js_compare(actual: Any, expected: Any, op: str) -> bool:
     if op == ">":
         return bool(a > b)
     return bool(a >= b)
+
+
+def _utf16(text: str) -> bytes:
+    """Big-endian UTF-16, whose byte order is JavaScript's string order."""
+    return text.encode("utf-16-be", "surrogatepass")
 
 
 class Membership:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+import math
+import time
+from datetime import UTC, date, datetime, timedelta, timezone
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from personalize.context import FACT_SCHEMA
 from personalize.context._model import OPEN_PATHS
 from personalize.errors import ConfigError
 from personalize.rules import ConditionCompiler, compile_condition
+from personalize.rules._values import js_string
 
 SCHEMA = dict(FACT_SCHEMA)
 NOW = datetime(2026, 12, 5, 21, 30, tzinfo=UTC)
@@ -252,3 +256,181 @@ def test_an_integer_beyond_a_double_compares_as_an_infinity(value: Any) -> None:
     # before: js_number raised OverflowError ("int too large to convert to float")
     assert compile_condition({"a": {"$gt": 10**400}})({"a": value}) is False
     assert compile_condition({"a": {"$lt": "5"}})({"a": -(10**400)}) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "op", "const", "expected"),
+    [
+        # JavaScript orders strings by UTF-16 code units: a character above U+FFFF is a
+        # surrogate pair (U+D83D ...), which sorts below U+E000..U+FFFF.
+        ("\U0001f600", "$lt", "\uff46", True),
+        ("\U0001f600", "$gt", "\uff46", False),
+        ("\uff46", "$gte", "\U0001f600x", True),
+        ("a\U0001f600", "$lte", "a\uff46", True),
+        ("é", "$lt", "\uff46", True),  # within the BMP, code points and code units agree
+        ("\uff46", "$gt", "a", True),  # an ASCII constant orders the same either way
+    ],
+)
+def test_strings_order_by_utf16_code_units_as_in_javascript(
+    value: str, op: str, const: str, expected: bool
+) -> None:
+    condition = {"s": {op: const}}
+    assert compile_condition(condition)({"s": value}) is expected
+    assert compile_condition({"$or": [condition]})({"s": value}) is expected
+    assert compile_condition({"s": {"$elemMatch": {op: const}}})({"s": [value]}) is expected
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [{"a": {"$gt": 5}}, {"a": {"$gte": "x"}}, {"a": {"$between": [1, 2]}, "b": {"$lt": 1}}],
+)
+def test_ordering_a_deeply_nested_array_fact_is_false_not_a_recursion_error(
+    condition: dict[str, Any],
+) -> None:
+    parsed = json.loads("[" * 900 + "]" * 900)  # as deep as json.loads goes
+    built: list[Any] = []
+    for _ in range(5000):
+        built = [built]
+    for deep in (parsed, built):
+        facts = {"a": deep, "b": deep}
+        assert compile_condition(condition)(facts) is False
+        assert compile_condition({"$not": condition})(facts) is True
+
+
+def test_an_array_fact_orders_as_its_javascript_text() -> None:
+    # String([1, [2, [null, 3]], []]) is "1,2,,3,"; String([[]]) is ""; a cycle reads as "".
+    assert compile_condition({"a": {"$gte": "1,2,,3,"}})({"a": [1, [2, [None, 3]], []]})
+    assert not compile_condition({"a": {"$gt": "1,2,,3,"}})({"a": [1, [2, [None, 3]], []]})
+    assert compile_condition({"a": {"$lte": 0, "$gte": 0}})({"a": [[]]})
+    assert compile_condition({"a": {"$gte": 7, "$lte": 7}})({"a": [[[7]]]})
+    cyclic: list[Any] = [5]
+    cyclic.append(cyclic)
+    assert compile_condition({"a": {"$gte": "5,", "$lte": "5,"}})({"a": cyclic})
+
+
+def test_all_costs_linear_time_in_a_long_array_fact() -> None:
+    members = [f"x{i}" for i in range(50)]
+    predicate = compile_condition({"t": {"$all": members}})
+    folded = compile_condition({"t": {"$alli": [m.upper() for m in members]}})
+    facts = {"t": [f"y{i}" for i in range(10_000)] + members}
+    predicate(facts)  # warm
+    start = time.thread_time_ns()
+    assert predicate(facts) is True
+    assert folded(facts) is True
+    elapsed_ms = (time.thread_time_ns() - start) / 1e6
+    assert elapsed_ms < 100, elapsed_ms  # 50 x 10,000 element tests took 0.4 to 0.75 s
+
+
+class _Device(StrEnum):
+    MOBILE = "mobile"
+
+
+class _Hour(IntEnum):
+    NINE = 9
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"d": {"$regex": "^mob"}},
+        {"d": {"$regexi": "^MOB"}},
+        {"h": {"$between": [8, 10]}},
+        {"h": {"$between": [22, 10]}},
+        {"l": "mobile"},
+        {"d": "mobile", "h": 9},
+    ],
+)
+def test_generated_code_agrees_with_the_tree_on_subclasses_of_str_int_and_list(
+    condition: dict[str, Any],
+) -> None:
+    # a plugin's fact may be an enum member or a list subclass; the tree sees their JSON type
+    facts = {"d": _Device.MOBILE, "h": _Hour.NINE, "l": type("Tags", (list,), {})(["mobile"])}
+    compiled = ConditionCompiler().compile_full(condition, "")
+    assert compiled.node.holds(facts, None) is True
+    assert compiled.predicate(facts) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("\u0663", None),  # an Arabic-Indic 3: Python's float reads it, JavaScript's Number not
+        ("1\u0660", None),
+        ("0x\u0663", None),
+        ("\u00a012\ufeff", 12),  # JavaScript trims its whitespace, U+FEFF included
+        ("\x1c12", None),  # Python's strip() removes U+001C; JavaScript's trim does not
+        ("12\x85", None),
+        (" 0x1A ", 26),
+        ("-1e3", -1000),
+    ],
+)
+def test_a_string_fact_becomes_a_number_as_javascript_reads_it(
+    text: str, number: float | None
+) -> None:
+    between = {"a": {"$gte": -1e9, "$lte": 1e9}}
+    assert compile_condition(between)({"a": text}) is (number is not None)
+    if number is not None:
+        assert compile_condition({"a": {"$gte": number, "$lte": number}})({"a": text})
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        (0.00001, "0.00001"),
+        (0.000001, "0.000001"),
+        (1e-7, "1e-7"),
+        (1.5e-7, "1.5e-7"),
+        (123.456, "123.456"),
+        (1e16, "10000000000000000"),
+        (1.2345678901234568e20, "123456789012345680000"),
+        (1e21, "1e+21"),
+        (-2.5e25, "-2.5e+25"),
+        (10**22, "1e+22"),
+        (2**53 + 1, "9007199254740992"),
+        (-0.0, "0"),
+        (7, "7"),
+    ],
+)
+def test_numbers_become_text_as_javascript_writes_them(number: float, text: str) -> None:
+    assert js_string(number) == text
+    # what the text is for: an array's text under ordering, and a number as a version
+    assert compile_condition({"a": {"$gte": text, "$lte": text}})({"a": [number]})
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        {"latitude": math.inf, "longitude": 0},
+        {"lat": 0, "lon": -math.inf},
+        {"lat": 10**400, "lon": 0},  # json.loads reads such an integer
+        {"lat": math.nan, "lon": 0},
+    ],
+)
+def test_near_is_false_for_a_coordinate_that_is_no_finite_number_instead_of_raising(
+    point: dict[str, Any],
+) -> None:
+    near = {"geo": {"$near": {"lat": 43.7, "lon": -79.4, "km": 20000}}}
+    assert compile_condition(near)({"geo": point}) is False
+    assert compile_condition({"$not": near})({"geo": point}) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "millis"),
+    [
+        (datetime.min, -62135596800000.0),  # timestamp() raised "year 0 is out of range"
+        (datetime.min.replace(tzinfo=UTC), -62135596800000.0),
+        (datetime(1970, 1, 1, 0, 0, 1), 1000.0),  # naive is UTC, as for $before/$after
+        (datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=1))), 1767222000000.0),
+    ],
+)
+def test_a_datetime_under_ordering_is_its_utc_milliseconds_and_never_raises(
+    value: datetime, millis: float
+) -> None:
+    at = compile_condition({"a": {"$gte": millis, "$lte": millis}})
+    assert at({"a": value}) is True
+    assert compile_condition({"a": {"$gt": 5}})({"a": value}) is (millis > 5)
+
+
+@pytest.mark.parametrize("text", ["0x" + "f" * 300, "0o" + "7" * 400, "0b" + "1" * 1100])
+def test_a_hexadecimal_string_beyond_a_double_is_infinity_not_an_overflow(text: str) -> None:
+    assert compile_condition({"a": {"$gt": 1e308}})({"a": text}) is True
+    assert compile_condition({"a": {"$elemMatch": {"$lt": 5}}})({"a": [text]}) is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from hypothesis import given
@@ -196,3 +197,88 @@ def test_a_plugin_operator_after_a_false_guard_is_not_called() -> None:
     assert calls == []
     assert ruleset.evaluate({"device": {"type": "tv"}, "geo": {"country": "CA"}}).fired == ("r",)
     assert calls == ["CA"]
+
+
+DAYS = st.sampled_from(["2026-12-01", "2026-12-05", "2026-12-09"])
+FULL_RULES = st.lists(
+    st.fixed_dictionaries(
+        {"when": RULE_CONDITIONS, "priority": st.integers(0, 2), "stop": st.booleans()},
+        optional={
+            "placements": st.sampled_from([["home"], ["pdp"], ["home", "pdp"]]),
+            "channels": st.sampled_from([["web"], ["email"], ["web", "email"]]),
+            "enabled": st.booleans(),
+            "active": st.fixed_dictionaries(
+                {"timezone": st.just("UTC")}, optional={"from": DAYS, "until": DAYS}
+            ),
+        },
+    ),
+    max_size=10,
+)
+
+
+def _walk(
+    config: dict[str, Any], doc: dict[str, Any], placement: str | None, channel: str, day: str
+) -> list[str]:
+    """Each rule's own compiled predicate, in priority order, with every gate and stop."""
+    compiler = ConditionCompiler(schema=SCHEMA)
+    rules = sorted(enumerate(config["rules"]), key=lambda item: (-item[1]["priority"], item[0]))
+    fired = []
+    for _, rule in rules:
+        if not rule.get("enabled", True):
+            continue
+        if "placements" in rule and placement not in rule["placements"]:
+            continue
+        if "channels" in rule and channel not in rule["channels"]:
+            continue
+        active = rule.get("active", {})
+        if not active.get("from", day) <= day <= active.get("until", day):
+            continue
+        if compiler.compile(rule["when"], rule["id"])({**doc, "segments": []}):
+            fired.append(rule["id"])
+            if rule["stop"]:
+                break
+    return fired
+
+
+@given(
+    FULL_RULES,
+    facts(),
+    st.sampled_from([None, "home", "pdp"]),
+    st.sampled_from(["web", "email"]),
+    DAYS,
+)
+def test_fired_rules_are_those_whose_predicates_hold_with_every_gate(
+    rules: list[dict[str, Any]],
+    doc: dict[str, Any],
+    placement: str | None,
+    channel: str,
+    day: str,
+) -> None:
+    rules = [
+        r
+        for r in rules
+        if r.get("active", {}).get("from", "") <= r.get("active", {}).get("until", "~")
+    ]
+    config = {
+        "rules": [
+            {"id": f"r{i}", "then": [{"pin": {"products": [f"p{i}"], "position": 1}}], **rule}
+            for i, rule in enumerate(rules)
+        ]
+    }
+    ruleset = RuleSet.compile(config, schema=SCHEMA)
+    now = datetime.fromisoformat(day + "T12:00:00+00:00")
+    for _ in range(2):  # the second time from the remembered masks
+        outcome = ruleset.evaluate(doc, placement=placement, channel=channel, now=now)
+        expected = _walk(config, doc, placement, channel, day)
+        assert list(outcome.fired) == expected
+        actions = [
+            a for rid in expected for a in ruleset._rules[ruleset.rule_ids.index(rid)].actions
+        ]
+        assert list(outcome.actions) == actions
+        entries = outcome.trace.entries
+        assert [e.id for e in entries if e.result] == expected
+        for entry in entries:
+            if entry.result or entry.skipped is not None:
+                assert entry.failure is None
+            else:
+                assert entry.failure is not None

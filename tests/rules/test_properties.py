@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given
@@ -12,7 +14,8 @@ from rule_strategies import SCALARS, VALUES, conditions, facts, reference, value
 
 from personalize.context import FACT_SCHEMA
 from personalize.errors import ConfigError
-from personalize.rules import ConditionCompiler, RuleSet, compile_condition
+from personalize.rules import ConditionCompiler, Evaluation, RuleSet, compile_condition
+from personalize.rules._nodes import CondNode, FieldTest, VNode, read_path
 
 
 @given(conditions(), facts())
@@ -168,3 +171,113 @@ def test_garbage_configurations_raise_config_error_and_nothing_else(garbage: Any
 def test_garbage_rules_raise_config_error_and_nothing_else(config: dict[str, Any]) -> None:
     with contextlib.suppress(ConfigError):
         RuleSet.compile(config)
+
+
+@given(
+    st.lists(SCALARS, max_size=6),
+    st.lists(st.one_of(SCALARS, st.lists(SCALARS, max_size=3)), max_size=40),
+    st.booleans(),
+)
+def test_all_on_long_arrays_equals_the_reference(
+    members: list[Any], value: list[Any], fold: bool
+) -> None:
+    op = "$alli" if fold else "$all"
+    got = compile_condition({"a": {op: members}})({"a": value})
+    if fold:  # $alli: a string member equals an element ignoring case; others as $all
+        expected = all(
+            any(isinstance(e, str) and e.lower() == m.lower() for e in value)
+            if isinstance(m, str)
+            else reference({"a": {"$all": [m]}}, {"a": value})
+            for m in members
+        )
+    else:
+        expected = reference({"a": {"$all": members}}, {"a": value})
+    assert got is expected
+
+
+def _nodes(node: Any, field: Any = None) -> list[tuple[Any, Any]]:
+    """Every node of a compiled tree, with the field test a value test belongs to."""
+    found = [(node, field)]
+    if isinstance(node, FieldTest):
+        found += _nodes(node.test, node)
+    for child in (
+        getattr(node, "children", ())
+        or getattr(node, "tests", ())
+        or [getattr(node, n) for n in ("child", "inner") if hasattr(node, n)]
+    ):
+        found += _nodes(child, field)
+    return found
+
+
+@given(conditions(), facts())
+def test_an_explanation_names_a_sub_condition_that_really_fails(
+    cond: dict[str, Any], doc: dict[str, Any]
+) -> None:
+    compiled = ConditionCompiler().compile_full(cond, "cond")
+    failure = compiled.node.explain(doc, None)
+    if failure is None:
+        return
+    named = [(n, f) for n, f in _nodes(compiled.node) if n.where == failure.where]
+    assert named, failure
+    if isinstance(named[0][0], CondNode) and failure.path in (None, "segments"):
+        holds = failure.test.startswith("$nor: this holds")  # the child that made $nor false
+        assert any(n.holds(doc, None) is holds for n, _ in named if isinstance(n, CondNode))
+        return
+    value = read_path(doc, failure.path.split("."))
+    assert failure.actual == value or failure.actual is value
+    assert any(
+        not n.test(value, None)
+        for n, field in named
+        if isinstance(n, VNode) and field is not None and field.dotted == failure.path
+    ), failure
+
+
+def _cyclic() -> tuple[list[Any], dict[str, Any]]:
+    items: list[Any] = [1]
+    items.append(items)
+    mapping: dict[str, Any] = {}
+    mapping["a"] = mapping
+    return items, mapping
+
+
+_ODD = st.sampled_from(
+    [
+        math.inf, -math.inf, math.nan, 10**400, -(10**400), datetime.min, datetime.max,
+        datetime.max.replace(tzinfo=timezone(timedelta(hours=-14))), date.min, date.max,
+        "\ud800", "x" * 5000, *_cyclic(), b"bytes", {1, 2}, object(), 1j, "\x00", "1e999",
+        "0x" + "f" * 400, "9" * 5000, "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+        {"latitude": math.inf, "longitude": 1}, {"lat": 10**400, "lon": 0}, [math.nan],
+    ]
+)  # fmt: skip
+_ODD_VALUES = st.recursive(
+    st.one_of(_ODD, st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "lat", "lon"]), inner, max_size=2),
+    ),
+    max_leaves=5,
+)
+_EVERY_OPERATOR = [
+    {"$gt": 5}, {"$lt": "x"}, {"$eq": 1}, {"$ne": None}, {"$in": [1, "a", None, [1]]},
+    {"$nin": [True]}, {"$ini": ["A"]}, {"$all": [1, "a"]}, {"$alli": ["A", 2]},
+    {"$size": {"$gt": 0}}, {"$elemMatch": {"$gt": 1}}, {"$elemMatch": {"a": 1}},
+    {"$exists": True}, {"$type": "number"}, {"$regex": "^a"}, {"$notRegex": "\\s"},
+    {"$veq": "1.2.3"}, {"$vgt": "1"}, {"$between": [1, 5]}, {"$between": [22, 5]},
+    {"$near": {"lat": 1, "lon": 2, "km": 100}}, {"$before": "2026-01-01"},
+    {"$after": "2026-01-01T00:00"}, {"$before": "2026-01-01T00:00:00+14:00"},
+    {"$after": "7d"}, {"$withinLast": "1d"}, {"$olderThan": "1d"}, 1, "a", [1], {"a": 1}, None,
+]  # fmt: skip
+_COMPILED = [ConditionCompiler().compile_full({"v": op}, "v") for op in _EVERY_OPERATOR]
+
+
+@given(_ODD_VALUES, st.sampled_from([None, datetime(2026, 1, 1, tzinfo=UTC), datetime.min]))
+def test_every_operator_on_odd_values_never_raises_and_the_code_equals_the_tree(
+    value: Any, now: datetime | None
+) -> None:
+    facts = {"v": value} if now is None else {"v": value, "now": now}
+    for compiled in _COMPILED:
+        result = compiled.predicate(facts)
+        assert result is compiled.node.holds(facts, Evaluation(now))
+        failure = compiled.node.explain(facts, Evaluation(now))
+        assert (failure is None) is result
+        str(failure)

@@ -215,7 +215,7 @@ def test_a_lone_surrogate_in_the_value_is_matched_as_a_replacement_character(val
 def test_a_surrogate_in_request_data_does_not_fail_the_rules() -> None:
     config = {
         "segments": {
-            "vip": {"user_id": {"$regex": "^vip-"}},
+            "vip": {"referral.campaign": {"$regex": "^SALE\ufffd$"}},
             "sale": {"referral.campaign": {"$regexi": "sale"}},
         },
         "landing": [
@@ -231,3 +231,26 @@ def test_a_surrogate_in_request_data_does_not_fail_the_rules() -> None:
     assert result.segments == {"vip", "sale"}
     assert result.landing is not None
     assert result.landing.page == "/vip/"
+
+
+#: JavaScript's \s: WhiteSpace and LineTerminator, Unicode-wide.
+JS_SPACES = "\t\n\v\f\r \u00a0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+@pytest.mark.parametrize("space", list(JS_SPACES))
+def test_backslash_s_matches_javascripts_whitespace(space: str) -> None:
+    text = f"a{space}b"
+    assert Regex(r"a\sb").matches(text) is True
+    assert Regex(r"a[\s]b").matches(text) is True
+    assert Regex(r"a[^\s]b").matches(text) is False
+    assert Regex(r"a\Sb").matches(text) is False
+    assert Regex(r"^\s+$", "x").matches(space * 3) is True
+
+
+@pytest.mark.parametrize("other", ["x", "\u200b", "\u0085", "_", "\\"])
+def test_backslash_s_does_not_match_what_javascript_does_not(other: str) -> None:
+    text = f"a{other}b"
+    assert Regex(r"a\sb").matches(text) is False
+    assert Regex(r"a\Sb").matches(text) is True
+    assert Regex(r"a[\s]b").matches(text) is False
+    assert Regex(r"a\\sb").matches("a\\sb") is True  # an escaped backslash, then "s"

@@ -262,3 +262,20 @@ def test_structural_errors_come_from_the_configuration_model() -> None:
     with pytest.raises(ConfigError) as info:
         RuleSet.compile({"rules": [{"id": "a", "wen": {}}, {"id": "a"}]})
     assert "rules.0.wen" in str(info.value) or "rules[0].wen" in str(info.value)
+
+
+def test_a_huge_or_deeply_nested_value_renders_briefly_in_the_trace() -> None:
+    ruleset = RuleSet.compile(
+        {"rules": [{"id": "cart", "when": {"behaviour.cart.value": {"$gt": 5}}}]}
+    )
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    for value in (deep, list(range(1_000_000)), "x" * 1_000_000, {str(i): i for i in range(10**5)}):
+        outcome = ruleset.evaluate(_facts(behaviour={"cart": {"value": value}}))
+        (entry,) = outcome.trace.entries
+        assert entry.failure is not None
+        assert entry.failure.actual is value  # the value itself is kept
+        line = outcome.trace.render()
+        assert line.startswith("rule    cart: false -- rules[0].when.behaviour.cart.value.$gt: ")
+        assert len(line) < 1000
