@@ -77,7 +77,8 @@ class Personalizer:
         geoip: Path of a MaxMind City or Country database (e.g. GeoLite2-City.mmdb).
         plugins: Plugins to install explicitly.
         autoload_plugins: Also install plugins found under the ``personalize.plugins``
-            entry-point group (``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1`` switches it off).
+            entry-point group (``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=1`` switches it off);
+            one named like a plugin of ``plugins`` is left out (the one given wins).
         trusted_proxies: How many proxies of yours stand in front of the app; overrides
             ``settings.trusted_proxies`` (``None``: take the setting).
         forwarded_header: The one header those proxies write (``forwarded``,
@@ -130,7 +131,7 @@ class Personalizer:
         self._on_error = on_error
         self._on_exposure = on_exposure
         self._registry = Registry.with_builtins()
-        for plugin in [*plugins, *(load_entry_point_plugins() if autoload_plugins else ())]:
+        for plugin in [*plugins, *_discovered(plugins, autoload_plugins)]:
             self._registry.install(plugin)
         self._catalog = catalog if catalog is not None else Catalog()
         checker = ConfigCompiler(self._registry, self._catalog, None)
@@ -719,3 +720,13 @@ def _as_index(
         country_top_size=options.country_top_size,
         category_top_size=options.category_top_size,
     )
+
+
+def _discovered(given: Sequence[Plugin], autoload: bool) -> list[Plugin]:
+    """The entry-point plugins to install beside ``given``: none without ``autoload``, and
+    none named like one of ``given`` (an instance the application configured itself, such
+    as ``Weather(path)``, replaces the one its package advertises)."""
+    if not autoload:
+        return []
+    names = {getattr(plugin, "name", None) for plugin in given}
+    return [plugin for plugin in load_entry_point_plugins() if plugin.name not in names]

@@ -12,8 +12,10 @@ __all__ = ["AUTOLOAD_ENV", "ENTRY_POINT_GROUP", "load_entry_point_plugins"]
 
 #: The entry-point group plugins are discovered in.
 ENTRY_POINT_GROUP = "personalize.plugins"
-#: Set this environment variable to ``1`` to switch entry-point discovery off.
+#: Set this environment variable to ``1`` (or ``true``, ``yes``, ``on``) to switch
+#: entry-point discovery off; unset, empty, ``0``, ``false``, ``no`` and ``off`` leave it on.
 AUTOLOAD_ENV = "PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD"
+_NOT_DISABLED = frozenset({"", "0", "false", "no", "off"})
 
 
 def load_entry_point_plugins() -> list[Plugin]:
@@ -25,7 +27,7 @@ def load_entry_point_plugins() -> list[Plugin]:
     Raises:
         PluginError: An entry point cannot be loaded or is not a plugin.
     """
-    if os.environ.get(AUTOLOAD_ENV, "").strip() not in {"", "0"}:
+    if os.environ.get(AUTOLOAD_ENV, "").strip().lower() not in _NOT_DISABLED:
         return []
     found: list[Plugin] = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from personalize import Personalizer, Request
 from personalize.plugins import AUTOLOAD_ENV, Registry, load_entry_point_plugins
 from personalize.rules import RuleSet
 
@@ -46,11 +47,39 @@ def test_entry_point_discovery_finds_the_installed_plugin(
     assert [p.name for p in found] == ["weather"]
 
 
+@pytest.mark.parametrize("value", ["1", "true", "YES", " on "])
 def test_the_off_switch_disables_discovery(
-    installed: Path, monkeypatch: pytest.MonkeyPatch
+    installed: Path, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    monkeypatch.setenv(AUTOLOAD_ENV, "1")
+    monkeypatch.setenv(AUTOLOAD_ENV, value)
     assert load_entry_point_plugins() == []
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "No", "off"])
+def test_a_switch_set_to_false_leaves_discovery_on(
+    installed: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # ``PERSONALIZE_DISABLE_PLUGIN_AUTOLOAD=false`` used to switch discovery off.
+    monkeypatch.setenv(AUTOLOAD_ENV, value)
+    assert [p.name for p in load_entry_point_plugins()] == ["weather"]
+
+
+def test_a_configured_instance_replaces_the_discovered_plugin_of_its_name(
+    installed: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Passing ``plugins=[WeatherPlugin(source)]`` with the package installed raised
+    # "a plugin of that name is installed already" unless discovery was switched off.
+    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
+    from personalize_weather import WeatherPlugin, WeatherSource
+
+    observations = tmp_path / "observations.json"
+    observations.write_text('{"countries": {"GB": {"temp_c": -3, "condition": "snow"}}}')
+    rules = [{"id": "freezing", "when": {"weather.temp_c": {"$lt": 0}}}]
+    own = WeatherPlugin(WeatherSource(observations))
+    p = Personalizer({"rules": rules}, plugins=[own], trusted_cdn=["cloudflare"])
+    result = p.personalize(Request(headers={"cf-ipcountry": "GB"}))
+    assert result.context.geo.country == "GB"
+    assert "freezing" in result.rules  # our observations, not the package's own file
 
 
 def test_the_plugin_s_facts_and_operator_drive_rules(
