@@ -66,19 +66,21 @@ def value_tests() -> st.SearchStrategy[Any]:
     )
 
 
+def logical(inner: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """Conditions one level up from ``inner``: ``$and``, ``$or``, ``$nor``, ``$not`` and
+    two conditions side by side."""
+    return st.one_of(
+        st.builds(lambda xs: {"$and": xs}, st.lists(inner, max_size=3)),
+        st.builds(lambda xs: {"$or": xs}, st.lists(inner, max_size=3)),
+        st.builds(lambda xs: {"$nor": xs}, st.lists(inner, max_size=3)),
+        st.builds(lambda x: {"$not": x}, inner),
+        st.builds(lambda x, y: {**x, **y}, inner, inner),
+    )
+
+
 def conditions() -> st.SearchStrategy[dict[str, Any]]:
     field = st.builds(lambda p, t: {p: t}, st.sampled_from(PATHS), value_tests())
-    return st.recursive(
-        field,
-        lambda inner: st.one_of(
-            st.builds(lambda xs: {"$and": xs}, st.lists(inner, max_size=3)),
-            st.builds(lambda xs: {"$or": xs}, st.lists(inner, max_size=3)),
-            st.builds(lambda xs: {"$nor": xs}, st.lists(inner, max_size=3)),
-            st.builds(lambda x: {"$not": x}, inner),
-            st.builds(lambda x, y: {**x, **y}, inner, inner),
-        ),
-        max_leaves=6,
-    )
+    return st.recursive(field, logical, max_leaves=6)
 
 
 # ------------------------------------------------------------------ reference evaluator

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rule_strategies import logical
 
 from personalize.errors import ConfigError
 from personalize.rules import compile_condition
@@ -167,17 +168,7 @@ def fields(depth: int) -> st.SearchStrategy[dict[str, Any]]:
 
 def conditions(depth: int = 1) -> st.SearchStrategy[dict[str, Any]]:
     """Nested conditions: logical operators over fields."""
-    nested = st.recursive(
-        fields(depth),
-        lambda inner: st.one_of(
-            st.builds(lambda xs: {"$and": xs}, st.lists(inner, max_size=3)),
-            st.builds(lambda xs: {"$or": xs}, st.lists(inner, max_size=3)),
-            st.builds(lambda xs: {"$nor": xs}, st.lists(inner, max_size=3)),
-            st.builds(lambda x: {"$not": x}, inner),
-            st.builds(lambda x, y: {**x, **y}, inner, inner),
-        ),
-        max_leaves=5,
-    )
+    nested = st.recursive(fields(depth), logical, max_leaves=5)
     return st.deferred(lambda: nested)
 
 
