@@ -14,10 +14,20 @@ __all__ = ["Scores", "coverage", "paired_bootstrap", "rank_metrics"]
 def rank_metrics(
     recommended: Sequence[int], target: Collection[int], k: int
 ) -> tuple[float, float, float]:
-    """HR@k, Recall@k (hits / min(|target|, k)) and NDCG@k with binary relevance."""
+    """HR@k, Recall@k (hits / min(|target|, k)) and NDCG@k with binary relevance.
+
+    A product listed twice is a hit at its first position only; the repeat still takes its
+    slot of the k.
+    """
     top = list(recommended)[:k]
-    dcg = sum(1.0 / math.log2(rank + 2) for rank, pid in enumerate(top) if pid in target)
-    hits = sum(1 for pid in top if pid in target)
+    seen: set[int] = set()
+    ranks = []
+    for rank, pid in enumerate(top):
+        if pid in target and pid not in seen:
+            seen.add(pid)
+            ranks.append(rank)
+    dcg = sum(1.0 / math.log2(rank + 2) for rank in ranks)
+    hits = len(ranks)
     ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(target), k)))
     return (
         1.0 if hits else 0.0,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from personalize import Event
@@ -70,6 +70,25 @@ def test_rank_metrics_of_a_perfect_and_an_empty_list() -> None:
 def test_ndcg_discounts_a_hit_by_its_position() -> None:
     _, _, ndcg = rank_metrics([9, 1], {1}, 10)
     assert ndcg == pytest.approx(1 / math.log2(3))
+
+
+def test_a_repeated_product_is_a_hit_once_and_takes_its_slot() -> None:
+    hr, recall, ndcg = rank_metrics([1, 1, 2], {1, 3}, 3)
+    ideal = 1 + 1 / math.log2(3)
+    assert (hr, recall) == (1.0, 0.5)
+    assert ndcg == pytest.approx(1 / ideal)
+
+
+@given(
+    st.lists(st.integers(0, 3), max_size=8),
+    st.frozensets(st.integers(0, 3), max_size=3),
+    st.integers(1, 6),
+)
+@example([0, 0], frozenset({0}), 2)
+def test_rank_metrics_stay_between_zero_and_one(
+    recommended: list[int], target: frozenset[int], k: int
+) -> None:
+    assert all(0.0 <= m <= 1.0 for m in rank_metrics(recommended, target, k))
 
 
 @given(st.lists(st.floats(-1, 1), min_size=1, max_size=50))
