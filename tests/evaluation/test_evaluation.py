@@ -127,6 +127,16 @@ def test_new_mode_never_recommends_a_train_purchase() -> None:
             assert not set(lists[cust]) & split.bought[cust]
 
 
+def test_tifu_knn_with_a_single_customer_ranks_their_own_products() -> None:
+    log = Purchases.from_events([buy("a", "tea", 1), buy("a", "cup", 2), buy("a", "pot", 35)])
+    (split,) = monthly_splits(log, ["2011-02"])
+    a = log.customers.index("a")
+    baseline = BASELINES["TIFU-KNN"]
+    lists = baseline.recommend(log, split, "all", [a], 10, baseline.settings()[0])
+    assert sorted(log.items[i] for i in lists[a]) == ["cup", "tea"]
+    assert tune(baseline, log, split, "new", 10)[1] == 0.0
+
+
 def test_tune_picks_a_point_of_the_grid() -> None:
     (split,) = monthly_splits(LOG, ["2011-02"])
     params, ndcg = tune(BASELINES["recent popularity"], LOG, split, "all", 10)
