@@ -178,7 +178,7 @@ class Simulator:
             sessions=sessions,
             events=events,
             arms=arms,
-            shares={CONTROL: self.control_share, PERSONALIZED: 1.0 - self.control_share},
+            shares=arm_shares(self.config.experiments[0]),
             seconds=time.perf_counter() - started,
             personalizer_seconds=self.personalizer_seconds,
             personalizer_calls=self.personalizer_calls,

@@ -9,6 +9,7 @@ import pytest
 from journey_helpers import CONFIG, store_catalog, store_events
 
 from personalize import ConfigError, load_config
+from personalize.experiments import compile_experiments
 from personalize.journeys import (
     ARM_EXPERIMENT,
     CONTROL,
@@ -18,6 +19,7 @@ from personalize.journeys import (
     with_arms,
 )
 from personalize.metrics import kpis_by, read_events
+from personalize.rules import compile_condition
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +168,28 @@ def test_the_summary_counts_sessions_and_timing(simulator: Simulator) -> None:
     assert summary.personalizer_calls >= summary.sessions
     assert 0 < summary.personalizer_seconds <= summary.seconds
     assert summary.variant_shares == {"weights-v2": {"control": 0.5, "heavy-copurchase": 0.5}}
+
+
+def test_the_summary_shares_are_the_split_the_buckets_make() -> None:
+    config = load_config(CONFIG)
+    low = config.experiments[0].model_copy(
+        update={
+            "traffic": 0.01,
+            "variants": [
+                v.model_copy(update={"weight": w})
+                for v, w in zip(config.experiments[0].variants, (1.0, 2.0), strict=True)
+            ],
+        }
+    )
+    config = config.model_copy(update={"experiments": [low]})
+    sim = Simulator(
+        config, catalog=store_catalog(), interactions=store_events(), control_share=0.33333
+    )
+    plan = compile_experiments(sim.config, compile_condition)
+    summary = sim.run(io.StringIO(), shoppers=2, progress=False)
+    assert summary.shares == plan.shares(ARM_EXPERIMENT)
+    assert summary.variant_shares == {"weights-v2": plan.shares("weights-v2")}
+    assert summary.variant_shares["weights-v2"]["control"] == pytest.approx(0.34)
 
 
 def test_the_arms_are_a_holdout_experiment_put_first() -> None:
