@@ -32,6 +32,7 @@ from personalize._personalizer import Personalizer
 from personalize.catalog import Catalog
 from personalize.config import PersonalizerConfig, load_config
 from personalize.context import demo_geoip_path
+from personalize.errors import ConfigError, Problem
 from personalize.journeys._arms import ARM_EXPERIMENT, CONTROL, PERSONALIZED, arm_shares, with_arms
 from personalize.journeys._choice import ChoiceModel, choose, pick
 from personalize.journeys._past import past_events
@@ -68,7 +69,7 @@ class Simulator:
         pdp_limit: Products served on a product page.
 
     Raises:
-        ConfigError: The configuration is invalid.
+        ConfigError: The configuration is invalid, or ``days`` is below 1.
     """
 
     def __init__(
@@ -86,6 +87,8 @@ class Simulator:
         home_limit: int = 8,
         pdp_limit: int = 4,
     ) -> None:
+        if days < 1:
+            raise ConfigError([Problem("days", f"must be at least 1, not {days}")])
         parsed = config if isinstance(config, PersonalizerConfig) else load_config(config)
         self.config = with_arms(parsed, control_share=control_share, seed=seed)
         self.personalizer = Personalizer(

@@ -214,6 +214,12 @@ def test_a_control_share_outside_zero_one_is_refused() -> None:
         with_arms(load_config(CONFIG), control_share=1.0)
 
 
+@pytest.mark.parametrize("days", [0, -3])
+def test_fewer_than_one_day_is_refused_when_built(days: int) -> None:
+    with pytest.raises(ConfigError, match="days"):
+        Simulator(CONFIG, catalog=store_catalog(), interactions=store_events(), days=days)
+
+
 class _Hangup(io.StringIO):
     """A terminal that goes away: the first progress update fails."""
 
