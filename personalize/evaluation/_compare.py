@@ -86,7 +86,8 @@ def evaluate(
         ``{"k", "months": {label: {mode: row}}, "mean": {mode: {name: NDCG}}}``; a row holds
         ``customers``, one summary per recommender (``HR@k``, ``Recall@k``, ``NDCG@k``,
         ``coverage``, and the tuned ``params`` of a baseline) and ``vs best`` (the best
-        baseline, the mean NDCG difference, its 95% CI and the relative difference).
+        baseline, the mean NDCG difference, its 95% CI and the relative difference); the
+        ``mean`` is over the months with customers in that mode.
     """
     log = list(events) if events is not None else None
     n_items = len(purchases.items)
@@ -104,7 +105,7 @@ def evaluate(
             )
             row: dict[str, Any] = {"customers": len(cases), OURS: ours.summary(n_items)}
             _notify(step, f"{split.label} {mode} {OURS}")
-            best: tuple[str, Scores] | None = None
+            best: tuple[str, Scores, float] | None = None
             for name in baselines:
                 baseline = BASELINES[name]
                 if mode not in baseline.modes:
@@ -114,12 +115,13 @@ def evaluate(
                     baseline.recommend(purchases, split, mode, customers, k, params), cases, k
                 )
                 row[name] = {**theirs.summary(n_items), "params": params}
-                if best is None or theirs.ndcg().mean() > best[1].ndcg().mean():
-                    best = (name, theirs)
+                ndcg = row[name][f"NDCG@{k}"]  # 0 with no customers (no empty-mean warning)
+                if best is None or ndcg > best[2]:
+                    best = (name, theirs, ndcg)
                 _notify(step, f"{split.label} {mode} {name}")
             if best is not None and cases:
                 diff, lo, hi = paired_bootstrap(ours.ndcg(), best[1].ndcg())
-                mean = float(best[1].ndcg().mean())
+                mean = best[2]
                 row["vs best"] = {
                     "baseline": best[0],
                     "diff": diff,
@@ -128,7 +130,7 @@ def evaluate(
                 }
             report["months"].setdefault(split.label, {})[mode] = row
     for mode in MODES:
-        rows = [m[mode] for m in report["months"].values() if mode in m]
+        rows = [m[mode] for m in report["months"].values() if m.get(mode, {}).get("customers")]
         names = [n for n in (OURS, *baselines) if rows and all(n in r for r in rows)]
         report["mean"][mode] = {n: float(np.mean([r[n][f"NDCG@{k}"] for r in rows])) for n in names}
     return report

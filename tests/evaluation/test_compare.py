@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from personalize import Catalog
+from personalize import Catalog, Event
 from personalize.errors import DataError
-from personalize.evaluation import MODES, Purchases
+from personalize.evaluation import MODES, Purchases, monthly_splits
 from personalize.evaluation._compare import OURS, evaluate, last_months, one_cutoff
 from personalize.evaluation._read import catalog_from_events, read_log
 from personalize.evaluation.synthetic import grocery_log
@@ -66,6 +67,36 @@ def test_evaluate_reports_every_recommender_in_both_modes_with_a_bootstrap_ci() 
                 row[OURS]["NDCG@10"] - row[vs["baseline"]]["NDCG@10"]
             )
     assert set(report["mean"]["all"]) == {OURS, *names}
+
+
+def test_the_mean_ndcg_leaves_out_a_month_without_customers() -> None:
+    def buy(customer: str, product: str, day: str) -> Event:
+        at = datetime.fromisoformat(f"2011-{day}T10:00:00+00:00")
+        return Event(
+            type="purchase", product_id=product, at=at, customer_id=customer, price=1.0
+        )
+
+    events = [
+        buy("a", "tea", "01-28"),
+        buy("b", "cup", "01-29"),
+        buy("a", "cup", "02-10"),  # new for a: recent popularity finds it
+        buy("a", "tea", "03-10"),  # March: repurchases only, nobody in "new"
+        buy("b", "cup", "03-11"),
+    ]
+    log = Purchases.from_events(events)
+    splits = monthly_splits(log, ["2011-02", "2011-03"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" either
+        report = evaluate(
+            log,
+            splits,
+            catalog=catalog_from_events(events),
+            baselines=["recent popularity", "TIFU-KNN"],
+        )
+    months = report["months"]
+    assert months["2011-03"]["new"]["customers"] == 0
+    assert months["2011-02"]["new"]["recent popularity"]["NDCG@10"] == 1.0
+    assert report["mean"]["new"]["recent popularity"] == 1.0
 
 
 def test_read_log_keeps_the_clean_purchase_lines_of_a_retail_csv(tmp_path: Path) -> None:
