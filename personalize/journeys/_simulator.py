@@ -347,8 +347,11 @@ class Simulator:
 
     def _click(self, visit: Visit, shown: list[str]) -> int:
         choice, shopper = self.choice, visit.shopper
-        options = [_LEAVE, _NAVIGATE]
-        utilities = [choice.leave_per_page * visit.pages, choice.navigate]
+        options = [_LEAVE]
+        utilities = [choice.leave_per_page * visit.pages]
+        if any(c in self._members for c in shopper.affinity):  # a category to browse
+            options.append(_NAVIGATE)
+            utilities.append(choice.navigate)
         if visit.cart:
             options.append(_CHECKOUT)
             utilities.append(

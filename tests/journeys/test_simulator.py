@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from journey_helpers import CONFIG, store_catalog, store_events
 
-from personalize import ConfigError, load_config
+from personalize import Catalog, ConfigError, Product, load_config
 from personalize.experiments import compile_experiments
 from personalize.journeys import (
     ARM_EXPERIMENT,
@@ -212,6 +212,15 @@ def test_an_experiment_already_named_sim_arm_is_refused() -> None:
 def test_a_control_share_outside_zero_one_is_refused() -> None:
     with pytest.raises(ConfigError, match="control_share"):
         with_arms(load_config(CONFIG), control_share=1.0)
+
+
+def test_a_catalog_without_categories_is_simulated_without_browsing() -> None:
+    catalog = Catalog([Product(id=f"p{i}", price=5.0 + i) for i in range(12)])
+    sim = Simulator({}, catalog=catalog, seed=1, days=3)
+    records = [r for shopper in sim.population(30) for r in sim.journeys(shopper)]
+    assert len({r.shopper for r in records}) == 30
+    pages = [e.page or "" for r in records for e in r.events if e.type == "page_view"]
+    assert not any(page.startswith("/c/") for page in pages)
 
 
 @pytest.mark.parametrize("days", [0, -3])
