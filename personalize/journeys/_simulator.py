@@ -337,10 +337,11 @@ class Simulator:
                 visit.offers[offer.offer_id] = offer.value
                 self._emit(visit, "offer_shown", offer_id=offer.offer_id)
 
-    def _affinity(self, shopper: Shopper, product_id: str) -> float:
+    def _affinity(self, shopper: Shopper, product_id: str, when: datetime) -> float:
+        """The shopper's affinity for the product, plus the bonus of its season at ``when``."""
         category = self._category.get(product_id)
         base = shopper.affinity.get(category, 0.0) if category is not None else 0.0
-        season = shopper.place.season(self._origin)
+        season = shopper.place.season(when)
         if season is not None and season in self._seasons.get(product_id, ()):
             base += self.choice.season_bonus
         return base
@@ -362,7 +363,9 @@ class Simulator:
                 continue
             options.append(rank)
             term = choice.price_term(shopper.price_sensitivity, self._prices[product_id])
-            utilities.append(choice.click_utility(self._affinity(shopper, product_id), term, rank))
+            utilities.append(
+                choice.click_utility(self._affinity(shopper, product_id, visit.now), term, rank)
+            )
         return options[choose(visit.rng, utilities)]
 
     def _favourite(self, visit: Visit) -> str:
@@ -377,7 +380,7 @@ class Simulator:
         self._emit(visit, "view", product_id=product_id, category=self._category[product_id])
         result = self._serve(visit, "pdp", self.pdp_limit, product_id)
         self._show_offers(visit, result.offers)
-        affinity = self._affinity(shopper, product_id)
+        affinity = self._affinity(shopper, product_id, visit.now)
         price = self._prices[product_id]
         term = choice.price_term(shopper.price_sensitivity, price)
         if product_id not in visit.cart and visit.rng.random() < choice.add_to_cart(affinity, term):

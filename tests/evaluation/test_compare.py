@@ -72,9 +72,7 @@ def test_evaluate_reports_every_recommender_in_both_modes_with_a_bootstrap_ci() 
 def test_the_mean_ndcg_leaves_out_a_month_without_customers() -> None:
     def buy(customer: str, product: str, day: str) -> Event:
         at = datetime.fromisoformat(f"2011-{day}T10:00:00+00:00")
-        return Event(
-            type="purchase", product_id=product, at=at, customer_id=customer, price=1.0
-        )
+        return Event(type="purchase", product_id=product, at=at, customer_id=customer, price=1.0)
 
     events = [
         buy("a", "tea", "01-28"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,19 @@ def test_a_catalog_without_categories_is_simulated_without_browsing() -> None:
     assert len({r.shopper for r in records}) == 30
     pages = [e.page or "" for r in records for e in r.events if e.type == "page_view"]
     assert not any(page.startswith("/c/") for page in pages)
+
+
+def test_the_seasonal_bonus_follows_the_session_day_not_the_first_day() -> None:
+    catalog = Catalog(
+        [Product(id="coat", price=90.0, category="wear", tags=["winter"])]
+        + [Product(id=f"p{i}", price=5.0, category="wear") for i in range(3)]
+    )
+    sim = Simulator({}, catalog=catalog, seed=1, days=10, start=date(2026, 11, 25))
+    toronto = next(s for s in sim.population(50) if s.place.name == "Toronto")
+    bonus = sim.choice.season_bonus
+    base = toronto.affinity["wear"]
+    assert sim._affinity(toronto, "coat", datetime(2026, 11, 28, tzinfo=UTC)) == base
+    assert sim._affinity(toronto, "coat", datetime(2026, 12, 2, tzinfo=UTC)) == base + bonus
 
 
 @pytest.mark.parametrize("days", [0, -3])
