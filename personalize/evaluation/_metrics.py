@@ -50,10 +50,11 @@ class Scores:
         return cls(k, [], set())
 
     def add(self, recommended: Sequence[int], target: Collection[int]) -> None:
-        """Score one customer's list."""
+        """Score one customer's list (a negative position, a product outside the log, is a
+        miss and no part of the coverage)."""
         top = list(recommended)[: self.k]
         self.rows.append(rank_metrics(top, target, self.k))
-        self.shown.update(top)
+        self.shown.update(pid for pid in top if pid >= 0)
 
     def ndcg(self) -> np.ndarray:
         """Per-customer NDCG@k, in the order added."""

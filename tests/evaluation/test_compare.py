@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from personalize import Catalog, Event
+from personalize import Catalog, Event, Request
 from personalize.errors import DataError
 from personalize.evaluation import MODES, Purchases, monthly_splits
 from personalize.evaluation._compare import OURS, evaluate, last_months, one_cutoff
 from personalize.evaluation._read import catalog_from_events, read_log
+from personalize.evaluation._run import prepare, prepared_lists
+from personalize.evaluation.baselines import score_lists
 from personalize.evaluation.synthetic import grocery_log
 
 EVENTS, PRODUCTS = grocery_log(customers=40, products=60, categories=6, days=100, seed=3)
@@ -95,6 +97,28 @@ def test_the_mean_ndcg_leaves_out_a_month_without_customers() -> None:
     assert months["2011-03"]["new"]["customers"] == 0
     assert months["2011-02"]["new"]["recent popularity"]["NDCG@10"] == 1.0
     assert report["mean"]["new"]["recent popularity"] == 1.0
+
+
+def test_a_recommended_product_the_log_never_names_keeps_its_slot() -> None:
+    store = Path(__file__).resolve().parents[2] / "examples" / "store"
+    events = read_log(store / "events.jsonl")
+    catalog = Catalog.from_file(store / "catalog.json")
+    log = Purchases.from_events(events)
+    (split,) = last_months(log, 1)
+    prepared = prepare(log, split, catalog=catalog, events=events)
+    customers = [c for c, _ in split.cases("all")]
+    lists = prepared_lists(prepared, "all", customers, 10)
+    personalizer = prepared.personalizer({"ranking": {"exclude_purchased": False}})
+    unknown = 0
+    for cust in customers:
+        served = personalizer.personalize(
+            Request(now=split.cutoff), prepared.history(cust), placement="home", limit=10
+        ).products
+        assert len(lists[cust]) == len(served)
+        unknown += lists[cust].count(-1)
+    assert unknown  # the catalog has products nobody bought: they are misses, not skipped
+    scores = score_lists(lists, split.cases("all"), 10)
+    assert -1 not in scores.shown
 
 
 def test_read_log_keeps_the_clean_purchase_lines_of_a_retail_csv(tmp_path: Path) -> None:
