@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -97,6 +98,26 @@ def test_bootstrap_interval_holds_the_mean_difference(values: list[float]) -> No
     mean, lo, hi = paired_bootstrap(a, np.zeros_like(a), rounds=200)
     assert lo - 1e-9 <= mean <= hi + 1e-9
     assert mean == pytest.approx(float(a.mean()))
+
+
+def test_bootstrap_memory_stays_bounded_for_many_customers() -> None:
+    a = np.random.default_rng(1).random(5000)
+    tracemalloc.start()
+    try:
+        paired_bootstrap(a, np.zeros_like(a))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30 * 2**20  # all 2000 rounds at once held 2 x 80 MB
+
+
+def test_bootstrap_is_the_seeded_percentile_interval_of_resampled_means() -> None:
+    a, b = np.random.default_rng(2).random((2, 300))
+    diff = a - b
+    picks = np.random.default_rng(5).integers(0, diff.size, size=(500, diff.size))
+    means = diff[picks].mean(axis=1)
+    expected = (diff.mean(), np.quantile(means, 0.05), np.quantile(means, 0.95))
+    assert paired_bootstrap(a, b, rounds=500, seed=5, level=0.9) == pytest.approx(expected)
 
 
 def test_tifu_vector_weighs_recent_groups_more() -> None:
