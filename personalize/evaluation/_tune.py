@@ -304,7 +304,9 @@ class Search:
         """Run trials up to ``budget`` in all; returns whether the budget was reached.
 
         Args:
-            budget: The total number of trials (those resumed from ``state`` included).
+            budget: The total number of trials (those resumed from ``state`` included); a
+                state holding more keeps them on disk, but only the first ``budget`` count,
+                as in an uninterrupted run of that budget.
             state: A JSON file holding the trials; read first if it exists, rewritten
                 atomically after each trial.
             stop_after: Stop after this many new trials (to interrupt a run on purpose).
@@ -312,6 +314,8 @@ class Search:
         """
         if state is not None and state.exists():
             self.load(state)
+        if len(self.trials) > budget:  # trials depend only on those before: keep a prefix
+            del self.trials[budget:]
         new = 0
         while len(self.trials) < budget:
             if stop_after is not None and new >= stop_after:
