@@ -81,10 +81,11 @@ def _retail_event(row: dict[str, str]) -> Event | None:
 
 
 def catalog_from_events(events: Iterable[Event]) -> Catalog:
-    """Every product the events name, with the first price seen (for a log without a catalog)."""
-    seen: dict[str, Product] = {}
+    """Every product the events name, with the first price an event gives (``None`` if no
+    event prices it; for a log without a catalog)."""
+    prices: dict[str, float | None] = {}
     for event in events:
         pid = event.product_id
-        if pid is not None and pid not in seen:
-            seen[pid] = Product(id=pid, price=event.price)
-    return Catalog(seen.values())
+        if pid is not None and prices.get(pid) is None:
+            prices[pid] = event.price
+    return Catalog(Product(id=pid, price=price) for pid, price in prices.items())

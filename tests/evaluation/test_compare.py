@@ -121,6 +121,19 @@ def test_a_recommended_product_the_log_never_names_keeps_its_slot() -> None:
     assert -1 not in scores.shown
 
 
+def test_a_catalog_from_events_takes_the_first_price_an_event_gives() -> None:
+    store = Path(__file__).resolve().parents[2] / "examples" / "store"
+    events = read_log(store / "events.jsonl")  # products are viewed (no price) before bought
+    catalog = catalog_from_events(events)
+    first: dict[str, float] = {}
+    for event in events:
+        if event.product_id is not None and event.price is not None:
+            first.setdefault(event.product_id, event.price)
+    assert first
+    assert {p.id: p.price for p in catalog if p.id in first} == first
+    assert all(p.price is None for p in catalog if p.id not in first)
+
+
 def test_read_log_keeps_the_clean_purchase_lines_of_a_retail_csv(tmp_path: Path) -> None:
     path = tmp_path / "retail.csv.gz"
     with gzip.open(path, "wt", encoding="utf-8") as f:
