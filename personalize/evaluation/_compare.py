@@ -8,6 +8,7 @@ a paired bootstrap over customers.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,15 @@ from personalize.evaluation._metrics import Scores, paired_bootstrap
 from personalize.evaluation._run import build_options, prepare, prepared_lists
 from personalize.evaluation.baselines import BASELINES, score_lists, tune
 
-__all__ = ["BASELINE_KEYS", "OURS", "evaluate", "last_months", "one_cutoff", "steps"]
+__all__ = [
+    "BASELINE_KEYS",
+    "OURS",
+    "evaluate",
+    "last_months",
+    "one_cutoff",
+    "steps",
+    "validation_split",
+]
 
 #: Short command-line names of the baselines.
 BASELINE_KEYS: Mapping[str, str] = {
@@ -57,6 +66,16 @@ def one_cutoff(purchases: Purchases, cutoff: datetime) -> Split:
     """The split with train before ``cutoff`` and test from it to the end of the log."""
     end = datetime.fromtimestamp(float(purchases.at[-1]) + 1, UTC)
     return make_split(purchases, cutoff, max(end, cutoff))
+
+
+def validation_split(purchases: Purchases, split: Split) -> Split:
+    """The month before ``split``'s cutoff, the baselines are tuned on: from the same day and
+    time a month earlier (the month's last day when it is shorter) to the cutoff."""
+    cutoff = split.cutoff
+    months = cutoff.year * 12 + cutoff.month - 2
+    year, month = divmod(months, 12)
+    day = min(cutoff.day, calendar.monthrange(year, month + 1)[1])
+    return make_split(purchases, cutoff.replace(year=year, month=month + 1, day=day), cutoff)
 
 
 def evaluate(
@@ -96,7 +115,7 @@ def evaluate(
     options = build_options(index.model_dump())
     for split in splits:
         prepared = prepare(purchases, split, catalog=catalog, events=log, index_options=options)
-        validation = make_split(purchases, month_start(split.cutoff, -1), split.cutoff)
+        validation = validation_split(purchases, split)
         for mode in MODES:
             cases = split.cases(mode)
             customers = [c for c, _ in cases]

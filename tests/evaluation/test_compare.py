@@ -12,7 +12,13 @@ import pytest
 from personalize import Catalog, Event, Request
 from personalize.errors import DataError
 from personalize.evaluation import MODES, Purchases, monthly_splits
-from personalize.evaluation._compare import OURS, evaluate, last_months, one_cutoff
+from personalize.evaluation._compare import (
+    OURS,
+    evaluate,
+    last_months,
+    one_cutoff,
+    validation_split,
+)
 from personalize.evaluation._read import catalog_from_events, read_log
 from personalize.evaluation._run import prepare, prepared_lists
 from personalize.evaluation.baselines import score_lists
@@ -45,6 +51,22 @@ def test_one_cutoff_tests_from_the_cutoff_to_the_end_of_the_log() -> None:
     split = one_cutoff(LOG, datetime(2026, 3, 15, tzinfo=UTC))
     assert split.end.timestamp() > LOG.at[-1] >= split.cutoff.timestamp()
     assert split.targets
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "start"),
+    [
+        (datetime(2026, 3, 15, 12, tzinfo=UTC), datetime(2026, 2, 15, 12, tzinfo=UTC)),
+        (datetime(2026, 3, 31, tzinfo=UTC), datetime(2026, 2, 28, tzinfo=UTC)),
+        (datetime(2026, 1, 10, tzinfo=UTC), datetime(2025, 12, 10, tzinfo=UTC)),
+        (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)),
+    ],
+)
+def test_baselines_are_tuned_on_the_month_before_the_cutoff(
+    cutoff: datetime, start: datetime
+) -> None:
+    validation = validation_split(LOG, one_cutoff(LOG, cutoff))
+    assert (validation.cutoff, validation.end) == (start, cutoff)
 
 
 def test_evaluate_reports_every_recommender_in_both_modes_with_a_bootstrap_ci() -> None:
