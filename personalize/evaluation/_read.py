@@ -2,13 +2,14 @@
 
 The retail format is the UCI Online Retail one (``InvoiceNo, StockCode, Description,
 Quantity, InvoiceDate, UnitPrice, CustomerID, Country``, optionally gzipped): rows with a
-customer, a positive quantity and price, and an invoice not starting with ``C`` (a
+customer, a finite positive quantity and price, and an invoice not starting with ``C`` (a
 cancellation) become purchase events, exactly as ``benchmarks/eval_retail.py`` reads them.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +67,7 @@ def _retail_event(row: dict[str, str]) -> Event | None:
     if not row["CustomerID"] or row["InvoiceNo"].startswith("C"):
         return None
     quantity, price = float(row["Quantity"]), float(row["UnitPrice"])
-    if quantity <= 0 or price <= 0:
+    if not (0 < quantity < math.inf and 0 < price < math.inf):  # NaN and infinities too
         return None
     at = datetime.fromisoformat(row["InvoiceDate"])
     return Event(
