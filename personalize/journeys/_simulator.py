@@ -114,11 +114,12 @@ class Simulator:
         self._seasons = {
             p.id: frozenset(t for t in p.tags if t in ("winter", "summer")) for p in catalog
         }
-        self._members: dict[str, tuple[str, ...]] = {}
+        members: dict[str, list[str]] = {}
         for product in catalog:
             leaf = product.leaf_category
             if leaf is not None and product.in_stock:
-                self._members[leaf] = (*self._members.get(leaf, ()), product.id)
+                members.setdefault(leaf, []).append(product.id)
+        self._members = {leaf: tuple(ids) for leaf, ids in members.items()}
 
     def population(self, size: int) -> Population:
         """The run's population of ``size`` shoppers (the same seed as the run)."""
