@@ -299,7 +299,13 @@ def plot_report(report: Mapping[str, Any], names: Sequence[str], path: Path) -> 
 
 def _tune(args: argparse.Namespace) -> int:
     from personalize.evaluation._run import build_options, prepare
-    from personalize.evaluation._tune import Search, fragment, searched_weights, start_settings
+    from personalize.evaluation._tune import (
+        Search,
+        fragment,
+        searched_weights,
+        start_settings,
+        with_settings,
+    )
 
     log = _Log(args)
     splits = [s for s in last_months(log.purchases, args.months) if s.targets]
@@ -356,7 +362,7 @@ def _tune(args: argparse.Namespace) -> int:
         f"validation months {months}: start {search.trials[0].score:.4f}, best {best.score:.4f}"
         f" (trial {search.trials.index(best)} of {len(search.trials)}), mean NDCG@{args.k}"
     )
-    chosen = {**base, "ranking": {**ranking, **_ranking(best.settings)}}
+    chosen = with_settings(base, best.settings)
     held = _held_out(log, held_out, {"start": base, "chosen": chosen}, args.k)
     print(
         f"held-out month {held_out.label} (scored once, after the choice): "
@@ -379,12 +385,6 @@ def _tune(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return 0
-
-
-def _ranking(settings: Mapping[str, float]) -> dict[str, Any]:
-    from personalize.evaluation._tune import ranking_section
-
-    return ranking_section(settings)
 
 
 def _held_out(

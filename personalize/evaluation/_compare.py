@@ -8,6 +8,7 @@ a paired bootstrap over customers.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,15 @@ from personalize.evaluation._metrics import Scores, paired_bootstrap
 from personalize.evaluation._run import build_options, prepare, prepared_lists
 from personalize.evaluation.baselines import BASELINES, score_lists, tune
 
-__all__ = ["BASELINE_KEYS", "OURS", "evaluate", "last_months", "one_cutoff", "steps"]
+__all__ = [
+    "BASELINE_KEYS",
+    "OURS",
+    "evaluate",
+    "last_months",
+    "one_cutoff",
+    "steps",
+    "validation_split",
+]
 
 #: Short command-line names of the baselines.
 BASELINE_KEYS: Mapping[str, str] = {
@@ -59,6 +68,16 @@ def one_cutoff(purchases: Purchases, cutoff: datetime) -> Split:
     return make_split(purchases, cutoff, max(end, cutoff))
 
 
+def validation_split(purchases: Purchases, split: Split) -> Split:
+    """The month before ``split``'s cutoff, the baselines are tuned on: from the same day and
+    time a month earlier (the month's last day when it is shorter) to the cutoff."""
+    cutoff = split.cutoff
+    months = cutoff.year * 12 + cutoff.month - 2
+    year, month = divmod(months, 12)
+    day = min(cutoff.day, calendar.monthrange(year, month + 1)[1])
+    return make_split(purchases, cutoff.replace(year=year, month=month + 1, day=day), cutoff)
+
+
 def evaluate(
     purchases: Purchases,
     splits: Sequence[Split],
@@ -86,7 +105,8 @@ def evaluate(
         ``{"k", "months": {label: {mode: row}}, "mean": {mode: {name: NDCG}}}``; a row holds
         ``customers``, one summary per recommender (``HR@k``, ``Recall@k``, ``NDCG@k``,
         ``coverage``, and the tuned ``params`` of a baseline) and ``vs best`` (the best
-        baseline, the mean NDCG difference, its 95% CI and the relative difference).
+        baseline, the mean NDCG difference, its 95% CI and the relative difference); the
+        ``mean`` is over the months with customers in that mode.
     """
     log = list(events) if events is not None else None
     n_items = len(purchases.items)
@@ -95,7 +115,7 @@ def evaluate(
     options = build_options(index.model_dump())
     for split in splits:
         prepared = prepare(purchases, split, catalog=catalog, events=log, index_options=options)
-        validation = make_split(purchases, month_start(split.cutoff, -1), split.cutoff)
+        validation = validation_split(purchases, split)
         for mode in MODES:
             cases = split.cases(mode)
             customers = [c for c, _ in cases]
@@ -104,7 +124,7 @@ def evaluate(
             )
             row: dict[str, Any] = {"customers": len(cases), OURS: ours.summary(n_items)}
             _notify(step, f"{split.label} {mode} {OURS}")
-            best: tuple[str, Scores] | None = None
+            best: tuple[str, Scores, float] | None = None
             for name in baselines:
                 baseline = BASELINES[name]
                 if mode not in baseline.modes:
@@ -114,12 +134,13 @@ def evaluate(
                     baseline.recommend(purchases, split, mode, customers, k, params), cases, k
                 )
                 row[name] = {**theirs.summary(n_items), "params": params}
-                if best is None or theirs.ndcg().mean() > best[1].ndcg().mean():
-                    best = (name, theirs)
+                ndcg = row[name][f"NDCG@{k}"]  # 0 with no customers (no empty-mean warning)
+                if best is None or ndcg > best[2]:
+                    best = (name, theirs, ndcg)
                 _notify(step, f"{split.label} {mode} {name}")
             if best is not None and cases:
                 diff, lo, hi = paired_bootstrap(ours.ndcg(), best[1].ndcg())
-                mean = float(best[1].ndcg().mean())
+                mean = best[2]
                 row["vs best"] = {
                     "baseline": best[0],
                     "diff": diff,
@@ -128,7 +149,7 @@ def evaluate(
                 }
             report["months"].setdefault(split.label, {})[mode] = row
     for mode in MODES:
-        rows = [m[mode] for m in report["months"].values() if mode in m]
+        rows = [m[mode] for m in report["months"].values() if m.get(mode, {}).get("customers")]
         names = [n for n in (OURS, *baselines) if rows and all(n in r for r in rows)]
         report["mean"][mode] = {n: float(np.mean([r[n][f"NDCG@{k}"] for r in rows])) for n in names}
     return report

@@ -2,13 +2,14 @@
 
 The retail format is the UCI Online Retail one (``InvoiceNo, StockCode, Description,
 Quantity, InvoiceDate, UnitPrice, CustomerID, Country``, optionally gzipped): rows with a
-customer, a positive quantity and price, and an invoice not starting with ``C`` (a
+customer, a finite positive quantity and price, and an invoice not starting with ``C`` (a
 cancellation) become purchase events, exactly as ``benchmarks/eval_retail.py`` reads them.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +67,7 @@ def _retail_event(row: dict[str, str]) -> Event | None:
     if not row["CustomerID"] or row["InvoiceNo"].startswith("C"):
         return None
     quantity, price = float(row["Quantity"]), float(row["UnitPrice"])
-    if quantity <= 0 or price <= 0:
+    if not (0 < quantity < math.inf and 0 < price < math.inf):  # NaN and infinities too
         return None
     at = datetime.fromisoformat(row["InvoiceDate"])
     return Event(
@@ -81,10 +82,11 @@ def _retail_event(row: dict[str, str]) -> Event | None:
 
 
 def catalog_from_events(events: Iterable[Event]) -> Catalog:
-    """Every product the events name, with the first price seen (for a log without a catalog)."""
-    seen: dict[str, Product] = {}
+    """Every product the events name, with the first price an event gives (``None`` if no
+    event prices it; for a log without a catalog)."""
+    prices: dict[str, float | None] = {}
     for event in events:
         pid = event.product_id
-        if pid is not None and pid not in seen:
-            seen[pid] = Product(id=pid, price=event.price)
-    return Catalog(seen.values())
+        if pid is not None and prices.get(pid) is None:
+            prices[pid] = event.price
+    return Catalog(Product(id=pid, price=price) for pid, price in prices.items())

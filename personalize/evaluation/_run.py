@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from personalize import Personalizer
 
 __all__ = [
+    "UNKNOWN",
     "Prepared",
     "RememberingResolver",
     "build_options",
@@ -144,6 +145,9 @@ class Prepared:
         return self._personalizers[0]
 
 
+#: The position of a recommended product the log never names (never a hit).
+UNKNOWN = -1
+
 #: The ``ranking.index`` options that ``InteractionIndex.build`` takes.
 _BUILD_OPTIONS = (
     "half_life_days",
@@ -211,7 +215,8 @@ def prepared_lists(
     """Top-k product positions per customer for the configuration ``config``.
 
     ``ranking.exclude_purchased`` is set by the mode; ``Request(now=cutoff)``,
-    ``placement="home"``.
+    ``placement="home"``. A catalog product the log never names is :data:`UNKNOWN`: a miss
+    that keeps its slot.
     """
     whole = dict(config or {})
     whole["ranking"] = {**whole.get("ranking", {}), "exclude_purchased": mode == "new"}
@@ -223,7 +228,7 @@ def prepared_lists(
         result = personalizer.personalize(
             request, prepared.history(cust), placement="home", limit=k
         )
-        out[cust] = [position[r.product_id] for r in result.products if r.product_id in position]
+        out[cust] = [position.get(r.product_id, UNKNOWN) for r in result.products]
     return out
 
 

@@ -36,7 +36,15 @@ from personalize.evaluation._log import MODES, Split
 from personalize.evaluation._run import Prepared, build_options, prepared_lists
 from personalize.evaluation.baselines import score_lists
 
-__all__ = ["GRID", "Search", "Trial", "fragment", "searched_weights", "start_settings"]
+__all__ = [
+    "GRID",
+    "Search",
+    "Trial",
+    "fragment",
+    "searched_weights",
+    "start_settings",
+    "with_settings",
+]
 
 #: The values tried for each ranking option (weights are searched relative to their value);
 #: ``index.*`` options need an index build per combination.
@@ -126,6 +134,14 @@ def ranking_section(settings: Mapping[str, float]) -> dict[str, Any]:
     }
     index = index_options(settings)
     return {"weights": weights, **options, **({"index": index} if index else {})}
+
+
+def with_settings(config: Mapping[str, Any], settings: Mapping[str, float]) -> dict[str, Any]:
+    """``config`` with ``settings`` in its ``ranking`` section (its other ``ranking.index``
+    options kept): what a trial scores, and what the chosen settings are held out with."""
+    ranking = {**config.get("ranking", {}), **ranking_section(settings)}
+    ranking["index"] = {**config.get("ranking", {}).get("index", {}), **ranking.get("index", {})}
+    return {**config, "ranking": ranking}
 
 
 def index_options(settings: Mapping[str, float]) -> dict[str, Any]:
@@ -234,13 +250,7 @@ class Search:
         done = self._done.get(key)
         if done is not None:  # the same point again costs nothing
             return done
-        config = {**self.base_config}
-        ranking = {**config.get("ranking", {}), **ranking_section(settings)}
-        ranking["index"] = {
-            **config.get("ranking", {}).get("index", {}),
-            **ranking.get("index", {}),
-        }
-        config["ranking"] = ranking
+        config = with_settings(self.base_config, settings)
         months = self._months(index_options(settings))
         parts_of = [(m, mode) for m in range(len(months)) for mode in self.modes]
         if self.workers > 1 and len(parts_of) > 1 and _can_fork():
@@ -294,7 +304,9 @@ class Search:
         """Run trials up to ``budget`` in all; returns whether the budget was reached.
 
         Args:
-            budget: The total number of trials (those resumed from ``state`` included).
+            budget: The total number of trials (those resumed from ``state`` included); a
+                state holding more keeps them on disk, but only the first ``budget`` count,
+                as in an uninterrupted run of that budget.
             state: A JSON file holding the trials; read first if it exists, rewritten
                 atomically after each trial.
             stop_after: Stop after this many new trials (to interrupt a run on purpose).
@@ -302,6 +314,8 @@ class Search:
         """
         if state is not None and state.exists():
             self.load(state)
+        if len(self.trials) > budget:  # trials depend only on those before: keep a prefix
+            del self.trials[budget:]
         new = 0
         while len(self.trials) < budget:
             if stop_after is not None and new >= stop_after:

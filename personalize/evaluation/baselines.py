@@ -187,6 +187,8 @@ def tifu_knn(ask: _Ask) -> Lists:
     sims = (unit[rows] @ unit.T).toarray()
     sims[np.arange(len(rows)), rows] = -np.inf  # never one's own neighbour
     n = min(ask.params["neighbours"], sims.shape[1] - 1)
+    if n < 1:  # a single customer: nobody to borrow from
+        return _top(vectors[rows].toarray(), rows, ask.split, ask.mode, ask.k)
     nearest = np.argpartition(-sims, n - 1, axis=1)[:, :n]
     mix = sp.csr_matrix(
         (np.full(nearest.size, 1.0 / n), (np.repeat(np.arange(len(rows)), n), nearest.ravel())),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from personalize.config import Experiment, PersonalizerConfig, Variant
 from personalize.errors import ConfigError, Problem
+from personalize.experiments import bucket_ranges, bucket_shares
 
 __all__ = ["ARM_EXPERIMENT", "CONTROL", "PERSONALIZED", "arm_shares", "with_arms"]
 
@@ -48,6 +49,10 @@ def with_arms(
 
 
 def arm_shares(experiment: Experiment) -> dict[str, float]:
-    """Each variant's expected share of shoppers."""
+    """Each variant's expected share of the enrolled shoppers: the share of the hash buckets
+    its range holds, as assignment splits them (``ExperimentPlan.shares``); the weights'
+    shares when no bucket is enrolled."""
     total = sum(v.weight for v in experiment.variants) or 1.0
-    return {v.key: v.weight / total for v in experiment.variants}
+    weights = [v.weight / total for v in experiment.variants]
+    shares = bucket_shares(bucket_ranges(weights, experiment.traffic)) or weights
+    return {v.key: share for v, share in zip(experiment.variants, shares, strict=True)}

@@ -267,6 +267,8 @@ class Population:
             count += 1
             product *= rng.random()
         categories = [c for c in self.categories if c in self._members]
+        if not categories:  # no category with products in stock to have bought from
+            return ()
         weights = [affinity[c] ** 2 for c in categories]
         orders = []
         for _ in range(count):

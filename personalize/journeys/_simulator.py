@@ -32,6 +32,7 @@ from personalize._personalizer import Personalizer
 from personalize.catalog import Catalog
 from personalize.config import PersonalizerConfig, load_config
 from personalize.context import demo_geoip_path
+from personalize.errors import ConfigError, Problem
 from personalize.journeys._arms import ARM_EXPERIMENT, CONTROL, PERSONALIZED, arm_shares, with_arms
 from personalize.journeys._choice import ChoiceModel, choose, pick
 from personalize.journeys._past import past_events
@@ -68,7 +69,7 @@ class Simulator:
         pdp_limit: Products served on a product page.
 
     Raises:
-        ConfigError: The configuration is invalid.
+        ConfigError: The configuration is invalid, or ``days`` is below 1.
     """
 
     def __init__(
@@ -86,6 +87,8 @@ class Simulator:
         home_limit: int = 8,
         pdp_limit: int = 4,
     ) -> None:
+        if days < 1:
+            raise ConfigError([Problem("days", f"must be at least 1, not {days}")])
         parsed = config if isinstance(config, PersonalizerConfig) else load_config(config)
         self.config = with_arms(parsed, control_share=control_share, seed=seed)
         self.personalizer = Personalizer(
@@ -111,11 +114,12 @@ class Simulator:
         self._seasons = {
             p.id: frozenset(t for t in p.tags if t in ("winter", "summer")) for p in catalog
         }
-        self._members: dict[str, tuple[str, ...]] = {}
+        members: dict[str, list[str]] = {}
         for product in catalog:
             leaf = product.leaf_category
             if leaf is not None and product.in_stock:
-                self._members[leaf] = (*self._members.get(leaf, ()), product.id)
+                members.setdefault(leaf, []).append(product.id)
+        self._members = {leaf: tuple(ids) for leaf, ids in members.items()}
 
     def population(self, size: int) -> Population:
         """The run's population of ``size`` shoppers (the same seed as the run)."""
@@ -178,7 +182,7 @@ class Simulator:
             sessions=sessions,
             events=events,
             arms=arms,
-            shares={CONTROL: self.control_share, PERSONALIZED: 1.0 - self.control_share},
+            shares=arm_shares(self.config.experiments[0]),
             seconds=time.perf_counter() - started,
             personalizer_seconds=self.personalizer_seconds,
             personalizer_calls=self.personalizer_calls,
@@ -334,18 +338,22 @@ class Simulator:
                 visit.offers[offer.offer_id] = offer.value
                 self._emit(visit, "offer_shown", offer_id=offer.offer_id)
 
-    def _affinity(self, shopper: Shopper, product_id: str) -> float:
+    def _affinity(self, shopper: Shopper, product_id: str, when: datetime) -> float:
+        """The shopper's affinity for the product, plus the bonus of its season at ``when``."""
         category = self._category.get(product_id)
         base = shopper.affinity.get(category, 0.0) if category is not None else 0.0
-        season = shopper.place.season(self._origin)
+        season = shopper.place.season(when)
         if season is not None and season in self._seasons.get(product_id, ()):
             base += self.choice.season_bonus
         return base
 
     def _click(self, visit: Visit, shown: list[str]) -> int:
         choice, shopper = self.choice, visit.shopper
-        options = [_LEAVE, _NAVIGATE]
-        utilities = [choice.leave_per_page * visit.pages, choice.navigate]
+        options = [_LEAVE]
+        utilities = [choice.leave_per_page * visit.pages]
+        if any(c in self._members for c in shopper.affinity):  # a category to browse
+            options.append(_NAVIGATE)
+            utilities.append(choice.navigate)
         if visit.cart:
             options.append(_CHECKOUT)
             utilities.append(
@@ -356,7 +364,9 @@ class Simulator:
                 continue
             options.append(rank)
             term = choice.price_term(shopper.price_sensitivity, self._prices[product_id])
-            utilities.append(choice.click_utility(self._affinity(shopper, product_id), term, rank))
+            utilities.append(
+                choice.click_utility(self._affinity(shopper, product_id, visit.now), term, rank)
+            )
         return options[choose(visit.rng, utilities)]
 
     def _favourite(self, visit: Visit) -> str:
@@ -371,7 +381,7 @@ class Simulator:
         self._emit(visit, "view", product_id=product_id, category=self._category[product_id])
         result = self._serve(visit, "pdp", self.pdp_limit, product_id)
         self._show_offers(visit, result.offers)
-        affinity = self._affinity(shopper, product_id)
+        affinity = self._affinity(shopper, product_id, visit.now)
         price = self._prices[product_id]
         term = choice.price_term(shopper.price_sensitivity, price)
         if product_id not in visit.cart and visit.rng.random() < choice.add_to_cart(affinity, term):

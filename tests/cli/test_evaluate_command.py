@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -122,6 +123,28 @@ def test_tune_writes_a_fragment_that_check_accepts(
     assert fragment.read_text().startswith("# personalize tune ")
     assert set(body(fragment)) == {"ranking"}  # type: ignore[arg-type]
     assert main(["check", str(fragment), "--catalog", str(store / "catalog.json")]) == 0
+
+
+def test_tune_scores_the_held_out_month_with_the_configured_index_options(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("ranking:\n  index:\n    co_purchase_scope: customer\n", encoding="utf-8")
+    # One trial: the choice is the start, so the held-out month must score them alike.
+    status = main(
+        [
+            "tune",
+            *args(store, "--budget", "1", "--seed", "4", "--months", "2", "--customers", "10"),
+            "--config",
+            str(config),
+            "--quiet",
+        ]
+    )
+    assert status == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("held-out")]
+    for mode in line.split(": ", 1)[1].split("; "):
+        start, chosen = re.findall(r"start ([0-9.]+), chosen ([0-9.]+)", mode)[0]
+        assert start == chosen, line
 
 
 def test_tune_gives_the_same_fragment_for_the_same_seed(store: Path, tmp_path: Path) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from personalize import Event
@@ -72,12 +73,51 @@ def test_ndcg_discounts_a_hit_by_its_position() -> None:
     assert ndcg == pytest.approx(1 / math.log2(3))
 
 
+def test_a_repeated_product_is_a_hit_once_and_takes_its_slot() -> None:
+    hr, recall, ndcg = rank_metrics([1, 1, 2], {1, 3}, 3)
+    ideal = 1 + 1 / math.log2(3)
+    assert (hr, recall) == (1.0, 0.5)
+    assert ndcg == pytest.approx(1 / ideal)
+
+
+@given(
+    st.lists(st.integers(0, 3), max_size=8),
+    st.frozensets(st.integers(0, 3), max_size=3),
+    st.integers(1, 6),
+)
+@example([0, 0], frozenset({0}), 2)
+def test_rank_metrics_stay_between_zero_and_one(
+    recommended: list[int], target: frozenset[int], k: int
+) -> None:
+    assert all(0.0 <= m <= 1.0 for m in rank_metrics(recommended, target, k))
+
+
 @given(st.lists(st.floats(-1, 1), min_size=1, max_size=50))
 def test_bootstrap_interval_holds_the_mean_difference(values: list[float]) -> None:
     a = np.array(values)
     mean, lo, hi = paired_bootstrap(a, np.zeros_like(a), rounds=200)
     assert lo - 1e-9 <= mean <= hi + 1e-9
     assert mean == pytest.approx(float(a.mean()))
+
+
+def test_bootstrap_memory_stays_bounded_for_many_customers() -> None:
+    a = np.random.default_rng(1).random(5000)
+    tracemalloc.start()
+    try:
+        paired_bootstrap(a, np.zeros_like(a))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30 * 2**20  # all 2000 rounds at once held 2 x 80 MB
+
+
+def test_bootstrap_is_the_seeded_percentile_interval_of_resampled_means() -> None:
+    a, b = np.random.default_rng(2).random((2, 300))
+    diff = a - b
+    picks = np.random.default_rng(5).integers(0, diff.size, size=(500, diff.size))
+    means = diff[picks].mean(axis=1)
+    expected = (diff.mean(), np.quantile(means, 0.05), np.quantile(means, 0.95))
+    assert paired_bootstrap(a, b, rounds=500, seed=5, level=0.9) == pytest.approx(expected)
 
 
 def test_tifu_vector_weighs_recent_groups_more() -> None:
@@ -106,6 +146,16 @@ def test_new_mode_never_recommends_a_train_purchase() -> None:
         lists = baseline.recommend(LOG, split, "new", customers, 10, baseline.settings()[0])
         for cust in customers:
             assert not set(lists[cust]) & split.bought[cust]
+
+
+def test_tifu_knn_with_a_single_customer_ranks_their_own_products() -> None:
+    log = Purchases.from_events([buy("a", "tea", 1), buy("a", "cup", 2), buy("a", "pot", 35)])
+    (split,) = monthly_splits(log, ["2011-02"])
+    a = log.customers.index("a")
+    baseline = BASELINES["TIFU-KNN"]
+    lists = baseline.recommend(log, split, "all", [a], 10, baseline.settings()[0])
+    assert sorted(log.items[i] for i in lists[a]) == ["cup", "tea"]
+    assert tune(baseline, log, split, "new", 10)[1] == 0.0
 
 
 def test_tune_picks_a_point_of_the_grid() -> None:

@@ -22,6 +22,16 @@ def test_a_retail_csv_reads_as_purchases(tmp_path: Path) -> None:
     assert (event.order_id, event.product_id, event.customer_id) == ("536365", "85123A", "17850")
 
 
+@pytest.mark.parametrize(("quantity", "price"), [("nan", "2.55"), ("6", "inf"), ("-inf", "1")])
+def test_a_quantity_or_price_that_is_not_a_finite_positive_number_is_no_purchase(
+    tmp_path: Path, quantity: str, price: str
+) -> None:
+    path = tmp_path / "retail.csv"
+    odd = f"536366,22633,HAND WARMER,{quantity},2010-12-01 08:28:00,{price},17850,United Kingdom\n"
+    path.write_text(HEADER + ROW + odd, encoding="utf-8")
+    assert [e.order_id for e in read_log(path)] == ["536365"]
+
+
 def test_a_short_row_is_a_data_error_naming_its_line(tmp_path: Path) -> None:
     # Columns in another order: the short row has a customer but no invoice number.
     path = tmp_path / "retail.csv"

@@ -116,6 +116,20 @@ def test_a_run_resumed_from_its_state_ends_like_an_uninterrupted_one(
     assert not (tmp_path / "state.json.tmp").exists()
 
 
+def test_a_state_holding_more_trials_than_the_budget_ends_like_a_run_of_that_budget(
+    prepared: list[Prepared], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.json"
+    search(prepared).run(5, state=state)
+    whole = search(prepared)
+    whole.run(2)
+    resumed = search(prepared)
+    assert resumed.run(2, state=state) is True
+    assert [t.settings for t in resumed.trials] == [t.settings for t in whole.trials]
+    assert resumed.best() == whole.best()
+    assert len(json.loads(state.read_text())["trials"]) == 5  # the state keeps them all
+
+
 def test_a_state_file_of_another_search_is_refused(
     prepared: list[Prepared], tmp_path: Path
 ) -> None:

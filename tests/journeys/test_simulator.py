@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from journey_helpers import CONFIG, store_catalog, store_events
 
-from personalize import ConfigError, load_config
+from personalize import Catalog, ConfigError, Product, load_config
+from personalize.experiments import compile_experiments
 from personalize.journeys import (
     ARM_EXPERIMENT,
     CONTROL,
@@ -18,6 +21,7 @@ from personalize.journeys import (
     with_arms,
 )
 from personalize.metrics import kpis_by, read_events
+from personalize.rules import compile_condition
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +172,28 @@ def test_the_summary_counts_sessions_and_timing(simulator: Simulator) -> None:
     assert summary.variant_shares == {"weights-v2": {"control": 0.5, "heavy-copurchase": 0.5}}
 
 
+def test_the_summary_shares_are_the_split_the_buckets_make() -> None:
+    config = load_config(CONFIG)
+    low = config.experiments[0].model_copy(
+        update={
+            "traffic": 0.01,
+            "variants": [
+                v.model_copy(update={"weight": w})
+                for v, w in zip(config.experiments[0].variants, (1.0, 2.0), strict=True)
+            ],
+        }
+    )
+    config = config.model_copy(update={"experiments": [low]})
+    sim = Simulator(
+        config, catalog=store_catalog(), interactions=store_events(), control_share=0.33333
+    )
+    plan = compile_experiments(sim.config, compile_condition)
+    summary = sim.run(io.StringIO(), shoppers=2, progress=False)
+    assert summary.shares == plan.shares(ARM_EXPERIMENT)
+    assert summary.variant_shares == {"weights-v2": plan.shares("weights-v2")}
+    assert summary.variant_shares["weights-v2"]["control"] == pytest.approx(0.34)
+
+
 def test_the_arms_are_a_holdout_experiment_put_first() -> None:
     config = with_arms(load_config(CONFIG), control_share=0.3, seed=5)
     arms = config.experiments[0]
@@ -188,6 +214,41 @@ def test_an_experiment_already_named_sim_arm_is_refused() -> None:
 def test_a_control_share_outside_zero_one_is_refused() -> None:
     with pytest.raises(ConfigError, match="control_share"):
         with_arms(load_config(CONFIG), control_share=1.0)
+
+
+def test_a_catalog_without_categories_is_simulated_without_browsing() -> None:
+    catalog = Catalog([Product(id=f"p{i}", price=5.0 + i) for i in range(12)])
+    sim = Simulator({}, catalog=catalog, seed=1, days=3)
+    records = [r for shopper in sim.population(30) for r in sim.journeys(shopper)]
+    assert len({r.shopper for r in records}) == 30
+    pages = [e.page or "" for r in records for e in r.events if e.type == "page_view"]
+    assert not any(page.startswith("/c/") for page in pages)
+
+
+def test_the_seasonal_bonus_follows_the_session_day_not_the_first_day() -> None:
+    catalog = Catalog(
+        [Product(id="coat", price=90.0, category="wear", tags=["winter"])]
+        + [Product(id=f"p{i}", price=5.0, category="wear") for i in range(3)]
+    )
+    sim = Simulator({}, catalog=catalog, seed=1, days=10, start=date(2026, 11, 25))
+    toronto = next(s for s in sim.population(50) if s.place.name == "Toronto")
+    bonus = sim.choice.season_bonus
+    base = toronto.affinity["wear"]
+    assert sim._affinity(toronto, "coat", datetime(2026, 11, 28, tzinfo=UTC)) == base
+    assert sim._affinity(toronto, "coat", datetime(2026, 12, 2, tzinfo=UTC)) == base + bonus
+
+
+def test_a_large_category_is_indexed_in_linear_time() -> None:
+    catalog = Catalog([Product(id=f"p{i}", price=5.0, category="all") for i in range(30_000)])
+    start = time.thread_time()
+    Simulator({}, catalog=catalog, seed=1, days=1)
+    assert time.thread_time() - start < 3.0  # was quadratic: about 7 s
+
+
+@pytest.mark.parametrize("days", [0, -3])
+def test_fewer_than_one_day_is_refused_when_built(days: int) -> None:
+    with pytest.raises(ConfigError, match="days"):
+        Simulator(CONFIG, catalog=store_catalog(), interactions=store_events(), days=days)
 
 
 class _Hangup(io.StringIO):
