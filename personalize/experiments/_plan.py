@@ -100,7 +100,8 @@ class Assignment:
         holdout: Some assigned variant is a holdout: serve no personalization.
         config_key: Which precompiled configuration applies (see :data:`ConfigKey`).
         exposures: One :class:`Exposure` per enrolled experiment, in configuration order.
-        notes: Why an experiment enrolled nobody or a forced variant was ignored.
+        notes: Why an experiment enrolled nobody, or why a forced variant (or a forced
+            experiment that does not exist) was ignored.
     """
 
     variants: Mapping[str, str]
@@ -300,6 +301,11 @@ class ExperimentPlan:
             if exp.overrides[index]:
                 key.append((exp.key, name))
             exposures.append(Exposure(exp.key, name, attribute, value, is_forced, in_holdout))
+        if forced:  # QA traffic only: the set of keys is built when something is forced
+            known = set(self.keys)
+            notes.extend(
+                f"forced experiment {name!r} is unknown" for name in forced if name not in known
+            )
         if not variants and not notes:
             return _EMPTY
         return Assignment(

@@ -233,6 +233,20 @@ def test_unknown_forced_variant_is_noted_and_ignored() -> None:
     assert "'nope' is unknown" in assignment.notes[0]
 
 
+def test_unknown_forced_experiment_is_noted_from_query_and_header() -> None:
+    plan = compile_experiments(config(AB, settings=QA))
+    by_query = plan.assign(Request(user_id="u1", url="/?pz_force=nope:a"))
+    by_header = plan.assign(Request(user_id="u1", headers={"X-Pz-Force": "nope:a"}))
+    for assignment in (by_query, by_header):
+        assert "forced experiment 'nope' is unknown" in assignment.notes
+        assert "nope" not in assignment.variants
+
+
+def test_unknown_forced_experiment_is_not_noted_when_forcing_is_off() -> None:
+    plan = compile_experiments(config(AB))
+    assert not plan.assign(Request(user_id="u1", url="/?pz_force=nope:a")).notes
+
+
 def test_forcing_can_be_switched_off() -> None:
     plan = compile_experiments(
         config({**AB, "enabled": False}, settings={"allow_forced_variants": False})
