@@ -163,7 +163,8 @@ def format_table(
 
     Args:
         table: The table to print.
-        control: The control group; ``None`` prints the KPIs only.
+        control: The control group; ``None`` prints the KPIs only, and so does a name
+            that is no group of the table (with a note saying so).
         weights: Expected split for the SRM check (equal when ``None``).
         confidence: Confidence level of the intervals.
 
@@ -200,7 +201,12 @@ def format_table(
             f"\n\nsample ratio: chi2 = {check.chi_square:.2f} on {check.dof} dof,"
             f" p = {_p(check.p_value)} ({verdict})"
         )
-    for note in table.notes:
+    notes = list(table.notes)
+    if control is not None and control not in table.rows:
+        # compare() would raise KeyError; a report says so and prints what it can.
+        known = ", ".join(groups) or "no groups"
+        notes.insert(0, f"control {control!r} is not a group of the table ({known})")
+    for note in notes:
         out += f"\nnote: {note}"
     return out
 

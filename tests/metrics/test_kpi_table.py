@@ -278,6 +278,15 @@ def test_format_table_compares_each_group_once() -> None:
     assert text.count(" vs v00") == 39
 
 
+def test_format_table_with_a_control_not_in_the_table_says_so_in_a_note() -> None:
+    # compare() raises KeyError for such a control; format_table printed the KPIs alone,
+    # as if no control had been named, and the misspelt name went unnoticed.
+    text = format_table(kpis_by(log()), control="contrl")
+    assert "vs" not in text
+    assert "note: control 'contrl' is not a group of the table (control, treatment)" in text
+    assert text.splitlines()[0].split() == ["variant", "control", "treatment"]
+
+
 def test_events_with_an_empty_session_id_are_skipped_not_one_session() -> None:
     # An empty session id (a form default, an unset cookie) is no session: those events
     # were all counted as one long session "" (here 5 hours on site).
