@@ -9,7 +9,7 @@ of sessions unless said otherwise; ``docs/metrics.md`` gives every definition.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,7 @@ class SessionKpis:
     """What happened in one session.
 
     Attributes:
-        session_id: The session.
+        session_id: The session, as text (a mapping event's ``7`` is session ``"7"``).
         group: The session's group (its variant), ``None`` when ungrouped.
         events: Events of any type.
         page_views: ``page_view`` events.
@@ -208,6 +208,17 @@ def _field(event: Event | Mapping[str, Any], name: str) -> Any:
     return event.get(name)
 
 
+def _text(value: Any) -> str | None:
+    """An id as text (``7`` and ``"7"`` are one id), ``None`` when missing or unhashable.
+
+    A list or a mapping (``Hashable`` says no) is no id; any other value reads as its
+    ``str``, so mapping events from JSON or a database may carry numeric ids.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, Hashable) else None
+
+
 def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, str):
         try:
@@ -260,12 +271,16 @@ def session_kpis(
     """
     get_group = _grouper(key)
     sessions: dict[str, _Session] = {}
-    no_session = bad_time = bad_amount = 0
+    no_session = not_text = bad_time = bad_amount = 0
     conflicts: set[str] = set()
     for event in events:
-        sid = _field(event, "session_id")
-        if not sid:  # None, or an empty id: no session
-            no_session += 1
+        raw = _field(event, "session_id")
+        sid = _text(raw)
+        if not sid:  # None, an empty id, or a list or mapping: no session
+            if sid is None and raw is not None:
+                not_text += 1
+            else:
+                no_session += 1
             continue
         at = event.at if isinstance(event, Event) else _timestamp(event.get("at"))
         if at is None:
@@ -314,6 +329,10 @@ def session_kpis(
     notes = []
     if no_session:
         notes.append(f"{no_session} events without a session_id were skipped")
+    if not_text:
+        notes.append(
+            f"{not_text} events with a session_id that is not text (a list, a mapping) were skipped"
+        )
     if bad_time:
         notes.append(f"{bad_time} events without a valid 'at' were skipped")
     if bad_amount:

@@ -287,6 +287,38 @@ def test_format_table_with_a_control_not_in_the_table_says_so_in_a_note() -> Non
     assert text.splitlines()[0].split() == ["variant", "control", "treatment"]
 
 
+def test_session_ids_are_read_as_text_so_int_and_str_are_one_session() -> None:
+    # Mapping events (from JSON, a database row) may carry a numeric session id. Mixing 7
+    # and "8" at the same start raised TypeError sorting the sessions, and 7 and "7" were
+    # two sessions.
+    at = "2026-01-05T10:00:00Z"
+    events: list[dict[str, Any]] = [
+        {"type": "page_view", "at": at, "session_id": 7, "variant": "a"},
+        {"type": "page_view", "at": "2026-01-05T10:01:00Z", "session_id": "7", "variant": "a"},
+        {"type": "page_view", "at": at, "session_id": "8", "variant": "a"},
+        {"type": "page_view", "at": at, "session_id": 0, "variant": "a"},
+    ]
+    table = kpis_by(events)
+    assert sorted(s.session_id for s in table.sessions["a"]) == ["0", "7", "8"]
+    assert table["a"].total_time_on_site == 60.0
+    assert kpis(events)["all"].sessions == 3
+
+
+def test_an_unhashable_session_id_is_skipped_with_a_note() -> None:
+    # A list as session id raised TypeError (unhashable type) out of kpis and kpis_by.
+    at = "2026-01-05T10:00:00Z"
+    events: list[dict[str, Any]] = [
+        {"type": "page_view", "at": at, "session_id": ["s1"], "variant": "a"},
+        {"type": "page_view", "at": at, "session_id": {"id": "s1"}, "variant": "a"},
+        {"type": "page_view", "at": at, "session_id": "s1", "variant": "a"},
+    ]
+    for table in (kpis(events), kpis_by(events)):
+        assert table.rows[table.groups[0]].sessions == 1
+        assert "2 events with a session_id that is not text (a list, a mapping) were skipped" in (
+            table.notes
+        )
+
+
 def test_events_with_an_empty_session_id_are_skipped_not_one_session() -> None:
     # An empty session id (a form default, an unset cookie) is no session: those events
     # were all counted as one long session "" (here 5 hours on site).
