@@ -129,6 +129,9 @@ def srm(
         weights: Expected relative weight per group (e.g.
             :meth:`personalize.experiments.ExperimentPlan.shares`); equal when ``None``.
         threshold: p-value below which the split is declared mismatched.
+
+    Raises:
+        ValueError: A weight is negative, NaN or infinite, or none is above 0.
     """
     observed = {group: row.sessions for group, row in table.rows.items()}
     return sample_ratio_mismatch(observed, weights, threshold=threshold)
@@ -170,6 +173,9 @@ def format_table(
 
     Returns:
         Lines of text, columns aligned, ending without a newline.
+
+    Raises:
+        ValueError: ``weights`` that are no split (see :func:`srm`).
     """
     groups = list(table.rows)
     lines: list[list[str]] = [[table.key, *groups]]

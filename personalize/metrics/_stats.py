@@ -343,7 +343,17 @@ def sample_ratio_mismatch(
 
     Returns:
         The :class:`SrmResult`.
+
+    Raises:
+        ValueError: A weight is negative, NaN or infinite, or no weight is above 0: such
+            weights are no split (a bug in the caller, not in the data).
     """
+    if weights is not None:
+        bad = [f"{arm!r} is {w}" for arm, w in weights.items() if not 0 <= w < math.inf]
+        if bad:
+            raise ValueError("SRM weights must be finite and not negative: " + ", ".join(bad))
+        if not any(w > 0 for w in weights.values()):
+            raise ValueError("SRM weights have no weight above 0: no split to check against")
     arms = list(weights) if weights is not None else list(observed)
     for arm in observed:
         if arm not in arms:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import warnings
 
 import pytest
@@ -12,9 +13,11 @@ from hypothesis import strategies as st
 
 from personalize.metrics import (
     chi_square_sf,
+    kpis_by,
     normal_cdf,
     normal_ppf,
     sample_ratio_mismatch,
+    srm,
     student_t_ppf,
     student_t_sf,
     two_proportion_z_test,
@@ -152,6 +155,31 @@ def test_srm_counts_missing_arms_and_impossible_ones() -> None:
     assert impossible.mismatch
     assert math.isinf(impossible.chi_square)
     assert not sample_ratio_mismatch({}).mismatch
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"a": 1.0, "b": -1.0}, "'b' is -1.0"),
+        ({"a": 1.0, "b": math.nan}, "'b' is nan"),
+        ({"a": math.inf, "b": 1.0}, "'a' is inf"),
+        ({"a": 0.0, "b": 0.0}, "no weight above 0"),
+        ({}, "no weight above 0"),
+    ],
+)
+def test_srm_refuses_weights_that_are_no_split(weights: dict[str, float], message: str) -> None:
+    # Such weights (a bug in the caller) were read as a split and reported a mismatch, or
+    # none: a negative weight gave a negative expected count, NaN a NaN statistic.
+    with pytest.raises(ValueError, match=re.escape(message)):
+        sample_ratio_mismatch({"a": 50, "b": 50}, weights)
+    table = kpis_by(
+        [
+            {"type": "page_view", "at": "2026-01-05T10:00:00Z", "session_id": f"s{i}", "variant": v}
+            for i, v in enumerate("ab")
+        ]
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        srm(table, weights)
 
 
 def test_invalid_arguments_raise() -> None:
