@@ -236,7 +236,7 @@ def _amount(price: Any, quantity: Any) -> float | None:
         return 0.0
     try:
         amount = float(price) * float(1.0 if quantity is None else quantity)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond a double
         return None
     return amount if math.isfinite(amount) else None
 

@@ -185,6 +185,25 @@ def test_a_purchase_price_that_is_not_a_number_adds_no_revenue_but_counts_the_li
     assert table["A"].attributed_orders == 2
 
 
+def test_a_purchase_price_beyond_a_double_adds_no_revenue_but_counts_the_line() -> None:
+    # 10**400 raised OverflowError out of attribution_by (float() of a huge int).
+    a = {"customer_id": "c", "variant": "A"}
+    log: list[Event | dict[str, object]] = [
+        _e("impression", 0, product_id="p1", decision_id="d1", **a),
+        _e("click", 1, product_id="p1", decision_id="d1", **a),
+        {
+            "type": "purchase",
+            "at": T0 + timedelta(minutes=2),
+            "product_id": "p1",
+            "price": 10**400,
+            "customer_id": "c",
+        },
+    ]
+    table = attribution_by(log)
+    assert table["A"].attributed_revenue == 0.0
+    assert table["A"].attributed_orders == 1
+
+
 def test_many_clicks_and_purchases_of_one_product_cost_linear_time() -> None:
     # A bot clicking and buying one product 20,000 times each: every purchase used to
     # copy the visitor's click times before bisecting them (20,000 x 20,000 steps, about

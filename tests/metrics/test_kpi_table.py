@@ -193,6 +193,25 @@ def test_a_mapping_with_a_price_that_is_not_a_number_counts_no_revenue() -> None
     assert any("not a finite number" in note for note in table.notes)
 
 
+@pytest.mark.parametrize(
+    ("price", "quantity"), [(10**400, 1), (2, 10**400)], ids=["price", "quantity"]
+)
+def test_a_mapping_price_or_quantity_beyond_a_double_counts_no_revenue(
+    price: int, quantity: int
+) -> None:
+    # An integer too large for a float (a corrupt JSON number) raised OverflowError out
+    # of kpis: it is not a finite number, so it adds 0 with the note.
+    at = T0.isoformat()
+    events = [
+        {"type": "purchase", "session_id": "s", "at": at, "price": price, "quantity": quantity},
+        {"type": "purchase", "session_id": "s", "at": at, "price": 3.0},
+    ]
+    table = kpis(events)
+    assert table["all"].revenue == 3.0
+    assert table["all"].converted_sessions == 1
+    assert any("not a finite number" in note for note in table.notes)
+
+
 def test_purchase_without_price_counts_no_revenue() -> None:
     row = kpis([ev("purchase", "s", 0, product_id="p")])["all"]
     assert row.revenue == 0.0
