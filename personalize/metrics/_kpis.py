@@ -36,7 +36,8 @@ class SessionKpis:
         add_to_cart: ``add_to_cart`` events.
         remove_from_cart: ``remove_from_cart`` events.
         purchases: ``purchase`` events (order lines).
-        orders: Distinct ``order_id`` values of purchases (lines without one form one order).
+        orders: Distinct ``order_id`` values of purchases, as text (lines without one, or
+            with a list or mapping, form one order).
         revenue: Sum of ``price * quantity`` over purchases (a missing price counts 0, and
             so does one that is not a finite number, with a note).
         started_at: The first event.
@@ -310,7 +311,7 @@ def session_kpis(
                 bad_amount += 1
             else:
                 s.revenue += amount
-            s.orders.add(_field(event, "order_id"))
+            s.orders.add(_text(_field(event, "order_id")))
         if get_group is not None:
             group = get_group(event)
             if group is not None:

@@ -212,6 +212,22 @@ def test_a_mapping_price_or_quantity_beyond_a_double_counts_no_revenue(
     assert any("not a finite number" in note for note in table.notes)
 
 
+def test_mapping_order_ids_are_read_as_text_and_a_list_is_no_order_id() -> None:
+    # An order id 7 and "7" were two orders, and a list as order id raised TypeError
+    # (unhashable) out of kpis.
+    at = T0.isoformat()
+    line = {"type": "purchase", "session_id": "s", "at": at, "price": 1.0}
+    events = [
+        {**line, "order_id": 7},
+        {**line, "order_id": "7"},
+        {**line, "order_id": ["o"]},
+        {**line},
+    ]
+    table = kpis(events)
+    assert table["all"].orders == 2  # order "7", and the lines without a usable id
+    assert table["all"].revenue == 4.0
+
+
 def test_purchase_without_price_counts_no_revenue() -> None:
     row = kpis([ev("purchase", "s", 0, product_id="p")])["all"]
     assert row.revenue == 0.0
