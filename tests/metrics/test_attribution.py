@@ -204,6 +204,49 @@ def test_a_purchase_price_beyond_a_double_adds_no_revenue_but_counts_the_line() 
     assert table["A"].attributed_orders == 1
 
 
+def test_mapping_ids_are_read_as_text_so_numeric_product_ids_attribute() -> None:
+    # Numeric ids (a database export): the purchase of product 7 was looked up as "7"
+    # among clicks kept as 7, so nothing was attributed; a click on "7" did not match the
+    # impression of 7.
+    at = T0.isoformat()
+    seen = {"at": at, "session_id": 1, "decision_id": 10, "product_id": 7}
+    log: list[dict[str, object]] = [
+        {**seen, "type": "impression", "variant": "A"},
+        {**seen, "type": "click", "product_id": "7", "decision_id": "10"},
+        {**seen, "type": "purchase", "session_id": "1", "price": 4.0},
+        {**seen, "type": "offer_shown", "offer_id": 3, "variant": "A"},
+        {**seen, "type": "offer_redeemed", "offer_id": "3"},
+    ]
+    assert attribution_by(log) == {
+        "A": Attribution(
+            impressions=1,
+            clicks=1,
+            attributed_revenue=4.0,
+            attributed_orders=1,
+            offers_shown=1,
+            offers_redeemed=1,
+        )
+    }
+
+
+def test_a_list_or_mapping_as_an_id_is_no_id_not_an_error() -> None:
+    # A list as product, decision or offer id raised TypeError (unhashable) out of
+    # attribution_by; such an event now counts as one without that id.
+    at = T0.isoformat()
+    good = {"at": at, "session_id": "s", "decision_id": "d", "product_id": "p"}
+    log: list[dict[str, object]] = [
+        {**good, "type": "impression", "variant": "A"},
+        {**good, "type": "impression", "variant": "A", "product_id": ["p"]},
+        {**good, "type": "impression", "variant": "A", "decision_id": {"d": 1}},
+        {**good, "type": "click", "product_id": ["p"]},
+        {**good, "type": "click"},
+        {**good, "type": "purchase", "price": 2.0, "session_id": ["s"]},
+        {**good, "type": "offer_shown", "offer_id": ["o"], "variant": "A"},
+        {**good, "type": "offer_redeemed", "offer_id": ["o"]},
+    ]
+    assert attribution_by(log) == {"A": Attribution(impressions=1, clicks=1)}
+
+
 def test_many_clicks_and_purchases_of_one_product_cost_linear_time() -> None:
     # A bot clicking and buying one product 20,000 times each: every purchase used to
     # copy the visitor's click times before bisecting them (20,000 x 20,000 steps, about
