@@ -359,6 +359,9 @@ def sample_ratio_mismatch(
         if arm not in arms:
             arms.append(arm)
     raw = {arm: (weights.get(arm, 0.0) if weights is not None else 1.0) for arm in arms}
+    # Weights are relative: as shares of the largest, huge ones (1e308) cannot overflow.
+    top = max(raw.values(), default=1.0) or 1.0
+    raw = {arm: w / top for arm, w in raw.items()}
     total_weight = math.fsum(raw.values())
     total = sum(observed.values())
     counts = {arm: observed.get(arm, 0) for arm in arms}

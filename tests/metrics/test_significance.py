@@ -182,6 +182,16 @@ def test_srm_refuses_weights_that_are_no_split(weights: dict[str, float], messag
         srm(table, weights)
 
 
+def test_srm_reads_huge_weights_as_a_split() -> None:
+    # Weights are relative: 1e308 and 1e308 are 50/50. Their sum overflowed in fsum and
+    # OverflowError escaped.
+    check = sample_ratio_mismatch({"a": 50, "b": 50}, {"a": 1e308, "b": 1e308})
+    assert check.expected == {"a": pytest.approx(50.0), "b": pytest.approx(50.0)}
+    assert check.p_value == pytest.approx(1.0)
+    tiny = sample_ratio_mismatch({"a": 20, "b": 80}, {"a": 5e-324, "b": 2e-323})
+    assert tiny.expected == {"a": pytest.approx(20.0), "b": pytest.approx(80.0)}
+
+
 def test_invalid_arguments_raise() -> None:
     with pytest.raises(ValueError, match="degrees"):
         chi_square_sf(1.0, 0)
