@@ -39,7 +39,8 @@ class SessionKpis:
         orders: Distinct ``order_id`` values of purchases, as text (lines without one, or
             with a list or mapping, form one order).
         revenue: Sum of ``price * quantity`` over purchases (a missing price counts 0, and
-            so does one that is not a finite number, with a note).
+            so does one that is not a finite number, with a note), correctly rounded
+            (``math.fsum``), so the order of the lines does not change it.
         started_at: The first event.
         ended_at: The last event.
     """
@@ -126,7 +127,7 @@ class Kpis:
         def per(total: float, count: int) -> float | None:
             return total / count if count else None
 
-        revenue = sum(s.revenue for s in rows)
+        revenue = math.fsum(s.revenue for s in rows)
         orders = sum(s.orders for s in rows)
         carts = sum(1 for s in rows if s.added_to_cart)
         converted = sum(1 for s in rows if s.converted)
@@ -180,6 +181,7 @@ class KpiTable:
 class _Session:
     __slots__ = (
         "adds",
+        "amounts",
         "events",
         "first",
         "group",
@@ -190,14 +192,13 @@ class _Session:
         "product_views",
         "purchases",
         "removes",
-        "revenue",
     )
 
     def __init__(self, at: datetime) -> None:
         self.first = self.last = at
         self.events = self.page_views = self.product_views = 0
         self.adds = self.removes = self.purchases = 0
-        self.revenue = 0.0
+        self.amounts: list[float] = []  # summed once, with fsum: any order, one sum
         self.orders: set[str | None] = set()
         self.group: str | None = None
         self.group_at: datetime | None = None
@@ -310,7 +311,7 @@ def session_kpis(
             if amount is None:
                 bad_amount += 1
             else:
-                s.revenue += amount
+                s.amounts.append(amount)
             s.orders.add(_text(_field(event, "order_id")))
         if get_group is not None:
             group = get_group(event)
@@ -354,7 +355,7 @@ def session_kpis(
             remove_from_cart=s.removes,
             purchases=s.purchases,
             orders=len(s.orders),
-            revenue=s.revenue,
+            revenue=math.fsum(s.amounts),
             started_at=s.first,
             ended_at=s.last,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -226,6 +227,31 @@ def test_mapping_order_ids_are_read_as_text_and_a_list_is_no_order_id() -> None:
     table = kpis(events)
     assert table["all"].orders == 2  # order "7", and the lines without a usable id
     assert table["all"].revenue == 4.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    prices=st.lists(
+        st.floats(min_value=0.01, max_value=1e6, allow_nan=False), min_size=2, max_size=8
+    ),
+    seed=st.randoms(use_true_random=False),
+)
+def test_revenue_does_not_depend_on_the_order_of_purchase_lines(
+    prices: list[float], seed: random.Random
+) -> None:
+    # Revenue was added line by line in arrival order: 0.1 + 0.2 + 0.3 is
+    # 0.6000000000000001 and 0.3 + 0.2 + 0.1 is 0.6, so the same log in another order
+    # gave another table. It is now the correctly rounded sum.
+    events = [ev("purchase", "s", 0, product_id="p", price=p, variant="a") for p in prices]
+    shuffled = events[:]
+    seed.shuffle(shuffled)
+    assert kpis_by(events).rows == kpis_by(shuffled).rows
+    assert kpis_by(shuffled)["a"].revenue == math.fsum(prices)
+
+
+def test_revenue_of_point_one_point_two_point_three_is_the_same_either_way() -> None:
+    events = [ev("purchase", "s", 0, product_id="p", price=p) for p in (0.1, 0.2, 0.3)]
+    assert kpis(events)["all"].revenue == kpis(events[::-1])["all"].revenue == 0.6
 
 
 def test_purchase_without_price_counts_no_revenue() -> None:
