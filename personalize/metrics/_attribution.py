@@ -19,6 +19,7 @@ to the group of the click it is attributed to, a redemption to the group of the 
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -95,12 +96,12 @@ def _earliest(
 
 
 class _Group:
-    __slots__ = ("clicks", "impressions", "orders", "redeemed", "revenue", "shown")
+    __slots__ = ("amounts", "clicks", "impressions", "orders", "redeemed", "shown")
 
     def __init__(self) -> None:
         self.impressions: set[tuple[str, str]] = set()
         self.clicks: set[tuple[str, str]] = set()
-        self.revenue = 0.0
+        self.amounts: list[float] = []  # summed once, with fsum: any order, one sum
         self.orders = 0
         self.shown: set[tuple[str, str]] = set()
         self.redeemed: set[tuple[str, str]] = set()
@@ -187,13 +188,13 @@ def attribution_by(
             continue
         amount = _amount(_get(event, "price"), _get(event, "quantity"))
         target = groups[names[latest]]
-        target.revenue += amount or 0.0
+        target.amounts.append(amount or 0.0)
         target.orders += 1
     return {
         name: Attribution(
             impressions=len(g.impressions),
             clicks=len(g.clicks),
-            attributed_revenue=g.revenue,
+            attributed_revenue=math.fsum(g.amounts),
             attributed_orders=g.orders,
             offers_shown=len(g.shown),
             offers_redeemed=len(g.redeemed),

@@ -247,6 +247,20 @@ def test_a_list_or_mapping_as_an_id_is_no_id_not_an_error() -> None:
     assert attribution_by(log) == {"A": Attribution(impressions=1, clicks=1)}
 
 
+def test_attributed_revenue_does_not_depend_on_the_order_of_lines_at_one_second() -> None:
+    # Lines stamped the same second were added in log order: 0.1 + 0.2 + 0.3 and
+    # 0.3 + 0.2 + 0.1 differ in the last bit, so a reordered log gave other figures.
+    a = {"customer_id": "c", "variant": "A"}
+    clicks = [
+        _e("impression", 0, product_id="p1", decision_id="d1", **a),
+        _e("click", 1, product_id="p1", decision_id="d1", **a),
+    ]
+    lines = [_e("purchase", 2, product_id="p1", price=p, customer_id="c") for p in (0.1, 0.2, 0.3)]
+    forward = attribution_by(clicks + lines)["A"].attributed_revenue
+    backward = attribution_by(clicks + lines[::-1])["A"].attributed_revenue
+    assert forward == backward == 0.6
+
+
 def test_many_clicks_and_purchases_of_one_product_cost_linear_time() -> None:
     # A bot clicking and buying one product 20,000 times each: every purchase used to
     # copy the visitor's click times before bisecting them (20,000 x 20,000 steps, about
@@ -311,6 +325,7 @@ def test_a_tie_between_two_groups_is_settled_by_name_not_by_the_log_order() -> N
             st.sampled_from(["A", "B", None]),
             st.sampled_from(["p1", "p2"]),
             st.sampled_from(["d1", "d2"]),
+            st.sampled_from([0.1, 0.2, 0.3, 2.0]),
         ),
         min_size=1,
         max_size=12,
@@ -318,7 +333,7 @@ def test_a_tie_between_two_groups_is_settled_by_name_not_by_the_log_order() -> N
     st.randoms(use_true_random=False),
 )
 def test_the_figures_do_not_depend_on_the_order_events_arrive_in(
-    specs: list[tuple[str, float, str | None, str, str]], rng: Any
+    specs: list[tuple[str, float, str | None, str, str, float]], rng: Any
 ) -> None:
     log = [
         _e(
@@ -327,11 +342,11 @@ def test_the_figures_do_not_depend_on_the_order_events_arrive_in(
             product_id=p,
             decision_id=d,
             offer_id=p,
-            price=2.0,
+            price=price,
             customer_id="c",
             variant=g,
         )
-        for kind, at, g, p, d in specs
+        for kind, at, g, p, d, price in specs
     ]
     shuffled = log[:]
     rng.shuffle(shuffled)
