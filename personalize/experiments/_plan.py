@@ -303,9 +303,10 @@ class ExperimentPlan:
             exposures.append(Exposure(exp.key, name, attribute, value, is_forced, in_holdout))
         if forced:  # QA traffic only: the set of keys is built when something is forced
             known = set(self.keys)
-            notes.extend(
-                f"forced experiment {name!r} is unknown" for name in forced if name not in known
-            )
+            unknown = [name for name in forced if name not in known]
+            notes.extend(f"forced experiment {name!r} is unknown" for name in unknown[:5])
+            if len(unknown) > 5:  # a header may name thousands: the trace stays short
+                notes.append(f"{len(unknown) - 5} more forced experiments are unknown")
         if not variants and not notes:
             return _EMPTY
         return Assignment(
