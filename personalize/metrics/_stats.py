@@ -7,7 +7,8 @@ Distribution functions come from the regularized incomplete gamma and beta funct
 * chi-square with ``k`` degrees of freedom: ``P(X > x) = Q(k/2, x/2)``;
 * Student's t with ``v`` degrees of freedom: ``P(|T| > t) = I_{v/(v+t^2)}(v/2, 1/2)``.
 
-Quantiles invert the distribution functions by bisection: slow, exact to 1e-12, and only
+Quantiles invert the distribution functions by bisection (in a bracket widened until it
+holds the quantile): slow, exact to 1e-12, and only
 used when a table is built, never per request.
 """
 
@@ -170,7 +171,15 @@ def student_t_ppf(p: float, dof: float) -> float:
     """The quantile of Student's t: ``1 - student_t_sf(student_t_ppf(p, v), v) == p``."""
     if not 0.0 < p < 1.0:
         raise ValueError("p must be strictly between 0 and 1")
-    return _bisect(lambda t: 1 - student_t_sf(t, dof), p, -1e6, 1e6)
+    # Search the upper tail (the quantile of p < 0.5 is minus that of 1 - p), in a bracket
+    # doubled until it holds the quantile: with one degree of freedom a far tail needs t
+    # in the millions. Bisecting on the tail keeps its precision near p = 1.
+    tail = min(p, 1.0 - p)
+    high = 1.0
+    while student_t_sf(high, dof) > tail and high < 1e300:
+        high *= 2
+    t = _bisect(lambda x: -student_t_sf(x, dof), -tail, 0.0, high)
+    return t if p >= 0.5 else -t
 
 
 @dataclass(frozen=True, slots=True)

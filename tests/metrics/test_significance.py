@@ -131,6 +131,16 @@ def test_quantiles_match_scipy(p: float, dof: float) -> None:
     assert normal_cdf(normal_ppf(p)) == pytest.approx(p, abs=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("p", "dof"), [(1 - 5e-8, 1.0), (1e-8, 1.0), (1 - 1e-9, 1.3), (1e-12, 2.0)]
+)
+def test_student_t_ppf_of_a_far_tail_is_not_clipped(p: float, dof: float) -> None:
+    # The bisection searched [-1e6, 1e6]: with one or two degrees of freedom (two sessions
+    # per arm) a 99.99999% interval needs t = 6.4e6 and got 1e6, an interval six times
+    # too narrow.
+    assert student_t_ppf(p, dof) == pytest.approx(scipy_stats.t.ppf(p, dof), rel=1e-7)
+
+
 def test_srm_detects_a_skewed_split() -> None:
     # 5500 vs 4500 under 50/50: chi2 = (500^2/5000) * 2 = 100, p ~ 1.5e-23.
     check = sample_ratio_mismatch({"control": 5500, "treatment": 4500})
