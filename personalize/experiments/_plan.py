@@ -218,7 +218,10 @@ class ExperimentPlan:
                 forced.update(parse_forced(value))
         if query is None:
             url = request.url
-            query = parse_url(url).pairs if url and self.force_param in url else ()
+            # Parse only a URL that may name the parameter: literally, or percent-encoded
+            # (the resolver's parse decodes "pz%5Fforce" too).
+            named = url and (self.force_param in url or "%" in url)
+            query = parse_url(url).pairs if named else ()
         for name, value in query:
             if name == self.force_param:
                 forced.update(parse_forced(value))
