@@ -19,7 +19,6 @@ to the group of the click it is attributed to, a redemption to the group of the 
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 
 from personalize._models import Event
 from personalize.metrics._kpis import GroupKey, _amount, _grouper, _text, _timestamp
+from personalize.metrics._stats import _fsum
 
 __all__ = ["ATTRIBUTION_WINDOW", "Attribution", "attribution_by"]
 
@@ -194,7 +194,7 @@ def attribution_by(
         name: Attribution(
             impressions=len(g.impressions),
             clicks=len(g.clicks),
-            attributed_revenue=math.fsum(g.amounts),
+            attributed_revenue=_fsum(g.amounts),
             attributed_orders=g.orders,
             offers_shown=len(g.shown),
             offers_redeemed=len(g.redeemed),

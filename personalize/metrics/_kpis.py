@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from personalize._models import Event
+from personalize.metrics._stats import _fsum
 
 __all__ = ["GroupKey", "KpiTable", "Kpis", "SessionKpis", "kpis", "kpis_by", "session_kpis"]
 
@@ -127,7 +128,7 @@ class Kpis:
         def per(total: float, count: int) -> float | None:
             return total / count if count else None
 
-        revenue = math.fsum(s.revenue for s in rows)
+        revenue = _fsum(s.revenue for s in rows)
         orders = sum(s.orders for s in rows)
         carts = sum(1 for s in rows if s.added_to_cart)
         converted = sum(1 for s in rows if s.converted)
@@ -355,7 +356,7 @@ def session_kpis(
             remove_from_cart=s.removes,
             purchases=s.purchases,
             orders=len(s.orders),
-            revenue=math.fsum(s.amounts),
+            revenue=_fsum(s.amounts),
             started_at=s.first,
             ended_at=s.last,
         )

@@ -15,7 +15,7 @@ used when a table is built, never per request.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -34,6 +34,21 @@ __all__ = [
 _EPS = 1e-15
 _TINY = 1e-300
 _MAX_ITER = 500
+
+
+def _fsum(values: Iterable[float]) -> float:
+    """The correctly rounded sum (``math.fsum``, whatever the order), ``inf`` beyond a float.
+
+    ``math.fsum`` raises OverflowError when a partial sum passes the largest float (two
+    values of 1e308); the values are then summed scaled down by a power of two, which no
+    partial sum can overflow, and scaled back (``inf`` when the sum is beyond a float).
+    """
+    items = list(values)
+    try:
+        return math.fsum(items)
+    except OverflowError:
+        scale = 2.0 ** (len(items).bit_length() + 1)
+        return math.fsum(x / scale for x in items) * scale
 
 
 def normal_cdf(z: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -259,6 +260,17 @@ def test_attributed_revenue_does_not_depend_on_the_order_of_lines_at_one_second(
     forward = attribution_by(clicks + lines)["A"].attributed_revenue
     backward = attribution_by(clicks + lines[::-1])["A"].attributed_revenue
     assert forward == backward == 0.6
+
+
+def test_attributed_revenue_beyond_a_double_is_infinite_not_an_error() -> None:
+    a = {"customer_id": "c", "variant": "A"}
+    log = [
+        _e("impression", 0, product_id="p1", decision_id="d1", **a),
+        _e("click", 1, product_id="p1", decision_id="d1", **a),
+        _e("purchase", 2, product_id="p1", price=1e308, customer_id="c"),
+        _e("purchase", 3, product_id="p1", price=1e308, customer_id="c"),
+    ]
+    assert attribution_by(log)["A"].attributed_revenue == math.inf
 
 
 def test_many_clicks_and_purchases_of_one_product_cost_linear_time() -> None:

@@ -254,6 +254,25 @@ def test_revenue_of_point_one_point_two_point_three_is_the_same_either_way() -> 
     assert kpis(events)["all"].revenue == kpis(events[::-1])["all"].revenue == 0.6
 
 
+def test_revenue_beyond_a_double_is_infinite_not_an_error() -> None:
+    # Two purchases of 1e308 (garbage, but finite): math.fsum raised OverflowError
+    # (intermediate overflow) where adding line by line had given inf.
+    at = T0.isoformat()
+    line = {"type": "purchase", "at": at, "price": 1e308, "variant": "a"}
+    one_session = kpis([{**line, "session_id": "s"}, {**line, "session_id": "s"}])
+    assert one_session["all"].revenue == math.inf
+    two_sessions = kpis_by([{**line, "session_id": "s"}, {**line, "session_id": "t"}])
+    assert two_sessions["a"].revenue == math.inf
+    mixed = kpis(
+        [
+            {**line, "session_id": "s"},
+            {**line, "session_id": "s"},
+            {**line, "price": -1e308, "session_id": "s"},
+        ]
+    )
+    assert mixed["all"].revenue == 1e308
+
+
 def test_purchase_without_price_counts_no_revenue() -> None:
     row = kpis([ev("purchase", "s", 0, product_id="p")])["all"]
     assert row.revenue == 0.0
