@@ -276,7 +276,8 @@ def _mean_var(sample: Sequence[float]) -> tuple[float, float]:
     # x / n: the sum of huge values would overflow where their mean does not.
     mean = math.fsum(x / n for x in sample)
     # d * d, not d ** 2: a float power raises OverflowError instead of giving inf.
-    var = math.fsum((x - mean) * (x - mean) for x in sample) / (n - 1) if n > 1 else 0.0
+    # _fsum: squares near 1e308 are finite, but their sum would overflow fsum.
+    var = _fsum((x - mean) * (x - mean) for x in sample) / (n - 1) if n > 1 else 0.0
     return mean, var
 
 

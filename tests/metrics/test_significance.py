@@ -109,6 +109,16 @@ def test_welch_with_too_few_values_is_undefined() -> None:
     assert r.treatment == 2.5
 
 
+@pytest.mark.parametrize("big", [2e154, 1e160])
+def test_welch_of_values_whose_variance_overflows_is_undefined_not_an_error(big: float) -> None:
+    # Deviations near 1e154 have finite squares whose sum passes the largest float:
+    # math.fsum raised OverflowError (intermediate overflow) out of compare().
+    result = welch_t_test([0.0, big], [0.0, 1.0])
+    assert result.control == pytest.approx(big / 2)
+    assert math.isnan(result.p_value)
+    assert math.isnan(result.ci_low)
+
+
 def test_welch_with_constant_samples() -> None:
     assert welch_t_test([1.0, 1.0], [1.0, 1.0]).p_value == 1.0
     assert welch_t_test([1.0, 1.0], [2.0, 2.0]).p_value == 0.0
