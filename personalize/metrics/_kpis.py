@@ -214,11 +214,14 @@ def _field(event: Event | Mapping[str, Any], name: str) -> Any:
 def _text(value: Any) -> str | None:
     """An id as text (``7`` and ``"7"`` are one id), ``None`` when missing or unhashable.
 
-    A list or a mapping (``Hashable`` says no) is no id; any other value reads as its
-    ``str``, so mapping events from JSON or a database may carry numeric ids.
+    A list or a mapping (``Hashable`` says no) is no id, nor is NaN (how pandas writes a
+    missing value); any other value reads as its ``str``, so mapping events from JSON or
+    a database may carry numeric ids.
     """
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, float) and math.isnan(value):
+        return None
     return str(value) if isinstance(value, Hashable) else None
 
 
@@ -279,8 +282,8 @@ def session_kpis(
     for event in events:
         raw = _field(event, "session_id")
         sid = _text(raw)
-        if not sid:  # None, an empty id, or a list or mapping: no session
-            if sid is None and raw is not None:
+        if not sid:  # None, NaN, an empty id, or a list or mapping: no session
+            if not isinstance(raw, Hashable):
                 not_text += 1
             else:
                 no_session += 1

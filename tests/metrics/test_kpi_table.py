@@ -384,6 +384,21 @@ def test_session_ids_are_read_as_text_so_int_and_str_are_one_session() -> None:
     assert kpis(events)["all"].sessions == 3
 
 
+def test_a_nan_session_id_is_no_session() -> None:
+    # pandas writes a missing id as NaN (DataFrame.to_dict("records")): read as text,
+    # every such event became one session "nan" (and before that, each NaN object a
+    # session of its own).
+    at = "2026-01-05T10:00:00Z"
+    events: list[dict[str, Any]] = [
+        {"type": "page_view", "at": at, "session_id": math.nan},
+        {"type": "page_view", "at": "2026-01-05T11:00:00Z", "session_id": float("nan")},
+        {"type": "page_view", "at": at, "session_id": 17850},
+    ]
+    table = kpis(events)
+    assert table["all"].sessions == 1
+    assert "2 events without a session_id were skipped" in table.notes
+
+
 def test_an_unhashable_session_id_is_skipped_with_a_note() -> None:
     # A list as session id raised TypeError (unhashable type) out of kpis and kpis_by.
     at = "2026-01-05T10:00:00Z"
