@@ -89,6 +89,7 @@ def compare(
 
     Raises:
         KeyError: ``control`` is not a group of the table.
+        ValueError: ``confidence`` is not strictly between 0 and 1.
     """
     base = table.sessions[control]
     out: list[Comparison] = []

@@ -229,6 +229,11 @@ class TestResult:
         return self.difference / self.control if self.control else math.nan
 
 
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be strictly between 0 and 1, not {confidence!r}")
+
+
 def two_proportion_z_test(
     successes_control: int,
     n_control: int,
@@ -251,7 +256,11 @@ def two_proportion_z_test(
 
     Returns:
         The comparison; ``nan`` where a sample is empty or the rates are degenerate.
+
+    Raises:
+        ValueError: ``confidence`` is not strictly between 0 and 1.
     """
+    _check_confidence(confidence)
     if n_control <= 0 or n_treatment <= 0:
         nan = math.nan
         return TestResult(nan, nan, nan, nan, nan, nan, nan)
@@ -297,7 +306,11 @@ def welch_t_test(
     Returns:
         The comparison; ``nan`` where a sample has fewer than two values, or values so
         large that their variance overflows a float.
+
+    Raises:
+        ValueError: ``confidence`` is not strictly between 0 and 1.
     """
+    _check_confidence(confidence)
     if len(control) < 2 or len(treatment) < 2:
         nan = math.nan
         m1 = math.fsum(control) / len(control) if control else nan

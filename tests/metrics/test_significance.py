@@ -212,6 +212,16 @@ def test_srm_reads_huge_weights_as_a_split() -> None:
     assert tiny.expected == {"a": pytest.approx(20.0), "b": pytest.approx(80.0)}
 
 
+@pytest.mark.parametrize("confidence", [0.0, -0.5, 1.0, 1.5, math.nan])
+def test_a_confidence_outside_0_to_1_is_refused_by_name(confidence: float) -> None:
+    # -0.5 gave an interval whose low end was above its high end, 0 one of no width, and
+    # 1 or more a ValueError about "p", a name the caller never used.
+    with pytest.raises(ValueError, match="confidence must be strictly between 0 and 1"):
+        two_proportion_z_test(10, 100, 20, 100, confidence=confidence)
+    with pytest.raises(ValueError, match="confidence must be strictly between 0 and 1"):
+        welch_t_test([1.0, 2.0, 3.0], [2.0, 3.0, 5.0], confidence=confidence)
+
+
 def test_invalid_arguments_raise() -> None:
     with pytest.raises(ValueError, match="degrees"):
         chi_square_sf(1.0, 0)
