@@ -161,8 +161,9 @@ class KpiTable:
         key: What the groups are (``"all"`` for :func:`kpis`, else the group key's name).
         rows: Group name to its :class:`Kpis`, groups sorted by name.
         sessions: Group name to its sessions, sorted by start.
-        notes: What was skipped and why (events without a session, sessions without a
-            group, sessions seen in two groups).
+        notes: What was skipped and why (events without a session or with one that is
+            not text, events without a valid time, purchases with no finite amount,
+            sessions without a group, sessions seen in two groups).
     """
 
     key: str

@@ -8,8 +8,8 @@ Distribution functions come from the regularized incomplete gamma and beta funct
 * Student's t with ``v`` degrees of freedom: ``P(|T| > t) = I_{v/(v+t^2)}(v/2, 1/2)``.
 
 Quantiles invert the distribution functions by bisection (in a bracket widened until it
-holds the quantile): slow, exact to 1e-12, and only
-used when a table is built, never per request.
+holds the quantile): slow, exact to 1e-12, and only used when a table is built, never per
+request.
 """
 
 from __future__ import annotations
