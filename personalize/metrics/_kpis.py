@@ -282,7 +282,7 @@ def session_kpis(
     conflicts: set[str] = set()
     for event in events:
         raw = _field(event, "session_id")
-        sid = _text(raw)
+        sid = raw if type(raw) is str else _text(raw)  # the common case without a call
         if not sid:  # None, NaN, an empty id, or a list or mapping: no session
             if not isinstance(raw, Hashable):
                 not_text += 1
@@ -317,7 +317,8 @@ def session_kpis(
                 bad_amount += 1
             else:
                 s.amounts.append(amount)
-            s.orders.add(_text(_field(event, "order_id")))
+            order = _field(event, "order_id")
+            s.orders.add(order if type(order) is str else _text(order))
         if get_group is not None:
             group = get_group(event)
             if group is not None:
