@@ -41,14 +41,17 @@ def _fsum(values: Iterable[float]) -> float:
 
     ``math.fsum`` raises OverflowError when a partial sum passes the largest float (two
     values of 1e308); the values are then summed scaled down by a power of two, which no
-    partial sum can overflow, and scaled back (``inf`` when the sum is beyond a float).
+    partial sum can overflow, and scaled back (``inf`` when the sum is beyond a float). It
+    raises ValueError for ``inf`` and ``-inf`` together, whose sum is NaN.
     """
     items = list(values)
     try:
         return math.fsum(items)
+    except ValueError:
+        return math.nan
     except OverflowError:
         scale = 2.0 ** (len(items).bit_length() + 1)
-        return math.fsum(x / scale for x in items) * scale
+        return _fsum([x / scale for x in items]) * scale
 
 
 def normal_cdf(z: float) -> float:
@@ -283,7 +286,7 @@ def _mean_var(sample: Sequence[float]) -> tuple[float, float]:
     """Mean and sample variance; the variance is ``inf`` when it overflows a float."""
     n = len(sample)
     # x / n: the sum of huge values would overflow where their mean does not.
-    mean = math.fsum(x / n for x in sample)
+    mean = _fsum(x / n for x in sample)
     # d * d, not d ** 2: a float power raises OverflowError instead of giving inf.
     # _fsum: squares near 1e308 are finite, but their sum would overflow fsum.
     var = _fsum((x - mean) * (x - mean) for x in sample) / (n - 1) if n > 1 else 0.0

@@ -273,6 +273,34 @@ def test_revenue_beyond_a_double_is_infinite_not_an_error() -> None:
     assert mixed["all"].revenue == 1e308
 
 
+def test_sessions_of_opposite_infinite_revenue_give_nan_not_an_error() -> None:
+    # A session of +inf revenue and one of -inf (returns of 1e308, twice): math.fsum
+    # raised ValueError ("-inf + inf") out of kpis_by, and out of compare() before that.
+    at = T0.isoformat()
+
+    def line(session: str, price: float, variant: str) -> dict[str, Any]:
+        return {
+            "type": "purchase",
+            "at": at,
+            "session_id": session,
+            "price": price,
+            "variant": variant,
+        }
+
+    events = [
+        line("s", 1e308, "a"),
+        line("s", 1e308, "a"),
+        line("t", -1e308, "a"),
+        line("t", -1e308, "a"),
+    ]
+    events += [line("u", 1.0, "b"), line("w", 2.0, "b")]
+    table = kpis_by(events)
+    assert math.isnan(table["a"].revenue)
+    revenue = next(c for c in compare(table, "b") if c.metric == "revenue_per_session")
+    assert math.isnan(revenue.result.p_value)
+    assert "revenue / session" in format_table(table, control="b")
+
+
 def test_purchase_without_price_counts_no_revenue() -> None:
     row = kpis([ev("purchase", "s", 0, product_id="p")])["all"]
     assert row.revenue == 0.0
