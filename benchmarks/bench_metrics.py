@@ -3,7 +3,8 @@
 * ``attribution_by`` on one visitor who clicks and buys one product 20,000 times each;
 * ``format_table`` with a control, over 40 groups of 20 sessions;
 * ``kpis_by`` on the UCI Online Retail log (541,909 purchase lines as mappings, shared data),
-  with ``--retail``: what reading ids as text and summing revenue with ``fsum`` cost.
+  with ``--retail``: what reading ids as text and summing revenue with ``fsum`` cost
+  (``--base <export of an earlier commit>`` times that code too, in the same process).
 
 Run: ``python benchmarks/bench_metrics.py`` (this tree), or with ``PYTHONPATH`` set to an
 export of an earlier commit (``git archive <commit> personalize | tar -x -C /tmp/base``)
@@ -15,7 +16,9 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import importlib
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -42,9 +45,12 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--retail", action="store_true", help="only kpis_by on the retail log")
+    parser.add_argument(
+        "--base", help="with --retail: also time the personalize package under this directory"
+    )
     args = parser.parse_args()
     if args.retail:
-        _retail(args.rounds)
+        _retail(args.rounds, args.base)
         return
     n = args.clicks
     shown = Event(
@@ -78,7 +84,7 @@ def main() -> None:
     print(f"format_table, {args.groups} groups: {printed:,.0f} ms thread-CPU")
 
 
-def _retail(rounds: int) -> None:
+def _retail(rounds: int, base: str | None) -> None:
     with gzip.open(RETAIL, "rt", newline="") as handle:
         lines = list(csv.DictReader(handle))
     # Text ids, so that code from before ids were read as text (int ids raised) runs too.
@@ -95,8 +101,37 @@ def _retail(rounds: int) -> None:
         }
         for row in lines
     ]
-    spent = _cpu_ms(lambda: kpis_by(events), rounds)
-    print(f"kpis_by, {len(events):,} retail purchase lines: {spent:,.0f} ms thread-CPU")
+    if base is None:
+        spent = _cpu_ms(lambda: kpis_by(events), rounds)
+        print(f"kpis_by, {len(events):,} retail purchase lines: {spent:,.0f} ms thread-CPU")
+        return
+    # Both versions in one process, rounds interleaved: the better-controlled ratio.
+    versions = {"this tree": kpis_by, "base": _load_kpis_by(base)}
+    times: dict[str, list[float]] = {name: [] for name in versions}
+    for _ in range(rounds):
+        for name, run in versions.items():
+            times[name].append(_cpu_ms(lambda run=run: run(events), 1))
+    for name, spent_ms in times.items():
+        print(
+            f"kpis_by, {len(events):,} retail purchase lines, {name}: median"
+            f" {statistics.median(spent_ms):,.0f} ms, min {min(spent_ms):,.0f} ms thread-CPU"
+        )
+
+
+def _load_kpis_by(directory: str) -> Callable[..., object]:
+    """``kpis_by`` of the ``personalize`` package under ``directory``, imported afresh."""
+    saved = {
+        name: sys.modules.pop(name) for name in list(sys.modules) if name.startswith("personalize")
+    }
+    sys.path.insert(0, directory)
+    try:
+        function: Callable[..., object] = importlib.import_module("personalize.metrics").kpis_by
+    finally:
+        sys.path.remove(directory)
+        for name in [n for n in sys.modules if n.startswith("personalize")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+    return function
 
 
 if __name__ == "__main__":

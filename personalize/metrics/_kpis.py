@@ -284,7 +284,7 @@ def session_kpis(
         raw = _field(event, "session_id")
         sid = raw if type(raw) is str else _text(raw)  # the common case without a call
         if not sid:  # None, NaN, an empty id, or a list or mapping: no session
-            if not isinstance(raw, Hashable):
+            if raw is not None and not isinstance(raw, Hashable):
                 not_text += 1
             else:
                 no_session += 1
