@@ -100,7 +100,8 @@ class Assignment:
         holdout: Some assigned variant is a holdout: serve no personalization.
         config_key: Which precompiled configuration applies (see :data:`ConfigKey`).
         exposures: One :class:`Exposure` per enrolled experiment, in configuration order.
-        notes: Why an experiment enrolled nobody or a forced variant was ignored.
+        notes: Why an experiment enrolled nobody, or why a forced variant (or a forced
+            experiment that does not exist) was ignored.
     """
 
     variants: Mapping[str, str]
@@ -217,7 +218,10 @@ class ExperimentPlan:
                 forced.update(parse_forced(value))
         if query is None:
             url = request.url
-            query = parse_url(url).pairs if url and self.force_param in url else ()
+            # Parse only a URL that may name the parameter: literally, or percent-encoded
+            # (the resolver's parse decodes "pz%5Fforce" too).
+            named = url and (self.force_param in url or "%" in url)
+            query = parse_url(url).pairs if named else ()
         for name, value in query:
             if name == self.force_param:
                 forced.update(parse_forced(value))
@@ -300,6 +304,12 @@ class ExperimentPlan:
             if exp.overrides[index]:
                 key.append((exp.key, name))
             exposures.append(Exposure(exp.key, name, attribute, value, is_forced, in_holdout))
+        if forced:  # QA traffic only: the set of keys is built when something is forced
+            known = set(self.keys)
+            unknown = [name for name in forced if name not in known]
+            notes.extend(f"forced experiment {name!r} is unknown" for name in unknown[:5])
+            if len(unknown) > 5:  # a header may name thousands: the trace stays short
+                notes.append(f"{len(unknown) - 5} more forced experiments are unknown")
         if not variants and not notes:
             return _EMPTY
         return Assignment(

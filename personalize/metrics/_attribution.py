@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from personalize._models import Event
-from personalize.metrics._kpis import GroupKey, _amount, _grouper, _timestamp
+from personalize.metrics._kpis import GroupKey, _amount, _grouper, _text, _timestamp
+from personalize.metrics._stats import _fsum
 
 __all__ = ["ATTRIBUTION_WINDOW", "Attribution", "attribution_by"]
 
@@ -69,13 +70,18 @@ def _get(event: Event | Mapping[str, Any], name: str) -> Any:
     return event.get(name) if isinstance(event, Mapping) else getattr(event, name, None)
 
 
+def _id(event: Event | Mapping[str, Any], name: str) -> str | None:
+    # As kpis reads ids: as text (7 and "7" are one id); a list or a mapping is no id.
+    return _text(_get(event, name))
+
+
 def _at(event: Event | Mapping[str, Any]) -> datetime | None:
     # As kpis_by reads it: naive is UTC; not a time (or not ISO 8601): skipped.
     return event.at if isinstance(event, Event) else _timestamp(event.get("at"))
 
 
 def _owner(event: Event | Mapping[str, Any]) -> str | None:
-    customer, session = _get(event, "customer_id"), _get(event, "session_id")
+    customer, session = _id(event, "customer_id"), _id(event, "session_id")
     return f"c:{customer}" if customer else (f"s:{session}" if session else None)
 
 
@@ -90,12 +96,12 @@ def _earliest(
 
 
 class _Group:
-    __slots__ = ("clicks", "impressions", "orders", "redeemed", "revenue", "shown")
+    __slots__ = ("amounts", "clicks", "impressions", "orders", "redeemed", "shown")
 
     def __init__(self) -> None:
         self.impressions: set[tuple[str, str]] = set()
         self.clicks: set[tuple[str, str]] = set()
-        self.revenue = 0.0
+        self.amounts: list[float] = []  # summed once, with fsum: any order, one sum
         self.orders = 0
         self.shown: set[tuple[str, str]] = set()
         self.redeemed: set[tuple[str, str]] = set()
@@ -133,23 +139,23 @@ def attribution_by(
     # redemption stamped the second of its show counts whichever is listed first. The
     # first impression (show) decides the group; a tie goes to the smaller name.
     for at, _, event in rows:
-        kind, product = _get(event, "type"), _get(event, "product_id")
-        if kind == "impression" and (decision := _get(event, "decision_id")) and product:
+        kind, product = _get(event, "type"), _id(event, "product_id")
+        if kind == "impression" and (decision := _id(event, "decision_id")) and product:
             group = group_of(event)
             if group is not None:
                 _earliest(impression_group, (decision, product), (at, str(group)))
                 groups.setdefault(str(group), _Group()).impressions.add((decision, product))
         elif kind == "offer_shown" and (owner := _owner(event)) is not None:
-            offer, group = _get(event, "offer_id"), group_of(event)
+            offer, group = _id(event, "offer_id"), group_of(event)
             if offer and group is not None:
                 _earliest(first_shown, (owner, offer), (at, str(group)))
     for pair, (_, name) in first_shown.items():
         groups.setdefault(name, _Group()).shown.add(pair)
     for at, _, event in rows:
-        kind, product, decision = _get(event, "type"), _get(event, "product_id"), None
+        kind, product, decision = _get(event, "type"), _id(event, "product_id"), None
         owner = _owner(event)
         if kind == "click":
-            decision = _get(event, "decision_id")
+            decision = _id(event, "decision_id")
             if not decision or not product:
                 continue
             pair = (decision, product)
@@ -167,12 +173,12 @@ def attribution_by(
         elif kind == "purchase" and owner is not None and product:
             purchases.append((at, event))
         elif kind == "offer_redeemed" and owner is not None:
-            offer = _get(event, "offer_id")
+            offer = _id(event, "offer_id")
             shown = first_shown.get((owner, offer)) if offer else None
-            if shown is not None and at >= shown[0]:
+            if offer and shown is not None and at >= shown[0]:
                 groups[shown[1]].redeemed.add((owner, offer))
     for at, event in purchases:
-        owner, product = _owner(event), _get(event, "product_id")
+        owner, product = _owner(event), _id(event, "product_id")
         clicks = clicked.get((str(owner), str(product)))
         if not clicks:
             continue
@@ -182,13 +188,13 @@ def attribution_by(
             continue
         amount = _amount(_get(event, "price"), _get(event, "quantity"))
         target = groups[names[latest]]
-        target.revenue += amount or 0.0
+        target.amounts.append(amount or 0.0)
         target.orders += 1
     return {
         name: Attribution(
             impressions=len(g.impressions),
             clicks=len(g.clicks),
-            attributed_revenue=g.revenue,
+            attributed_revenue=_fsum(g.amounts),
             attributed_orders=g.orders,
             offers_shown=len(g.shown),
             offers_redeemed=len(g.redeemed),

@@ -89,6 +89,7 @@ def compare(
 
     Raises:
         KeyError: ``control`` is not a group of the table.
+        ValueError: ``confidence`` is not strictly between 0 and 1.
     """
     base = table.sessions[control]
     out: list[Comparison] = []
@@ -129,6 +130,9 @@ def srm(
         weights: Expected relative weight per group (e.g.
             :meth:`personalize.experiments.ExperimentPlan.shares`); equal when ``None``.
         threshold: p-value below which the split is declared mismatched.
+
+    Raises:
+        ValueError: A weight is negative, NaN or infinite, or none is above 0.
     """
     observed = {group: row.sessions for group, row in table.rows.items()}
     return sample_ratio_mismatch(observed, weights, threshold=threshold)
@@ -163,12 +167,16 @@ def format_table(
 
     Args:
         table: The table to print.
-        control: The control group; ``None`` prints the KPIs only.
+        control: The control group; ``None`` prints the KPIs only, and so does a name
+            that is no group of the table (with a note saying so).
         weights: Expected split for the SRM check (equal when ``None``).
         confidence: Confidence level of the intervals.
 
     Returns:
         Lines of text, columns aligned, ending without a newline.
+
+    Raises:
+        ValueError: ``weights`` that are no split (see :func:`srm`).
     """
     groups = list(table.rows)
     lines: list[list[str]] = [[table.key, *groups]]
@@ -200,7 +208,12 @@ def format_table(
             f"\n\nsample ratio: chi2 = {check.chi_square:.2f} on {check.dof} dof,"
             f" p = {_p(check.p_value)} ({verdict})"
         )
-    for note in table.notes:
+    notes = list(table.notes)
+    if control is not None and control not in table.rows:
+        # compare() would raise KeyError; a report says so and prints what it can.
+        known = ", ".join(groups) or "no groups"
+        notes.insert(0, f"control {control!r} is not a group of the table ({known})")
+    for note in notes:
         out += f"\nnote: {note}"
     return out
 

@@ -9,12 +9,13 @@ of sessions unless said otherwise; ``docs/metrics.md`` gives every definition.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from personalize._models import Event
+from personalize.metrics._stats import _fsum
 
 __all__ = ["GroupKey", "KpiTable", "Kpis", "SessionKpis", "kpis", "kpis_by", "session_kpis"]
 
@@ -28,7 +29,7 @@ class SessionKpis:
     """What happened in one session.
 
     Attributes:
-        session_id: The session.
+        session_id: The session, as text (a mapping event's ``7`` is session ``"7"``).
         group: The session's group (its variant), ``None`` when ungrouped.
         events: Events of any type.
         page_views: ``page_view`` events.
@@ -36,9 +37,11 @@ class SessionKpis:
         add_to_cart: ``add_to_cart`` events.
         remove_from_cart: ``remove_from_cart`` events.
         purchases: ``purchase`` events (order lines).
-        orders: Distinct ``order_id`` values of purchases (lines without one form one order).
+        orders: Distinct ``order_id`` values of purchases, as text (lines without one, or
+            with a list or mapping, form one order).
         revenue: Sum of ``price * quantity`` over purchases (a missing price counts 0, and
-            so does one that is not a finite number, with a note).
+            so does one that is not a finite number, with a note), correctly rounded
+            (``math.fsum``), so the order of the lines does not change it.
         started_at: The first event.
         ended_at: The last event.
     """
@@ -125,7 +128,7 @@ class Kpis:
         def per(total: float, count: int) -> float | None:
             return total / count if count else None
 
-        revenue = sum(s.revenue for s in rows)
+        revenue = _fsum(s.revenue for s in rows)
         orders = sum(s.orders for s in rows)
         carts = sum(1 for s in rows if s.added_to_cart)
         converted = sum(1 for s in rows if s.converted)
@@ -158,8 +161,9 @@ class KpiTable:
         key: What the groups are (``"all"`` for :func:`kpis`, else the group key's name).
         rows: Group name to its :class:`Kpis`, groups sorted by name.
         sessions: Group name to its sessions, sorted by start.
-        notes: What was skipped and why (events without a session, sessions without a
-            group, sessions seen in two groups).
+        notes: What was skipped and why (events without a session or with one that is
+            not text, events without a valid time, purchases with no finite amount,
+            sessions without a group, sessions seen in two groups).
     """
 
     key: str
@@ -179,6 +183,7 @@ class KpiTable:
 class _Session:
     __slots__ = (
         "adds",
+        "amounts",
         "events",
         "first",
         "group",
@@ -189,14 +194,13 @@ class _Session:
         "product_views",
         "purchases",
         "removes",
-        "revenue",
     )
 
     def __init__(self, at: datetime) -> None:
         self.first = self.last = at
         self.events = self.page_views = self.product_views = 0
         self.adds = self.removes = self.purchases = 0
-        self.revenue = 0.0
+        self.amounts: list[float] = []  # summed once, with fsum: any order, one sum
         self.orders: set[str | None] = set()
         self.group: str | None = None
         self.group_at: datetime | None = None
@@ -206,6 +210,20 @@ def _field(event: Event | Mapping[str, Any], name: str) -> Any:
     if isinstance(event, Event):
         return getattr(event, name, None)
     return event.get(name)
+
+
+def _text(value: Any) -> str | None:
+    """An id as text (``7`` and ``"7"`` are one id), ``None`` when missing or unhashable.
+
+    A list or a mapping (``Hashable`` says no) is no id, nor is NaN (how pandas writes a
+    missing value); any other value reads as its ``str``, so mapping events from JSON or
+    a database may carry numeric ids.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return str(value) if isinstance(value, Hashable) else None
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -225,7 +243,7 @@ def _amount(price: Any, quantity: Any) -> float | None:
         return 0.0
     try:
         amount = float(price) * float(1.0 if quantity is None else quantity)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond a double
         return None
     return amount if math.isfinite(amount) else None
 
@@ -260,12 +278,16 @@ def session_kpis(
     """
     get_group = _grouper(key)
     sessions: dict[str, _Session] = {}
-    no_session = bad_time = bad_amount = 0
+    no_session = not_text = bad_time = bad_amount = 0
     conflicts: set[str] = set()
     for event in events:
-        sid = _field(event, "session_id")
-        if not sid:  # None, or an empty id: no session
-            no_session += 1
+        raw = _field(event, "session_id")
+        sid = raw if type(raw) is str else _text(raw)  # the common case without a call
+        if not sid:  # None, NaN, an empty id, or a list or mapping: no session
+            if raw is not None and not isinstance(raw, Hashable):
+                not_text += 1
+            else:
+                no_session += 1
             continue
         at = event.at if isinstance(event, Event) else _timestamp(event.get("at"))
         if at is None:
@@ -294,8 +316,9 @@ def session_kpis(
             if amount is None:
                 bad_amount += 1
             else:
-                s.revenue += amount
-            s.orders.add(_field(event, "order_id"))
+                s.amounts.append(amount)
+            order = _field(event, "order_id")
+            s.orders.add(order if type(order) is str else _text(order))
         if get_group is not None:
             group = get_group(event)
             if group is not None:
@@ -314,6 +337,10 @@ def session_kpis(
     notes = []
     if no_session:
         notes.append(f"{no_session} events without a session_id were skipped")
+    if not_text:
+        notes.append(
+            f"{not_text} events with a session_id that is not text (a list, a mapping) were skipped"
+        )
     if bad_time:
         notes.append(f"{bad_time} events without a valid 'at' were skipped")
     if bad_amount:
@@ -334,7 +361,7 @@ def session_kpis(
             remove_from_cart=s.removes,
             purchases=s.purchases,
             orders=len(s.orders),
-            revenue=s.revenue,
+            revenue=_fsum(s.amounts),
             started_at=s.first,
             ended_at=s.last,
         )

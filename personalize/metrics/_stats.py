@@ -7,14 +7,15 @@ Distribution functions come from the regularized incomplete gamma and beta funct
 * chi-square with ``k`` degrees of freedom: ``P(X > x) = Q(k/2, x/2)``;
 * Student's t with ``v`` degrees of freedom: ``P(|T| > t) = I_{v/(v+t^2)}(v/2, 1/2)``.
 
-Quantiles invert the distribution functions by bisection: slow, exact to 1e-12, and only
-used when a table is built, never per request.
+Quantiles invert the distribution functions by bisection (in a bracket widened until it
+holds the quantile): slow, exact to 1e-12, and only used when a table is built, never per
+request.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -33,6 +34,24 @@ __all__ = [
 _EPS = 1e-15
 _TINY = 1e-300
 _MAX_ITER = 500
+
+
+def _fsum(values: Iterable[float]) -> float:
+    """The correctly rounded sum (``math.fsum``, whatever the order), ``inf`` beyond a float.
+
+    ``math.fsum`` raises OverflowError when a partial sum passes the largest float (two
+    values of 1e308); the values are then summed scaled down by a power of two, which no
+    partial sum can overflow, and scaled back (``inf`` when the sum is beyond a float). It
+    raises ValueError for ``inf`` and ``-inf`` together, whose sum is NaN.
+    """
+    items = list(values)
+    try:
+        return math.fsum(items)
+    except ValueError:
+        return math.nan
+    except OverflowError:
+        scale = 2.0 ** (len(items).bit_length() + 1)
+        return _fsum([x / scale for x in items]) * scale
 
 
 def normal_cdf(z: float) -> float:
@@ -170,7 +189,15 @@ def student_t_ppf(p: float, dof: float) -> float:
     """The quantile of Student's t: ``1 - student_t_sf(student_t_ppf(p, v), v) == p``."""
     if not 0.0 < p < 1.0:
         raise ValueError("p must be strictly between 0 and 1")
-    return _bisect(lambda t: 1 - student_t_sf(t, dof), p, -1e6, 1e6)
+    # Search the upper tail (the quantile of p < 0.5 is minus that of 1 - p), in a bracket
+    # doubled until it holds the quantile: with one degree of freedom a far tail needs t
+    # in the millions. Bisecting on the tail keeps its precision near p = 1.
+    tail = min(p, 1.0 - p)
+    high = 1.0
+    while student_t_sf(high, dof) > tail and high < 1e300:
+        high *= 2
+    t = _bisect(lambda x: -student_t_sf(x, dof), -tail, 0.0, high)
+    return t if p >= 0.5 else -t
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +232,11 @@ class TestResult:
         return self.difference / self.control if self.control else math.nan
 
 
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be strictly between 0 and 1, not {confidence!r}")
+
+
 def two_proportion_z_test(
     successes_control: int,
     n_control: int,
@@ -227,7 +259,11 @@ def two_proportion_z_test(
 
     Returns:
         The comparison; ``nan`` where a sample is empty or the rates are degenerate.
+
+    Raises:
+        ValueError: ``confidence`` is not strictly between 0 and 1.
     """
+    _check_confidence(confidence)
     if n_control <= 0 or n_treatment <= 0:
         nan = math.nan
         return TestResult(nan, nan, nan, nan, nan, nan, nan)
@@ -250,9 +286,10 @@ def _mean_var(sample: Sequence[float]) -> tuple[float, float]:
     """Mean and sample variance; the variance is ``inf`` when it overflows a float."""
     n = len(sample)
     # x / n: the sum of huge values would overflow where their mean does not.
-    mean = math.fsum(x / n for x in sample)
+    mean = _fsum(x / n for x in sample)
     # d * d, not d ** 2: a float power raises OverflowError instead of giving inf.
-    var = math.fsum((x - mean) * (x - mean) for x in sample) / (n - 1) if n > 1 else 0.0
+    # _fsum: squares near 1e308 are finite, but their sum would overflow fsum.
+    var = _fsum((x - mean) * (x - mean) for x in sample) / (n - 1) if n > 1 else 0.0
     return mean, var
 
 
@@ -272,7 +309,11 @@ def welch_t_test(
     Returns:
         The comparison; ``nan`` where a sample has fewer than two values, or values so
         large that their variance overflows a float.
+
+    Raises:
+        ValueError: ``confidence`` is not strictly between 0 and 1.
     """
+    _check_confidence(confidence)
     if len(control) < 2 or len(treatment) < 2:
         nan = math.nan
         m1 = math.fsum(control) / len(control) if control else nan
@@ -343,12 +384,25 @@ def sample_ratio_mismatch(
 
     Returns:
         The :class:`SrmResult`.
+
+    Raises:
+        ValueError: A weight is negative, NaN or infinite, or no weight is above 0: such
+            weights are no split (a bug in the caller, not in the data).
     """
+    if weights is not None:
+        bad = [f"{arm!r} is {w}" for arm, w in weights.items() if not 0 <= w < math.inf]
+        if bad:
+            raise ValueError("SRM weights must be finite and not negative: " + ", ".join(bad))
+        if not any(w > 0 for w in weights.values()):
+            raise ValueError("SRM weights have no weight above 0: no split to check against")
     arms = list(weights) if weights is not None else list(observed)
     for arm in observed:
         if arm not in arms:
             arms.append(arm)
     raw = {arm: (weights.get(arm, 0.0) if weights is not None else 1.0) for arm in arms}
+    # Weights are relative: as shares of the largest, huge ones (1e308) cannot overflow.
+    top = max(raw.values(), default=1.0) or 1.0
+    raw = {arm: w / top for arm, w in raw.items()}
     total_weight = math.fsum(raw.values())
     total = sum(observed.values())
     counts = {arm: observed.get(arm, 0) for arm in arms}

@@ -233,6 +233,30 @@ def test_unknown_forced_variant_is_noted_and_ignored() -> None:
     assert "'nope' is unknown" in assignment.notes[0]
 
 
+def test_unknown_forced_experiment_is_noted_from_query_and_header() -> None:
+    plan = compile_experiments(config(AB, settings=QA))
+    by_query = plan.assign(Request(user_id="u1", url="/?pz_force=nope:a"))
+    by_header = plan.assign(Request(user_id="u1", headers={"X-Pz-Force": "nope:a"}))
+    for assignment in (by_query, by_header):
+        assert "forced experiment 'nope' is unknown" in assignment.notes
+        assert "nope" not in assignment.variants
+
+
+def test_many_unknown_forced_experiments_give_a_bounded_number_of_notes() -> None:
+    # A header naming 10,000 unknown experiments gave 10,000 notes in the trace.
+    plan = compile_experiments(config(AB, settings=QA))
+    value = ",".join(f"e{i}:a" for i in range(10_000))
+    assignment = plan.assign(Request(user_id="u1", headers={"X-Pz-Force": value}))
+    assert len(assignment.notes) == 6  # five named, then how many more
+    assert assignment.notes[0] == "forced experiment 'e0' is unknown"
+    assert assignment.notes[-1] == "9995 more forced experiments are unknown"
+
+
+def test_unknown_forced_experiment_is_not_noted_when_forcing_is_off() -> None:
+    plan = compile_experiments(config(AB))
+    assert not plan.assign(Request(user_id="u1", url="/?pz_force=nope:a")).notes
+
+
 def test_forcing_can_be_switched_off() -> None:
     plan = compile_experiments(
         config({**AB, "enabled": False}, settings={"allow_forced_variants": False})

@@ -32,3 +32,14 @@ def test_a_malformed_url_still_yields_its_query() -> None:
     assert parsed.malformed
     assert parsed.host == ""
     assert parsed.pairs == (("pz_force", "weights-v2:heavy"),)
+
+
+def test_an_encoded_force_parameter_forces_as_the_resolver_reads_it() -> None:
+    # parse_url decodes "pz%5Fforce" to "pz_force", so a Personalizer (which hands the
+    # resolver's query over) forced the variant, while assign() on the bare request
+    # skipped parsing: the URL did not contain the literal "pz_force".
+    plan = compile_experiments(config({**AB, "enabled": False}, settings=QA))
+    request = Request(url="/?pz%5Fforce=weights-v2:heavy")
+    via_resolver = plan.assign(request, query=ContextResolver().resolve(request).query)
+    assert via_resolver.variants == {"weights-v2": "heavy"}
+    assert plan.assign(request).variants == via_resolver.variants

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,6 +186,93 @@ def test_a_purchase_price_that_is_not_a_number_adds_no_revenue_but_counts_the_li
     assert table["A"].attributed_orders == 2
 
 
+def test_a_purchase_price_beyond_a_double_adds_no_revenue_but_counts_the_line() -> None:
+    # 10**400 raised OverflowError out of attribution_by (float() of a huge int).
+    a = {"customer_id": "c", "variant": "A"}
+    log: list[Event | dict[str, object]] = [
+        _e("impression", 0, product_id="p1", decision_id="d1", **a),
+        _e("click", 1, product_id="p1", decision_id="d1", **a),
+        {
+            "type": "purchase",
+            "at": T0 + timedelta(minutes=2),
+            "product_id": "p1",
+            "price": 10**400,
+            "customer_id": "c",
+        },
+    ]
+    table = attribution_by(log)
+    assert table["A"].attributed_revenue == 0.0
+    assert table["A"].attributed_orders == 1
+
+
+def test_mapping_ids_are_read_as_text_so_numeric_product_ids_attribute() -> None:
+    # Numeric ids (a database export): the purchase of product 7 was looked up as "7"
+    # among clicks kept as 7, so nothing was attributed; a click on "7" did not match the
+    # impression of 7.
+    at = T0.isoformat()
+    seen = {"at": at, "session_id": 1, "decision_id": 10, "product_id": 7}
+    log: list[dict[str, object]] = [
+        {**seen, "type": "impression", "variant": "A"},
+        {**seen, "type": "click", "product_id": "7", "decision_id": "10"},
+        {**seen, "type": "purchase", "session_id": "1", "price": 4.0},
+        {**seen, "type": "offer_shown", "offer_id": 3, "variant": "A"},
+        {**seen, "type": "offer_redeemed", "offer_id": "3"},
+    ]
+    assert attribution_by(log) == {
+        "A": Attribution(
+            impressions=1,
+            clicks=1,
+            attributed_revenue=4.0,
+            attributed_orders=1,
+            offers_shown=1,
+            offers_redeemed=1,
+        )
+    }
+
+
+def test_a_list_or_mapping_as_an_id_is_no_id_not_an_error() -> None:
+    # A list as product, decision or offer id raised TypeError (unhashable) out of
+    # attribution_by; such an event now counts as one without that id.
+    at = T0.isoformat()
+    good = {"at": at, "session_id": "s", "decision_id": "d", "product_id": "p"}
+    log: list[dict[str, object]] = [
+        {**good, "type": "impression", "variant": "A"},
+        {**good, "type": "impression", "variant": "A", "product_id": ["p"]},
+        {**good, "type": "impression", "variant": "A", "decision_id": {"d": 1}},
+        {**good, "type": "click", "product_id": ["p"]},
+        {**good, "type": "click"},
+        {**good, "type": "purchase", "price": 2.0, "session_id": ["s"]},
+        {**good, "type": "offer_shown", "offer_id": ["o"], "variant": "A"},
+        {**good, "type": "offer_redeemed", "offer_id": ["o"]},
+    ]
+    assert attribution_by(log) == {"A": Attribution(impressions=1, clicks=1)}
+
+
+def test_attributed_revenue_does_not_depend_on_the_order_of_lines_at_one_second() -> None:
+    # Lines stamped the same second were added in log order: 0.1 + 0.2 + 0.3 and
+    # 0.3 + 0.2 + 0.1 differ in the last bit, so a reordered log gave other figures.
+    a = {"customer_id": "c", "variant": "A"}
+    clicks = [
+        _e("impression", 0, product_id="p1", decision_id="d1", **a),
+        _e("click", 1, product_id="p1", decision_id="d1", **a),
+    ]
+    lines = [_e("purchase", 2, product_id="p1", price=p, customer_id="c") for p in (0.1, 0.2, 0.3)]
+    forward = attribution_by(clicks + lines)["A"].attributed_revenue
+    backward = attribution_by(clicks + lines[::-1])["A"].attributed_revenue
+    assert forward == backward == 0.6
+
+
+def test_attributed_revenue_beyond_a_double_is_infinite_not_an_error() -> None:
+    a = {"customer_id": "c", "variant": "A"}
+    log = [
+        _e("impression", 0, product_id="p1", decision_id="d1", **a),
+        _e("click", 1, product_id="p1", decision_id="d1", **a),
+        _e("purchase", 2, product_id="p1", price=1e308, customer_id="c"),
+        _e("purchase", 3, product_id="p1", price=1e308, customer_id="c"),
+    ]
+    assert attribution_by(log)["A"].attributed_revenue == math.inf
+
+
 def test_many_clicks_and_purchases_of_one_product_cost_linear_time() -> None:
     # A bot clicking and buying one product 20,000 times each: every purchase used to
     # copy the visitor's click times before bisecting them (20,000 x 20,000 steps, about
@@ -249,6 +337,7 @@ def test_a_tie_between_two_groups_is_settled_by_name_not_by_the_log_order() -> N
             st.sampled_from(["A", "B", None]),
             st.sampled_from(["p1", "p2"]),
             st.sampled_from(["d1", "d2"]),
+            st.sampled_from([0.1, 0.2, 0.3, 2.0]),
         ),
         min_size=1,
         max_size=12,
@@ -256,7 +345,7 @@ def test_a_tie_between_two_groups_is_settled_by_name_not_by_the_log_order() -> N
     st.randoms(use_true_random=False),
 )
 def test_the_figures_do_not_depend_on_the_order_events_arrive_in(
-    specs: list[tuple[str, float, str | None, str, str]], rng: Any
+    specs: list[tuple[str, float, str | None, str, str, float]], rng: Any
 ) -> None:
     log = [
         _e(
@@ -265,11 +354,11 @@ def test_the_figures_do_not_depend_on_the_order_events_arrive_in(
             product_id=p,
             decision_id=d,
             offer_id=p,
-            price=2.0,
+            price=price,
             customer_id="c",
             variant=g,
         )
-        for kind, at, g, p, d in specs
+        for kind, at, g, p, d, price in specs
     ]
     shuffled = log[:]
     rng.shuffle(shuffled)

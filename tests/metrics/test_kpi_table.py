@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -193,6 +194,113 @@ def test_a_mapping_with_a_price_that_is_not_a_number_counts_no_revenue() -> None
     assert any("not a finite number" in note for note in table.notes)
 
 
+@pytest.mark.parametrize(
+    ("price", "quantity"), [(10**400, 1), (2, 10**400)], ids=["price", "quantity"]
+)
+def test_a_mapping_price_or_quantity_beyond_a_double_counts_no_revenue(
+    price: int, quantity: int
+) -> None:
+    # An integer too large for a float (a corrupt JSON number) raised OverflowError out
+    # of kpis: it is not a finite number, so it adds 0 with the note.
+    at = T0.isoformat()
+    events = [
+        {"type": "purchase", "session_id": "s", "at": at, "price": price, "quantity": quantity},
+        {"type": "purchase", "session_id": "s", "at": at, "price": 3.0},
+    ]
+    table = kpis(events)
+    assert table["all"].revenue == 3.0
+    assert table["all"].converted_sessions == 1
+    assert any("not a finite number" in note for note in table.notes)
+
+
+def test_mapping_order_ids_are_read_as_text_and_a_list_is_no_order_id() -> None:
+    # An order id 7 and "7" were two orders, and a list as order id raised TypeError
+    # (unhashable) out of kpis.
+    at = T0.isoformat()
+    line = {"type": "purchase", "session_id": "s", "at": at, "price": 1.0}
+    events = [
+        {**line, "order_id": 7},
+        {**line, "order_id": "7"},
+        {**line, "order_id": ["o"]},
+        {**line},
+    ]
+    table = kpis(events)
+    assert table["all"].orders == 2  # order "7", and the lines without a usable id
+    assert table["all"].revenue == 4.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    prices=st.lists(
+        st.floats(min_value=0.01, max_value=1e6, allow_nan=False), min_size=2, max_size=8
+    ),
+    seed=st.randoms(use_true_random=False),
+)
+def test_revenue_does_not_depend_on_the_order_of_purchase_lines(
+    prices: list[float], seed: random.Random
+) -> None:
+    # Revenue was added line by line in arrival order: 0.1 + 0.2 + 0.3 is
+    # 0.6000000000000001 and 0.3 + 0.2 + 0.1 is 0.6, so the same log in another order
+    # gave another table. It is now the correctly rounded sum.
+    events = [ev("purchase", "s", 0, product_id="p", price=p, variant="a") for p in prices]
+    shuffled = events[:]
+    seed.shuffle(shuffled)
+    assert kpis_by(events).rows == kpis_by(shuffled).rows
+    assert kpis_by(shuffled)["a"].revenue == math.fsum(prices)
+
+
+def test_revenue_of_point_one_point_two_point_three_is_the_same_either_way() -> None:
+    events = [ev("purchase", "s", 0, product_id="p", price=p) for p in (0.1, 0.2, 0.3)]
+    assert kpis(events)["all"].revenue == kpis(events[::-1])["all"].revenue == 0.6
+
+
+def test_revenue_beyond_a_double_is_infinite_not_an_error() -> None:
+    # Two purchases of 1e308 (garbage, but finite): math.fsum raised OverflowError
+    # (intermediate overflow) where adding line by line had given inf.
+    at = T0.isoformat()
+    line = {"type": "purchase", "at": at, "price": 1e308, "variant": "a"}
+    one_session = kpis([{**line, "session_id": "s"}, {**line, "session_id": "s"}])
+    assert one_session["all"].revenue == math.inf
+    two_sessions = kpis_by([{**line, "session_id": "s"}, {**line, "session_id": "t"}])
+    assert two_sessions["a"].revenue == math.inf
+    mixed = kpis(
+        [
+            {**line, "session_id": "s"},
+            {**line, "session_id": "s"},
+            {**line, "price": -1e308, "session_id": "s"},
+        ]
+    )
+    assert mixed["all"].revenue == 1e308
+
+
+def test_sessions_of_opposite_infinite_revenue_give_nan_not_an_error() -> None:
+    # A session of +inf revenue and one of -inf (returns of 1e308, twice): math.fsum
+    # raised ValueError ("-inf + inf") out of kpis_by, and out of compare() before that.
+    at = T0.isoformat()
+
+    def line(session: str, price: float, variant: str) -> dict[str, Any]:
+        return {
+            "type": "purchase",
+            "at": at,
+            "session_id": session,
+            "price": price,
+            "variant": variant,
+        }
+
+    events = [
+        line("s", 1e308, "a"),
+        line("s", 1e308, "a"),
+        line("t", -1e308, "a"),
+        line("t", -1e308, "a"),
+    ]
+    events += [line("u", 1.0, "b"), line("w", 2.0, "b")]
+    table = kpis_by(events)
+    assert math.isnan(table["a"].revenue)
+    revenue = next(c for c in compare(table, "b") if c.metric == "revenue_per_session")
+    assert math.isnan(revenue.result.p_value)
+    assert "revenue / session" in format_table(table, control="b")
+
+
 def test_purchase_without_price_counts_no_revenue() -> None:
     row = kpis([ev("purchase", "s", 0, product_id="p")])["all"]
     assert row.revenue == 0.0
@@ -276,6 +384,62 @@ def test_format_table_compares_each_group_once() -> None:
     text = format_table(table, control="v00")
     assert time.thread_time() - start < 1.0
     assert text.count(" vs v00") == 39
+
+
+def test_format_table_with_a_control_not_in_the_table_says_so_in_a_note() -> None:
+    # compare() raises KeyError for such a control; format_table printed the KPIs alone,
+    # as if no control had been named, and the misspelt name went unnoticed.
+    text = format_table(kpis_by(log()), control="contrl")
+    assert "vs" not in text
+    assert "note: control 'contrl' is not a group of the table (control, treatment)" in text
+    assert text.splitlines()[0].split() == ["variant", "control", "treatment"]
+
+
+def test_session_ids_are_read_as_text_so_int_and_str_are_one_session() -> None:
+    # Mapping events (from JSON, a database row) may carry a numeric session id. Mixing 7
+    # and "8" at the same start raised TypeError sorting the sessions, and 7 and "7" were
+    # two sessions.
+    at = "2026-01-05T10:00:00Z"
+    events: list[dict[str, Any]] = [
+        {"type": "page_view", "at": at, "session_id": 7, "variant": "a"},
+        {"type": "page_view", "at": "2026-01-05T10:01:00Z", "session_id": "7", "variant": "a"},
+        {"type": "page_view", "at": at, "session_id": "8", "variant": "a"},
+        {"type": "page_view", "at": at, "session_id": 0, "variant": "a"},
+    ]
+    table = kpis_by(events)
+    assert sorted(s.session_id for s in table.sessions["a"]) == ["0", "7", "8"]
+    assert table["a"].total_time_on_site == 60.0
+    assert kpis(events)["all"].sessions == 3
+
+
+def test_a_nan_session_id_is_no_session() -> None:
+    # pandas writes a missing id as NaN (DataFrame.to_dict("records")): read as text,
+    # every such event became one session "nan" (and before that, each NaN object a
+    # session of its own).
+    at = "2026-01-05T10:00:00Z"
+    events: list[dict[str, Any]] = [
+        {"type": "page_view", "at": at, "session_id": math.nan},
+        {"type": "page_view", "at": "2026-01-05T11:00:00Z", "session_id": float("nan")},
+        {"type": "page_view", "at": at, "session_id": 17850},
+    ]
+    table = kpis(events)
+    assert table["all"].sessions == 1
+    assert "2 events without a session_id were skipped" in table.notes
+
+
+def test_an_unhashable_session_id_is_skipped_with_a_note() -> None:
+    # A list as session id raised TypeError (unhashable type) out of kpis and kpis_by.
+    at = "2026-01-05T10:00:00Z"
+    events: list[dict[str, Any]] = [
+        {"type": "page_view", "at": at, "session_id": ["s1"], "variant": "a"},
+        {"type": "page_view", "at": at, "session_id": {"id": "s1"}, "variant": "a"},
+        {"type": "page_view", "at": at, "session_id": "s1", "variant": "a"},
+    ]
+    for table in (kpis(events), kpis_by(events)):
+        assert table.rows[table.groups[0]].sessions == 1
+        assert "2 events with a session_id that is not text (a list, a mapping) were skipped" in (
+            table.notes
+        )
 
 
 def test_events_with_an_empty_session_id_are_skipped_not_one_session() -> None:

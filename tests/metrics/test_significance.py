@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import warnings
 
 import pytest
@@ -12,9 +13,11 @@ from hypothesis import strategies as st
 
 from personalize.metrics import (
     chi_square_sf,
+    kpis_by,
     normal_cdf,
     normal_ppf,
     sample_ratio_mismatch,
+    srm,
     student_t_ppf,
     student_t_sf,
     two_proportion_z_test,
@@ -106,6 +109,16 @@ def test_welch_with_too_few_values_is_undefined() -> None:
     assert r.treatment == 2.5
 
 
+@pytest.mark.parametrize("big", [2e154, 1e160])
+def test_welch_of_values_whose_variance_overflows_is_undefined_not_an_error(big: float) -> None:
+    # Deviations near 1e154 have finite squares whose sum passes the largest float:
+    # math.fsum raised OverflowError (intermediate overflow) out of compare().
+    result = welch_t_test([0.0, big], [0.0, 1.0])
+    assert result.control == pytest.approx(big / 2)
+    assert math.isnan(result.p_value)
+    assert math.isnan(result.ci_low)
+
+
 def test_welch_with_constant_samples() -> None:
     assert welch_t_test([1.0, 1.0], [1.0, 1.0]).p_value == 1.0
     assert welch_t_test([1.0, 1.0], [2.0, 2.0]).p_value == 0.0
@@ -126,6 +139,16 @@ def test_quantiles_match_scipy(p: float, dof: float) -> None:
     assert normal_ppf(p) == pytest.approx(scipy_stats.norm.ppf(p), abs=1e-9)
     assert student_t_ppf(p, dof) == pytest.approx(scipy_stats.t.ppf(p, dof), rel=1e-7, abs=1e-8)
     assert normal_cdf(normal_ppf(p)) == pytest.approx(p, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("p", "dof"), [(1 - 5e-8, 1.0), (1e-8, 1.0), (1 - 1e-9, 1.3), (1e-12, 2.0)]
+)
+def test_student_t_ppf_of_a_far_tail_is_not_clipped(p: float, dof: float) -> None:
+    # The bisection searched [-1e6, 1e6]: with one or two degrees of freedom (two sessions
+    # per arm) a 99.99999% interval needs t = 6.4e6 and got 1e6, an interval six times
+    # too narrow.
+    assert student_t_ppf(p, dof) == pytest.approx(scipy_stats.t.ppf(p, dof), rel=1e-7)
 
 
 def test_srm_detects_a_skewed_split() -> None:
@@ -152,6 +175,51 @@ def test_srm_counts_missing_arms_and_impossible_ones() -> None:
     assert impossible.mismatch
     assert math.isinf(impossible.chi_square)
     assert not sample_ratio_mismatch({}).mismatch
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"a": 1.0, "b": -1.0}, "'b' is -1.0"),
+        ({"a": 1.0, "b": math.nan}, "'b' is nan"),
+        ({"a": math.inf, "b": 1.0}, "'a' is inf"),
+        ({"a": 0.0, "b": 0.0}, "no weight above 0"),
+        ({}, "no weight above 0"),
+    ],
+)
+def test_srm_refuses_weights_that_are_no_split(weights: dict[str, float], message: str) -> None:
+    # Such weights (a bug in the caller) were read as a split and reported a mismatch, or
+    # none: a negative weight gave a negative expected count, NaN a NaN statistic.
+    with pytest.raises(ValueError, match=re.escape(message)):
+        sample_ratio_mismatch({"a": 50, "b": 50}, weights)
+    table = kpis_by(
+        [
+            {"type": "page_view", "at": "2026-01-05T10:00:00Z", "session_id": f"s{i}", "variant": v}
+            for i, v in enumerate("ab")
+        ]
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        srm(table, weights)
+
+
+def test_srm_reads_huge_weights_as_a_split() -> None:
+    # Weights are relative: 1e308 and 1e308 are 50/50. Their sum overflowed in fsum and
+    # OverflowError escaped.
+    check = sample_ratio_mismatch({"a": 50, "b": 50}, {"a": 1e308, "b": 1e308})
+    assert check.expected == {"a": pytest.approx(50.0), "b": pytest.approx(50.0)}
+    assert check.p_value == pytest.approx(1.0)
+    tiny = sample_ratio_mismatch({"a": 20, "b": 80}, {"a": 5e-324, "b": 2e-323})
+    assert tiny.expected == {"a": pytest.approx(20.0), "b": pytest.approx(80.0)}
+
+
+@pytest.mark.parametrize("confidence", [0.0, -0.5, 1.0, 1.5, math.nan])
+def test_a_confidence_outside_0_to_1_is_refused_by_name(confidence: float) -> None:
+    # -0.5 gave an interval whose low end was above its high end, 0 one of no width, and
+    # 1 or more a ValueError about "p", a name the caller never used.
+    with pytest.raises(ValueError, match="confidence must be strictly between 0 and 1"):
+        two_proportion_z_test(10, 100, 20, 100, confidence=confidence)
+    with pytest.raises(ValueError, match="confidence must be strictly between 0 and 1"):
+        welch_t_test([1.0, 2.0, 3.0], [2.0, 3.0, 5.0], confidence=confidence)
 
 
 def test_invalid_arguments_raise() -> None:
