@@ -159,48 +159,29 @@ def test_mapping_times_are_read_as_kpis_reads_them_naive_as_utc_and_invalid_skip
     }
 
 
-def test_a_purchase_price_that_is_not_a_number_adds_no_revenue_but_counts_the_line() -> None:
-    # As in kpis_by: a price or quantity that is not a finite number adds 0.
+def _clicked_then_bought(*lines: dict[str, object]) -> list[Event | dict[str, object]]:
+    """An impression and a click of p1 in group A, then purchase lines of p1 as mappings."""
     a = {"customer_id": "c", "variant": "A"}
     log: list[Event | dict[str, object]] = [
         _e("impression", 0, product_id="p1", decision_id="d1", **a),
         _e("click", 1, product_id="p1", decision_id="d1", **a),
-        {
-            "type": "purchase",
-            "at": T0 + timedelta(minutes=2),
-            "product_id": "p1",
-            "price": "abc",
-            "customer_id": "c",
-        },
-        {
-            "type": "purchase",
-            "at": T0 + timedelta(minutes=3),
-            "product_id": "p1",
-            "price": 2.5,
-            "quantity": "2",
-            "customer_id": "c",
-        },
     ]
-    table = attribution_by(log)
+    for minute, line in enumerate(lines, start=2):
+        at = T0 + timedelta(minutes=minute)
+        log.append({"type": "purchase", "at": at, "product_id": "p1", "customer_id": "c", **line})
+    return log
+
+
+def test_a_purchase_price_that_is_not_a_number_adds_no_revenue_but_counts_the_line() -> None:
+    # As in kpis_by: a price or quantity that is not a finite number adds 0.
+    table = attribution_by(_clicked_then_bought({"price": "abc"}, {"price": 2.5, "quantity": "2"}))
     assert table["A"].attributed_revenue == 5.0
     assert table["A"].attributed_orders == 2
 
 
 def test_a_purchase_price_beyond_a_double_adds_no_revenue_but_counts_the_line() -> None:
     # 10**400 raised OverflowError out of attribution_by (float() of a huge int).
-    a = {"customer_id": "c", "variant": "A"}
-    log: list[Event | dict[str, object]] = [
-        _e("impression", 0, product_id="p1", decision_id="d1", **a),
-        _e("click", 1, product_id="p1", decision_id="d1", **a),
-        {
-            "type": "purchase",
-            "at": T0 + timedelta(minutes=2),
-            "product_id": "p1",
-            "price": 10**400,
-            "customer_id": "c",
-        },
-    ]
-    table = attribution_by(log)
+    table = attribution_by(_clicked_then_bought({"price": 10**400}))
     assert table["A"].attributed_revenue == 0.0
     assert table["A"].attributed_orders == 1
 
