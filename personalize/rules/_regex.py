@@ -24,6 +24,7 @@ from typing import Any
 import re2
 
 from personalize._models import without_surrogates
+from personalize.rules._values import JS_SPACE
 
 __all__ = ["MAX_REGEX_INPUT", "MAX_REGEX_LENGTH", "REGEX_OPTIONS", "Regex"]
 
@@ -121,12 +122,9 @@ def _reason(exc: Any) -> str:
     return message
 
 
-#: JavaScript's ``\s``: its WhiteSpace and LineTerminator characters (RE2's is ASCII only,
-#: without even the vertical tab).
-_JS_SPACES = (
-    r"\t\n\x{0B}\f\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}"
-    r"\x{205F}\x{3000}\x{FEFF}"
-)
+#: JavaScript's ``\s`` (:data:`~personalize.rules._values.JS_SPACE`) as the inside of an
+#: RE2 class: RE2's own is ASCII only, without even the vertical tab.
+_JS_SPACES = "".join(f"\\x{{{ord(c):X}}}" for c in JS_SPACE)
 
 
 def _js_spaces(pattern: str) -> str:

@@ -37,8 +37,9 @@ ARRAY_TYPES = (list, tuple)
 _NAN = float("nan")
 _END: Any = object()
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
-#: What JavaScript's ``Number()`` trims: its WhiteSpace and LineTerminator characters.
-_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
+#: JavaScript's whitespace: its WhiteSpace and LineTerminator characters (what ``Number()``
+#: trims and what a ``$regex``'s ``\\s`` matches).
+JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
     map(chr, range(0x2000, 0x200B))
 )
 _RADIX = {"0x": 16, "0o": 8, "0b": 2}
@@ -190,7 +191,7 @@ def js_number(value: Any) -> float:
         return js_number(js_string(value))
     if not isinstance(value, str):
         return _NAN
-    text = value.strip(_JS_SPACE)
+    text = value.strip(JS_SPACE)
     if not text:
         return 0.0
     if text in {"Infinity", "+Infinity", "-Infinity"}:
