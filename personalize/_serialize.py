@@ -195,7 +195,7 @@ def _context(ctx: Context) -> dict[str, Any]:
 
 def _text(value: str | None) -> str | None:
     """``value`` as UTF-8 can hold it: each lone surrogate as U+FFFD."""
-    return value if value is None or value.isascii() else without_surrogates(value)
+    return value if value is None else without_surrogates(value)  # ASCII: itself, at once
 
 
 def _number(value: float) -> float | None:
